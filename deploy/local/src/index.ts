@@ -1,1 +1,1 @@
-export {};
+export { startRedis, freePort } from './redis-server.js';

@@ -1,1 +1,4 @@
-export {};
+export { configSchema, OPEN_AUTH_BACKEND } from './schema.js';
+export type { Config } from './schema.js';
+export { loadConfig, ENV_VARS } from './load-config.js';
+export { ConfigError } from './errors.js';

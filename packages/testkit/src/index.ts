@@ -1,1 +1,22 @@
-export {};
+/**
+ * @parley/testkit: what cross-service tests need to run real processes: a private
+ * redis-server, the gateway and its CLI, free ports, and a raw-socket XMPP client.
+ */
+export { startRedis } from './start-redis.js';
+export type { RedisServer } from './start-redis.js';
+export { freePort } from './free-port.js';
+export { startGateway } from './start-gateway.js';
+export type { GatewayProcess, StartGatewayOptions } from './start-gateway.js';
+export { xmppctl } from './xmppctl.js';
+export type { XmppctlOptions, XmppctlResult } from './xmppctl.js';
+export { RawClient } from './raw-client.js';
+export type { RawMatch, RawWaitOptions, PumpResult } from './raw-client.js';
+export { loginPlain, loginScram, authenticateScram, bindResource, openStream, offeredMechanisms } from './login.js';
+export type { RawLogin, RawSession } from './login.js';
+export { ScramClient } from './scram-client.js';
+export type { ScramMechanism } from './scram-client.js';
+export { streamHeader, elementRe, escapeXml, unescapeXml, FEATURES_RE } from './xml-text.js';
+export { repoRoot } from './repo-root.js';
+export { TestkitError, TESTKIT_ERRORS } from './errors.js';
+export type { TestkitErrorCode } from './errors.js';
+export type { ExitStatus } from './child-registry.js';

@@ -1,1 +1,4 @@
-export {};
+export { Gateway } from './gateway.js';
+export type { GatewayAddresses } from './gateway.js';
+export { AccountStore } from './auth/account-store.js';
+export { createLogger } from './logger.js';

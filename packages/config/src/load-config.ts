@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { configSchema, type Config } from './schema.js';
+import { ConfigError } from './errors.js';
+
+/**
+ * Environment variables and the configuration path each one sets. Values are parsed as the
+ * schema expects: numbers for numeric fields, `true`/`false` for booleans, comma-separated
+ * lists for `hosts`.
+ */
+export const ENV_VARS: Readonly<Record<string, string>> = {
+  PARLEY_HOSTS: 'hosts',
+  PARLEY_MUC_DOMAIN: 'mucDomain',
+  REDIS_URL: 'redis.url',
+  PARLEY_REDIS_KEY_PREFIX: 'redis.keyPrefix',
+  PARLEY_GATEWAY_ID: 'gateway.id',
+  PARLEY_BIND_HOST: 'gateway.bindHost',
+  PARLEY_C2S_PORT: 'gateway.c2sPort',
+  PARLEY_WS_PORT: 'gateway.wsPort',
+  PARLEY_WS_PATH: 'gateway.wsPath',
+  PARLEY_HEARTBEAT_MS: 'gateway.heartbeatMs',
+  PARLEY_GATEWAY_DEAD_AFTER_MS: 'gateway.deadAfterMs',
+  PARLEY_IDLE_TIMEOUT_MS: 'gateway.idleTimeoutMs',
+  PARLEY_AUTH_TIMEOUT_MS: 'gateway.authTimeoutMs',
+  PARLEY_TLS_CERT: 'tls.certFile',
+  PARLEY_TLS_KEY: 'tls.keyFile',
+  PARLEY_TLS_REQUIRED: 'tls.required',
+  PARLEY_AUTH_BACKEND: 'auth.backend',
+  PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'auth.allowPlainWithoutTls',
+  PARLEY_SCRAM_ITERATIONS: 'auth.scramIterations',
+  PARLEY_MAX_STANZA_BYTES: 'limits.maxStanzaBytes',
+  PARLEY_MAX_PREAUTH_BYTES: 'limits.maxPreAuthBytes',
+  PARLEY_MAX_DEPTH: 'limits.maxDepth',
+  PARLEY_OFFLINE_ENABLED: 'offline.enabled',
+  PARLEY_OFFLINE_MAX_MESSAGES: 'offline.maxMessages',
+  PARLEY_LOG_LEVEL: 'log.level',
+  PARLEY_LOG_PRETTY: 'log.pretty',
+};
+
+const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations)$/;
+const BOOLEAN = /(required|allowPlainWithoutTls|enabled|pretty)$/;
+
+function coerce(path: string, raw: string, envName: string): unknown {
+  if (path === 'hosts') return raw.split(',').map((h) => h.trim()).filter(Boolean);
+  if (NUMERIC.test(path)) {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${envName}: expected an integer, got ${JSON.stringify(raw)}`);
+    return Number(raw);
+  }
+  if (BOOLEAN.test(path)) {
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new ConfigError(`${envName}: expected true or false, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+/**
+ * Loads the configuration: the JSON file (if a path is given), then environment variables
+ * from {@link ENV_VARS} on top, then `overrides` on top of both; validates the result.
+ *
+ * @param opts.file - path of a JSON configuration file (optional)
+ * @param opts.env - the environment to read (default `process.env`)
+ * @param opts.overrides - dotted paths set last, e.g. `{ 'gateway.c2sPort': 5223 }`
+ * @throws ConfigError with every problem listed, one per line (`path: message`)
+ */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): Config {
+  let raw: Record<string, unknown> = {};
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read configuration file ${opts.file}: ${(err as Error).message}`);
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('top level must be an object');
+      raw = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`configuration file ${opts.file} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const env = opts.env ?? process.env;
+  for (const [name, path] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, path, coerce(path, value, name));
+  }
+  for (const [path, value] of Object.entries(opts.overrides ?? {})) setPath(raw, path, value);
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = result.data;
+  return { ...cfg, mucDomain: cfg.mucDomain ?? `conference.${cfg.hosts[0]}` };
+}

@@ -1,0 +1,34 @@
+/**
+ * Every error the testkit throws, with a stable `code` so that callers (and test output
+ * readers) can tell "the environment is not set up" from "the process under test misbehaved".
+ */
+export const TESTKIT_ERRORS = {
+  /** `redis-server` is not on PATH. */
+  REDIS_NOT_INSTALLED: 'redis-server was not found on PATH: run `npm run setup` (installs Debian\'s redis-server)',
+  /** redis-server exited or never answered PING. */
+  REDIS_START_FAILED: 'redis-server did not start',
+  /** `services/gateway/dist/*.js` is missing. */
+  NOT_BUILT: 'the gateway is not built: run `npm run build` (tsc -b) first',
+  /** The gateway exited or did not log "gateway ready" in time. */
+  GATEWAY_START_FAILED: 'the gateway did not become ready',
+  /** A process did not exit after being signalled. */
+  PROCESS_DID_NOT_EXIT: 'a child process did not exit',
+  /** A RawClient wait ran out of time or the socket closed first. */
+  RAW_TIMEOUT: 'the expected data did not arrive',
+  /** The server refused or broke a login done by `loginPlain`. */
+  LOGIN_FAILED: 'login failed',
+} as const;
+
+/** One of the {@link TESTKIT_ERRORS} keys. */
+export type TestkitErrorCode = keyof typeof TESTKIT_ERRORS;
+
+/** An error from the testkit; `message` starts with the code's description and adds details. */
+export class TestkitError extends Error {
+  readonly code: TestkitErrorCode;
+
+  constructor(code: TestkitErrorCode, details?: string) {
+    super(details ? `${TESTKIT_ERRORS[code]}: ${details}` : TESTKIT_ERRORS[code]);
+    this.name = 'TestkitError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { keySpace, type KeySpace } from '@parley/bus';
+import { OPEN_AUTH_BACKEND, type Config } from '@parley/config';
+import { AccountStore } from './auth/account-store.js';
+import { openSaslBackend, redisSaslBackend } from './auth/sasl-backends.js';
+import { Liveness } from './liveness/liveness.js';
+import { DeliveryConsumer } from './routing/delivery-consumer.js';
+import { LocalSessions } from './routing/local-sessions.js';
+import { OfflineStore } from './routing/offline-store.js';
+import { Router } from './routing/router.js';
+import { defineScripts, type ScriptedRedis } from './routing/scripts.js';
+import { SessionRegistry } from './routing/session-registry.js';
+import { ClientSession, type SessionDeps } from './session/session.js';
+import { TcpTransport } from './transport/tcp-transport.js';
+import { WebSocketTransport } from './transport/websocket-transport.js';
+
+/** The ports a started gateway listens on (useful when the configuration asked for port 0). */
+export interface GatewayAddresses {
+  c2sPort: number;
+  /** -1 when WebSocket is disabled. */
+  wsPort: number;
+}
+
+/**
+ * One edge gateway process: accepts c2s connections over TCP and WebSocket, authenticates
+ * them, registers their sessions in Redis and routes their stanzas through Redis Streams.
+ * It keeps no state that another gateway could not rebuild from Redis.
+ */
+export class Gateway {
+  readonly id: string;
+  readonly keys: KeySpace;
+  private readonly redis: ScriptedRedis;
+  private readonly reader: Redis;
+  private readonly local = new LocalSessions();
+  private readonly sessions = new Set<ClientSession>();
+  private readonly registry: SessionRegistry;
+  private readonly router: Router;
+  private readonly consumer: DeliveryConsumer;
+  private readonly liveness: Liveness;
+  private readonly accounts: AccountStore;
+  private readonly offline: OfflineStore;
+  private readonly secureContext: SecureContext | undefined;
+  private tcp: TcpServer | undefined;
+  private http: HttpServer | undefined;
+  private wss: WebSocketServer | undefined;
+  private stopping = false;
+  private decoySecret: Buffer | undefined;
+
+  constructor(private readonly config: Config, private readonly log: Logger) {
+    this.id = config.gateway.id ?? `gw-${randomBytes(6).toString('hex')}`;
+    this.keys = keySpace(config.redis.keyPrefix);
+    this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 }));
+    this.reader = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null });
+    this.accounts = new AccountStore(this.redis, this.keys, config.auth.scramIterations);
+    this.registry = new SessionRegistry(this.redis, this.keys);
+    this.offline = new OfflineStore(this.redis, this.keys, config.offline.maxMessages);
+    const now = () => Date.now();
+    this.router = new Router({
+      gatewayId: this.id,
+      config,
+      redis: this.redis,
+      keys: this.keys,
+      registry: this.registry,
+      accounts: this.accounts,
+      offline: this.offline,
+      local: this.local,
+      log,
+      now,
+    });
+    this.consumer = new DeliveryConsumer(this.reader, this.keys, this.id, this.router, this.local, log);
+    this.liveness = new Liveness({
+      gatewayId: this.id,
+      redis: this.redis,
+      keys: this.keys,
+      registry: this.registry,
+      router: this.router,
+      log,
+      heartbeatMs: config.gateway.heartbeatMs,
+      deadAfterMs: config.gateway.deadAfterMs,
+      now,
+      reregister: () => this.reregister(),
+    });
+    if (config.tls.certFile && config.tls.keyFile) {
+      this.secureContext = createSecureContext({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) });
+    }
+  }
+
+  /** Number of client sessions (connected, authenticated or not) on this gateway. */
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Connects to Redis, starts consuming, and listens; resolves with the bound ports. */
+  async start(): Promise<GatewayAddresses> {
+    if (this.config.auth.backend === OPEN_AUTH_BACKEND) {
+      this.log.warn(
+        '*** OPEN AUTHENTICATION (open-insecure-test-only): ANY user logs in with ANY password and accounts are created on first login. For conformance tests only; never expose this gateway. ***',
+      );
+    }
+    await Promise.all([this.redis.connect(), this.reader.connect()]);
+    // One secret for the whole cluster, so SCRAM's made-up salts for unknown users are the
+    // same on every gateway and do not reveal which accounts exist.
+    await this.redis.set(this.keys.saslDecoySecret(), randomBytes(32).toString('base64'), 'NX');
+    this.decoySecret = Buffer.from((await this.redis.get(this.keys.saslDecoySecret()))!, 'base64');
+    await this.consumer.start();
+    await this.liveness.start();
+    const c2sPort = await this.listenTcp();
+    const wsPort = await this.listenWebSocket();
+    await this.redis.hset(this.keys.gatewayInfo(this.id), {
+      host: this.config.gateway.bindHost,
+      c2sPort: String(c2sPort),
+      wsPort: String(wsPort),
+      pid: String(process.pid),
+      started: String(Date.now()),
+    });
+    return { c2sPort, wsPort };
+  }
+
+  private listenTcp(): Promise<number> {
+    const server = createTcpServer((socket) => {
+      if (this.stopping) return socket.destroy();
+      const transport = new TcpTransport(socket, {
+        maxElementBytes: this.config.limits.maxPreAuthBytes,
+        maxDepth: this.config.limits.maxDepth,
+        idleTimeoutMs: this.config.gateway.idleTimeoutMs,
+        ...(this.secureContext ? { secureContext: this.secureContext } : {}),
+      });
+      this.addSession(new ClientSession(transport, this.sessionDeps()));
+    });
+    this.tcp = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.gateway.c2sPort, this.config.gateway.bindHost, () => resolve((server.address() as AddressInfo).port));
+    });
+  }
+
+  private listenWebSocket(): Promise<number> {
+    if (this.config.gateway.wsPort < 0) return Promise.resolve(-1);
+    const http = createHttpServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'upgrade-required', message: 'XMPP over WebSocket (RFC 7395) only' }));
+    });
+    const wss = new WebSocketServer({
+      server: http,
+      path: this.config.gateway.wsPath,
+      maxPayload: this.config.limits.maxStanzaBytes,
+      perMessageDeflate: false,
+      // RFC 7395 §3.1: the subprotocol is "xmpp"; a client that does not offer it is refused.
+      handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
+      verifyClient: (info: { req: { headers: Record<string, string | string[] | undefined> } }) => {
+        const offered = String(info.req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+        return offered.includes('xmpp');
+      },
+    });
+    wss.on('connection', (ws, req) => {
+      if (this.stopping) return ws.terminate();
+      const transport = new WebSocketTransport(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, {
+        maxElementBytes: this.config.limits.maxPreAuthBytes,
+        maxDepth: this.config.limits.maxDepth,
+        idleTimeoutMs: this.config.gateway.idleTimeoutMs,
+      });
+      this.addSession(new ClientSession(transport, this.sessionDeps()));
+    });
+    this.http = http;
+    this.wss = wss;
+    return new Promise((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.config.gateway.wsPort, this.config.gateway.bindHost, () => resolve((http.address() as AddressInfo).port));
+    });
+  }
+
+  private addSession(session: ClientSession): void {
+    this.sessions.add(session);
+  }
+
+  private deps: SessionDeps | undefined;
+
+  private sessionDeps(): SessionDeps {
+    this.deps ??= {
+      config: this.config,
+      gatewayId: this.id,
+      saslOptions: { decoySecret: this.decoySecret!, decoyIterations: this.config.auth.scramIterations },
+      sasl: this.config.auth.backend === OPEN_AUTH_BACKEND
+        ? openSaslBackend(this.accounts, this.config.hosts[0]!)
+        : redisSaslBackend(this.accounts, this.config.hosts[0]!),
+      router: this.router,
+      registry: this.registry,
+      offline: this.offline,
+      local: this.local,
+      log: this.log,
+      now: () => Date.now(),
+      onEnded: (s: ClientSession) => this.sessions.delete(s),
+    };
+    return this.deps;
+  }
+
+  /** Registers every local session again (after this gateway had been reaped). */
+  private async reregister(): Promise<void> {
+    for (const session of this.sessions) await session.reregister();
+  }
+
+  /**
+   * Stops accepting, ends every session with `system-shutdown` (RFC 6120 §4.9.3.17),
+   * removes this gateway from Redis and disconnects.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.liveness.stop();
+    this.tcp?.close();
+    this.wss?.close();
+    this.http?.close();
+    for (const session of this.sessions) session.kick('system-shutdown');
+    const deadline = Date.now() + 3000;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await this.consumer.stop();
+    await this.redis
+      .multi()
+      .zrem(this.keys.gateways(), this.id)
+      .del(this.keys.gatewayDelivery(this.id), this.keys.gatewayInfo(this.id), this.keys.gatewaySessions(this.id))
+      .exec()
+      .catch(() => undefined);
+    this.reader.disconnect();
+    await this.redis.quit().catch(() => undefined);
+  }
+}
+

@@ -1,0 +1,96 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { decodeEnvelope, DELIVERY_GROUP, type KeySpace } from '@parley/bus';
+import { NS, parseElement } from '@parley/xml';
+import type { LocalSessions } from './local-sessions.js';
+import type { Router } from './router.js';
+
+/** Entries read per XREADGROUP call. */
+const BATCH = 256;
+/** How long one XREADGROUP blocks waiting for entries, ms. */
+const BLOCK_MS = 1000;
+
+/**
+ * Reads this gateway's delivery stream with a consumer group and hands each envelope to
+ * the session it names. Entries are acknowledged and deleted once handled, so the stream
+ * stays short without MAXLEN trimming (which could drop entries still pending).
+ * Uses its own connection, since XREADGROUP BLOCK holds it.
+ */
+export class DeliveryConsumer {
+  private running = false;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+    private readonly gatewayId: string,
+    private readonly router: Router,
+    private readonly local: LocalSessions,
+    private readonly log: Logger,
+  ) {}
+
+  get stream(): string {
+    return this.keys.gatewayDelivery(this.gatewayId);
+  }
+
+  async start(): Promise<void> {
+    await this.ensureGroup();
+    this.running = true;
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.stream, DELIVERY_GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let reply: unknown;
+      try {
+        reply = await this.redis.xreadgroup('GROUP', DELIVERY_GROUP, this.gatewayId, 'COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, '>');
+      } catch (err) {
+        if (!this.running) return;
+        if (String((err as Error).message).includes('NOGROUP')) {
+          // Our stream was removed (we were taken for dead during a pause): start it again.
+          await this.ensureGroup().catch(() => undefined);
+          continue;
+        }
+        this.log.error({ err }, 'reading the delivery stream failed');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (!reply) continue;
+      const [[, entries] = ['', []]] = reply as Array<[string, Array<[string, string[]]>]>;
+      const ids: string[] = [];
+      for (const [id, fields] of entries) {
+        ids.push(id);
+        await this.handle(fields).catch((err: unknown) => this.log.error({ err, id }, 'delivery failed'));
+      }
+      if (ids.length) await this.redis.multi().xack(this.stream, DELIVERY_GROUP, ...ids).xdel(this.stream, ...ids).exec();
+    }
+  }
+
+  private async handle(fields: string[]): Promise<void> {
+    const env = decodeEnvelope(fields);
+    if (!env) {
+      this.log.warn({ fields: fields.filter((_, i) => i % 2 === 0) }, 'malformed delivery envelope');
+      return;
+    }
+    if (env.kind === 'kick') {
+      const session = this.local.get(env.to);
+      if (session && session.sessionId === env.sessionId) session.kick(env.condition, env.text);
+      return;
+    }
+    const stanza = parseElement(env.xml, { defaultNs: NS.CLIENT });
+    await this.router.deliverLocal(env.to, env.sessionId, stanza);
+  }
+}

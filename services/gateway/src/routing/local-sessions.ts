@@ -1,0 +1,37 @@
+import type { Element } from 'ltx';
+
+/** What the router needs of a session held by this gateway. */
+export interface LocalSession {
+  /** Unique id of the session; a delivery names it so a replaced session gets nothing. */
+  readonly sessionId: string;
+  /** Writes a stanza to the client. */
+  deliver(stanza: Element): void;
+  /** Ends the session with a stream error (e.g. `conflict`, RFC 6120 §4.9.3.3). */
+  kick(condition: string, text?: string): void;
+}
+
+/** The sessions this gateway holds, by full JID. */
+export class LocalSessions {
+  private readonly byJid = new Map<string, LocalSession>();
+
+  get size(): number {
+    return this.byJid.size;
+  }
+
+  get(fullJid: string): LocalSession | undefined {
+    return this.byJid.get(fullJid);
+  }
+
+  set(fullJid: string, session: LocalSession): void {
+    this.byJid.set(fullJid, session);
+  }
+
+  /** Removes the entry only if it is still this session (a newer one may have replaced it). */
+  delete(fullJid: string, session: LocalSession): void {
+    if (this.byJid.get(fullJid) === session) this.byJid.delete(fullJid);
+  }
+
+  entries(): IterableIterator<[string, LocalSession]> {
+    return this.byJid.entries();
+  }
+}

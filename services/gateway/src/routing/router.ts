@@ -1,0 +1,216 @@
+import { clone, type Element } from 'ltx';
+import type { Logger } from 'pino';
+import { encodeEnvelope, type KeySpace, type SessionRecord } from '@parley/bus';
+import type { Config } from '@parley/config';
+import { tryParseJid, type Jid } from '@parley/jid';
+import { errorReply, iqPayload, iqResult, type StanzaErrorCondition } from '@parley/stanza';
+import { serialize } from '@parley/xml';
+import type { AccountStore } from '../auth/account-store.js';
+import { answerIq } from '../server/iq-handlers.js';
+import type { LocalSessions } from './local-sessions.js';
+import type { OfflineStore } from './offline-store.js';
+import type { ScriptedRedis } from './scripts.js';
+import type { SessionRegistry, RegisteredSession } from './session-registry.js';
+
+/** How many times one stanza may be re-routed (stale registry entries) before it is dropped. */
+const MAX_HOPS = 3;
+
+export interface RouterDeps {
+  gatewayId: string;
+  config: Config;
+  redis: ScriptedRedis;
+  keys: KeySpace;
+  registry: SessionRegistry;
+  accounts: AccountStore;
+  offline: OfflineStore;
+  local: LocalSessions;
+  log: Logger;
+  /** Current time in ms since epoch. */
+  now: () => number;
+}
+
+/**
+ * Routes stanzas between sessions anywhere in the cluster (RFC 6120 §10, RFC 6121 §8.5).
+ * Every stanza given to {@link Router.route} has a normalised `from` (the sender's full
+ * JID, stamped by its session) and a normalised `to`. Stanzas for a session on another
+ * gateway are appended to that gateway's delivery stream; errors go back to the sender
+ * through the same path.
+ */
+export class Router {
+  constructor(private readonly d: RouterDeps) {}
+
+  /** Routes one stanza by its `to` (RFC 6120 §10.4: to a served domain, or not). */
+  async route(stanza: Element, hops = 0): Promise<void> {
+    const to = tryParseJid(stanza.attrs.to ?? '');
+    if (!to) return this.bounce(stanza, 'jid-malformed');
+    if (this.d.config.hosts.includes(to.domain)) {
+      if (to.local === undefined) return this.toServer(stanza, to);
+      return to.resource === undefined ? this.toBareJid(stanza, to, hops) : this.toFullJid(stanza, to, hops);
+    }
+    if (to.domain === this.d.config.mucDomain) {
+      // TODO(#3): room actors serve the MUC domain; until then nothing answers for it.
+      return this.bounce(stanza, 'service-unavailable', 'no multi-user chat service is running yet');
+    }
+    // RFC 6120 §10.4.3: no server-to-server connections (yet), so a foreign domain is unreachable.
+    return this.bounce(stanza, 'remote-server-not-found');
+  }
+
+  /**
+   * Delivers stanzas that arrived on this gateway's delivery stream, or directly from a
+   * local sender, to the named local session; if that session is gone, the stanza is
+   * handled as addressed to an unknown resource (RFC 6121 §8.5.3.2).
+   */
+  async deliverLocal(fullJid: string, sessionId: string, stanza: Element, hops = 0): Promise<void> {
+    const session = this.d.local.get(fullJid);
+    if (session && session.sessionId === sessionId) {
+      session.deliver(stanza);
+      return;
+    }
+    const to = tryParseJid(fullJid);
+    if (!to) return;
+    // The registry still pointed here: drop that stale entry so re-routing cannot loop.
+    await this.d.registry.unbind(to, { gateway: this.d.gatewayId, sessionId, available: false, priority: 0, since: 0, transport: 'tcp' });
+    if (hops >= MAX_HOPS) {
+      this.d.log.warn({ to: fullJid }, 'dropping stanza after repeated re-routing');
+      return;
+    }
+    return this.unknownResource(stanza, to, hops + 1);
+  }
+
+  /**
+   * Sends a stanza to the user's own available resources: presence broadcast without a
+   * roster (RFC 6121 §4.2.2, §4.5.2) and the account's echo of its own presence.
+   * @param except - a full JID to leave out (the sender of an unavailable presence)
+   */
+  async broadcastToOwnResources(bareJid: string, stanza: Element, except?: string): Promise<void> {
+    const sessions = await this.d.registry.sessionsOf(bareJid);
+    await Promise.all(
+      sessions
+        .filter((s) => s.record.available && `${bareJid}/${s.resource}` !== except)
+        .map((s) => {
+          const copy = clone(stanza);
+          copy.attrs.to = `${bareJid}/${s.resource}`;
+          return this.deliverTo(copy.attrs.to, s.record, copy, 0);
+        }),
+    );
+  }
+
+  /** Sends an error reply for `stanza` back to its sender, unless it is an error itself (RFC 6120 §8.3.1). */
+  async bounce(stanza: Element, condition: StanzaErrorCondition, text?: string): Promise<void> {
+    const reply = errorReply(stanza, condition, text === undefined ? undefined : { text });
+    if (!reply) return;
+    // Replies come from the JID that was addressed, or from the server when that was not a JID.
+    if (tryParseJid(reply.attrs.from ?? '') === undefined) reply.attrs.from = this.d.config.hosts[0];
+    if (!reply.attrs.to) return;
+    await this.route(reply);
+  }
+
+  private async toServer(stanza: Element, to: Jid): Promise<void> {
+    if (to.resource !== undefined) {
+      // RFC 6120 §10.4.2 leaves a server's full JIDs to the server; we have none.
+      if (stanza.name === 'iq') return this.bounce(stanza, 'service-unavailable');
+      return;
+    }
+    if (stanza.name === 'iq') return this.answerIq(stanza, 'server', to);
+    if (stanza.name === 'message') return this.bounce(stanza, 'service-unavailable');
+    // Presence to the server itself: nothing to do without rosters or directed-presence tracking.
+  }
+
+  private async answerIq(iq: Element, target: 'server' | 'account', to: Jid): Promise<void> {
+    const type = iq.attrs.type;
+    if (type !== 'get' && type !== 'set') return; // results and errors addressed to us end here
+    const query = iqPayload(iq);
+    if (!query) return this.bounce(iq, 'bad-request'); // RFC 6120 §8.2.3: exactly one child
+    const answer = answerIq(type, query, { target, domain: to.domain, node: query.attrs.node });
+    if ('error' in answer) return this.bounce(iq, answer.error);
+    await this.route(iqResult(iq, answer.payload));
+  }
+
+  private async toFullJid(stanza: Element, to: Jid, hops: number): Promise<void> {
+    const record = await this.d.registry.lookup(to);
+    if (record) return this.deliverTo(to.toString(), record, stanza, hops);
+    return this.unknownResource(stanza, to, hops);
+  }
+
+  /** RFC 6121 §8.5.3.2: a full JID whose resource is not bound. */
+  private async unknownResource(stanza: Element, to: Jid, hops: number): Promise<void> {
+    const type = stanza.attrs.type;
+    if (stanza.name === 'message') {
+      // §8.5.3.2.1: normal and chat are treated as if sent to the bare JID; groupchat
+      // gets service-unavailable; headline and error are silently ignored.
+      if (type === undefined || type === 'normal' || type === 'chat') return this.toBareJid(stanza, to.bare(), hops);
+      if (type === 'groupchat') return this.bounce(stanza, 'service-unavailable');
+      return;
+    }
+    if (stanza.name === 'iq' && (type === 'get' || type === 'set')) return this.bounce(stanza, 'service-unavailable');
+    // §8.5.3.2.2: presence to an unbound resource is silently ignored.
+  }
+
+  /** RFC 6121 §8.5.2: a bare JID on a served domain. */
+  private async toBareJid(stanza: Element, to: Jid, hops: number): Promise<void> {
+    const bare = to.toString();
+    const sessions = await this.d.registry.sessionsOf(bare);
+    if (sessions.length === 0 && !(await this.d.accounts.exists(bare))) return this.noSuchUser(stanza);
+    const type = stanza.attrs.type;
+    if (stanza.name === 'iq') return this.answerIq(stanza, 'account', to);
+    const available = sessions.filter((s) => s.record.available && s.record.priority >= 0);
+    if (stanza.name === 'presence') {
+      // §8.5.2.1.2: presence goes to every available resource. Probes are the server's to
+      // answer from the roster, which this server does not have yet.
+      if (type === 'probe') return;
+      const targets = sessions.filter((s) => s.record.available);
+      await Promise.all(targets.map((s) => this.deliverTo(`${bare}/${s.resource}`, s.record, stanza, hops)));
+      return;
+    }
+    // Messages, §8.5.2.1.1.
+    if (type === 'groupchat') return this.bounce(stanza, 'service-unavailable');
+    if (type === 'error') return;
+    if (type === 'headline') {
+      await Promise.all(available.map((s) => this.deliverTo(`${bare}/${s.resource}`, s.record, stanza, hops)));
+      return;
+    }
+    if (available.length > 0) {
+      const top = Math.max(...available.map((s) => s.record.priority));
+      const chosen: RegisteredSession[] = available.filter((s) => s.record.priority === top);
+      await Promise.all(chosen.map((s) => this.deliverTo(`${bare}/${s.resource}`, s.record, stanza, hops)));
+      return;
+    }
+    if (!this.d.config.offline.enabled) return this.bounce(stanza, 'service-unavailable');
+    const stored = await this.d.offline.push(bare, stanza, to.domain, this.d.now());
+    if (!stored) return this.bounce(stanza, 'service-unavailable', 'offline storage is full');
+  }
+
+  /** RFC 6121 §8.5.1: no account with that JID. */
+  private async noSuchUser(stanza: Element): Promise<void> {
+    const type = stanza.attrs.type;
+    if (stanza.name === 'presence') return; // silently ignored (subscription states would need a roster)
+    if (stanza.name === 'iq' && type !== 'get' && type !== 'set') return;
+    return this.bounce(stanza, 'service-unavailable');
+  }
+
+  private async deliverTo(fullJid: string, record: SessionRecord, stanza: Element, hops: number): Promise<void> {
+    if (record.gateway === this.d.gatewayId) return this.deliverLocal(fullJid, record.sessionId, stanza, hops);
+    await this.d.redis.xadd(
+      this.d.keys.gatewayDelivery(record.gateway),
+      '*',
+      ...encodeEnvelope({ kind: 'stanza', to: fullJid, sessionId: record.sessionId, xml: serialize(stanza) }),
+    );
+  }
+
+  /** Asks whichever gateway holds a session to end it (resource conflict, RFC 6120 §7.7.2.2). */
+  async kick(fullJid: string, record: SessionRecord, condition: string, text?: string): Promise<void> {
+    if (record.gateway === this.d.gatewayId) {
+      const session = this.d.local.get(fullJid);
+      if (session && session.sessionId === record.sessionId) session.kick(condition, text);
+      return;
+    }
+    await this.d.redis.xadd(
+      this.d.keys.gatewayDelivery(record.gateway),
+      '*',
+      ...encodeEnvelope(text === undefined
+        ? { kind: 'kick', to: fullJid, sessionId: record.sessionId, condition }
+        : { kind: 'kick', to: fullJid, sessionId: record.sessionId, condition, text }),
+    );
+  }
+}
+

@@ -1,0 +1,441 @@
+import { randomBytes } from 'node:crypto';
+import { Element } from 'ltx';
+import type { Logger } from 'pino';
+import type { SessionRecord } from '@parley/bus';
+import type { Config } from '@parley/config';
+import { tryParseJid, type Jid } from '@parley/jid';
+import { createMechanism, SUPPORTED_MECHANISMS, type MechanismOptions, type SaslBackend, type SaslStep, type ServerMechanism } from '@parley/sasl';
+import { errorReply, iqResult, stanzaKind, streamError, type StanzaErrorCondition, type StreamErrorCondition } from '@parley/stanza';
+import { NS, type XmlError } from '@parley/xml';
+import { accountJid } from '../auth/sasl-backends.js';
+import type { LocalSession, LocalSessions } from '../routing/local-sessions.js';
+import type { OfflineStore } from '../routing/offline-store.js';
+import type { Router } from '../routing/router.js';
+import type { SessionRegistry } from '../routing/session-registry.js';
+import type { Transport, StreamAttrs } from '../transport/transport.js';
+import { postAuthFeatures, preAuthFeatures } from './stream-features.js';
+
+/** Failed SASL attempts allowed before the stream is closed (RFC 6120 §6.4.5: 2 to 5). */
+export const MAX_AUTH_FAILURES = 3;
+
+export interface SessionDeps {
+  config: Config;
+  gatewayId: string;
+  sasl: SaslBackend;
+  /** Shared by every gateway so that unknown users look alike everywhere (see @parley/sasl). */
+  saslOptions: MechanismOptions;
+  router: Router;
+  registry: SessionRegistry;
+  offline: OfflineStore;
+  local: LocalSessions;
+  log: Logger;
+  now: () => number;
+  /** Called once when the session has ended and cleaned up after itself. */
+  onEnded: (session: ClientSession) => void;
+}
+
+type State = 'awaiting-header' | 'negotiating' | 'awaiting-restart' | 'binding' | 'bound' | 'closed';
+
+const newId = (bytes = 9) => randomBytes(bytes).toString('base64url');
+
+/**
+ * One client-to-server session (RFC 6120): stream negotiation, SASL, resource binding,
+ * then stanza routing; the same state machine serves TCP and WebSocket transports.
+ * Elements are handled strictly one at a time in arrival order (a per-session queue), so
+ * a client's stanzas leave in the order they came.
+ */
+export class ClientSession implements LocalSession {
+  readonly sessionId = newId();
+  private state: State = 'awaiting-header';
+  private domain: string | undefined;
+  private headerSent = false;
+  private mechanism: ServerMechanism | undefined;
+  private authFailures = 0;
+  private authenticated: Jid | undefined;
+  private jid: Jid | undefined;
+  private record: SessionRecord | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private log: Logger;
+  private readonly authTimer: NodeJS.Timeout;
+
+  constructor(private readonly transport: Transport, private readonly d: SessionDeps) {
+    this.log = this.childLog();
+    transport.setMaxElementBytes(d.config.limits.maxPreAuthBytes);
+    transport.attach({
+      onStreamStart: (attrs, ns) => this.enqueue(() => this.onStreamStart(attrs, ns)),
+      onElement: (el) => this.enqueue(() => this.onElement(el)),
+      onStreamEnd: () => this.enqueue(async () => this.onStreamEnd()),
+      onXmlError: (err) => this.enqueue(async () => this.onXmlError(err)),
+      onIdle: () => this.fail('connection-timeout', 'no traffic for too long'),
+      onClosed: () => void this.end(),
+    });
+    this.authTimer = setTimeout(() => {
+      if (this.state !== 'bound') this.fail('connection-timeout', 'authentication took too long');
+    }, d.config.gateway.authTimeoutMs).unref();
+    this.log.debug('connected');
+  }
+
+  /** The session's logger: every line carries the session id, transport, address and JID. */
+  private childLog(jid?: string): Logger {
+    const bindings: Record<string, string> = { sessionId: this.sessionId, transport: this.transport.kind, remote: this.transport.remote };
+    if (jid !== undefined) bindings.jid = jid;
+    return this.d.log.child(bindings);
+  }
+
+  /** The bound full JID, once resource binding is done. */
+  get fullJid(): Jid | undefined {
+    return this.jid;
+  }
+
+  deliver(stanza: Element): void {
+    if (this.state === 'bound') this.transport.send(stanza);
+  }
+
+  kick(condition: string, text?: string): void {
+    this.log.info({ condition }, 'session ended by the cluster');
+    this.fail(condition as StreamErrorCondition, text);
+  }
+
+  /** Writes this session's registry entry again (after its gateway had been taken for dead). */
+  async reregister(): Promise<void> {
+    if (this.state === 'bound' && this.jid && this.record) await this.d.registry.bind(this.jid, this.record);
+  }
+
+  private enqueue(task: () => Promise<void> | void): void {
+    this.queue = this.queue.then(task).catch((err: unknown) => {
+      this.log.error({ err }, 'session handler failed');
+      this.fail('internal-server-error');
+    });
+  }
+
+  // ---- stream level (RFC 6120 §4) -------------------------------------------------
+
+  private onStreamStart(attrs: StreamAttrs, defaultNs: string | undefined): void {
+    if (this.state === 'closed') return;
+    if (this.state !== 'awaiting-header' && this.state !== 'awaiting-restart') return this.fail('not-well-formed', 'unexpected stream header');
+    const to = attrs.to === undefined ? undefined : tryParseJid(attrs.to);
+    const requested = to?.toString();
+    // RFC 6120 §4.7.1 / §4.9.1.2: answer with our own header before any stream error.
+    const domain = this.domain ?? (requested && this.d.config.hosts.includes(requested) ? requested : this.d.config.hosts[0]!);
+    this.openStream(domain, attrs);
+    if (defaultNs !== NS.CLIENT) return this.fail('invalid-namespace', 'the content namespace must be jabber:client');
+    if (requested === undefined || !this.d.config.hosts.includes(requested)) return this.fail('host-unknown');
+    if (this.domain !== undefined && requested !== this.domain) return this.fail('host-unknown', 'the domain changed on restart');
+    if (!/^1\.\d+$/.test(attrs.version ?? '')) return this.fail('unsupported-version', 'XMPP 1.0 streams only');
+    this.domain = requested;
+    if (this.authenticated) {
+      this.state = 'binding';
+      this.transport.send(postAuthFeatures());
+    } else {
+      this.state = 'negotiating';
+      this.transport.send(preAuthFeatures({ startTls: this.startTlsOffer(), mechanisms: this.mechanisms() }));
+    }
+  }
+
+  private openStream(domain: string, peer: StreamAttrs): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    const attrs: StreamAttrs = { from: domain, id: newId(12), version: '1.0', 'xml:lang': 'en' };
+    if (peer.from !== undefined && tryParseJid(peer.from)) attrs.to = peer.from;
+    this.transport.openStream(attrs);
+  }
+
+  private onStreamEnd(): void {
+    // RFC 6120 §4.4: answer the peer's closing tag with ours; cleanup follows on close.
+    this.state = 'closed';
+    this.transport.closeStream();
+  }
+
+  private onXmlError(err: XmlError): void {
+    this.log.info({ condition: err.condition, reason: err.message }, 'bad XML from client');
+    this.fail(err.condition, err.message);
+  }
+
+  /** Sends a stream error and closes the stream (RFC 6120 §4.9.1.1). */
+  private fail(condition: StreamErrorCondition, text?: string): void {
+    if (this.state === 'closed') return;
+    if (!this.headerSent) this.openStream(this.domain ?? this.d.config.hosts[0]!, {});
+    this.state = 'closed';
+    this.transport.send(streamError(condition, text));
+    this.transport.closeStream();
+  }
+
+  private async onElement(el: Element): Promise<void> {
+    switch (this.state) {
+      case 'negotiating':
+        return this.onNegotiationElement(el);
+      case 'binding':
+      case 'bound':
+        return this.onAuthenticatedElement(el);
+      case 'closed':
+        return;
+      default:
+        return this.fail('not-authorized', 'expected a stream header');
+    }
+  }
+
+  // ---- STARTTLS and SASL (RFC 6120 §5, §6) ------------------------------------------
+
+  private startTlsOffer(): 'no' | 'optional' | 'required' {
+    if (!this.transport.canStartTls) return 'no';
+    return this.d.config.tls.required ? 'required' : 'optional';
+  }
+
+  private mechanisms(): string[] {
+    const plainOk = this.transport.secure || this.d.config.auth.allowPlainWithoutTls;
+    return SUPPORTED_MECHANISMS.filter((m) => m !== 'PLAIN' || plainOk);
+  }
+
+  private async onNegotiationElement(el: Element): Promise<void> {
+    const ns = el.attrs.xmlns;
+    if (ns === NS.TLS && el.name === 'starttls') return this.startTls();
+    if (ns !== NS.SASL) return this.fail('not-authorized', 'authenticate first');
+    if (this.startTlsOffer() === 'required') return this.saslFailure('encryption-required');
+    if (el.name === 'auth') {
+      const name = el.attrs.mechanism ?? '';
+      if (!this.mechanisms().includes(name)) return this.saslFailure('invalid-mechanism');
+      this.mechanism = createMechanism(name, this.d.sasl, this.d.saslOptions);
+      if (!this.mechanism) return this.saslFailure('invalid-mechanism');
+      const initial = this.decodeSasl(el, true);
+      if (initial === null) return this.saslFailure('incorrect-encoding');
+      return this.saslStep(await this.runMechanism(() => this.mechanism!.start(initial)));
+    }
+    if (el.name === 'response') {
+      if (!this.mechanism) return this.saslFailure('malformed-request');
+      const data = this.decodeSasl(el, false);
+      if (data === null || data === undefined) return this.saslFailure('incorrect-encoding');
+      return this.saslStep(await this.runMechanism(() => this.mechanism!.step(data)));
+    }
+    if (el.name === 'abort') {
+      this.mechanism = undefined;
+      return this.saslFailure('aborted');
+    }
+    return this.fail('unsupported-stanza-type');
+  }
+
+  /** Runs one mechanism step; a backend failure (e.g. Redis down) is `temporary-auth-failure` (RFC 6120 §6.5.13). */
+  private async runMechanism(step: () => Promise<SaslStep>): Promise<SaslStep> {
+    try {
+      return await step();
+    } catch (err) {
+      this.log.error({ err }, 'authentication backend failed');
+      return { kind: 'failure', condition: 'temporary-auth-failure' };
+    }
+  }
+
+  /**
+   * RFC 6120 §6.4.2: base64 text; `=` is an empty response; no text means no initial
+   * response (only allowed in `<auth/>`). Returns null for invalid base64.
+   */
+  private decodeSasl(el: Element, isAuth: boolean): Buffer | undefined | null {
+    const text = el.getText().trim();
+    if (text === '') return isAuth ? undefined : Buffer.alloc(0);
+    if (text === '=') return Buffer.alloc(0);
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) return null;
+    return Buffer.from(text, 'base64');
+  }
+
+  private saslStep(step: SaslStep): void {
+    if (step.kind === 'challenge') {
+      this.transport.send(new Element('challenge', { xmlns: NS.SASL }).t(step.data.length ? step.data.toString('base64') : '='));
+      return;
+    }
+    if (step.kind === 'failure') return this.saslFailure(step.condition, step.text);
+    const bare = accountJid(step.username, this.domain!);
+    const authorised = bare === undefined ? undefined : tryParseJid(bare);
+    if (!authorised) return this.saslFailure('not-authorized');
+    // RFC 6120 §6.4.6: an authzid other than the account itself is refused.
+    if (step.authzid !== undefined && step.authzid !== '' && tryParseJid(step.authzid)?.toString() !== bare) {
+      return this.saslFailure('invalid-authzid');
+    }
+    this.mechanism = undefined;
+    this.authenticated = authorised;
+    this.state = 'awaiting-restart';
+    this.log = this.childLog(bare);
+    this.log.info('authenticated');
+    const success = new Element('success', { xmlns: NS.SASL });
+    if (step.data?.length) success.t(step.data.toString('base64'));
+    this.transport.send(success);
+    // RFC 6120 §6.4.6: both sides restart the stream after <success/>.
+    this.headerSent = false;
+    this.transport.restart();
+    this.transport.setMaxElementBytes(this.d.config.limits.maxStanzaBytes);
+  }
+
+  private saslFailure(condition: string, text?: string): void {
+    this.mechanism = undefined;
+    const failure = new Element('failure', { xmlns: NS.SASL });
+    failure.c(condition).up();
+    if (text) failure.c('text', { 'xml:lang': 'en' }).t(text).up();
+    this.transport.send(failure);
+    if (condition !== 'aborted') this.authFailures += 1;
+    this.log.info({ condition }, 'authentication failed');
+    if (this.authFailures >= MAX_AUTH_FAILURES) this.fail('policy-violation', 'too many failed authentication attempts');
+  }
+
+  private async startTls(): Promise<void> {
+    if (!this.transport.canStartTls) {
+      this.transport.send(new Element('failure', { xmlns: NS.TLS }));
+      this.state = 'closed';
+      this.transport.closeStream();
+      return;
+    }
+    this.transport.send(new Element('proceed', { xmlns: NS.TLS }));
+    this.state = 'awaiting-header';
+    this.headerSent = false;
+    try {
+      await this.transport.startTls();
+      this.log.debug('TLS established');
+    } catch (err) {
+      this.log.info({ err }, 'TLS negotiation failed');
+      this.transport.destroy();
+    }
+  }
+
+  // ---- after authentication: binding and stanzas (RFC 6120 §7, §8) ---------------------
+
+  private async onAuthenticatedElement(el: Element): Promise<void> {
+    const kind = stanzaKind(el);
+    if (!kind) return this.fail('unsupported-stanza-type', `<${el.name}/> in ${el.attrs.xmlns ?? '?'}`);
+    if (kind === 'iq' && (el.attrs.type === 'set' || el.attrs.type === 'get') && el.attrs.to === undefined) {
+      const child = el.children.find((c): c is Element => typeof c !== 'string');
+      if (child?.name === 'bind' && child.attrs.xmlns === NS.BIND) return this.bind(el, child);
+      if (child?.name === 'session' && child.attrs.xmlns === NS.SESSION) {
+        // RFC 3921 §3 session establishment, kept as a no-op for old clients.
+        return this.state === 'bound' ? this.transport.send(iqResult(el)) : this.reply(el, 'not-allowed');
+      }
+    }
+    if (this.state !== 'bound') {
+      // RFC 6120 §7.1: no stanzas before a resource is bound.
+      return this.fail('not-authorized', 'bind a resource first');
+    }
+    return this.onStanza(el, kind);
+  }
+
+  private reply(stanza: Element, condition: StanzaErrorCondition, text?: string): void {
+    const reply = errorReply(stanza, condition, text === undefined ? undefined : { text });
+    if (reply) this.transport.send(reply);
+  }
+
+  private async bind(iq: Element, bindEl: Element): Promise<void> {
+    if (this.state === 'bound') return this.reply(iq, 'not-allowed', 'a resource is bound already');
+    const user = this.authenticated!;
+    const requested = bindEl.getChildText('resource')?.trim();
+    let full: Jid | undefined;
+    if (requested) {
+      try {
+        full = user.withResource(requested);
+      } catch {
+        // RFC 6120 §7.7.2.1: a resource that violates the OpaqueString profile.
+        return this.reply(iq, 'bad-request', 'invalid resource');
+      }
+    } else {
+      full = user.withResource(newId(6));
+    }
+    const record: SessionRecord = {
+      gateway: this.d.gatewayId,
+      sessionId: this.sessionId,
+      available: false,
+      priority: 0,
+      since: this.d.now(),
+      transport: this.transport.kind,
+    };
+    // RFC 6120 §7.7.2.2: our policy for a conflicting resource is to end the older session.
+    const previous = await this.d.registry.bind(full, record);
+    this.jid = full;
+    this.record = record;
+    this.d.local.set(full.toString(), this);
+    if (previous && previous.sessionId !== this.sessionId) {
+      await this.d.router.kick(full.toString(), previous, 'conflict', 'replaced by a new session for the same resource');
+    }
+    this.state = 'bound';
+    clearTimeout(this.authTimer);
+    this.log = this.childLog(full.toString());
+    this.log.info('resource bound');
+    const bound = new Element('bind', { xmlns: NS.BIND });
+    bound.c('jid').t(full.toString());
+    this.transport.send(iqResult(iq, bound));
+  }
+
+  private async onStanza(el: Element, kind: 'message' | 'presence' | 'iq'): Promise<void> {
+    const full = this.jid!;
+    // RFC 6120 §8.1.2.1: the server stamps (or checks) the sender's address.
+    if (el.attrs.from !== undefined) {
+      const from = tryParseJid(el.attrs.from);
+      if (!from || !(from.equals(full) || from.equals(full.bare()))) return this.fail('invalid-from');
+    }
+    el.attrs.from = full.toString();
+    if (kind === 'iq') {
+      const type = el.attrs.type;
+      if (type !== 'get' && type !== 'set' && type !== 'result' && type !== 'error') return this.reply(el, 'bad-request', 'iq type');
+      if (el.attrs.id === undefined) return this.reply(el, 'bad-request', 'iq without id');
+    }
+    if (el.attrs.to === undefined) return this.toOwnAccount(el, kind);
+    const to = tryParseJid(el.attrs.to);
+    if (!to) return this.reply(el, 'jid-malformed');
+    el.attrs.to = to.toString();
+    await this.d.router.route(el);
+  }
+
+  /** RFC 6120 §10.3: a stanza with no `to` is for the user's own account. */
+  private async toOwnAccount(el: Element, kind: 'message' | 'presence' | 'iq'): Promise<void> {
+    const bare = this.jid!.bare().toString();
+    if (kind === 'presence') return this.presenceBroadcast(el);
+    el.attrs.to = bare;
+    await this.d.router.route(el);
+  }
+
+  /** RFC 6121 §4.2 (initial presence), §4.4 (updates), §4.5 (unavailable). */
+  private async presenceBroadcast(el: Element): Promise<void> {
+    const type = el.attrs.type;
+    if (type !== undefined && type !== 'unavailable') return; // probes/subscriptions without a `to` mean nothing
+    const record = this.record!;
+    const wasAvailable = record.available;
+    let priority = 0;
+    const text = el.getChildText('priority');
+    if (text !== null) {
+      const n = Number(text.trim());
+      if (!Number.isInteger(n) || n < -128 || n > 127) return this.reply(el, 'bad-request', 'priority must be an integer from -128 to 127');
+      priority = n;
+    }
+    const available = type === undefined;
+    this.record = { ...record, available, priority };
+    await this.d.registry.update(this.jid!, this.record);
+    const bare = this.jid!.bare().toString();
+    if (available) {
+      await this.d.router.broadcastToOwnResources(bare, el);
+      // XEP-0160 §3: offline messages are delivered when initial presence is sent
+      // (with non-negative priority: a negative one says "no messages to me").
+      if (!wasAvailable && priority >= 0) {
+        for (const message of await this.d.offline.popAll(bare)) this.deliver(message);
+      }
+    } else if (wasAvailable) {
+      await this.d.router.broadcastToOwnResources(bare, el, this.jid!.toString());
+    }
+  }
+
+  /** Cleans up after the connection is gone: registry, local table, unavailable presence. */
+  private async end(): Promise<void> {
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    // Let queued work (e.g. a bind in flight) finish first so its registration is undone too.
+    await this.queue.catch(() => undefined);
+    const full = this.jid;
+    const record = this.record;
+    if (full && record) {
+      this.d.local.delete(full.toString(), this);
+      try {
+        await this.d.registry.unbind(full, record);
+        if (record.available) {
+          const bare = full.bare().toString();
+          const unavailable = new Element('presence', { from: full.toString(), to: bare, type: 'unavailable' });
+          await this.d.router.broadcastToOwnResources(bare, unavailable, full.toString());
+        }
+      } catch (err) {
+        this.log.warn({ err }, 'session cleanup failed; the reaper will finish it');
+      }
+    }
+    this.log.debug('disconnected');
+    this.d.onEnded(this);
+  }
+}

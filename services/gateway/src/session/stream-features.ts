@@ -1,0 +1,30 @@
+import { Element } from 'ltx';
+import { NS } from '@parley/xml';
+
+/**
+ * Stream features before authentication (RFC 6120 §4.3.2, §5.3.1, §6.3.1): STARTTLS when
+ * it can be offered, and the SASL mechanisms, unless TLS is required first.
+ */
+export function preAuthFeatures(opts: { startTls: 'no' | 'optional' | 'required'; mechanisms: readonly string[] }): Element {
+  const features = new Element('stream:features');
+  if (opts.startTls !== 'no') {
+    const tls = features.c('starttls', { xmlns: NS.TLS });
+    if (opts.startTls === 'required') tls.c('required').up();
+  }
+  if (opts.startTls !== 'required' && opts.mechanisms.length > 0) {
+    const mechs = features.c('mechanisms', { xmlns: NS.SASL });
+    for (const m of opts.mechanisms) mechs.c('mechanism').t(m).up();
+  }
+  return features;
+}
+
+/**
+ * Stream features after SASL (RFC 6120 §7.2): resource binding, and the legacy session
+ * feature marked optional (RFC 6121 Appendix E; draft-cridland-xmpp-session).
+ */
+export function postAuthFeatures(): Element {
+  const features = new Element('stream:features');
+  features.c('bind', { xmlns: NS.BIND }).up();
+  features.c('session', { xmlns: NS.SESSION }).c('optional').up().up();
+  return features;
+}

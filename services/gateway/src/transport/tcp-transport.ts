@@ -1,0 +1,138 @@
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Element } from 'ltx';
+import { NS, StreamParser, serialize, streamHeader, streamFooter } from '@parley/xml';
+import type { Transport, TransportEvents, StreamAttrs } from './transport.js';
+
+/** Bytes queued for a slow reader before the connection is dropped (the cluster must not buffer without bound). */
+export const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
+
+export interface TcpTransportOptions {
+  maxElementBytes: number;
+  maxDepth: number;
+  idleTimeoutMs: number;
+  /** Present when STARTTLS may be offered (RFC 6120 §5). */
+  secureContext?: SecureContext;
+}
+
+/**
+ * c2s over TCP (RFC 6120 §4): one long-lived XML stream each way. The incoming bytes go
+ * through the strict, bounded {@link StreamParser}; outgoing stanzas are written without
+ * the redundant `xmlns='jabber:client'`, which the stream header declares.
+ */
+export class TcpTransport implements Transport {
+  readonly kind = 'tcp' as const;
+  readonly remote: string;
+  private socket: Socket;
+  private parser: StreamParser;
+  private events: TransportEvents | undefined;
+  private secured = false;
+  private closing = false;
+  private closed = false;
+
+  constructor(socket: Socket, private readonly opts: TcpTransportOptions) {
+    this.socket = socket;
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.parser = this.newParser(opts.maxElementBytes);
+    this.wire(socket);
+  }
+
+  get secure(): boolean {
+    return this.secured;
+  }
+
+  get canStartTls(): boolean {
+    return !this.secured && this.opts.secureContext !== undefined;
+  }
+
+  attach(events: TransportEvents): void {
+    this.events = events;
+  }
+
+  openStream(attrs: StreamAttrs): void {
+    this.write(streamHeader(attrs));
+  }
+
+  send(el: Element): void {
+    this.write(serialize(el, { omitXmlnsOf: NS.CLIENT }));
+  }
+
+  closeStream(): void {
+    if (this.closing || this.closed) return;
+    this.closing = true;
+    this.write(streamFooter());
+    this.socket.end();
+    // RFC 6120 §4.4: wait for the peer's closing tag, but not forever.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  restart(): void {
+    this.parser = this.newParser(this.currentMax);
+  }
+
+  private currentMax = 0;
+
+  setMaxElementBytes(bytes: number): void {
+    this.currentMax = bytes;
+    this.parser.setMaxStanzaBytes(bytes);
+  }
+
+  async startTls(): Promise<void> {
+    const ctx = this.opts.secureContext;
+    if (!ctx) throw new Error('STARTTLS without a certificate');
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    plain.removeAllListeners('timeout');
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: ctx });
+    this.socket = secure;
+    this.parser = this.newParser(this.currentMax);
+    this.wire(secure);
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secure', () => resolve());
+      secure.once('error', reject);
+    });
+    this.secured = true;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private newParser(maxElementBytes: number): StreamParser {
+    this.currentMax = maxElementBytes;
+    return new StreamParser(
+      {
+        onStreamStart: (header) => this.events?.onStreamStart(header.attrs, header.defaultNs),
+        onElement: (el) => this.events?.onElement(el),
+        onStreamEnd: () => this.events?.onStreamEnd(),
+        onError: (err) => this.events?.onXmlError(err),
+      },
+      { maxStanzaBytes: maxElementBytes, maxDepth: this.opts.maxDepth },
+    );
+  }
+
+  private wire(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.setTimeout(this.opts.idleTimeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.closed) this.parser.write(chunk);
+    });
+    socket.on('timeout', () => {
+      this.events?.onIdle();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.events?.onClosed();
+    });
+  }
+
+  private write(data: string): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.write(data);
+    if (this.socket.writableLength > MAX_SEND_BUFFER_BYTES) this.socket.destroy();
+  }
+}

@@ -1,0 +1,143 @@
+import type { WebSocket, RawData } from 'ws';
+import { Element } from 'ltx';
+import { NS, XmlError, parseElement, serialize } from '@parley/xml';
+import type { Transport, TransportEvents, StreamAttrs } from './transport.js';
+
+/** Bytes queued for a slow reader before the connection is dropped. */
+export const MAX_WS_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
+
+export interface WebSocketTransportOptions {
+  maxElementBytes: number;
+  maxDepth: number;
+  idleTimeoutMs: number;
+}
+
+/**
+ * XMPP over WebSocket (RFC 7395): every message is one complete XML document: `<open/>`,
+ * `<close/>` (namespace urn:ietf:params:xml:ns:xmpp-framing) or one stanza/nonza.
+ * Stanzas without an xmlns are in jabber:client (RFC 7395 §3.3.3 says they carry it; we
+ * accept both). The `ws` server enforces the stanza cap as `maxPayload` (total over all
+ * fragments of a message); the pre-authentication cap is checked here per message.
+ */
+export class WebSocketTransport implements Transport {
+  readonly kind = 'websocket' as const;
+  readonly secure = false;
+  readonly canStartTls = false;
+  readonly remote: string;
+  private events: TransportEvents | undefined;
+  private maxElementBytes: number;
+  private closing = false;
+  private closed = false;
+  private failed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ws: WebSocket, remote: string, private readonly opts: WebSocketTransportOptions) {
+    this.remote = remote;
+    this.maxElementBytes = opts.maxElementBytes;
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', () => ws.terminate());
+    this.touch();
+  }
+
+  attach(events: TransportEvents): void {
+    this.events = events;
+  }
+
+  openStream(attrs: StreamAttrs): void {
+    this.sendRaw(new Element('open', { xmlns: NS.FRAMING, ...attrs }).toString());
+  }
+
+  send(el: Element): void {
+    if (el.name.startsWith('stream:')) {
+      // RFC 7395 §3.4: stream-level elements keep the stream prefix, declared in place.
+      const copy = new Element(el.name, { 'xmlns:stream': NS.STREAM, ...el.attrs });
+      copy.children = el.children;
+      this.sendRaw(copy.toString());
+      return;
+    }
+    if (el.attrs.xmlns === undefined) {
+      const copy = new Element(el.name, { xmlns: NS.CLIENT, ...el.attrs });
+      copy.children = el.children;
+      this.sendRaw(serialize(copy));
+      return;
+    }
+    this.sendRaw(serialize(el));
+  }
+
+  closeStream(): void {
+    if (this.closing || this.closed) return;
+    this.closing = true;
+    this.sendRaw(new Element('close', { xmlns: NS.FRAMING }).toString());
+    // RFC 7395 §3.6: the server closes the WebSocket after sending <close/> ...
+    this.ws.close(1000);
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+
+  restart(): void {
+    // Nothing to reset: every WebSocket message is parsed on its own.
+  }
+
+  setMaxElementBytes(bytes: number): void {
+    this.maxElementBytes = bytes;
+  }
+
+  startTls(): Promise<void> {
+    return Promise.reject(new Error('STARTTLS is not defined for WebSocket (RFC 7395 §3.8: use wss)'));
+  }
+
+  destroy(): void {
+    this.ws.terminate();
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed || this.failed) return;
+    this.touch();
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (isBinary) return this.fail(new XmlError('bad-format', 'RFC 7395 §3.2: XMPP frames are text frames'));
+    if (buf.length > this.maxElementBytes) {
+      return this.fail(new XmlError('policy-violation', `element of ${buf.length} bytes exceeds ${this.maxElementBytes}`));
+    }
+    let el: Element;
+    try {
+      el = parseElement(buf.toString('utf8'), { defaultNs: NS.CLIENT, maxDepth: this.opts.maxDepth, maxBytes: this.maxElementBytes });
+    } catch (err) {
+      if (err instanceof XmlError) return this.fail(err);
+      throw err;
+    }
+    if (el.attrs.xmlns === NS.FRAMING && el.name === 'open') {
+      const attrs: StreamAttrs = {};
+      for (const [k, v] of Object.entries(el.attrs)) if (k !== 'xmlns' && typeof v === 'string') attrs[k] = v;
+      this.events?.onStreamStart(attrs, NS.CLIENT);
+      return;
+    }
+    if (el.attrs.xmlns === NS.FRAMING && el.name === 'close') {
+      this.events?.onStreamEnd();
+      return;
+    }
+    this.events?.onElement(el);
+  }
+
+  private fail(err: XmlError): void {
+    this.failed = true;
+    this.events?.onXmlError(err);
+  }
+
+  private touch(): void {
+    if (this.idleTimer) this.idleTimer.refresh();
+    else this.idleTimer = setTimeout(() => this.events?.onIdle(), this.opts.idleTimeoutMs).unref();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.events?.onClosed();
+  }
+
+  private sendRaw(text: string): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(text);
+    if (this.ws.bufferedAmount > MAX_WS_SEND_BUFFER_BYTES) this.ws.terminate();
+  }
+}

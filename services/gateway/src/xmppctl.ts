@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * xmppctl: manage accounts and inspect sessions in a parley cluster's Redis.
+ *
+ *   xmppctl user add <jid> (--password <pw> | --password-stdin)
+ *   xmppctl user passwd <jid> (--password <pw> | --password-stdin)
+ *   xmppctl user delete <jid>
+ *   xmppctl user list
+ *   xmppctl session list
+ *
+ * Reads the same configuration as the gateway (`--config`, PARLEY_CONFIG, REDIS_URL,
+ * PARLEY_REDIS_KEY_PREFIX, ...). Exit codes: 0 done, 1 refused (e.g. the account exists),
+ * 2 bad arguments, 78 bad configuration.
+ */
+import { Command, CommanderError } from 'commander';
+import { Redis } from 'ioredis';
+import { keySpace, parseSessionRecord } from '@parley/bus';
+import { ConfigError, loadConfig, type Config } from '@parley/config';
+import { tryParseJid } from '@parley/jid';
+import { AccountStore } from './auth/account-store.js';
+
+class UsageError extends Error {}
+
+function accountJid(input: string, config: Config): string {
+  const jid = tryParseJid(input);
+  if (!jid || jid.local === undefined || jid.resource !== undefined) throw new UsageError(`not a bare JID of an account: ${JSON.stringify(input)}`);
+  if (!config.hosts.includes(jid.domain)) throw new UsageError(`${jid.domain} is not one of the served hosts (${config.hosts.join(', ')})`);
+  return jid.toString();
+}
+
+async function readPassword(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {
+  if (opts.password !== undefined && opts.passwordStdin) throw new UsageError('give --password or --password-stdin, not both');
+  if (opts.password !== undefined) return opts.password;
+  if (!opts.passwordStdin) throw new UsageError('a password is required: --password <pw> or --password-stdin');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function withStore<T>(config: Config, fn: (store: AccountStore, redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    return await fn(new AccountStore(redis, keySpace(config.redis.keyPrefix), config.auth.scramIterations), redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let config: Config | undefined;
+  const cfg = (cmd: Command): Config => {
+    const file = (cmd.optsWithGlobals() as { config?: string }).config ?? process.env.PARLEY_CONFIG;
+    config ??= loadConfig(file === undefined ? {} : { file });
+    return config;
+  };
+  let code = 0;
+  const program = new Command('xmppctl')
+    .description('Manage accounts and inspect sessions of a parley cluster')
+    .option('--config <file>', 'JSON configuration file (default: $PARLEY_CONFIG)')
+    .exitOverride();
+  const user = program.command('user').description('accounts');
+  user
+    .command('add <jid>')
+    .description('create an account')
+    .option('--password <password>', 'the password (visible to other local users; prefer --password-stdin)')
+    .option('--password-stdin', 'read the password from standard input')
+    .action(async (jid: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
+      const c = cfg(cmd);
+      const bare = accountJid(jid, c);
+      const password = await readPassword(opts);
+      if (password.length === 0) throw new UsageError('the password must not be empty');
+      const created = await withStore(c, (s) => s.create(bare, password));
+      if (created) process.stdout.write(`created ${bare}\n`);
+      else {
+        process.stderr.write(`xmppctl: ${bare} exists already\n`);
+        code = 1;
+      }
+    });
+  user
+    .command('passwd <jid>')
+    .description('change the password of an account')
+    .option('--password <password>', 'the new password')
+    .option('--password-stdin', 'read the new password from standard input')
+    .action(async (jid: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
+      const c = cfg(cmd);
+      const bare = accountJid(jid, c);
+      const password = await readPassword(opts);
+      if (password.length === 0) throw new UsageError('the password must not be empty');
+      if (await withStore(c, (s) => s.setPassword(bare, password))) process.stdout.write(`password changed for ${bare}\n`);
+      else {
+        process.stderr.write(`xmppctl: no account ${bare}\n`);
+        code = 1;
+      }
+    });
+  user
+    .command('delete <jid>')
+    .description('delete an account and its offline messages')
+    .action(async (jid: string, _opts: unknown, cmd: Command) => {
+      const c = cfg(cmd);
+      const bare = accountJid(jid, c);
+      if (await withStore(c, (s) => s.delete(bare))) process.stdout.write(`deleted ${bare}\n`);
+      else {
+        process.stderr.write(`xmppctl: no account ${bare}\n`);
+        code = 1;
+      }
+    });
+  user
+    .command('list')
+    .description('list every account, one bare JID per line')
+    .action(async (_opts: unknown, cmd: Command) => {
+      for (const jid of await withStore(cfg(cmd), (s) => s.list())) process.stdout.write(`${jid}\n`);
+    });
+  program
+    .command('session')
+    .description('sessions')
+    .command('list')
+    .description('list bound sessions: full JID, gateway, available, priority, transport')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const c = cfg(cmd);
+      const keys = keySpace(c.redis.keyPrefix);
+      await withStore(c, async (_s, redis) => {
+        for (const gw of await redis.zrange(keys.gateways(), 0, '-1')) {
+          for (const full of (await redis.smembers(keys.gatewaySessions(gw))).sort()) {
+            const slash = full.indexOf('/');
+            const rec = parseSessionRecord(await redis.hget(keys.userSessions(full.slice(0, slash)), full.slice(slash + 1)));
+            if (rec && rec.gateway === gw) {
+              process.stdout.write(`${full}\t${gw}\t${rec.available ? 'available' : 'unavailable'}\t${rec.priority}\t${rec.transport}\n`);
+            }
+          }
+        }
+      });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof UsageError) {
+      process.stderr.write(`xmppctl: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`xmppctl: ${err.message}\n`);
+      return 78;
+    }
+    process.stderr.write(`xmppctl: ${(err as Error).message}\n`);
+    return 1;
+  }
+  return code;
+}
+
+process.exitCode = await main(process.argv.slice(2));
