@@ -40,8 +40,8 @@ const opts = program.opts<{
   gateways: number; c2sPort: number; wsPort: number; openAuth: boolean; redisUrl?: string; dataDir: string; config?: string; json: boolean;
 }>();
 
-const pretty = opts.json ? process.stdout : PinoPretty({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'hostname' });
-if (!opts.json) pretty.pipe(process.stdout);
+// pino-pretty writes to stdout itself (destination 1); with --json the lines pass through.
+const pretty = opts.json ? process.stdout : PinoPretty({ colorize: process.stdout.isTTY, translateTime: 'HH:MM:ss.l', ignore: 'hostname', destination: 1, sync: true });
 const say = (msg: string) => process.stdout.write(`[cluster] ${msg}\n`);
 
 let redis: RedisChild | undefined;

@@ -33,6 +33,11 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'gateway stopping');
+  // A clean stop needs Redis; if it is gone, do not hang: exit after 10 s regardless.
+  setTimeout(() => {
+    log.error('clean stop timed out');
+    process.exit(1);
+  }, 10_000).unref();
   try {
     await gateway.stop();
   } finally {
