@@ -50,7 +50,8 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {
   const { c2sPort, wsPort } = await gateway.start();
-  log.info({ c2sPort, wsPort, hosts: config.hosts, wsPath: config.gateway.wsPath }, 'gateway ready');
+  // Launchers and tests wait for this line, so it is written even when the level is above info.
+  log.child({}, { level: 'info' }).info({ c2sPort, wsPort, hosts: config.hosts, wsPath: config.gateway.wsPath }, 'gateway ready');
 } catch (err) {
   log.fatal({ err }, 'gateway failed to start');
   process.exit(1);
