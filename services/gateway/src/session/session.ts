@@ -344,10 +344,12 @@ export class ClientSession implements LocalSession {
     const previous = await this.d.registry.bind(full, record);
     this.jid = full;
     this.record = record;
-    this.d.local.set(full.toString(), this);
+    // End the older session before this one takes its place in the local table (the kick
+    // finds the older session there when both are on this gateway).
     if (previous && previous.sessionId !== this.sessionId) {
       await this.d.router.kick(full.toString(), previous, 'conflict', 'replaced by a new session for the same resource');
     }
+    this.d.local.set(full.toString(), this);
     this.state = 'bound';
     clearTimeout(this.authTimer);
     this.log = this.childLog(full.toString());
