@@ -5,7 +5,8 @@
 //  3. Debian's `redis-server`, installed with apt-get when it is missing.
 // Idempotent: a second run only re-checks and rebuilds what changed.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,10 +26,13 @@ function onPath(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 }
 
-// 1. Dependencies. The marker is written by pnpm itself.
-if (!existsSync(join(root, 'node_modules', '.modules.yaml'))) {
+// 1. Dependencies, installed again whenever the lockfile changed since the last install.
+const lockHash = createHash('sha256').update(readFileSync(join(root, 'pnpm-lock.yaml'))).digest('hex');
+const marker = join(root, 'node_modules', '.parley-lockfile-hash');
+if (!existsSync(marker) || readFileSync(marker, 'utf8') !== lockHash) {
   say('installing dependencies with pnpm 9');
   run('npx', ['-y', 'pnpm@9.15.9', 'install', '--frozen-lockfile']);
+  writeFileSync(marker, lockHash);
 }
 
 // 2. Build (incremental).
