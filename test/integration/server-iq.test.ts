@@ -1,0 +1,112 @@
+/*
+ * What the server itself (the domain JID `localhost`) answers: XEP-0030 disco#info and
+ * disco#items, XEP-0199 ping, XEP-0092 software version; an iq in an unknown namespace gets
+ * service-unavailable (RFC 6120 §8.4), and a stanza for a domain the cluster does not serve
+ * gets remote-server-not-found (no server-to-server support; RFC 6120 §8.3.3.16).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GatewayProcess } from '@parley/testkit';
+import { xml } from '@xmpp/client';
+import type { Element } from 'ltx';
+import { startCluster, printGatewayLogsOnFailure, type TestCluster } from './support/cluster.js';
+import { DOMAIN, NS } from './support/names.js';
+import { chat, connectClient, type TestClient } from './support/test-client.js';
+
+let cluster: TestCluster | undefined;
+let gw: GatewayProcess;
+let alice: TestClient | undefined;
+
+printGatewayLogsOnFailure(() => cluster);
+
+before(async () => {
+  cluster = await startCluster('server-iq');
+  gw = await cluster.startGateway();
+  await cluster.addUser('alice@localhost', 'pw');
+  alice = await connectClient({ service: `xmpp://127.0.0.1:${gw.c2sPort}`, username: 'alice', password: 'pw', resource: 'r' });
+});
+
+after(async () => {
+  await alice?.stop();
+  await cluster?.close();
+});
+
+function client(): TestClient {
+  assert.ok(alice, 'logged in');
+  return alice;
+}
+
+/** Asserts a result from the server to the client, and returns it. */
+function assertResult(reply: Element): Element {
+  assert.equal(reply.attrs['type'], 'result', reply.toString());
+  assert.equal(reply.attrs['from'], DOMAIN, reply.toString());
+  assert.equal(reply.attrs['to'], client().jid, reply.toString());
+  return reply;
+}
+
+/** Asserts an error reply with `condition` (RFC 6120 §8.3) and returns the <error/>. */
+function assertError(reply: Element, condition: string, type: string): Element {
+  assert.equal(reply.attrs['type'], 'error', reply.toString());
+  const error = reply.getChild('error');
+  assert.ok(error, reply.toString());
+  assert.equal(error.attrs['type'], type, reply.toString());
+  assert.ok(error.getChild(condition, NS.stanzas), `expected <${condition} xmlns='${NS.stanzas}'/> in ${reply.toString()}`);
+  return error;
+}
+
+test('disco#info names a server/im identity and the disco#info feature', async () => {
+  const reply = assertResult(await client().iq('get', DOMAIN, xml('query', { xmlns: NS.discoInfo })));
+  const query = reply.getChild('query', NS.discoInfo);
+  assert.ok(query, reply.toString());
+  const identities = query.getChildren('identity').map((i) => `${String(i.attrs['category'])}/${String(i.attrs['type'])}`);
+  assert.ok(identities.includes('server/im'), `identities: ${identities.join(', ')}`);
+  const features = query.getChildren('feature').map((f) => String(f.attrs['var']));
+  assert.ok(features.includes(NS.discoInfo), `features: ${features.join(', ')}`);
+});
+
+test('disco#items answers with an items query', async () => {
+  const reply = assertResult(await client().iq('get', DOMAIN, xml('query', { xmlns: NS.discoItems })));
+  const query = reply.getChild('query', NS.discoItems);
+  assert.ok(query, reply.toString());
+  for (const item of query.getChildren('item')) assert.ok(typeof item.attrs['jid'] === 'string' && item.attrs['jid'] !== '', item.toString());
+});
+
+test('XEP-0199 ping gets an empty result', async () => {
+  const reply = assertResult(await client().iq('get', DOMAIN, xml('ping', { xmlns: NS.ping })));
+  assert.equal(reply.getChildElements().length, 0, reply.toString());
+});
+
+test('an iq without a to address is answered by the server too (RFC 6120 §10.3.3)', async () => {
+  const reply = await client().iq('get', undefined, xml('ping', { xmlns: NS.ping }));
+  assert.equal(reply.attrs['type'], 'result', reply.toString());
+});
+
+test('XEP-0092 software version names the software and its version', async () => {
+  const reply = assertResult(await client().iq('get', DOMAIN, xml('query', { xmlns: NS.version })));
+  const query = reply.getChild('query', NS.version);
+  assert.ok(query, reply.toString());
+  assert.ok((query.getChildText('name') ?? '').length > 0, reply.toString());
+  assert.ok((query.getChildText('version') ?? '').length > 0, reply.toString());
+});
+
+test('an iq in an unknown namespace gets service-unavailable', async () => {
+  const get = await client().iq('get', DOMAIN, xml('query', { xmlns: 'urn:example:not-implemented' }));
+  assertError(get, 'service-unavailable', 'cancel');
+  assert.equal(get.attrs['from'], DOMAIN);
+  const set = await client().iq('set', DOMAIN, xml('frobnicate', { xmlns: 'urn:example:not-implemented' }));
+  assertError(set, 'service-unavailable', 'cancel');
+});
+
+test('an iq to an unknown domain gets remote-server-not-found', async () => {
+  const reply = await client().iq('get', 'someone@unknown.example', xml('ping', { xmlns: NS.ping }));
+  assertError(reply, 'remote-server-not-found', 'cancel');
+  assert.equal(reply.attrs['from'], 'someone@unknown.example', 'the error comes from the address the iq was sent to');
+});
+
+test('a message to an unknown domain gets remote-server-not-found', async () => {
+  const sent = chat('someone@unknown.example', 'hello?');
+  await client().send(sent);
+  const reply = await client().waitForStanza((s) => s.name === 'message' && s.attrs['id'] === sent.attrs['id']);
+  assertError(reply, 'remote-server-not-found', 'cancel');
+  assert.equal(reply.attrs['from'], 'someone@unknown.example');
+});
