@@ -116,12 +116,11 @@ test('a 10 MiB stanza after login: policy-violation before the stanza ends', asy
   function* stanza(): Generator<string | Buffer> {
     yield `<message to='bob@localhost' type='chat'><body>`;
     for (let sent = 0; sent < total; sent += chunk.length) yield chunk;
-    yield `</body></message>`;
+    // No closing tags, ever: a server that waited for the whole stanza before checking its
+    // size would never answer, and the stream error below would not arrive.
   }
   const result = await raw.pump(stanza(), { stopWhen: /<stream:error/ });
   t.diagnostic(`${result.bytesSent} bytes handed to the socket before the server reacted (${result.stoppedBy})`);
-  // The closing tags were never sent: a server waiting for the whole stanza would not have answered.
-  assert.notEqual(result.stoppedBy, 'done', 'the server let the whole 10 MiB stanza through without an error');
   await assertStreamError(raw, 'policy-violation');
   await assertGatewayServes();
 });
@@ -133,10 +132,10 @@ test('an oversized element before authentication: policy-violation', async () =>
   function* auth(): Generator<string> {
     yield `<auth xmlns='${NS.sasl}' mechanism='PLAIN'>`;
     for (let i = 0; i < 256; i++) yield chunk; // 1 MiB, far above PARLEY_MAX_PREAUTH_BYTES (8192)
-    yield `</auth>`;
+    // No `</auth>`: the error must come while the element is still open. (Whether the pump
+    // finished first depends on the kernel's socket buffers, which can hold 1 MiB.)
   }
-  const result = await raw.pump(auth(), { stopWhen: /<stream:error/ });
-  assert.notEqual(result.stoppedBy, 'done', 'the server accepted a 1 MiB element before authentication');
+  await raw.pump(auth(), { stopWhen: /<stream:error/ });
   await assertStreamError(raw, 'policy-violation');
   await assertGatewayServes();
 });
