@@ -28,13 +28,18 @@ function accountJid(input: string, config: Config): string {
   return jid.toString();
 }
 
+/** The password from `--password` or standard input; never empty. */
 async function readPassword(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {
   if (opts.password !== undefined && opts.passwordStdin) throw new UsageError('give --password or --password-stdin, not both');
-  if (opts.password !== undefined) return opts.password;
-  if (!opts.passwordStdin) throw new UsageError('a password is required: --password <pw> or --password-stdin');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  let password = opts.password;
+  if (password === undefined) {
+    if (!opts.passwordStdin) throw new UsageError('a password is required: --password <pw> or --password-stdin');
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  if (password.length === 0) throw new UsageError('the password must not be empty');
+  return password;
 }
 
 async function withStore<T>(config: Config, fn: (store: AccountStore, redis: Redis) => Promise<T>): Promise<T> {
@@ -69,7 +74,6 @@ async function main(argv: string[]): Promise<number> {
       const c = cfg(cmd);
       const bare = accountJid(jid, c);
       const password = await readPassword(opts);
-      if (password.length === 0) throw new UsageError('the password must not be empty');
       const created = await withStore(c, (s) => s.create(bare, password));
       if (created) process.stdout.write(`created ${bare}\n`);
       else {
@@ -86,7 +90,6 @@ async function main(argv: string[]): Promise<number> {
       const c = cfg(cmd);
       const bare = accountJid(jid, c);
       const password = await readPassword(opts);
-      if (password.length === 0) throw new UsageError('the password must not be empty');
       if (await withStore(c, (s) => s.setPassword(bare, password))) process.stdout.write(`password changed for ${bare}\n`);
       else {
         process.stderr.write(`xmppctl: no account ${bare}\n`);

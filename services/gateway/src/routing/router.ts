@@ -69,7 +69,7 @@ export class Router {
     const to = tryParseJid(fullJid);
     if (!to) return;
     // The registry still pointed here: drop that stale entry so re-routing cannot loop.
-    await this.d.registry.unbind(to, { gateway: this.d.gatewayId, sessionId, available: false, priority: 0, since: 0, transport: 'tcp' });
+    await this.d.registry.unbind(to, { gateway: this.d.gatewayId, sessionId });
     if (hops >= MAX_HOPS) {
       this.d.log.warn({ to: fullJid }, 'dropping stanza after repeated re-routing');
       return;

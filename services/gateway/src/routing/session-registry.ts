@@ -32,7 +32,7 @@ export class SessionRegistry {
   }
 
   /** Removes a session unless a newer one holds the resource now. */
-  async unbind(full: Jid, record: SessionRecord): Promise<void> {
+  async unbind(full: Jid, record: Pick<SessionRecord, 'gateway' | 'sessionId'>): Promise<void> {
     await Promise.all([
       this.redis.unbindSession(this.keys.userSessions(full.bare().toString()), full.resource ?? '', record.sessionId),
       this.redis.srem(this.keys.gatewaySessions(record.gateway), full.toString()),
