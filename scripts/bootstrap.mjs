@@ -2,7 +2,8 @@
 // Brings a fresh checkout to a runnable state, using only what Node 20 ships with:
 //  1. dependencies through pnpm 9 (fetched with `npx`; corepack cannot download here),
 //  2. a TypeScript build of every workspace project (`tsc -b`, incremental),
-//  3. Debian's `redis-server`, installed with apt-get when it is missing.
+//  3. Debian's `redis-server`, installed with apt-get when it is missing,
+//  4. a `pnpm` command on the PATH (npm install -g pnpm@9), so that `pnpm cluster ...` works.
 // Idempotent: a second run only re-checks and rebuilds what changed.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -46,5 +47,10 @@ if (!onPath('redis-server') && !process.env.REDIS_URL) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-qq'], { env });
   run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', 'redis-server'], { env });
+}
+// 4. `pnpm` itself, for the documented `pnpm cluster ...` form of the launcher.
+if (!onPath('pnpm')) {
+  say('pnpm not found: installing pnpm 9 globally with npm');
+  run('npm', ['install', '-g', '--silent', 'pnpm@9.15.9']);
 }
 say('ready');

@@ -64,11 +64,11 @@ test('disco#info names a server/im identity and the disco#info feature', async (
   assert.ok(features.includes(NS.discoInfo), `features: ${features.join(', ')}`);
 });
 
-test('disco#items answers with an items query', async () => {
+test('disco#items lists the MUC service (XEP-0045 §6.1)', async () => {
   const reply = assertResult(await client().iq('get', DOMAIN, xml('query', { xmlns: NS.discoItems })));
   const query = reply.getChild('query', NS.discoItems);
   assert.ok(query, reply.toString());
-  for (const item of query.getChildren('item')) assert.ok(typeof item.attrs['jid'] === 'string' && item.attrs['jid'] !== '', item.toString());
+  assert.deepEqual(query.getChildren('item').map((i) => i.attrs['jid']), [`conference.${DOMAIN}`], reply.toString());
 });
 
 test('XEP-0199 ping gets an empty result', async () => {

@@ -1,23 +1,31 @@
 #!/usr/bin/env node
 /**
  * The local cluster launcher: one command, in the foreground, starts a complete cluster:
- * its own redis-server (unless --redis-url or REDIS_URL is given) and N gateway processes
- * on consecutive ports. Children's JSON logs are pretty-printed here. A line containing
- * READY is printed once every process accepts connections; SIGINT/SIGTERM stop
- * everything cleanly (gateways first, then Redis).
+ * its own redis-server (unless --redis-url or REDIS_URL is given), G gateway processes on
+ * consecutive ports and W room worker processes. Children's JSON logs are pretty-printed
+ * here. A line containing READY is printed once every gateway accepts connections and every
+ * room shard has an owner; SIGINT/SIGTERM stop everything cleanly (gateways first, so that
+ * rooms hear their sessions end, then room workers, then Redis).
  *
- *   npm run cluster -- --gateways 2 --c2s-port 5222 --open-auth
+ *   pnpm cluster --gateways 2 --workers 2 --c2s-port 5222 --open-auth
+ *
+ * These flag names are a stable interface: the load generator, the benchmarks and outside
+ * conformance checkers drive the launcher with them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import { Redis } from 'ioredis';
+import { keySpace } from '@parley/bus';
+import { ConfigError, loadConfig } from '@parley/config';
 import { PinoPretty } from 'pino-pretty';
 import { startRedis, type RedisChild } from './redis-server.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const gatewayMain = join(repoRoot, 'services', 'gateway', 'dist', 'main.js');
+const workerMain = join(repoRoot, 'services', 'room-worker', 'dist', 'main.js');
 
 const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -28,6 +36,7 @@ const int = (name: string, min: number, max: number) => (v: string) => {
 const program = new Command('cluster')
   .description('Start a complete local parley cluster in the foreground')
   .option('--gateways <n>', 'gateway processes', int('--gateways', 1, 64), 2)
+  .option('--workers <n>', 'room worker processes (hosting the XEP-0045 room actors)', int('--workers', 0, 64), 2)
   .option('--c2s-port <port>', 'c2s port of the first gateway; the others use the next ports', int('--c2s-port', 1, 65535), 5222)
   .option('--ws-port <port>', 'WebSocket port of the first gateway; the others use the next ports', int('--ws-port', 1, 65535), 5280)
   .option('--open-auth', 'TEST ONLY: any user logs in with any password (PLAIN allowed without TLS)', false)
@@ -37,7 +46,7 @@ const program = new Command('cluster')
   .option('--json', 'print the children\'s JSON log lines as they are instead of pretty-printing them', false);
 program.parse();
 const opts = program.opts<{
-  gateways: number; c2sPort: number; wsPort: number; openAuth: boolean; redisUrl?: string; dataDir: string; config?: string; json: boolean;
+  gateways: number; workers: number; c2sPort: number; wsPort: number; openAuth: boolean; redisUrl?: string; dataDir: string; config?: string; json: boolean;
 }>();
 
 // pino-pretty writes to stdout itself (destination 1); with --json the lines pass through.
@@ -48,17 +57,26 @@ let redis: RedisChild | undefined;
 const children: ChildProcess[] = [];
 let stopping = false;
 
-async function stopAll(code: number): Promise<never> {
-  stopping = true;
-  say('stopping');
-  await Promise.all(
-    children.map((c) => new Promise<void>((resolve) => {
+const workers: ChildProcess[] = [];
+
+function stopChildren(list: ChildProcess[]): Promise<unknown> {
+  return Promise.all(
+    list.map((c) => new Promise<void>((resolve) => {
       if (c.exitCode !== null || c.signalCode !== null) return resolve();
       c.once('exit', () => resolve());
       c.kill('SIGTERM');
       setTimeout(() => c.kill('SIGKILL'), 8000).unref();
     })),
   );
+}
+
+async function stopAll(code: number): Promise<never> {
+  if (stopping) return new Promise<never>(() => undefined);
+  stopping = true;
+  say('stopping');
+  // Gateways first: their sessions end and the rooms are told while the workers still run.
+  await stopChildren(children);
+  await stopChildren(workers);
   await redis?.stop();
   say('stopped');
   process.exit(code);
@@ -66,36 +84,75 @@ async function stopAll(code: number): Promise<never> {
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
-function startGateway(index: number, redisUrl: string): Promise<{ c2sPort: number; wsPort: number; gatewayId: string }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL: redisUrl,
-    PARLEY_C2S_PORT: String(opts.c2sPort + index),
-    PARLEY_WS_PORT: String(opts.wsPort + index),
-  };
+function childEnv(redisUrl: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redisUrl };
   if (opts.config) env.PARLEY_CONFIG = opts.config;
+  return env;
+}
+
+/** Pretty-prints a child's log lines and resolves with the first one whose msg is `ready`. */
+function watch(child: ChildProcess, name: string, ready: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      pretty.write(`${line}\n`);
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        if (rec.msg === ready) resolve(rec);
+      } catch {
+        // not a log line; printed as is
+      }
+    });
+    child.once('exit', (code, signal) => {
+      reject(new Error(`${name} exited before it was ready (${signal ?? code})`));
+      if (!stopping) say(`${name} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); the others keep serving`);
+    });
+  });
+}
+
+async function startWorker(index: number, redisUrl: string): Promise<string> {
+  const child = spawn(process.execPath, [workerMain], { env: childEnv(redisUrl), stdio: ['ignore', 'pipe', 'inherit'] });
+  workers.push(child);
+  const rec = await watch(child, `room worker ${index}`, 'room worker ready');
+  return String(rec.workerId);
+}
+
+/** Resolves once every shard of the MUC service has a lease holder (rooms can be served). */
+async function shardsOwned(redisUrl: string, timeoutMs: number): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(opts.config ? { file: opts.config } : {});
+  } catch (err) {
+    if (err instanceof ConfigError) throw new Error(err.message);
+    throw err;
+  }
+  const keys = keySpace(config.redis.keyPrefix);
+  const client = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    const leases = Array.from({ length: config.muc.shards }, (_, s) => keys.shardLease(s));
+    for (;;) {
+      const held = await client.exists(...leases);
+      if (held === leases.length) return held;
+      if (Date.now() > deadline) throw new Error(`only ${held} of ${leases.length} room shards have an owner after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function startGateway(index: number, redisUrl: string): Promise<{ c2sPort: number; wsPort: number; gatewayId: string }> {
+  const env = childEnv(redisUrl);
+  env.PARLEY_C2S_PORT = String(opts.c2sPort + index);
+  env.PARLEY_WS_PORT = String(opts.wsPort + index);
   if (opts.openAuth) {
     env.PARLEY_AUTH_BACKEND = 'open-insecure-test-only';
     env.PARLEY_ALLOW_PLAIN_WITHOUT_TLS = 'true';
   }
   const child = spawn(process.execPath, [gatewayMain], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      pretty.write(`${line}\n`);
-      try {
-        const rec = JSON.parse(line) as { msg?: string; c2sPort?: number; wsPort?: number; gatewayId?: string };
-        if (rec.msg === 'gateway ready') resolve({ c2sPort: rec.c2sPort!, wsPort: rec.wsPort!, gatewayId: rec.gatewayId! });
-      } catch {
-        // not a log line; printed as is
-      }
-    });
-    child.once('exit', (code, signal) => {
-      reject(new Error(`gateway ${index} exited before it was ready (${signal ?? code})`));
-      if (!stopping) say(`gateway ${index} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); the others keep serving`);
-    });
-  });
+  const rec = await watch(child, `gateway ${index}`, 'gateway ready');
+  return { c2sPort: Number(rec.c2sPort), wsPort: Number(rec.wsPort), gatewayId: String(rec.gatewayId) };
 }
 
 try {
@@ -105,10 +162,19 @@ try {
     redisUrl = redis.url;
     say(`redis-server on ${redisUrl} (data in ${opts.dataDir})`);
   }
-  const ready = await Promise.all(Array.from({ length: opts.gateways }, (_, i) => startGateway(i, redisUrl!)));
+  const [ready, workerIds] = await Promise.all([
+    Promise.all(Array.from({ length: opts.gateways }, (_, i) => startGateway(i, redisUrl!))),
+    Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(i, redisUrl!))),
+  ]);
   for (const g of ready) say(`gateway ${g.gatewayId}: c2s 127.0.0.1:${g.c2sPort}, WebSocket ws://127.0.0.1:${g.wsPort}/xmpp-websocket`);
+  for (const id of workerIds) say(`room worker ${id}`);
+  const shards = opts.workers > 0 ? await shardsOwned(redisUrl, 30_000) : 0;
+  if (opts.workers === 0) say('WARNING: no room workers (--workers 0): multi-user chat rooms get no answer until one starts');
   if (opts.openAuth) say('WARNING: open authentication is on: any user logs in with any password. Test use only.');
-  say(`READY redis=${redisUrl} gateways=${ready.length} c2s=${ready.map((g) => g.c2sPort).join(',')} ws=${ready.map((g) => g.wsPort).join(',')}`);
+  say(
+    `READY redis=${redisUrl} gateways=${ready.length} workers=${workerIds.length} shards=${shards} ` +
+      `c2s=${ready.map((g) => g.c2sPort).join(',')} ws=${ready.map((g) => g.wsPort).join(',')}`,
+  );
 } catch (err) {
   say(`failed to start: ${(err as Error).message}`);
   await stopAll(1);

@@ -4,18 +4,38 @@
  * - `stanza`: deliver `xml` (a serialised stanza in the jabber:client namespace) to the
  *   session `sessionId` bound to the full JID `to`; when the session is gone, the gateway
  *   applies RFC 6121 §8.5.3 as for an unknown resource.
+ * - `fanout`: deliver one stanza to several sessions of this gateway; `xml` has no `to`
+ *   attribute and the gateway sets it per recipient. A room sends a groupchat message to
+ *   each gateway once, however many of its occupants are connected there.
  * - `kick`: end session `sessionId` with the stream error `condition`
  *   (e.g. `conflict` when another login took the resource, RFC 6120 §4.9.3.3).
+ *
+ * `stanza` and `fanout` envelopes written by a room worker carry a {@link DeliveryMark}
+ * (`mark`), so that a gateway drops what a shard's new owner sends again after a failover.
  */
 export type Envelope =
-  | { kind: 'stanza'; to: string; sessionId: string; xml: string }
+  | { kind: 'stanza'; to: string; sessionId: string; xml: string; mark?: string }
+  | { kind: 'fanout'; recipients: FanoutRecipient[]; xml: string; mark?: string }
   | { kind: 'kick'; to: string; sessionId: string; condition: string; text?: string };
+
+/** One recipient of a `fanout` envelope: a full JID and the id of its session. */
+export interface FanoutRecipient {
+  to: string;
+  sessionId: string;
+}
 
 /** Flattens an envelope into XADD field/value arguments. */
 export function encodeEnvelope(env: Envelope): string[] {
+  if (env.kind === 'fanout') {
+    const fields = ['kind', 'fanout', 'rcpt', JSON.stringify(env.recipients.map((r) => [r.to, r.sessionId])), 'xml', env.xml];
+    if (env.mark !== undefined) fields.push('mark', env.mark);
+    return fields;
+  }
   const fields: string[] = ['kind', env.kind, 'to', env.to, 'sid', env.sessionId];
-  if (env.kind === 'stanza') fields.push('xml', env.xml);
-  else {
+  if (env.kind === 'stanza') {
+    fields.push('xml', env.xml);
+    if (env.mark !== undefined) fields.push('mark', env.mark);
+  } else {
     fields.push('condition', env.condition);
     if (env.text !== undefined) fields.push('text', env.text);
   }
@@ -27,12 +47,20 @@ export function decodeEnvelope(fields: string[]): Envelope | undefined {
   const m = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
   const kind = m.get('kind');
+  const mark = m.get('mark');
+  if (kind === 'fanout') {
+    const xml = m.get('xml');
+    const recipients = parseRecipients(m.get('rcpt'));
+    if (xml === undefined || recipients === undefined) return undefined;
+    return mark === undefined ? { kind, recipients, xml } : { kind, recipients, xml, mark };
+  }
   const to = m.get('to');
   const sessionId = m.get('sid');
   if (to === undefined || sessionId === undefined) return undefined;
   if (kind === 'stanza') {
     const xml = m.get('xml');
-    return xml === undefined ? undefined : { kind, to, sessionId, xml };
+    if (xml === undefined) return undefined;
+    return mark === undefined ? { kind, to, sessionId, xml } : { kind, to, sessionId, xml, mark };
   }
   if (kind === 'kick') {
     const condition = m.get('condition');
@@ -41,4 +69,20 @@ export function decodeEnvelope(fields: string[]): Envelope | undefined {
     return text === undefined ? { kind, to, sessionId, condition } : { kind, to, sessionId, condition, text };
   }
   return undefined;
+}
+
+function parseRecipients(raw: string | undefined): FanoutRecipient[] | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (!Array.isArray(v)) return undefined;
+    const out: FanoutRecipient[] = [];
+    for (const pair of v) {
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') return undefined;
+      out.push({ to: pair[0], sessionId: pair[1] });
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,8 +2,9 @@
  * Every Redis key name the cluster uses, in one place.
  *
  * Keys that belong together carry the same hash tag (`{...}`) so that, on Redis Cluster,
- * a user's session registry, offline queue and account live in one slot, and a gateway's
- * delivery stream and session set live in another. All keys start with a configurable
+ * a user's session registry, offline queue and account live in one slot, a gateway's
+ * delivery stream and session set in another, and a MUC shard's stream, lease, cursor,
+ * rooms and histories in a third (so one Lua script can commit a shard atomically). All keys start with a configurable
  * prefix so that several clusters (or test runs) can share one Redis.
  */
 export interface KeySpace {
@@ -29,6 +30,24 @@ export interface KeySpace {
   saslDecoySecret(): string;
   /** Short-lived lock held while one gateway cleans up after a dead one. */
   reaperLock(gatewayId: string): string;
+  /** Stream of room inputs (`RoomInputEnvelope`) for one shard of the MUC service, read by the shard's owner. */
+  shardStream(shard: number): string;
+  /** The shard's lease: `<worker id> <fencing token>`, with a TTL; only its holder applies the stream. */
+  shardLease(shard: number): string;
+  /** Counter issuing the shard's fencing tokens (INCR on every lease grant). */
+  shardFence(shard: number): string;
+  /** Id of the last shard stream entry whose effects are committed. */
+  shardCursor(shard: number): string;
+  /** Hash: room bare JID → JSON room state (without history) for every room of the shard. */
+  shardRooms(shard: number): string;
+  /** List of a room's discussion history entries (JSON), oldest first, in its shard's slot. */
+  roomHistory(shard: number, roomJid: string): string;
+  /** Sorted set: room worker id → time of its last heartbeat (ms since epoch). */
+  roomWorkers(): string;
+  /** Hash describing one live room worker: pid, start time, shards held. */
+  roomWorkerInfo(workerId: string): string;
+  /** Hash: room bare JID → JSON summary (name, public, persistent, members-only, occupants) of every room, for listings. */
+  roomDirectory(): string;
 }
 
 /** Consumer group name on every gateway delivery stream. */
@@ -41,6 +60,7 @@ export const DELIVERY_GROUP = 'gateway';
 export function keySpace(prefix = 'parley:'): KeySpace {
   const user = (kind: string) => (bare: string) => `${prefix}${kind}:{u:${bare}}`;
   const gw = (kind: string) => (id: string) => `${prefix}gw:{g:${id}}:${kind}`;
+  const shard = (kind: string) => (n: number) => `${prefix}muc:{s:${n}}:${kind}`;
   return {
     prefix,
     userSessions: user('sessions'),
@@ -53,5 +73,14 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     gatewayDelivery: gw('deliver'),
     reaperLock: gw('reaper'),
     saslDecoySecret: () => `${prefix}sasl-decoy-secret`,
+    shardStream: shard('in'),
+    shardLease: shard('lease'),
+    shardFence: shard('fence'),
+    shardCursor: shard('cursor'),
+    shardRooms: shard('rooms'),
+    roomHistory: (n, roomJid) => `${prefix}muc:{s:${n}}:history:${roomJid}`,
+    roomWorkers: () => `${prefix}room-workers`,
+    roomWorkerInfo: (id) => `${prefix}room-worker:{w:${id}}:info`,
+    roomDirectory: () => `${prefix}muc:directory`,
   };
 }

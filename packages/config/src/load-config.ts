@@ -32,15 +32,22 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_MAX_DEPTH: 'limits.maxDepth',
   PARLEY_OFFLINE_ENABLED: 'offline.enabled',
   PARLEY_OFFLINE_MAX_MESSAGES: 'offline.maxMessages',
+  PARLEY_MUC_SHARDS: 'muc.shards',
+  PARLEY_MUC_ADMINS: 'muc.admins',
+  PARLEY_MUC_HISTORY_LENGTH: 'muc.historyLength',
+  PARLEY_ROOM_WORKER_ID: 'roomWorker.id',
+  PARLEY_LEASE_TTL_MS: 'roomWorker.leaseTtlMs',
+  PARLEY_ROOM_WORKER_HEARTBEAT_MS: 'roomWorker.heartbeatMs',
+  PARLEY_ROOM_WORKER_BATCH_SIZE: 'roomWorker.batchSize',
   PARLEY_LOG_LEVEL: 'log.level',
   PARLEY_LOG_PRETTY: 'log.pretty',
 };
 
-const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations)$/;
+const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size)$/;
 const BOOLEAN = /(required|allowPlainWithoutTls|enabled|pretty)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {
-  if (path === 'hosts') return raw.split(',').map((h) => h.trim()).filter(Boolean);
+  if (path === 'hosts' || path === 'muc.admins') return raw.split(',').map((h) => h.trim()).filter(Boolean);
   if (NUMERIC.test(path)) {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${envName}: expected an integer, got ${JSON.stringify(raw)}`);
     return Number(raw);

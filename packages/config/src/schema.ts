@@ -88,6 +88,32 @@ export const configSchema = z
         maxMessages: z.number().int().min(1).max(100_000).default(500),
       })
       .prefault({}),
+    muc: z
+      .object({
+        /**
+         * Number of shard streams rooms are spread over (XEP-0045 rooms hash to one each).
+         * Fixed for the life of the data: stored rooms live under their shard.
+         */
+        shards: z.number().int().min(1).max(4096).default(64),
+        /** Bare JIDs with owner rights in every room (service administrators, XEP-0045 §5.2). */
+        admins: z.array(z.string().min(3).max(3071)).default([]),
+        /** Discussion history kept per room by default, in messages (XEP-0045 §7.2.15); 0 keeps none. */
+        historyLength: z.number().int().min(0).max(1000).default(20),
+      })
+      .prefault({}),
+    roomWorker: z
+      .object({
+        /** Unique id of this room worker process; random when not set. */
+        id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+        /** How long a shard lease lasts without renewal; a dead worker's shards move after this. */
+        leaseTtlMs: z.number().int().min(300).max(600_000).default(4000),
+        /** How often a worker renews its leases, refreshes its heartbeat and rebalances. */
+        heartbeatMs: z.number().int().min(50).max(60_000).default(1000),
+        /** Stream entries applied per shard per turn (one state commit per turn). */
+        batchSize: z.number().int().min(1).max(10_000).default(256),
+      })
+      .prefault({})
+      .refine((w) => w.heartbeatMs * 2 < w.leaseTtlMs, { message: 'roomWorker.heartbeatMs must be less than half of roomWorker.leaseTtlMs' }),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -20,3 +20,4 @@ export { repoRoot } from './repo-root.js';
 export { TestkitError, TESTKIT_ERRORS } from './errors.js';
 export type { TestkitErrorCode } from './errors.js';
 export type { ExitStatus } from './child-registry.js';
+export { startRoomWorker, type RoomWorkerProcess, type StartRoomWorkerOptions } from './start-room-worker.js';

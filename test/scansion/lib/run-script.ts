@@ -37,6 +37,8 @@ export interface RunResult {
 export async function runScript(script: Script, opts: RunOptions): Promise<RunResult> {
   const warnings: string[] = [];
   const clients = new Map<string, ScansionClient>();
+  /** Full JID each client bound on its latest connection. */
+  const boundJids = new Map<string, string>();
   const configs = new Map(script.clients.map((c, i) => [c.name, { config: c, index: i }]));
   try {
     for (const [index, step] of script.steps.entries()) {
@@ -63,6 +65,7 @@ export async function runScript(script: Script, opts: RunOptions): Promise<RunRe
         const c = await ScansionClient.connect({ host: entry.config.connectHost ?? opts.host, port, jid: entry.config.jid, password: entry.config.password });
         c.step = index;
         clients.set(step.client, c);
+        boundJids.set(step.client, c.jid);
       } catch (err) {
         return `connect failed: ${err instanceof Error ? err.message : String(err)}`;
       }
@@ -118,9 +121,10 @@ export async function runScript(script: Script, opts: RunOptions): Promise<RunRe
       const entry = configs.get(who);
       if (entry === undefined) throw new Error(`unknown variable ${whole}`);
       if (full === undefined) return escapeXml(bareOf(entry.config));
-      const c = clients.get(who);
-      if (c === undefined) throw new Error(`${whole}: ${who} is not connected`);
-      return escapeXml(c.jid);
+      // The JID bound by the client's latest connection (still known after it disconnects).
+      const bound = boundJids.get(who);
+      if (bound === undefined) throw new Error(`${whole}: ${who} has not connected yet`);
+      return escapeXml(bound);
     });
   }
 }

@@ -71,11 +71,12 @@ export class Liveness {
       .del(this.d.keys.gatewayDelivery(deadId), this.d.keys.gatewayInfo(deadId))
       .zrem(this.d.keys.gateways(), deadId)
       .exec();
+    // XEP-0045 §7.14: its sessions leave every room (each shard's rooms remove the occupants of that gateway).
+    await this.d.router.gatewayDown(deadId);
     for (const [full, record] of removed) {
       if (!record.available) continue;
       const bare = full.slice(0, full.indexOf('/'));
       // RFC 6121 §4.5.2: the user's other resources learn that this one went away.
-      // TODO(#3): the rooms the session had joined get its unavailable presence too.
       const unavailable = new Element('presence', { from: full, to: bare, type: 'unavailable' });
       await this.d.router.broadcastToOwnResources(bare, unavailable, full);
     }

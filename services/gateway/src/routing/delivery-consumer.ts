@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { decodeEnvelope, DELIVERY_GROUP, type KeySpace } from '@parley/bus';
+import { decodeEnvelope, DeliveryMarks, DELIVERY_GROUP, parseDeliveryMark, type KeySpace } from '@parley/bus';
+import { clone } from 'ltx';
 import { NS, parseElement } from '@parley/xml';
 import type { LocalSessions } from './local-sessions.js';
 import type { Router } from './router.js';
@@ -14,10 +15,14 @@ const BLOCK_MS = 1000;
  * Reads this gateway's delivery stream with a consumer group and hands each envelope to
  * the session it names. Entries are acknowledged and deleted once handled, so the stream
  * stays short without MAXLEN trimming (which could drop entries still pending).
+ * Envelopes from room workers carry delivery marks; one already seen is dropped, which
+ * makes a shard's replay after a failover invisible to clients.
  * Uses its own connection, since XREADGROUP BLOCK holds it.
  */
 export class DeliveryConsumer {
   private running = false;
+  /** Last room-worker mark per shard: repeats after a shard failover are dropped (see @parley/bus DeliveryMarks). */
+  private readonly marks = new DeliveryMarks();
   private done: Promise<void> | undefined;
 
   constructor(
@@ -90,7 +95,26 @@ export class DeliveryConsumer {
       if (session && session.sessionId === env.sessionId) session.kick(env.condition, env.text);
       return;
     }
+    if (env.mark !== undefined) {
+      const mark = parseDeliveryMark(env.mark);
+      if (!mark) {
+        this.log.warn({ mark: env.mark }, 'malformed delivery mark');
+        return;
+      }
+      if (!this.marks.accept(mark)) {
+        this.log.debug({ mark: env.mark }, 'dropping a repeated room delivery');
+        return;
+      }
+    }
     const stanza = parseElement(env.xml, { defaultNs: NS.CLIENT });
-    await this.router.deliverLocal(env.to, env.sessionId, stanza);
+    if (env.kind === 'stanza') {
+      await this.router.deliverLocal(env.to, env.sessionId, stanza);
+      return;
+    }
+    for (const { to, sessionId } of env.recipients) {
+      const copy = clone(stanza);
+      copy.attrs.to = to;
+      await this.router.deliverLocal(to, sessionId, copy);
+    }
   }
 }

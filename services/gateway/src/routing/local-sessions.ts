@@ -4,6 +4,8 @@ import type { Element } from 'ltx';
 export interface LocalSession {
   /** Unique id of the session; a delivery names it so a replaced session gets nothing. */
   readonly sessionId: string;
+  /** Bare JIDs of the rooms the session has sent presence to (XEP-0045 §7.2); told when it ends. */
+  readonly rooms: Set<string>;
   /** Writes a stanza to the client. */
   deliver(stanza: Element): void;
   /** Ends the session with a stream error (e.g. `conflict`, RFC 6120 §4.9.3.3). */

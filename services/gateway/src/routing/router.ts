@@ -1,6 +1,6 @@
 import { clone, type Element } from 'ltx';
 import type { Logger } from 'pino';
-import { encodeEnvelope, type KeySpace, type SessionRecord } from '@parley/bus';
+import { encodeEnvelope, encodeRoomInput, shardForRoom, type KeySpace, type RoomInputEnvelope, type SessionRecord } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { tryParseJid, type Jid } from '@parley/jid';
 import { errorReply, iqPayload, iqResult, type StanzaErrorCondition } from '@parley/stanza';
@@ -47,12 +47,52 @@ export class Router {
       if (to.local === undefined) return this.toServer(stanza, to);
       return to.resource === undefined ? this.toBareJid(stanza, to, hops) : this.toFullJid(stanza, to, hops);
     }
-    if (to.domain === this.d.config.mucDomain) {
-      // TODO(#3): room actors serve the MUC domain; until then nothing answers for it.
-      return this.bounce(stanza, 'service-unavailable', 'no multi-user chat service is running yet');
-    }
+    if (to.domain === this.d.config.mucDomain) return this.toRoom(stanza, to);
     // RFC 6120 §10.4.3: no server-to-server connections (yet), so a foreign domain is unreachable.
     return this.bounce(stanza, 'remote-server-not-found');
+  }
+
+  /**
+   * XEP-0045: a stanza for a room (or for the MUC service itself) goes to the stream of the
+   * room's shard, where the room's actor applies it in arrival order. The sender's session
+   * is named so that the room can answer it directly; a presence to an occupant JID is
+   * remembered on the session, so that the rooms hear of it when the session ends.
+   */
+  private async toRoom(stanza: Element, to: Jid): Promise<void> {
+    const room = to.local === undefined ? to.domain : to.bare().toString();
+    const from = stanza.attrs.from ?? '';
+    const session = this.d.local.get(from);
+    if (session && stanza.name === 'presence' && to.resource !== undefined && to.local !== undefined) session.rooms.add(room);
+    await this.toShard(room, {
+      kind: 'stanza',
+      room,
+      xml: serialize(stanza),
+      gateway: this.d.gatewayId,
+      // A stanza not from a session of ours (e.g. an error bounced for a session that is gone) names none.
+      sessionId: session?.sessionId ?? '',
+    });
+  }
+
+  /**
+   * Tells every room a session had joined (or tried to) that it is gone, so the room
+   * removes its occupant with the unavailable presence XEP-0045 §7.14 requires.
+   */
+  async sessionEnded(fullJid: string, sessionId: string, rooms: Iterable<string>): Promise<void> {
+    await Promise.all([...rooms].map((room) => this.toShard(room, { kind: 'session-ended', room, jid: fullJid, sessionId })));
+  }
+
+  /** Tells every shard that a gateway died: its sessions leave every room. */
+  async gatewayDown(gatewayId: string): Promise<void> {
+    const pipeline = this.d.redis.pipeline();
+    for (let shard = 0; shard < this.d.config.muc.shards; shard++) {
+      pipeline.xadd(this.d.keys.shardStream(shard), '*', ...encodeRoomInput({ kind: 'gateway-down', gateway: gatewayId }));
+    }
+    await pipeline.exec();
+  }
+
+  private async toShard(room: string, input: RoomInputEnvelope): Promise<void> {
+    const shard = shardForRoom(room, this.d.config.muc.shards);
+    await this.d.redis.xadd(this.d.keys.shardStream(shard), '*', ...encodeRoomInput(input));
   }
 
   /**
@@ -121,7 +161,7 @@ export class Router {
     if (type !== 'get' && type !== 'set') return; // results and errors addressed to us end here
     const query = iqPayload(iq);
     if (!query) return this.bounce(iq, 'bad-request'); // RFC 6120 §8.2.3: exactly one child
-    const answer = answerIq(type, query, { target, domain: to.domain, node: query.attrs.node });
+    const answer = answerIq(type, query, { target, domain: to.domain, node: query.attrs.node, mucDomain: this.d.config.mucDomain });
     if ('error' in answer) return this.bounce(iq, answer.error);
     await this.route(iqResult(iq, answer.payload));
   }

@@ -14,6 +14,8 @@ export interface IqContext {
   domain: string;
   /** The node attribute of the query, if any (XEP-0030 §3.1). */
   node: string | undefined;
+  /** The multi-user chat service's JID (XEP-0045 §6.1), listed as an item of the server. */
+  mucDomain: string;
 }
 
 type Handler = (query: Element, ctx: IqContext) => IqAnswer;
@@ -39,8 +41,10 @@ const discoInfo: Handler = (query, ctx) => {
 
 const discoItems: Handler = (_query, ctx) => {
   if (ctx.node !== undefined) return { error: 'item-not-found' };
-  // TODO(#3): list the MUC service here once room workers serve it (XEP-0045 §6.1).
-  return { payload: new Element('query', { xmlns: NS.DISCO_ITEMS }) };
+  const reply = new Element('query', { xmlns: NS.DISCO_ITEMS });
+  // XEP-0045 §6.1: the server lists its MUC service among its items.
+  if (ctx.target === 'server') reply.c('item', { jid: ctx.mucDomain, name: 'Chatrooms' }).up();
+  return { payload: reply };
 };
 
 /** XEP-0199 §4.2: a pong is an empty result; §4.3: the server answers for its own accounts too. */

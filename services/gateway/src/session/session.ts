@@ -46,6 +46,7 @@ const newId = (bytes = 9) => randomBytes(bytes).toString('base64url');
  */
 export class ClientSession implements LocalSession {
   readonly sessionId = newId();
+  readonly rooms = new Set<string>();
   private state: State = 'awaiting-header';
   private domain: string | undefined;
   private headerSent = false;
@@ -411,8 +412,13 @@ export class ClientSession implements LocalSession {
       if (!wasAvailable && priority >= 0) {
         for (const message of await this.d.offline.popAll(bare)) this.deliver(message);
       }
-    } else if (wasAvailable) {
-      await this.d.router.broadcastToOwnResources(bare, el, this.jid!.toString());
+    } else {
+      if (wasAvailable) await this.d.router.broadcastToOwnResources(bare, el, this.jid!.toString());
+      // RFC 6121 §4.6.3 (directed presence): going unavailable also reaches the rooms the
+      // session was in, which remove its occupant (XEP-0045 §7.14).
+      const rooms = [...this.rooms];
+      this.rooms.clear();
+      await this.d.router.sessionEnded(this.jid!.toString(), this.sessionId, rooms);
     }
   }
 
@@ -428,6 +434,7 @@ export class ClientSession implements LocalSession {
       this.d.local.delete(full.toString(), this);
       try {
         await this.d.registry.unbind(full, record);
+        await this.d.router.sessionEnded(full.toString(), this.sessionId, this.rooms);
         if (record.available) {
           const bare = full.bare().toString();
           const unavailable = new Element('presence', { from: full.toString(), to: bare, type: 'unavailable' });

@@ -1,0 +1,51 @@
+/**
+ * Entries of a shard stream (see `KeySpace.shardStream`): what gateways tell room actors.
+ *
+ * - `stanza`: a stanza from a client session to a room (`room` is the room's bare JID) or to
+ *   the MUC service itself (`room` is the service JID). `xml` is the stanza with `from` set to
+ *   the sender's full JID by the gateway; `gateway` and `sessionId` say where the sender is
+ *   connected, so that replies go straight back.
+ * - `session-ended`: session `sessionId` of the full JID `jid` is gone (disconnect, replaced
+ *   resource) or sent undirected unavailable presence (RFC 6121 §4.6.3); the room removes
+ *   its occupant like an unavailable presence (XEP-0045 §7.14).
+ * - `gateway-down`: every session of `gateway` is gone (the gateway died and was reaped); no
+ *   `room`, since it concerns every room of the shard.
+ */
+export type RoomInputEnvelope =
+  | { kind: 'stanza'; room: string; xml: string; gateway: string; sessionId: string }
+  | { kind: 'session-ended'; room: string; jid: string; sessionId: string }
+  | { kind: 'gateway-down'; gateway: string };
+
+/** Flattens a room input into XADD field/value arguments. */
+export function encodeRoomInput(env: RoomInputEnvelope): string[] {
+  switch (env.kind) {
+    case 'stanza':
+      return ['kind', 'stanza', 'room', env.room, 'gw', env.gateway, 'sid', env.sessionId, 'xml', env.xml];
+    case 'session-ended':
+      return ['kind', 'session-ended', 'room', env.room, 'jid', env.jid, 'sid', env.sessionId];
+    case 'gateway-down':
+      return ['kind', 'gateway-down', 'gw', env.gateway];
+  }
+}
+
+/** Reads XREAD field/value pairs back into a room input; undefined when malformed. */
+export function decodeRoomInput(fields: string[]): RoomInputEnvelope | undefined {
+  const m = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i]!, fields[i + 1]!);
+  const kind = m.get('kind');
+  const room = m.get('room');
+  const gateway = m.get('gw');
+  const sessionId = m.get('sid');
+  if (kind === 'stanza') {
+    const xml = m.get('xml');
+    if (room === undefined || gateway === undefined || sessionId === undefined || xml === undefined) return undefined;
+    return { kind, room, xml, gateway, sessionId };
+  }
+  if (kind === 'session-ended') {
+    const jid = m.get('jid');
+    if (room === undefined || jid === undefined || sessionId === undefined) return undefined;
+    return { kind, room, jid, sessionId };
+  }
+  if (kind === 'gateway-down') return gateway === undefined ? undefined : { kind, gateway };
+  return undefined;
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeEnvelope, decodeRoomInput, encodeEnvelope, encodeRoomInput, type Envelope, type RoomInputEnvelope } from '@parley/bus';
+
+test('delivery envelopes round-trip, marks included', () => {
+  const cases: Envelope[] = [
+    { kind: 'stanza', to: 'a@localhost/r', sessionId: 's1', xml: '<message/>' },
+    { kind: 'stanza', to: 'a@localhost/r', sessionId: 's1', xml: '<message/>', mark: '3:1-0:0' },
+    { kind: 'fanout', recipients: [{ to: 'a@localhost/r', sessionId: 's1' }, { to: 'b@localhost/q', sessionId: 's2' }], xml: '<message type="groupchat"/>', mark: '3:1-0:1' },
+    { kind: 'kick', to: 'a@localhost/r', sessionId: 's1', condition: 'conflict', text: 'replaced' },
+  ];
+  for (const env of cases) assert.deepEqual(decodeEnvelope(encodeEnvelope(env)), env);
+});
+
+test('malformed delivery envelopes decode to undefined', () => {
+  assert.equal(decodeEnvelope(['kind', 'fanout', 'xml', '<m/>']), undefined);
+  assert.equal(decodeEnvelope(['kind', 'fanout', 'xml', '<m/>', 'rcpt', '[["a"]]']), undefined);
+  assert.equal(decodeEnvelope(['kind', 'fanout', 'xml', '<m/>', 'rcpt', 'not json']), undefined);
+  assert.equal(decodeEnvelope(['kind', 'stanza', 'to', 'a@b/c', 'sid', 's']), undefined);
+  assert.equal(decodeEnvelope(['kind', 'other', 'to', 'a@b/c', 'sid', 's']), undefined);
+});
+
+test('room inputs round-trip; malformed ones decode to undefined', () => {
+  const cases: RoomInputEnvelope[] = [
+    { kind: 'stanza', room: 'room@conference.localhost', xml: '<presence/>', gateway: 'gw-1', sessionId: 's1' },
+    { kind: 'session-ended', room: 'room@conference.localhost', jid: 'a@localhost/r', sessionId: 's1' },
+    { kind: 'gateway-down', gateway: 'gw-1' },
+  ];
+  for (const env of cases) assert.deepEqual(decodeRoomInput(encodeRoomInput(env)), env);
+  assert.equal(decodeRoomInput(['kind', 'stanza', 'room', 'r@c', 'xml', '<p/>']), undefined);
+  assert.equal(decodeRoomInput(['kind', 'session-ended', 'room', 'r@c']), undefined);
+  assert.equal(decodeRoomInput(['kind', 'gateway-down']), undefined);
+  assert.equal(decodeRoomInput([]), undefined);
+});

@@ -1,0 +1,96 @@
+// Stanza routing as one declarative table (STYLE.md §4, after Prosody's
+// "iq-set/bare/http://jabber.org/protocol/muc#admin:query" events). A key is
+// `<stanza>-<type>/<bare|occupant>` for messages and presence (presence without a type is
+// `available`, message without a type `normal`), with `/<namespace>:<payload>` appended
+// for iq get and set. `missing` says what happens when the room does not exist:
+// `create` (§10.1.1: presence creates it), `not-found` (item-not-found, e.g. §7.10),
+// `ignore`, or `handle` (answered the same either way).
+import type { Element } from 'ltx';
+import { NS } from '@parley/xml';
+import { REFUSALS } from './errors.js';
+import { onAdminGet, onAdminSet } from './features/admin.js';
+import { onOwnerGet, onOwnerSet } from './features/config-form.js';
+import { onDiscoInfo, onDiscoItems } from './features/disco.js';
+import { onGroupchat } from './features/groupchat.js';
+import { onRoomMessage } from './features/invite.js';
+import { onOccupantPresence } from './features/join.js';
+import { onUnavailable } from './features/leave.js';
+import { onGroupchatToOccupant, onPrivateMessage } from './features/private-message.js';
+import { onRegisterGet, onRegisterSet } from './features/register.js';
+import { findSession } from './room-queries.js';
+import type { StanzaRequest, Turn } from './turn.js';
+
+/** A stanza handler: reads and updates the turn's room, queues replies. */
+export type Handler = (t: Turn, req: StanzaRequest) => void;
+
+/** What to do with a stanza for a room that does not exist. */
+export type WhenMissing = 'create' | 'not-found' | 'ignore' | 'handle';
+
+/** One row of the table. */
+export interface Route {
+  handle: Handler;
+  missing: WhenMissing;
+}
+
+/** §7.2.1: presence to the bare room JID has no nick. */
+const noNick: Handler = (t, req) => t.refuse(req, REFUSALS.noNick);
+
+/**
+ * §17.4: iq to an occupant JID is not forwarded (that would need id rewriting to keep
+ * real JIDs hidden): occupants get service-unavailable, others bad-request (§6.7).
+ */
+const iqToOccupant: Handler = (t, req) =>
+  t.refuse(req, findSession(t.room, req.from) === undefined ? REFUSALS.badRequest : REFUSALS.unsupported);
+
+const unsupported: Handler = (t, req) => t.refuse(req, REFUSALS.unsupported);
+
+const q = (ns: string): string => `${ns}:query`;
+
+/** The routing table. */
+export const ROUTES: Readonly<Record<string, Route>> = {
+  'presence-available/occupant': { handle: onOccupantPresence, missing: 'create' },
+  'presence-available/bare': { handle: noNick, missing: 'handle' },
+  'presence-unavailable/occupant': { handle: onUnavailable, missing: 'ignore' },
+  'presence-unavailable/bare': { handle: onUnavailable, missing: 'ignore' },
+  'message-groupchat/bare': { handle: onGroupchat, missing: 'not-found' },
+  'message-normal/bare': { handle: onRoomMessage, missing: 'not-found' },
+  'message-chat/bare': { handle: onRoomMessage, missing: 'not-found' },
+  'message-groupchat/occupant': { handle: onGroupchatToOccupant, missing: 'not-found' },
+  'message-chat/occupant': { handle: onPrivateMessage, missing: 'not-found' },
+  'message-normal/occupant': { handle: onPrivateMessage, missing: 'not-found' },
+  'message-headline/occupant': { handle: onPrivateMessage, missing: 'not-found' },
+  [`iq-get/bare/${q(NS.MUC_OWNER)}`]: { handle: onOwnerGet, missing: 'not-found' },
+  [`iq-set/bare/${q(NS.MUC_OWNER)}`]: { handle: onOwnerSet, missing: 'not-found' },
+  [`iq-get/bare/${q(NS.MUC_ADMIN)}`]: { handle: onAdminGet, missing: 'not-found' },
+  [`iq-set/bare/${q(NS.MUC_ADMIN)}`]: { handle: onAdminSet, missing: 'not-found' },
+  [`iq-get/bare/${q(NS.REGISTER)}`]: { handle: onRegisterGet, missing: 'not-found' },
+  [`iq-set/bare/${q(NS.REGISTER)}`]: { handle: onRegisterSet, missing: 'not-found' },
+  [`iq-get/bare/${q(NS.DISCO_INFO)}`]: { handle: onDiscoInfo, missing: 'not-found' },
+  [`iq-get/bare/${q(NS.DISCO_ITEMS)}`]: { handle: onDiscoItems, missing: 'not-found' },
+  // RFC 6120 §8.4: an iq get/set nobody handles gets service-unavailable.
+  'iq-get/bare': { handle: unsupported, missing: 'not-found' },
+  'iq-set/bare': { handle: unsupported, missing: 'not-found' },
+  'iq-get/occupant': { handle: iqToOccupant, missing: 'not-found' },
+  'iq-set/occupant': { handle: iqToOccupant, missing: 'not-found' },
+};
+
+/** The stanza's type as used in keys. */
+export function stanzaType(stanza: Element): string {
+  const type: unknown = stanza.attrs.type;
+  if (typeof type === 'string' && type !== '') return type;
+  return stanza.name === 'presence' ? 'available' : stanza.name === 'message' ? 'normal' : '';
+}
+
+/**
+ * The route for a stanza, most specific key first; undefined means "ignore it" (iq
+ * results and errors, presence probes and subscriptions, message errors, ...).
+ */
+export function findRoute(stanza: Element, type: string, toOccupant: boolean, payload: Element | undefined): Route | undefined {
+  const base = `${stanza.name}-${type}/${toOccupant ? 'occupant' : 'bare'}`;
+  if (payload !== undefined) {
+    const ns = payload.getNS() ?? '';
+    const exact = ROUTES[`${base}/${ns}:${payload.name}`];
+    if (exact !== undefined) return exact;
+  }
+  return ROUTES[base];
+}

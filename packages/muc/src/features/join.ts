@@ -1,0 +1,117 @@
+// XEP-0045 §7.1 (Order of Events): "After a client sends presence to join a room, the MUC
+// service MUST send it events in the following order: 1. In-room presence from other
+// occupants 2. In-room presence from the joining entity itself (so-called
+// "self-presence") 3. Room history (if any) 4. The room subject 5. Live messages, presence
+// updates, new user joins, etc." §7.2.2: self-presence "MUST include a status code of
+// 110"; §7.2.3: in a non-anonymous room "the service MUST warn the user by including a
+// status code of "100""; §10.1.1: a new room's first presence includes status 201.
+// §7.2.8: the same bare JID may join a nick it already holds ("SHOULD allow entry ... so
+// that the user has two (or more) in-room "sessions" with the same roomnick").
+// §7.2.1: "When a MUC service receives an <x/> tagged join stanza from an already-joined
+// client ... it SHOULD send exactly the same stanzas to the client as if it actually just
+// joined the MUC." Presence without <x/> from a non-occupant is treated as a join
+// (groupchat 1.0, §7.2.18) rather than answered with the recommended 333 kick.
+import type { Element } from 'ltx';
+import { NS, serialize } from '@parley/xml';
+import { REFUSALS } from '../errors.js';
+import { occupantPresence } from '../occupant-presence.js';
+import type { Occupant, OccupantSession } from '../room-state.js';
+import { findSession, seesRealJids } from '../room-queries.js';
+import type { StanzaRequest, Turn } from '../turn.js';
+import type { Feature, JoinAttempt } from './feature.js';
+import { sendHistory } from './history.js';
+import { changeNick } from './nick-change.js';
+import { isBroadcast, publishOccupant } from './presence-broadcast.js';
+import { updatePresence } from './presence-update.js';
+import { defaultRole } from './roles.js';
+import { sendSubject } from './subject.js';
+
+/** §7.2.8: a nick held by another bare JID is taken. */
+export const join: Feature = {
+  name: 'join',
+  preJoin(_t, attempt) {
+    return attempt.existing !== undefined && attempt.existing.bareJid !== attempt.req.fromBare ? REFUSALS.nickInUse : undefined;
+  },
+};
+
+/** Available presence to room/nick: a join, a presence update, a re-sync or a nick change. */
+export function onOccupantPresence(t: Turn, req: StanzaRequest): void {
+  const nick = req.nick;
+  if (nick === undefined) return t.refuse(req, REFUSALS.noNick);
+  const found = findSession(t.room, req.from);
+  if (found === undefined) return enter(t, req, nick);
+  if (found.occupant.nick !== nick) return changeNick(t, req, found.occupant, found.session, nick);
+  if (mucX(req.stanza) !== undefined) return resync(t, req, found.occupant, found.session);
+  updatePresence(t, req, found.occupant, found.session);
+}
+
+function mucX(stanza: Element): Element | undefined {
+  return stanza.getChild('x', NS.MUC);
+}
+
+function enter(t: Turn, req: StanzaRequest, nick: string): void {
+  if (req.created) {
+    // §10.1.1: "assign the requesting user as the initial room owner".
+    t.room.affiliations[req.fromBare] = { affiliation: 'owner' };
+    t.log('info', 'room created', { by: req.fromBare });
+  }
+  const affiliation = t.affiliation(req.fromBare);
+  const attempt: JoinAttempt = { req, nick, affiliation, existing: t.room.occupants[nick], mucX: mucX(req.stanza) };
+  for (const feature of t.features) {
+    const refusal = feature.preJoin?.(t, attempt);
+    if (refusal !== undefined) return t.refuse(req, refusal);
+  }
+  const role = defaultRole(t, t.room, affiliation);
+  if (role === 'none') return t.refuse(req, REFUSALS.membersOnly);
+  const session: OccupantSession = {
+    fullJid: req.from,
+    gatewayId: req.origin.gatewayId,
+    sessionId: req.origin.sessionId,
+    presence: serialize(req.stanza),
+    joined: t.ctx.now,
+  };
+  let occupant = attempt.existing;
+  if (occupant === undefined) {
+    occupant = { nick, bareJid: req.fromBare, role, sessions: [session] };
+    t.room.occupants[nick] = occupant;
+  } else {
+    occupant.sessions.push(session);
+  }
+  t.persist();
+  sendRoomState(t, req, occupant, session);
+  // §7.2.2: the new occupant's presence to everyone else (a further session of an
+  // existing nick changes nothing the others see).
+  if (attempt.existing === undefined) publishOccupant(t, occupant, { affiliation }, { self: [] });
+}
+
+/**
+ * Items 1-4 of §7.1 for one session: the other occupants' presence, self-presence (with
+ * the session's own presence), history, subject.
+ */
+function sendRoomState(t: Turn, req: StanzaRequest, occupant: Occupant, session: OccupantSession): void {
+  const room = t.room;
+  const sees = seesRealJids(room, occupant.role);
+  for (const other of Object.values(room.occupants)) {
+    if (other.nick === occupant.nick || !isBroadcast(room, other.role)) continue;
+    const change = { affiliation: t.affiliation(other.bareJid) };
+    t.sendTo(session, occupantPresence(room.jid, other, change, { to: session.fullJid, self: false, seesJids: sees }));
+  }
+  const selfCodes: string[] = [];
+  if (req.created) selfCodes.push('201');
+  if (room.config.whois === 'anyone') selfCodes.push('100');
+  const self = { affiliation: t.affiliation(occupant.bareJid), base: req.stanza, selfCodes };
+  t.sendTo(session, occupantPresence(room.jid, occupant, self, { to: session.fullJid, self: true, seesJids: sees }));
+  sendHistory(t, session, mucX(req.stanza)?.getChild('history'));
+  sendSubject(t, session);
+}
+
+/** §7.2.1 / §17.3 rule 3: an x-tagged join from a joined session gets the full join sequence again. */
+function resync(t: Turn, req: StanzaRequest, occupant: Occupant, session: OccupantSession): void {
+  const changed = session.presence !== serialize(req.stanza);
+  session.presence = serialize(req.stanza);
+  if (changed) t.persist();
+  sendRoomState(t, req, occupant, session);
+  if (changed && occupant.sessions[0] === session) {
+    publishOccupant(t, occupant, { affiliation: t.affiliation(occupant.bareJid) }, { self: [] });
+  }
+}

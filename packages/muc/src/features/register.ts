@@ -1,0 +1,119 @@
+// XEP-0045 §7.10 (Registering with a Room) with XEP-0077 (jabber:iq:register), §7.12
+// (reserved nicks). "If the user is already registered ... the room MUST reply with an IQ
+// stanza of type "result", which MUST contain an empty <registered/> element and SHOULD
+// contain at least a <username/> element"; "Otherwise, the room MUST then return a Data
+// Form"; "If the desired room nickname is already reserved for that room, the room MUST
+// return a &conflict; error"; "If the user did not include a valid data form, the room
+// MUST return a &badrequest; error"; "If the user requesting registration requirements is
+// not allowed to register with the room ..., the room MUST return a &notallowed; error" —
+// here: outcasts (forbidden, as for entering) and non-members of a members-only room
+// (registration must not be a way around the member list). A successful registration
+// makes the user a member with the nick reserved. §7.12: "If another user attempts to join
+// the room with a nickname reserved by the first user, the service MUST deny entry to the
+// second user and return a &conflict; error". XEP-0077 §3.2 (<remove/>): bad-request when
+// <remove/> is not alone, registration-required when not registered; the user's
+// affiliation becomes none (refused with conflict for the last owner, §10.5), which in a
+// members-only room removes them with status 321.
+import { Element } from 'ltx';
+import { normalizeResourcepart } from '@parley/jid';
+import { NS } from '@parley/xml';
+import { buildForm, readForm } from '../data-form.js';
+import { REFUSALS } from '../errors.js';
+import { AFFILIATION_RANK, nickOwner, ownerCount } from '../room-queries.js';
+import type { StanzaRequest, Turn } from '../turn.js';
+import { applyAffiliation } from './affiliations.js';
+import type { Feature } from './feature.js';
+
+const FORM_TYPE = 'http://jabber.org/protocol/muc#register';
+const NICK_FIELD = 'muc#register_roomnick';
+
+/** Reserved nicks on join and nick change; the jabber:iq:register disco feature. */
+export const register: Feature = {
+  name: 'register',
+  preJoin(t, join) {
+    const holder = nickOwner(t.room, join.nick);
+    return holder !== undefined && holder !== join.req.fromBare ? REFUSALS.nickReserved : undefined;
+  },
+  preNickChange(t, occupant, newNick) {
+    const holder = nickOwner(t.room, newNick);
+    return holder !== undefined && holder !== occupant.bareJid ? REFUSALS.nickReserved : undefined;
+  },
+  discoFeatures() {
+    return [NS.REGISTER];
+  },
+};
+
+function normalizeNick(nick: string): string | undefined {
+  try {
+    return normalizeResourcepart(nick.trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/** iq get jabber:iq:register: `<registered/>` or the registration form. */
+export function onRegisterGet(t: Turn, req: StanzaRequest): void {
+  const affiliation = t.affiliation(req.fromBare);
+  if (affiliation === 'outcast') return t.refuse(req, REFUSALS.banned);
+  const query = new Element('query', { xmlns: NS.REGISTER });
+  const nick = t.room.affiliations[req.fromBare]?.nick;
+  if (nick !== undefined) {
+    query.c('registered');
+    query.c('username').t(nick);
+    return t.result(req, query);
+  }
+  if (t.room.config.membersOnly && AFFILIATION_RANK[affiliation] < AFFILIATION_RANK.member) {
+    return t.refuse(req, REFUSALS.registerNotAllowed);
+  }
+  query.c('instructions').t('Choose a nickname to register with this room.');
+  query.cnode(
+    buildForm('form', FORM_TYPE, [{ var: NICK_FIELD, type: 'text-single', label: 'Desired Nickname', values: [], required: true }], {
+      title: `Registration with ${t.roomJid}`,
+    }),
+  );
+  t.result(req, query);
+}
+
+/** iq set jabber:iq:register: a submitted form or `<remove/>`. */
+export function onRegisterSet(t: Turn, req: StanzaRequest): void {
+  const query = req.payload;
+  if (query === undefined) return t.refuse(req, REFUSALS.badRequest);
+  if (query.getChild('remove') !== undefined) return unregister(t, req, query);
+  const affiliation = t.affiliation(req.fromBare);
+  if (affiliation === 'outcast') return t.refuse(req, REFUSALS.banned);
+  if (t.room.config.membersOnly && AFFILIATION_RANK[affiliation] < AFFILIATION_RANK.member) {
+    return t.refuse(req, REFUSALS.registerNotAllowed);
+  }
+  const x = query.getChild('x', NS.DATA);
+  if (x === undefined) return t.refuse(req, REFUSALS.badRequest);
+  const form = readForm(x);
+  if (form.type === 'cancel') return t.result(req);
+  if (form.type !== 'submit' || form.formType !== FORM_TYPE) return t.refuse(req, REFUSALS.badRequest);
+  const raw = form.values.get(NICK_FIELD)?.[0];
+  const nick = raw === undefined ? undefined : normalizeNick(raw);
+  if (nick === undefined) return t.refuse(req, REFUSALS.badRequest);
+  const holder = t.room.occupants[nick];
+  if (holder !== undefined && holder.bareJid !== req.fromBare) return t.refuse(req, REFUSALS.nickInUse);
+  const owner = nickOwner(t.room, nick);
+  if (owner !== undefined && owner !== req.fromBare) return t.refuse(req, REFUSALS.nickReserved);
+  const stored = t.room.affiliations[req.fromBare];
+  if (stored === undefined) {
+    applyAffiliation(t, { jid: req.fromBare, affiliation: 'member', nick }, undefined);
+  } else if (stored.nick !== nick) {
+    stored.nick = nick;
+    t.persist();
+  }
+  t.log('debug', 'registered', { jid: req.fromBare });
+  t.result(req);
+}
+
+function unregister(t: Turn, req: StanzaRequest, query: Element): void {
+  if (query.getChildElements().length !== 1) return t.refuse(req, REFUSALS.badRequest);
+  const stored = t.room.affiliations[req.fromBare];
+  if (stored === undefined) return t.refuse(req, REFUSALS.notRegistered);
+  if (stored.affiliation === 'outcast') return t.refuse(req, REFUSALS.forbidden);
+  if (stored.affiliation === 'owner' && ownerCount(t.room) <= 1) return t.refuse(req, REFUSALS.lastOwner);
+  applyAffiliation(t, { jid: req.fromBare, affiliation: 'none' }, undefined);
+  t.log('debug', 'unregistered', { jid: req.fromBare });
+  t.result(req);
+}

@@ -1,0 +1,19 @@
+// @parley/muc: XEP-0045 multi-user chat rooms as a pure state machine (no I/O). The room
+// worker feeds `step` one input at a time and carries out the returned stanzas and effects.
+export { step } from './step.js';
+export { serviceStep } from './service-step.js';
+export { roomSummary, type RoomSummary } from './room-summary.js';
+export { defaultRoomConfig, type RoomConfig, type AllowPm, type Whois } from './room-config.js';
+export type {
+  Affiliation,
+  AffiliationRecord,
+  HistoryEntry,
+  Occupant,
+  OccupantSession,
+  Role,
+  RoomState,
+  RoomSubject,
+} from './room-state.js';
+export type { RoomContext, RoomInput, StanzaOrigin } from './room-input.js';
+export type { Effect, Outgoing, StepResult } from './step-result.js';
+export { REFUSALS, type Refusal, type RefusalName } from './errors.js';

@@ -1,0 +1,114 @@
+// XEP-0045 §7.2.2 (presence broadcast), §7.7 (changed availability), §17.3 (presence
+// business rules: "MUST provide role and affiliation data ... in all presence stanzas";
+// "If a MUC service receives such extended presence information from an occupant, it
+// MUST NOT reflect it"): the presence of one occupant as one recipient sees it.
+import { Element } from 'ltx';
+import { NS, parseElement } from '@parley/xml';
+import { copyElement } from './copy-element.js';
+import { mucUserX, type MucUserX } from './muc-user-x.js';
+import type { Affiliation, Occupant, Role } from './room-state.js';
+
+/** What happened to the occupant, as carried by its presence. */
+export interface PresenceChange {
+  /** Unavailable presence (left, kicked, banned, nick changed away, room destroyed). */
+  unavailable?: boolean;
+  /**
+   * Presence content to reflect (show, status, ...). Default: the primary session's stored
+   * presence when available, nothing when unavailable.
+   */
+  base?: Element;
+  /** Event status codes for every recipient (e.g. 303, 307, 321). */
+  codes?: readonly string[];
+  /** Extra status codes for self-presence only (e.g. 201, 100), placed before the item. */
+  selfCodes?: readonly string[];
+  /** Shown affiliation. */
+  affiliation: Affiliation;
+  /** Shown role (default: the occupant's). */
+  role?: Role;
+  /** §7.6: the new nick (with status 303). */
+  newNick?: string;
+  /** Who caused the change; its `jid` is shown only to those who may see real JIDs. */
+  actor?: { nick?: string; jid?: string };
+  reason?: string;
+  destroy?: MucUserX['destroy'];
+}
+
+/** Who receives the presence. */
+export interface PresenceRecipient {
+  /** The recipient session's full JID (the `to`). */
+  to: string;
+  /** Self-presence (status 110, own JID in the item). */
+  self: boolean;
+  /** The recipient may see real JIDs (§7.2.3, §7.2.4). */
+  seesJids: boolean;
+}
+
+const STRIPPED = new Set<string>([NS.MUC, NS.MUC_USER]);
+
+/**
+ * A presence content element without MUC extensions: the reflected part of what the
+ * client sent (attributes other than `id` and `xml:lang` dropped).
+ */
+export function reflectable(presence: Element): Element {
+  const out = new Element('presence', { xmlns: NS.CLIENT });
+  if (typeof presence.attrs.id === 'string') out.attrs.id = presence.attrs.id;
+  if (typeof presence.attrs['xml:lang'] === 'string') out.attrs['xml:lang'] = presence.attrs['xml:lang'];
+  for (const child of presence.children) {
+    if (typeof child === 'string') continue;
+    if (child.name === 'x' && STRIPPED.has(String(child.attrs.xmlns))) continue;
+    if (child.name === 'error') continue;
+    out.cnode(copyElement(child));
+  }
+  return out;
+}
+
+/** The stored presence of the occupant's primary session, reflectable. */
+export function storedPresence(occupant: Occupant): Element {
+  const primary = occupant.sessions[0];
+  if (primary === undefined) return new Element('presence', { xmlns: NS.CLIENT });
+  return reflectable(parseElement(primary.presence, { defaultNs: NS.CLIENT }));
+}
+
+/** The presence of `occupant` (from room/nick) for one recipient. */
+export function occupantPresence(
+  roomJid: string,
+  occupant: Occupant,
+  change: PresenceChange,
+  recipient: PresenceRecipient,
+): Element {
+  const base =
+    change.base !== undefined
+      ? reflectable(change.base)
+      : change.unavailable === true
+        ? new Element('presence', { xmlns: NS.CLIENT })
+        : storedPresence(occupant);
+  base.attrs.from = `${roomJid}/${occupant.nick}`;
+  base.attrs.to = recipient.to;
+  if (change.unavailable === true) base.attrs.type = 'unavailable';
+  else delete base.attrs.type;
+  const jid = recipient.self ? recipient.to : recipient.seesJids ? occupant.sessions[0]?.fullJid : undefined;
+  const actor =
+    change.actor === undefined
+      ? undefined
+      : recipient.seesJids
+        ? change.actor
+        : change.actor.nick === undefined
+          ? undefined
+          : { nick: change.actor.nick };
+  const codes = recipient.self ? [...(change.codes ?? []), ...(change.selfCodes ?? [])] : (change.codes ?? []);
+  const spec: MucUserX = {
+    codes,
+    item: {
+      affiliation: change.affiliation,
+      role: change.role ?? occupant.role,
+      ...(jid === undefined ? {} : { jid }),
+      ...(change.newNick === undefined ? {} : { nick: change.newNick }),
+      ...(actor === undefined ? {} : { actor }),
+      ...(change.reason === undefined ? {} : { reason: change.reason }),
+    },
+    ...(change.destroy === undefined ? {} : { destroy: change.destroy }),
+    self: recipient.self,
+  };
+  base.cnode(mucUserX(spec));
+  return base;
+}

@@ -1,0 +1,34 @@
+// What a room turn consumes: one input and the context it runs in (time, service, admins).
+// The room worker builds these; the core never reads clocks or random sources itself.
+import type { Element } from 'ltx';
+import type { RoomConfig } from './room-config.js';
+
+/** Where a stanza came from: the gateway and client session that sent it. */
+export interface StanzaOrigin {
+  gatewayId: string;
+  sessionId: string;
+}
+
+/** One input to {@link step}. */
+export type RoomInput =
+  /**
+   * A stanza addressed to the room's bare JID or to room/nick. `stanza.attrs.from` is the
+   * sender's full JID, set and verified by the gateway.
+   */
+  | { kind: 'stanza'; stanza: Element; origin: StanzaOrigin }
+  /** The session is gone: it leaves every nick it had, like unavailable presence. */
+  | { kind: 'session-ended'; fullJid: string; sessionId: string }
+  /** Every session on that gateway is gone. */
+  | { kind: 'gateway-down'; gatewayId: string };
+
+/** The environment of one turn. */
+export interface RoomContext {
+  /** Current time, ms since epoch. */
+  now: number;
+  /** The MUC service's JID, e.g. `conference.localhost`. */
+  serviceJid: string;
+  /** Bare JIDs treated as owners of every room. */
+  serviceAdmins: readonly string[];
+  /** Deployment defaults for new rooms. */
+  defaults?: Partial<RoomConfig>;
+}

@@ -1,0 +1,82 @@
+// XEP-0045 §5 (roles and affiliations) and §7.2.13 (discussion history): the persistent
+// shape of one room. Plain JSON (no Maps, classes or Elements) so the worker can store it
+// in Redis and hand it back unchanged: `JSON.parse(JSON.stringify(room))` is the same room.
+import type { RoomConfig } from './room-config.js';
+
+/** XEP-0045 §5.2: long-lived, per bare JID. `none` is the absence of an affiliation. */
+export type Affiliation = 'owner' | 'admin' | 'member' | 'none' | 'outcast';
+
+/** XEP-0045 §5.1: per visit, per nick. `none` means "not in the room". */
+export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
+
+/** A stored affiliation (XEP-0045 §9, §10). `none` is never stored: the entry is deleted instead. */
+export interface AffiliationRecord {
+  affiliation: Exclude<Affiliation, 'none'>;
+  /** Registered (reserved) room nickname, XEP-0045 §7.10 / §9.3. */
+  nick?: string;
+  /** Reason given when the affiliation was set (e.g. why a user was banned, §9.1). */
+  reason?: string;
+}
+
+/**
+ * One connected resource behind an occupant. XEP-0045 §7.2.8: the same bare JID may hold
+ * the same nick from several resources ("multi-session nick").
+ */
+export interface OccupantSession {
+  /** The user's full JID, e.g. `juliet@capulet.lit/balcony`. */
+  fullJid: string;
+  /** Gateway and session that own `fullJid` (used to route stanzas to it). */
+  gatewayId: string;
+  sessionId: string;
+  /** The last available presence this session sent to the room, serialised as received. */
+  presence: string;
+  /** When the session joined, ms since epoch. */
+  joined: number;
+}
+
+/**
+ * An occupant: one nick in the room. `sessions[0]` is the primary session, whose presence
+ * is the one shown to other occupants (the session that most recently sent presence).
+ */
+export interface Occupant {
+  nick: string;
+  bareJid: string;
+  /** Never `none` while stored: an occupant without a role has left. */
+  role: Role;
+  /** At least one. */
+  sessions: OccupantSession[];
+}
+
+/** A discussion history entry (XEP-0045 §7.2.13). */
+export interface HistoryEntry {
+  /** The groupchat message as broadcast (`from` = room/nick, no `to`), serialised. */
+  xml: string;
+  nick: string;
+  /** When the room received it, ms since epoch. */
+  at: number;
+}
+
+/** The room's subject (XEP-0045 §8.1); `nick` is who set it, `at` when (ms since epoch). */
+export interface RoomSubject {
+  text: string;
+  nick?: string;
+  at?: number;
+}
+
+/** Everything the room core knows about one room. */
+export interface RoomState {
+  /** Bare room JID, e.g. `room@conference.localhost`. */
+  jid: string;
+  config: RoomConfig;
+  /** XEP-0045 §10.1.2: a created room is locked until its owner configures it. */
+  locked: boolean;
+  /** By bare JID. */
+  affiliations: Record<string, AffiliationRecord>;
+  /** By nick, in join order. */
+  occupants: Record<string, Occupant>;
+  subject: RoomSubject | null;
+  /** Oldest first, at most `config.historyLength` entries. */
+  history: HistoryEntry[];
+  /** When the room was created, ms since epoch. */
+  created: number;
+}

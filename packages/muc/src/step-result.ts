@@ -1,0 +1,33 @@
+// What a room turn produces: the next state, stanzas to route, and effects for the worker.
+import type { Element } from 'ltx';
+import type { HistoryEntry, RoomState } from './room-state.js';
+
+/** A stanza to deliver. */
+export interface Outgoing {
+  /** Full stanza in `jabber:client`, with `from` and `to` set. */
+  stanza: Element;
+  /** `stanza.attrs.to`: full or bare JID of the recipient. */
+  to: string;
+  /**
+   * Set when the recipient is an occupant session or the origin of the input; undefined
+   * for recipients the room does not know (the worker looks the JID up itself).
+   */
+  route?: { gatewayId: string; sessionId: string };
+}
+
+/** Work for the room worker, in order. */
+export type Effect =
+  /** Room state other than history changed: write the room. */
+  | { kind: 'persist' }
+  /** A history entry was added: append it, trimming to `config.historyLength`. */
+  | { kind: 'history-append'; entry: HistoryEntry }
+  /** The room is gone (temporary room emptied, creation cancelled, or destroyed by an owner). */
+  | { kind: 'destroyed'; reason?: string }
+  | { kind: 'log'; level: 'info' | 'warn' | 'debug'; msg: string; data?: Record<string, unknown> };
+
+/** Result of one turn: `room` undefined means the room does not exist (any more). */
+export interface StepResult {
+  room: RoomState | undefined;
+  out: Outgoing[];
+  effects: Effect[];
+}

@@ -1,0 +1,125 @@
+// The room actor's transition function (STYLE.md §2, XState's `transition`): one input in,
+// the next state, the stanzas to send and the effects for the worker out. Pure: no I/O,
+// no clock, no randomness. XEP-0045 §7.2.11: presence to a room that does not exist
+// creates it; other stanzas get item-not-found (§7.10, RFC 6120 §8.3.3.7).
+import type { Element } from 'ltx';
+import { tryParseJid } from '@parley/jid';
+import { iqPayload } from '@parley/stanza';
+import { REFUSALS } from './errors.js';
+import { findRoute, stanzaType } from './dispatch.js';
+import { FEATURES } from './features/index.js';
+import { closeIfEmpty, dropSessions } from './features/leave.js';
+import { newRoom } from './new-room.js';
+import type { RoomContext, RoomInput, StanzaOrigin } from './room-input.js';
+import type { OccupantSession, RoomState } from './room-state.js';
+import type { StepResult } from './step-result.js';
+import { Turn, type StanzaRequest } from './turn.js';
+
+/**
+ * Runs one input against a room.
+ *
+ * @param room - the current state, or undefined when the room does not exist. It is never
+ *   modified: the turn works on a deep copy, and the returned `room` is the
+ *   authoritative new state (a new object, or `room` itself when the input was ignored).
+ * @param roomJid - the room's bare JID (the actor's identity), e.g. `room@conference.localhost`.
+ * @param input - a stanza addressed to the room or to room/nick, or a session/gateway loss.
+ * @param ctx - time, service JID, service admins and default configuration.
+ * @returns `room` (undefined when the room does not exist or was destroyed), `out` (stanzas
+ *   in send order; several for the same recipient keep their order) and `effects`
+ *   (logs and history appends as they happened, then `persist` or `destroyed`).
+ *   Never throws on bad input: refused stanzas are answered with stanza errors (none in
+ *   reply to an error), unroutable ones are dropped with a `log` effect.
+ */
+export function step(room: RoomState | undefined, roomJid: string, input: RoomInput, ctx: RoomContext): StepResult {
+  switch (input.kind) {
+    case 'stanza':
+      return stanzaStep(room, roomJid, input.stanza, input.origin, ctx);
+    case 'session-ended':
+      return dropStep(room, ctx, (s) => s.sessionId === input.sessionId && s.fullJid === input.fullJid);
+    case 'gateway-down':
+      return dropStep(room, ctx, (s) => s.gatewayId === input.gatewayId);
+  }
+}
+
+function unchanged(room: RoomState | undefined, msg?: string, data?: Record<string, unknown>): StepResult {
+  const effects: StepResult['effects'] = [];
+  if (msg !== undefined) effects.push({ kind: 'log', level: 'warn', msg, ...(data === undefined ? {} : { data }) });
+  return { room, out: [], effects };
+}
+
+/** §7.14: sessions gone without unavailable presence leave every nick they had. */
+function dropStep(room: RoomState | undefined, ctx: RoomContext, gone: (s: OccupantSession) => boolean): StepResult {
+  if (room === undefined) return unchanged(undefined);
+  const affected = Object.values(room.occupants).some((o) => o.sessions.some(gone));
+  if (!affected) return unchanged(room);
+  const t = new Turn(structuredClone(room), ctx, FEATURES);
+  const dropped = dropSessions(t, gone);
+  t.log('debug', 'sessions gone', { dropped });
+  return finish(t, true);
+}
+
+function stanzaStep(
+  room: RoomState | undefined,
+  roomJid: string,
+  stanza: Element,
+  origin: StanzaOrigin,
+  ctx: RoomContext,
+): StepResult {
+  const name = stanza.name;
+  if (name !== 'message' && name !== 'presence' && name !== 'iq') return unchanged(room, 'not a stanza', { name });
+  const from = typeof stanza.attrs.from === 'string' ? tryParseJid(stanza.attrs.from) : undefined;
+  const to = typeof stanza.attrs.to === 'string' ? tryParseJid(stanza.attrs.to) : undefined;
+  const jid = tryParseJid(roomJid)?.toString() ?? roomJid;
+  if (from === undefined || to === undefined) return unchanged(room, 'stanza without valid from/to', { name });
+  if (to.bare().toString() !== jid) return unchanged(room, 'stanza for another room', { to: to.bare().toString() });
+  const type = stanzaType(stanza);
+  const isRequest = name === 'iq' && (type === 'get' || type === 'set');
+  const payload = isRequest ? iqPayload(stanza) : undefined;
+  const req: StanzaRequest = {
+    stanza,
+    type,
+    from: from.toString(),
+    fromBare: from.bare().toString(),
+    nick: to.resource,
+    origin,
+    payload,
+    created: false,
+  };
+  const route = findRoute(stanza, type, to.resource !== undefined, payload);
+  if (route === undefined) return unchanged(room);
+  if (isRequest && payload === undefined) {
+    // RFC 6120 §8.2.3: an iq get/set "MUST contain exactly one child element".
+    const t = new Turn(room === undefined ? newRoom(jid, ctx) : structuredClone(room), ctx, FEATURES);
+    t.refuse(req, REFUSALS.badRequest);
+    return { room, out: t.out, effects: t.effects };
+  }
+  if (room === undefined) {
+    if (route.missing === 'ignore') return unchanged(undefined);
+    const t = new Turn(newRoom(jid, ctx), ctx, FEATURES);
+    if (route.missing === 'not-found') {
+      t.refuse(req, REFUSALS.noRoom);
+      return { room: undefined, out: t.out, effects: t.effects };
+    }
+    if (route.missing === 'create') req.created = true;
+    route.handle(t, req);
+    if (!req.created || Object.keys(t.room.occupants).length === 0) {
+      return { room: undefined, out: t.out, effects: t.effects };
+    }
+    return finish(t, false);
+  }
+  const t = new Turn(structuredClone(room), ctx, FEATURES);
+  route.handle(t, req);
+  return finish(t, true);
+}
+
+/** Ends a turn: empty temporary rooms close; the state change becomes an effect. */
+function finish(t: Turn, existed: boolean): StepResult {
+  closeIfEmpty(t);
+  if (t.destroyed !== undefined) {
+    const effects = t.effects.filter((e) => e.kind !== 'history-append');
+    if (existed) effects.push(t.destroyed.reason === undefined ? { kind: 'destroyed' } : { kind: 'destroyed', reason: t.destroyed.reason });
+    return { room: undefined, out: t.out, effects };
+  }
+  if (t.changed || !existed) t.effects.push({ kind: 'persist' });
+  return { room: t.room, out: t.out, effects: t.effects };
+}

@@ -1,0 +1,114 @@
+// Test harness: drives `step` like the room worker would (one input at a time, the state
+// round-tripped through JSON as Redis would store it) and describes stanzas compactly.
+import type { Element } from 'ltx';
+import { NS, parseElement, serialize } from '@parley/xml';
+import { step, type Effect, type Outgoing, type RoomContext, type RoomState } from '@parley/muc';
+
+export const ROOM = 'room@conference.localhost';
+export const ROMEO = 'user@localhost/romeo';
+export const JULIET = 'user2@localhost/juliet';
+export const ROSALINE = 'user3@localhost/rosaline';
+export const ADMIN = 'admin@localhost/console';
+
+export function makeCtx(now = Date.UTC(2026, 0, 1, 12, 0, 0)): RoomContext {
+  return { now, serviceJid: 'conference.localhost', serviceAdmins: ['admin@localhost'] };
+}
+
+/** Parses stanza XML in jabber:client. */
+export function xml(text: string): Element {
+  return parseElement(text, { defaultNs: NS.CLIENT });
+}
+
+/** A simulated room actor. */
+export class Sim {
+  room: RoomState | undefined;
+  effects: Effect[] = [];
+  ctx: RoomContext = makeCtx();
+
+  constructor(readonly roomJid = ROOM) {}
+
+  /** Sends `text` (from `from`, a full JID) and returns what the room sent. */
+  send(from: string, text: string): Outgoing[] {
+    const stanza = xml(text);
+    stanza.attrs.from = from;
+    return this.input({ kind: 'stanza', stanza, origin: { gatewayId: 'gw1', sessionId: `s:${from}` } });
+  }
+
+  input(input: Parameters<typeof step>[2]): Outgoing[] {
+    const before = this.room === undefined ? undefined : JSON.stringify(this.room);
+    const result = step(this.room, this.roomJid, input, this.ctx);
+    if (this.room !== undefined) {
+      // step must not mutate its argument
+      if (JSON.stringify(this.room) !== before) throw new Error('step mutated its room argument');
+    }
+    this.room = result.room === undefined ? undefined : (JSON.parse(JSON.stringify(result.room)) as RoomState);
+    this.effects = result.effects;
+    for (const o of result.out) {
+      if (o.to !== o.stanza.attrs.to) throw new Error('Outgoing.to differs from stanza to');
+      if (o.stanza.attrs.xmlns !== NS.CLIENT) throw new Error('outgoing stanza not in jabber:client');
+    }
+    return result.out;
+  }
+
+  /** Joins `nick` from `from` with an `<x xmlns=muc/>` (extra children inside x). */
+  join(from: string, nick: string, inner = ''): Outgoing[] {
+    return this.send(from, `<presence to='${this.roomJid}/${nick}'><x xmlns='${NS.MUC}'>${inner}</x></presence>`);
+  }
+
+  /** Creates the room as an instant room owned by `from` as `nick`. */
+  create(from: string, nick: string, fields = ''): Outgoing[] {
+    this.join(from, nick);
+    return this.configure(from, fields);
+  }
+
+  configure(from: string, fields: string, id = 'cfg'): Outgoing[] {
+    return this.send(
+      from,
+      `<iq type='set' id='${id}' to='${this.roomJid}'><query xmlns='${NS.MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'>` +
+        `<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>${fields}</x></query></iq>`,
+    );
+  }
+}
+
+/** Outgoing stanzas addressed to `to`. */
+export function to(out: readonly Outgoing[], jid: string): Element[] {
+  return out.filter((o) => o.to === jid).map((o) => o.stanza);
+}
+
+/** The muc#user x of a stanza. */
+export function userX(el: Element | undefined): Element | undefined {
+  return el?.getChild('x', NS.MUC_USER);
+}
+
+function describe(el: Element): string {
+  const attrs = Object.entries(el.attrs)
+    .filter(([k]) => k !== 'xmlns')
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(',');
+  const kids = el.getChildElements().map(describe);
+  const text = el.getChildElements().length === 0 ? el.getText().trim() : '';
+  return `${el.name}(${attrs})${text === '' ? '' : `"${text}"`}${kids.length ? `[${kids.join(' ')}]` : ''}`;
+}
+
+/** Strict description of the muc#user x children: names, sorted attributes, nesting, order. */
+export function xShape(el: Element | undefined): string {
+  const x = userX(el);
+  if (x === undefined) return '<no x>';
+  return x.getChildElements().map(describe).join(' ');
+}
+
+/** Shape of any element (for non-x payloads). */
+export function shape(el: Element): string {
+  return describe(el);
+}
+
+export function text(el: Element): string {
+  return serialize(el);
+}
+
+/** Stanza error condition of a reply, if any. */
+export function errorCondition(el: Element | undefined): string | undefined {
+  const error = el?.getChild('error');
+  return error?.getChildElements().find((c) => c.getNS() === NS.STANZAS && c.name !== 'text')?.name;
+}

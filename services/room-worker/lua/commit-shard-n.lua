@@ -1,0 +1,49 @@
+-- Commits one turn of a shard atomically, fenced by the lease: room states, history lists,
+-- the cursor, and the trim of the applied stream entries. Nothing is written unless the
+-- lease still holds the caller's grant. The number of keys varies (one per history list
+-- touched), hence "-n": the caller passes it (EVALSHA sha numkeys ...).
+-- KEYS[1]  the shard's lease
+-- KEYS[2]  the shard's cursor (id of the last applied stream entry)
+-- KEYS[3]  the shard's rooms hash (room JID -> JSON state without history)
+-- KEYS[4]  the shard's input stream
+-- KEYS[5..] history lists, one per room whose history changed, in the order of ARGV below
+-- ARGV[1]  the lease value as granted: "<worker id> <token>"
+-- ARGV[2]  new cursor: id of the last entry applied in this turn
+-- ARGV[3]  XTRIM MINID threshold (the id just after the cursor), or "" to leave the stream alone
+-- ARGV[4]  W, the number of room writes; then W pairs: room JID, JSON state ("" = HDEL)
+-- then, for each history key in order: reset (1 = DEL the list first, 0 = keep),
+--          keep (max entries kept after appending; 0 deletes the list),
+--          C (number of appended entries), then C JSON entries, oldest first
+-- Returns  "ok", or "fenced" (lease lost; nothing written).
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'fenced' end
+local i = 5
+local w = tonumber(ARGV[4])
+for _ = 1, w do
+  local room, state = ARGV[i], ARGV[i + 1]
+  if state == '' then
+    redis.call('HDEL', KEYS[3], room)
+  else
+    redis.call('HSET', KEYS[3], room, state)
+  end
+  i = i + 2
+end
+for k = 5, #KEYS do
+  local key = KEYS[k]
+  local reset, keep, count = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  i = i + 3
+  if reset == '1' then redis.call('DEL', key) end
+  if count > 0 then
+    for j = i, i + count - 1, 1000 do
+      redis.call('RPUSH', key, unpack(ARGV, j, math.min(j + 999, i + count - 1)))
+    end
+    i = i + count
+  end
+  if keep <= 0 then
+    redis.call('DEL', key)
+  else
+    redis.call('LTRIM', key, -keep, -1)
+  end
+end
+redis.call('SET', KEYS[2], ARGV[2])
+if ARGV[3] ~= '' then redis.call('XTRIM', KEYS[4], 'MINID', ARGV[3]) end
+return 'ok'

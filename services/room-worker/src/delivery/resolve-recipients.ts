@@ -1,0 +1,102 @@
+/*
+ * Where a room's outgoing stanzas go: to the session the room named, or, for a stanza the
+ * room addressed only by JID, to the sessions the registry lists for it (RFC 6121 §8.5:
+ * a full JID → its session; a bare JID → every available resource).
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { parseSessionRecord, type KeySpace } from '@parley/bus';
+import type { Outgoing } from '@parley/muc';
+import type { Delivery } from './plan-envelopes.js';
+
+/** A room's outgoing stanza and the shard stream entry that produced it. */
+export interface TurnOutput {
+  entry: string;
+  out: Outgoing;
+}
+
+/**
+ * Resolves every output to zero or more {@link Delivery}s, keeping their order. Stanzas for
+ * gateways that are not live are dropped (their streams have no reader, and writing would
+ * recreate a stream the reaper deleted), as are stanzas for JIDs without a session.
+ *
+ * A gateway missing from `liveGateways` (which is refreshed once per heartbeat) is looked up
+ * in the gateways sorted set before its stanzas are dropped, and added to the set when its
+ * heartbeat is recent: a gateway that started since the last heartbeat gets its stanzas.
+ *
+ * @param liveGateways - ids of the gateways whose heartbeat is recent; gateways found live are added
+ * @param deadAfterMs - a gateway whose heartbeat is older than this is not live (config `gateway.deadAfterMs`)
+ * @returns the deliveries, in output order (resources of a bare JID sorted by name)
+ */
+export async function resolveRecipients(
+  redis: Redis,
+  keys: KeySpace,
+  outputs: readonly TurnOutput[],
+  liveGateways: Set<string>,
+  deadAfterMs: number,
+  log: Logger,
+): Promise<Delivery[]> {
+  const bares = [...new Set(outputs.filter((o) => !o.out.route).map((o) => splitJid(o.out.to).bare))];
+  const registry = new Map<string, Record<string, string>>();
+  if (bares.length) {
+    const pipeline = redis.pipeline();
+    for (const bare of bares) pipeline.hgetall(keys.userSessions(bare));
+    const replies = (await pipeline.exec()) ?? [];
+    bares.forEach((bare, i) => {
+      const [err, value] = replies[i] ?? [new Error('no reply'), undefined];
+      if (err) throw err;
+      registry.set(bare, (value ?? {}) as Record<string, string>);
+    });
+  }
+  const unknown = new Set<string>();
+  for (const { out } of outputs) {
+    if (out.route) {
+      if (!liveGateways.has(out.route.gatewayId)) unknown.add(out.route.gatewayId);
+      continue;
+    }
+    const { bare, resource } = splitJid(out.to);
+    const sessions = registry.get(bare) ?? {};
+    for (const r of resource === undefined ? Object.keys(sessions) : [resource]) {
+      const rec = parseSessionRecord(sessions[r]);
+      if (rec && !liveGateways.has(rec.gateway)) unknown.add(rec.gateway);
+    }
+  }
+  if (unknown.size) {
+    const ids = [...unknown];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.zscore(keys.gateways(), id);
+    const replies = (await pipeline.exec()) ?? [];
+    const cutoff = Date.now() - deadAfterMs;
+    ids.forEach((id, i) => {
+      const [err, score] = replies[i] ?? [new Error('no reply'), null];
+      if (!err && score !== null && Number(score) > cutoff) liveGateways.add(id);
+    });
+  }
+  const deliveries: Delivery[] = [];
+  for (const { entry, out } of outputs) {
+    const before = deliveries.length;
+    if (out.route) {
+      if (liveGateways.has(out.route.gatewayId)) {
+        deliveries.push({ entry, gatewayId: out.route.gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza });
+      }
+    } else {
+      const { bare, resource } = splitJid(out.to);
+      const sessions = registry.get(bare) ?? {};
+      const candidates = resource === undefined
+        ? Object.keys(sessions).sort().map((r) => [r, parseSessionRecord(sessions[r])] as const).filter(([, rec]) => rec?.available)
+        : [[resource, parseSessionRecord(sessions[resource])] as const];
+      for (const [res, rec] of candidates) {
+        if (rec && liveGateways.has(rec.gateway)) {
+          deliveries.push({ entry, gatewayId: rec.gateway, sessionId: rec.sessionId, to: `${bare}/${res}`, stanza: out.stanza });
+        }
+      }
+    }
+    if (deliveries.length === before) log.debug({ to: out.to, streamId: entry, name: out.stanza.name }, 'no live session for an outgoing stanza; dropped');
+  }
+  return deliveries;
+}
+
+function splitJid(jid: string): { bare: string; resource: string | undefined } {
+  const slash = jid.indexOf('/');
+  return slash < 0 ? { bare: jid, resource: undefined } : { bare: jid.slice(0, slash), resource: jid.slice(slash + 1) };
+}

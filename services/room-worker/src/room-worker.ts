@@ -1,0 +1,396 @@
+/*
+ * The actor runtime of XEP-0045 rooms (issue #3): a room worker holds fenced leases on
+ * shards of the MUC service, loads their rooms, applies their stream entries in order and
+ * commits what they changed. See README.md for the protocol.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { encodeEnvelope, encodeRoomInput, keySpace, type KeySpace } from '@parley/bus';
+import type { Config } from '@parley/config';
+import { roomSummary, type RoomContext } from '@parley/muc';
+import { planEnvelopes } from './delivery/plan-envelopes.js';
+import { resolveRecipients } from './delivery/resolve-recipients.js';
+import { desiredOwner } from './membership/rendezvous.js';
+import { defineScripts, type ScriptedPipeline, type ScriptedRedis } from './redis-scripts.js';
+import { ShardActor, type StreamEntry } from './shard/shard-actor.js';
+import { commitTurn, loadShard } from './shard/shard-store.js';
+
+/** How long one XREAD waits for entries, ms (also bounds how long a stop or a handover waits). */
+const BLOCK_MS = 200;
+/** How long the public room list given to the service is reused, ms. */
+const DIRECTORY_CACHE_MS = 1000;
+
+/** A shard this worker holds a lease on. */
+interface HeldShard {
+  shard: number;
+  /** The lease value as granted, `<worker id> <token>`. */
+  leaseValue: string;
+  token: number;
+  /** When the lease surely lapses unless renewed (local clock, counted from the request). */
+  expiresAt: number;
+  acquiredAt: number;
+  /** Undefined until loaded (and again after a failed turn, until reloaded). */
+  actor: ShardActor | undefined;
+  /** The lease is gone: never write for this shard again. */
+  lost: boolean;
+  /** Another live worker is the desired owner: release after the current turn. */
+  handover: boolean;
+  log: Logger;
+}
+
+/** A room listed by the service (XEP-0045 §6.3, disco#items on the service). */
+interface PublicRoom {
+  jid: string;
+  name: string;
+  occupants: number;
+}
+
+/**
+ * One room worker process's runtime: membership (heartbeat, live workers and gateways),
+ * shard leases (acquire / renew / hand over), and one sequential loop that loads shards and
+ * runs their turns: apply → deliver → commit.
+ *
+ * Uses two Redis connections: one for commands and scripts, one held by the blocking XREAD.
+ */
+export class RoomWorker {
+  /** This worker's id (configuration `roomWorker.id`, or random `rw-<hex>`). */
+  readonly id: string;
+  readonly keys: KeySpace;
+  private readonly redis: ScriptedRedis;
+  private readonly reader: Redis;
+  private readonly held = new Map<number, HeldShard>();
+  private liveWorkers: string[] = [];
+  private liveGateways = new Set<string>();
+  private directory: { at: number; rooms: PublicRoom[] } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private tickDone: Promise<void> | undefined;
+  private loopDone: Promise<void> | undefined;
+  private running = false;
+  private readonly startedAt = Date.now();
+  private readonly ttl: number;
+  private readonly log: Logger;
+
+  /** @param log - the process logger; the worker's lines carry `workerId` (and `shard`). */
+  constructor(private readonly config: Config, log: Logger) {
+    this.id = config.roomWorker.id ?? `rw-${randomBytes(6).toString('hex')}`;
+    this.log = log.child({ workerId: this.id });
+    this.keys = keySpace(config.redis.keyPrefix);
+    this.ttl = config.roomWorker.leaseTtlMs;
+    this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 }));
+    this.reader = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  }
+
+  /** Shard numbers this worker holds a lease on (loaded or loading), ascending. */
+  get shards(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Connects, joins the membership and takes the shards it is the desired owner of that
+   * are free; resolves once the first heartbeat is written (shards load in the background).
+   */
+  async start(): Promise<void> {
+    await Promise.all([this.redis.connect(), this.reader.connect()]);
+    this.running = true;
+    await this.tick();
+    this.timer = setInterval(() => {
+      if (!this.tickDone) this.tickDone = this.tick().finally(() => (this.tickDone = undefined));
+    }, this.config.roomWorker.heartbeatMs);
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Stops: finishes the current turn (which commits), releases every lease, leaves the
+   * membership and disconnects. Other workers take the shards over on their next heartbeat.
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    await this.tickDone;
+    await this.loopDone;
+    for (const h of [...this.held.values()]) await this.release(h).catch((err: unknown) => h.log.error({ err }, 'releasing the lease failed'));
+    await this.redis
+      .multi()
+      .zrem(this.keys.roomWorkers(), this.id)
+      .del(this.keys.roomWorkerInfo(this.id))
+      .exec()
+      .catch(() => undefined);
+    this.reader.disconnect();
+    await this.redis.quit().catch(() => undefined);
+  }
+
+  /**
+   * Stops abruptly, as a crash would: no commit, no release, no goodbye (for tests of
+   * failover within one process). The leases lapse after `leaseTtlMs`.
+   */
+  async crash(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    this.held.clear();
+    this.redis.disconnect();
+    this.reader.disconnect();
+    await Promise.allSettled([this.tickDone, this.loopDone]);
+  }
+
+  // --- membership and leases (every heartbeatMs) ------------------------------------------
+
+  private async tick(): Promise<void> {
+    try {
+      const now = Date.now();
+      await this.renewAll();
+      const cutoff = now - this.ttl;
+      const [, [, workers], [, gateways]] = ((await this.redis
+        .multi()
+        .zadd(this.keys.roomWorkers(), now, this.id)
+        .zrangebyscore(this.keys.roomWorkers(), `(${cutoff}`, '+inf')
+        .zrangebyscore(this.keys.gateways(), `(${now - this.config.gateway.deadAfterMs}`, '+inf')
+        .zremrangebyscore(this.keys.roomWorkers(), '-inf', `(${cutoff}`)
+        .exec()) ?? []) as [unknown, [unknown, string[]], [unknown, string[]]];
+      this.liveWorkers = [...new Set([...workers, this.id])].sort();
+      this.liveGateways = new Set(gateways);
+      if (this.running) await this.rebalance();
+      await this.redis
+        .multi()
+        .hset(this.keys.roomWorkerInfo(this.id), { pid: String(process.pid), started: String(this.startedAt), shards: JSON.stringify(this.shards) })
+        .pexpire(this.keys.roomWorkerInfo(this.id), this.ttl * 3)
+        .exec();
+    } catch (err) {
+      if (this.running) this.log.error({ err }, 'heartbeat failed');
+    }
+  }
+
+  private async renewAll(): Promise<void> {
+    const held = [...this.held.values()];
+    if (!held.length) return;
+    const sent = Date.now();
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    for (const h of held) pipeline.renewLease(this.keys.shardLease(h.shard), h.leaseValue, this.ttl);
+    const replies = (await pipeline.exec()) ?? [];
+    held.forEach((h, i) => {
+      const [err, ok] = replies[i] ?? [new Error('no reply'), 0];
+      if (err) return; // unknown: the lease may still be ours; it lapses locally at expiresAt
+      if (ok === 1) h.expiresAt = sent + this.ttl;
+      else this.lose(h, 'renewal refused');
+    });
+  }
+
+  private async rebalance(): Promise<void> {
+    const wanted: number[] = [];
+    for (let shard = 0; shard < this.config.muc.shards; shard++) {
+      const owner = desiredOwner(shard, this.liveWorkers);
+      const h = this.held.get(shard);
+      if (owner === this.id && !h) wanted.push(shard);
+      if (owner !== this.id && h && !h.handover) {
+        h.handover = true;
+        h.log.info({ to: owner }, 'handing shard over');
+      }
+    }
+    if (!wanted.length) return;
+    const sent = Date.now();
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    for (const shard of wanted) pipeline.acquireLease(this.keys.shardLease(shard), this.keys.shardFence(shard), this.id, this.ttl);
+    const replies = (await pipeline.exec()) ?? [];
+    wanted.forEach((shard, i) => {
+      const [err, token] = replies[i] ?? [new Error('no reply'), null];
+      if (err || token === null || typeof token !== 'number') return; // held by someone else (for now)
+      this.held.set(shard, {
+        shard,
+        token,
+        leaseValue: `${this.id} ${token}`,
+        expiresAt: sent + this.ttl,
+        acquiredAt: Date.now(),
+        actor: undefined,
+        lost: false,
+        handover: false,
+        log: this.log.child({ shard }),
+      });
+    });
+  }
+
+  private lose(h: HeldShard, reason: string): void {
+    if (h.lost) return;
+    h.lost = true;
+    h.actor = undefined;
+    if (this.held.get(h.shard) === h) this.held.delete(h.shard);
+    h.log.warn({ reason, token: h.token }, 'shard lost');
+  }
+
+  private leaseValid(h: HeldShard): boolean {
+    if (h.lost) return false;
+    if (Date.now() < h.expiresAt) return true;
+    this.lose(h, 'lease lapsed without renewal');
+    return false;
+  }
+
+  private async release(h: HeldShard): Promise<void> {
+    this.held.delete(h.shard);
+    if (h.lost) return;
+    h.lost = true;
+    h.actor = undefined;
+    await this.redis.releaseLease(this.keys.shardLease(h.shard), h.leaseValue);
+    h.log.info({ heldMs: Date.now() - h.acquiredAt }, 'shard released');
+  }
+
+  // --- the turn loop ------------------------------------------------------------------------
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.housekeeping();
+        const active = [...this.held.values()].filter((h) => h.actor && !h.lost);
+        if (!active.length) {
+          await sleep(BLOCK_MS / 4);
+          continue;
+        }
+        const streams = active.map((h) => this.keys.shardStream(h.shard));
+        const cursors = active.map((h) => h.actor!.cursor);
+        const reply = (await this.reader.xread('COUNT', this.config.roomWorker.batchSize, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors)) as
+          | Array<[string, StreamEntry[]]>
+          | null;
+        for (const [stream, entries] of reply ?? []) {
+          const h = active[streams.indexOf(stream)];
+          if (h && h.actor && !h.lost && entries.length) await this.turn(h, entries);
+        }
+      } catch (err) {
+        if (!this.running) return;
+        this.log.error({ err }, 'turn loop failed');
+        await sleep(500);
+      }
+    }
+  }
+
+  /** Releases handed-over shards and loads newly acquired (or failed) ones, between turns. */
+  private async housekeeping(): Promise<void> {
+    for (const h of [...this.held.values()]) {
+      if (!this.running) return;
+      if (h.handover) await this.release(h);
+      else if (!h.actor && !h.lost) await this.activate(h);
+    }
+  }
+
+  /**
+   * Loads a shard, queues the removal of occupants on gateways that are not live, and
+   * applies every entry after the cursor before the shard joins the XREAD loop.
+   */
+  private async activate(h: HeldShard): Promise<void> {
+    const started = Date.now();
+    try {
+      const { rooms, cursor } = await loadShard(this.redis, this.keys, h.shard, h.log);
+      if (h.lost) return;
+      const actor = new ShardActor(h.shard, rooms, cursor);
+      // Persistent rooms outlive their occupants' gateways. A `gateway-down` entry per dead
+      // gateway removes them: a real stream entry, so that what it produces carries a mark
+      // that no earlier output of this shard has (a made-up input would have none).
+      const dead = new Set<string>();
+      for (const room of rooms.values()) {
+        for (const occupant of Object.values(room.occupants)) {
+          for (const s of occupant.sessions) if (!this.liveGateways.has(s.gatewayId)) dead.add(s.gatewayId);
+        }
+      }
+      if (dead.size) {
+        const pipeline = this.redis.pipeline();
+        for (const gateway of [...dead].sort()) pipeline.xadd(this.keys.shardStream(h.shard), '*', ...encodeRoomInput({ kind: 'gateway-down', gateway }));
+        await pipeline.exec();
+        h.log.info({ gateways: [...dead] }, 'removing occupants of gateways that are gone');
+      }
+      h.actor = actor;
+      let replayed = 0;
+      for (;;) {
+        const entries = (await this.redis.xrange(this.keys.shardStream(h.shard), `(${actor.cursor}`, '+', 'COUNT', this.config.roomWorker.batchSize)) as StreamEntry[];
+        if (!entries.length || h.lost || h.actor !== actor) break;
+        await this.turn(h, entries);
+        if (h.actor !== actor) return; // lost, or the turn failed and the shard will be loaded again
+        replayed += entries.length;
+      }
+      h.log.info({ loadMs: Date.now() - started, replayed, rooms: rooms.size, token: h.token, cursor: actor.cursor }, 'shard acquired');
+      await this.publishSummaries([...rooms.keys()], actor).catch((err: unknown) => h.log.warn({ err }, 'room directory update failed'));
+    } catch (err) {
+      h.actor = undefined;
+      h.log.error({ err }, 'loading the shard failed; will retry');
+      await sleep(200);
+    }
+  }
+
+  /**
+   * One turn of one shard: (a) apply the entries in memory, (b) write the stanzas they
+   * produced to the gateways' delivery streams, marked, (c) commit state, history, cursor
+   * and trim atomically under the lease, (d) update the room directory (best effort).
+   * Any failure before the commit discards the in-memory rooms: the shard is loaded again
+   * and the entries applied again, with the same marks.
+   */
+  private async turn(h: HeldShard, entries: StreamEntry[]): Promise<void> {
+    const actor = h.actor!;
+    try {
+      const needsDirectory = entries.some(([, f]) => isServiceStanza(f, this.config.mucDomain));
+      const publicRooms = needsDirectory ? await this.publicRooms() : [];
+      if (!this.leaseValid(h)) return;
+      const result = actor.apply(entries, { ctx: this.context(), publicRooms, log: h.log });
+      const deliveries = await resolveRecipients(this.redis, this.keys, result.outputs, this.liveGateways, this.config.gateway.deadAfterMs, h.log);
+      const envelopes = planEnvelopes(h.shard, deliveries);
+      if (!this.leaseValid(h)) return;
+      if (envelopes.length) {
+        const pipeline = this.redis.pipeline();
+        for (const { gatewayId, envelope } of envelopes) pipeline.xadd(this.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(envelope));
+        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+      }
+      if ((await commitTurn(this.redis, this.keys, h.shard, h.leaseValue, result)) === 'fenced') {
+        this.lose(h, 'fenced at commit');
+        return;
+      }
+      actor.cursor = result.cursor;
+      h.log.debug({ entries: result.applied, envelopes: envelopes.length, cursor: result.cursor }, 'turn committed');
+      await this.publishSummaries([...result.roomWrites.keys()], actor).catch((err: unknown) => h.log.warn({ err }, 'room directory update failed'));
+    } catch (err) {
+      if (h.actor === actor) h.actor = undefined; // reload from the committed state
+      if (!h.lost) h.log.error({ err }, 'turn failed; the shard will be loaded again');
+    }
+  }
+
+  private context(): RoomContext {
+    return {
+      now: Date.now(),
+      serviceJid: this.config.mucDomain,
+      serviceAdmins: this.config.muc.admins,
+      defaults: { historyLength: this.config.muc.historyLength },
+    };
+  }
+
+  /** Writes (or removes) the directory summaries of `rooms` after a commit. */
+  private async publishSummaries(rooms: string[], actor: ShardActor): Promise<void> {
+    if (!rooms.length) return;
+    const pipeline = this.redis.pipeline();
+    for (const jid of rooms) {
+      const room = actor.rooms.get(jid);
+      if (room) pipeline.hset(this.keys.roomDirectory(), jid, JSON.stringify(roomSummary(room)));
+      else pipeline.hdel(this.keys.roomDirectory(), jid);
+    }
+    await pipeline.exec();
+    this.directory = undefined;
+  }
+
+  /** Public rooms of the whole service, from the directory, cached for a second. */
+  private async publicRooms(): Promise<PublicRoom[]> {
+    if (this.directory && Date.now() - this.directory.at < DIRECTORY_CACHE_MS) return this.directory.rooms;
+    const all = await this.redis.hgetall(this.keys.roomDirectory());
+    const rooms: PublicRoom[] = [];
+    for (const raw of Object.values(all)) {
+      try {
+        const s = JSON.parse(raw) as ReturnType<typeof roomSummary>;
+        if (s.public) rooms.push({ jid: s.jid, name: s.name, occupants: s.occupants });
+      } catch {
+        // an unreadable summary is left out of the listing
+      }
+    }
+    rooms.sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0));
+    this.directory = { at: Date.now(), rooms };
+    return rooms;
+  }
+}
+
+function isServiceStanza(fields: string[], mucDomain: string): boolean {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'room') return fields[i + 1] === mucDomain;
+  return false;
+}

@@ -1,0 +1,73 @@
+// Grouping of a turn's stanzas into marked delivery envelopes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Element } from 'ltx';
+import { DeliveryMarks, parseDeliveryMark } from '@parley/bus';
+import { planEnvelopes, type Delivery } from '../src/delivery/plan-envelopes.js';
+
+const msg = (body: string, to: string) => new Element('message', { xmlns: 'jabber:client', from: 'r@c/n', to, type: 'groupchat' }).c('body').t(body).root();
+const d = (entry: string, gatewayId: string, to: string, stanza: Element, sessionId = `s-${to}`): Delivery => ({ entry, gatewayId, sessionId, to, stanza });
+
+describe('planEnvelopes', () => {
+  it('sends a broadcast once per gateway as a fanout, marked per (entry, gateway)', () => {
+    const plan = planEnvelopes(7, [
+      d('1-0', 'g1', 'a@x/1', msg('hi', 'a@x/1')),
+      d('1-0', 'g2', 'b@x/1', msg('hi', 'b@x/1')),
+      d('1-0', 'g1', 'c@x/1', msg('hi', 'c@x/1')),
+      d('2-0', 'g1', 'a@x/1', msg('yo', 'a@x/1')),
+    ]);
+    assert.deepEqual(plan.map((p) => [p.gatewayId, p.envelope.kind, 'mark' in p.envelope ? p.envelope.mark : '']), [
+      ['g1', 'fanout', '7:1-0:0'],
+      ['g2', 'stanza', '7:1-0:0'],
+      ['g1', 'stanza', '7:2-0:0'],
+    ]);
+    const fan = plan[0]!.envelope;
+    assert.ok(fan.kind === 'fanout');
+    assert.deepEqual(fan.recipients, [{ to: 'a@x/1', sessionId: 's-a@x/1' }, { to: 'c@x/1', sessionId: 's-c@x/1' }]);
+    assert.ok(!fan.xml.includes(' to='), 'a fanout stanza has no to');
+    const single = plan[1]!.envelope;
+    assert.ok(single.kind === 'stanza' && single.xml.includes("to=\"b@x/1\"") && single.to === 'b@x/1');
+  });
+
+  it('keeps every recipient\'s order: no merging across a stanza it already got after', () => {
+    // a gets X then Y; b gets Y then X: merging b's X into a's X would reorder b.
+    const X = (to: string) => msg('X', to);
+    const Y = (to: string) => msg('Y', to);
+    const plan = planEnvelopes(0, [
+      d('1-0', 'g', 'a@x/1', X('a@x/1')),
+      d('1-0', 'g', 'a@x/1', Y('a@x/1')),
+      d('1-0', 'g', 'b@x/1', Y('b@x/1')),
+      d('1-0', 'g', 'b@x/1', X('b@x/1')),
+    ]);
+    const perRecipient = new Map<string, string[]>();
+    for (const { envelope } of plan) {
+      const rcpts = envelope.kind === 'fanout' ? envelope.recipients.map((r) => r.to) : envelope.kind === 'stanza' ? [envelope.to] : [];
+      for (const r of rcpts) perRecipient.set(r, [...(perRecipient.get(r) ?? []), /<body>(\w)</.exec(envelope.kind === 'kick' ? '' : envelope.xml)![1]!]);
+    }
+    assert.deepEqual(perRecipient.get('a@x/1'), ['X', 'Y']);
+    assert.deepEqual(perRecipient.get('b@x/1'), ['Y', 'X']);
+    assert.deepEqual(plan.map((p) => (p.envelope.kind === 'kick' ? '' : p.envelope.mark)), ['0:1-0:0', '0:1-0:1', '0:1-0:2']);
+  });
+
+  it('keeps a stanza addressed to a bare JID as it is, and sets a missing to', () => {
+    const invite = new Element('message', { from: 'r@c', to: 'u@x' }).c('x').root();
+    const noTo = new Element('presence', { from: 'r@c/n' });
+    const plan = planEnvelopes(0, [d('1-0', 'g', 'u@x/1', invite), d('1-0', 'g', 'u@x/2', invite), d('1-0', 'g', 'v@x/1', noTo)]);
+    assert.equal(plan.length, 3, 'not merged: the to is not the recipient');
+    assert.ok(plan[0]!.envelope.kind === 'stanza' && plan[0]!.envelope.xml.includes('to="u@x"'));
+    assert.ok(plan[2]!.envelope.kind === 'stanza' && plan[2]!.envelope.xml.includes('to="v@x/1"'));
+    assert.equal(noTo.attrs.to, undefined, 'the room\'s element is not modified');
+  });
+
+  it('produces marks a gateway accepts once, even when the turn is planned twice', () => {
+    const deliveries = [d('1-0', 'g', 'a@x/1', msg('1', 'a@x/1')), d('1-0', 'g', 'a@x/1', msg('2', 'a@x/1')), d('2-0', 'g', 'a@x/1', msg('3', 'a@x/1'))];
+    const marks = new DeliveryMarks();
+    const accepted: string[] = [];
+    for (const round of [planEnvelopes(3, deliveries), planEnvelopes(3, deliveries)]) {
+      for (const { envelope } of round) {
+        if (envelope.kind !== 'kick' && marks.accept(parseDeliveryMark(envelope.mark!)!)) accepted.push(envelope.xml);
+      }
+    }
+    assert.equal(accepted.length, 3);
+  });
+});

@@ -1,0 +1,92 @@
+/*
+ * The conformance cluster command (README): `pnpm cluster --gateways 2 --workers 2
+ * --c2s-port P --open-auth` starts its own redis-server, two gateways on consecutive c2s
+ * ports and two room workers, prints a READY line once all of them serve, serves a room, and
+ * stops everything on SIGTERM. Run here as `node deploy/local/dist/cli.js` (what the
+ * package script runs after building), with a temporary data directory.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { repoRoot } from '@parley/testkit';
+import { ScansionClient } from '../scansion/lib/client.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
+let launcher: ChildProcess | undefined;
+
+after(() => {
+  if (launcher && launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const listenable = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+
+/** A base port p with p and p+1 both free. */
+async function twoFreePorts(from: number): Promise<number> {
+  for (let p = from; p < from + 2000; p += 2) if ((await listenable(p)) && (await listenable(p + 1))) return p;
+  throw new Error('no two consecutive free ports');
+}
+
+test('the cluster command prints READY, serves rooms across gateways, and stops on SIGTERM', async () => {
+  const c2s = await twoFreePorts(20000 + Math.floor(Math.random() * 20000));
+  const ws = await twoFreePorts(c2s + 2);
+  const cli = join(repoRoot(), 'deploy', 'local', 'dist', 'cli.js');
+  launcher = spawn(process.execPath, [cli, '--gateways', '2', '--workers', '2', '--c2s-port', String(c2s), '--ws-port', String(ws), '--open-auth', '--data-dir', dataDir, '--json'], {
+    cwd: repoRoot(),
+    env: { ...process.env, REDIS_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const ready = new Promise<string>((resolve, reject) => {
+    createInterface({ input: launcher!.stdout! }).on('line', (line) => {
+      output.push(line);
+      if (line.includes('READY')) resolve(line);
+    });
+    launcher!.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+    launcher!.once('exit', (code) => reject(new Error(`launcher exited (${code}) before READY:\n${output.join('\n')}`)));
+    setTimeout(() => reject(new Error(`no READY within 60 s:\n${output.join('\n')}`)), 60_000).unref();
+  });
+  const line = await ready;
+  assert.match(line, /gateways=2/);
+  assert.match(line, /workers=2/);
+  assert.match(line, new RegExp(`c2s=${c2s},${c2s + 1}`));
+
+  // One client on each gateway meet in a room.
+  const a = await ScansionClient.connect({ host: '127.0.0.1', port: c2s, jid: 'romeo@localhost', password: 'x' });
+  const b = await ScansionClient.connect({ host: '127.0.0.1', port: c2s + 1, jid: 'juliet@localhost', password: 'x' });
+  const room = 'launcher@conference.localhost';
+  const until = async (c: ScansionClient, pred: (el: import('ltx').Element) => boolean) => {
+    for (;;) {
+      const got = await c.next(10_000);
+      assert.ok(got, 'timed out');
+      if (pred(got.el)) return got.el;
+    }
+  };
+  a.send(`<presence to='${room}/Romeo'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
+  await until(a, (el) => el.name === 'message' && el.getChild('subject') !== undefined);
+  a.send(`<iq type='set' to='${room}' id='c'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`);
+  await until(a, (el) => el.name === 'iq' && el.attrs.id === 'c');
+  b.send(`<presence to='${room}/Juliet'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
+  await until(b, (el) => el.name === 'message' && el.getChild('subject') !== undefined);
+  a.send(`<message type='groupchat' to='${room}'><body>hello across gateways</body></message>`);
+  const got = await until(b, (el) => el.name === 'message' && el.attrs.type === 'groupchat');
+  assert.equal(got.attrs.from, `${room}/Romeo`);
+  assert.equal(got.getChildText('body'), 'hello across gateways');
+  await a.disconnect();
+  await b.disconnect();
+
+  const exited = new Promise<number | null>((resolve) => launcher!.once('exit', (code) => resolve(code)));
+  launcher.kill('SIGTERM');
+  assert.equal(await exited, 0, output.slice(-40).join('\n'));
+  assert.ok(output.some((l) => l.includes('[cluster] stopped')), 'prints that it stopped');
+});
