@@ -7,10 +7,12 @@ export const TESTKIT_ERRORS = {
   REDIS_NOT_INSTALLED: 'redis-server was not found on PATH: run `npm run setup` (installs Debian\'s redis-server)',
   /** redis-server exited or never answered PING. */
   REDIS_START_FAILED: 'redis-server did not start',
-  /** `services/gateway/dist/*.js` is missing. */
-  NOT_BUILT: 'the gateway is not built: run `npm run build` (tsc -b) first',
+  /** A service's `dist/*.js` is missing. */
+  NOT_BUILT: 'the services are not built: run `npm run build` (tsc -b) first',
   /** The gateway exited or did not log "gateway ready" in time. */
   GATEWAY_START_FAILED: 'the gateway did not become ready',
+  /** The room worker exited or did not log "room worker ready" in time. */
+  ROOM_WORKER_START_FAILED: 'the room worker did not become ready',
   /** A process did not exit after being signalled. */
   PROCESS_DID_NOT_EXIT: 'a child process did not exit',
   /** A RawClient wait ran out of time or the socket closed first. */

@@ -1,6 +1,6 @@
 /**
  * @parley/testkit: what cross-service tests need to run real processes: a private
- * redis-server, the gateway and its CLI, free ports, and a raw-socket XMPP client.
+ * redis-server, gateway and room worker processes, the gateway CLI, free ports, and a raw-socket XMPP client.
  */
 export { startRedis } from './start-redis.js';
 export type { RedisServer } from './start-redis.js';
@@ -21,3 +21,4 @@ export { TestkitError, TESTKIT_ERRORS } from './errors.js';
 export type { TestkitErrorCode } from './errors.js';
 export type { ExitStatus } from './child-registry.js';
 export { startRoomWorker, type RoomWorkerProcess, type StartRoomWorkerOptions } from './start-room-worker.js';
+export type { ServiceProcess } from './service-process.js';

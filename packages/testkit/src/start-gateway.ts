@@ -1,11 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { childEnv } from './child-env.js';
-import { exitOf, terminate, trackChild, type ExitStatus } from './child-registry.js';
-import { TestkitError } from './errors.js';
 import { repoRoot } from './repo-root.js';
+import { spawnService, type ServiceProcess } from './service-process.js';
 
 /** Options of {@link startGateway}. */
 export interface StartGatewayOptions {
@@ -22,32 +17,13 @@ export interface StartGatewayOptions {
 }
 
 /** A running `services/gateway/dist/main.js`. */
-export interface GatewayProcess {
+export interface GatewayProcess extends ServiceProcess {
   /** Port of c2s over TCP (RFC 6120) on 127.0.0.1. */
   readonly c2sPort: number;
   /** Port of XMPP over WebSocket (RFC 7395) on 127.0.0.1. */
   readonly wsPort: number;
   /** The id the gateway registered under in Redis. */
   readonly gatewayId: string;
-  readonly pid: number;
-  readonly child: ChildProcess;
-  /** Every stdout line so far (pino JSON), in order; keeps growing while the process runs. */
-  readonly logs: string[];
-  /** Every stderr line so far. */
-  readonly stderr: string[];
-  /** Resolves when the process has exited. */
-  readonly exited: Promise<ExitStatus>;
-  /**
-   * Resolves with the first stdout line (parsed JSON) satisfying `match`, looking at lines
-   * already captured first; rejects after `timeoutMs` (default 5000) or when the process exits.
-   */
-  waitForLog(match: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** Sends `signal` (default SIGKILL) and waits for the exit. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** SIGTERM, then waits for the exit (SIGKILL after 10 s). */
-  stop(): Promise<void>;
-  /** stdout and stderr captured so far, for failure messages. */
-  output(): string;
 }
 
 /**
@@ -60,89 +36,22 @@ export interface GatewayProcess {
  *   (with the captured output) when it exits or is not ready in time (it is then killed).
  */
 export async function startGateway(opts: StartGatewayOptions): Promise<GatewayProcess> {
-  const main = opts.script ?? join(repoRoot(), 'services', 'gateway', 'dist', 'main.js');
-  if (!existsSync(main)) throw new TestkitError('NOT_BUILT', `${main} does not exist`);
-  const env = childEnv({
-    REDIS_URL: opts.redisUrl,
-    PARLEY_REDIS_KEY_PREFIX: opts.keyPrefix,
-    PARLEY_C2S_PORT: '0',
-    PARLEY_WS_PORT: '0',
-    PARLEY_LOG_LEVEL: 'info',
-    ...opts.env,
-  });
-  const child = spawn(process.execPath, [main], { cwd: repoRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  trackChild(child);
-
-  const logs: string[] = [];
-  const stderr: string[] = [];
-  const waiters = new Set<(line: string) => void>();
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    logs.push(line);
-    for (const w of waiters) w(line);
-  });
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
-  const exited = exitOf(child);
-  const streamsClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const output = () => [...logs, ...stderr.map((l) => `[stderr] ${l}`)].join('\n') || '(no output)';
-
-  function waitForLog(match: (entry: Record<string, unknown>) => boolean, timeoutMs = 5000): Promise<Record<string, unknown>> {
-    const test = (line: string): Record<string, unknown> | undefined => {
-      const entry = parseLine(line);
-      return entry !== undefined && match(entry) ? entry : undefined;
-    };
-    for (const line of logs) {
-      const hit = test(line);
-      if (hit) return Promise.resolve(hit);
-    }
-    return new Promise((resolve, reject) => {
-      const done = (fn: () => void) => {
-        clearTimeout(timer);
-        waiters.delete(onLine);
-        fn();
-      };
-      const onLine = (line: string) => {
-        const hit = test(line);
-        if (hit) done(() => resolve(hit));
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`no matching gateway log line within ${timeoutMs} ms`))), timeoutMs);
-      waiters.add(onLine);
-      void exited.then((s) => done(() => reject(new Error(`gateway exited (${s.code ?? s.signal}) before a matching log line`))));
-    });
-  }
-
-  const spawnFailure = new Promise<never>((_, reject) =>
-    child.once('error', (err) => reject(new TestkitError('GATEWAY_START_FAILED', err.message))),
-  );
-  let ready: Record<string, unknown>;
-  try {
-    ready = await Promise.race([
-      waitForLog(isReadyLine, opts.readyTimeoutMs ?? 15_000),
-      spawnFailure,
-    ]);
-  } catch (err) {
-    await terminate(child, 'SIGKILL');
-    await Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 1000))]); // let the last lines arrive
-    throw new TestkitError('GATEWAY_START_FAILED', `${(err as Error).message}\n--- gateway output ---\n${output()}`);
-  }
-
-  return {
-    c2sPort: ready['c2sPort'] as number,
-    wsPort: ready['wsPort'] as number,
-    gatewayId: ready['gatewayId'] as string,
-    pid: child.pid ?? -1,
-    child,
-    logs,
-    stderr,
-    exited,
-    waitForLog,
-    async kill(signal: NodeJS.Signals = 'SIGKILL') {
-      await terminate(child, signal);
+  const { handle, ready } = await spawnService({
+    name: 'gateway',
+    main: opts.script ?? join(repoRoot(), 'services', 'gateway', 'dist', 'main.js'),
+    env: {
+      REDIS_URL: opts.redisUrl,
+      PARLEY_REDIS_KEY_PREFIX: opts.keyPrefix,
+      PARLEY_C2S_PORT: '0',
+      PARLEY_WS_PORT: '0',
+      PARLEY_LOG_LEVEL: 'info',
+      ...opts.env,
     },
-    async stop() {
-      await terminate(child, 'SIGTERM');
-    },
-    output,
-  };
+    isReady: isReadyLine,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 15_000,
+    startError: 'GATEWAY_START_FAILED',
+  });
+  return { ...handle, c2sPort: ready['c2sPort'] as number, wsPort: ready['wsPort'] as number, gatewayId: ready['gatewayId'] as string };
 }
 
 function isReadyLine(entry: Record<string, unknown>): boolean {
@@ -152,14 +61,4 @@ function isReadyLine(entry: Record<string, unknown>): boolean {
     typeof entry['wsPort'] === 'number' &&
     typeof entry['gatewayId'] === 'string'
   );
-}
-
-function parseLine(line: string): Record<string, unknown> | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const v: unknown = JSON.parse(line);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,15 +1,24 @@
 // Grouping of a turn's stanzas into marked delivery envelopes.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { Element } from 'ltx';
 import { DeliveryMarks, parseDeliveryMark } from '@parley/bus';
 import { planEnvelopes, type Delivery } from '../src/delivery/plan-envelopes.js';
 
 const msg = (body: string, to: string) => new Element('message', { xmlns: 'jabber:client', from: 'r@c/n', to, type: 'groupchat' }).c('body').t(body).root();
-const d = (entry: string, gatewayId: string, to: string, stanza: Element, sessionId = `s-${to}`): Delivery => ({ entry, gatewayId, sessionId, to, stanza });
+// Mark sequence numbers as resolveRecipients assigns them: the output's position in its entry.
+let position = new Map<string, number>();
+const d = (entry: string, gatewayId: string, to: string, stanza: Element, sessionId = `s-${to}`): Delivery => {
+  const seq = position.get(entry) ?? 0;
+  position.set(entry, seq + 1);
+  return { entry, seq, gatewayId, sessionId, to, stanza };
+};
+beforeEach(() => {
+  position = new Map();
+});
 
 describe('planEnvelopes', () => {
-  it('sends a broadcast once per gateway as a fanout, marked per (entry, gateway)', () => {
+  it('sends a broadcast once per gateway as a fanout, marked by its first stanza\'s position in the entry', () => {
     const plan = planEnvelopes(7, [
       d('1-0', 'g1', 'a@x/1', msg('hi', 'a@x/1')),
       d('1-0', 'g2', 'b@x/1', msg('hi', 'b@x/1')),
@@ -18,7 +27,7 @@ describe('planEnvelopes', () => {
     ]);
     assert.deepEqual(plan.map((p) => [p.gatewayId, p.envelope.kind, 'mark' in p.envelope ? p.envelope.mark : '']), [
       ['g1', 'fanout', '7:1-0:0'],
-      ['g2', 'stanza', '7:1-0:0'],
+      ['g2', 'stanza', '7:1-0:1'],
       ['g1', 'stanza', '7:2-0:0'],
     ]);
     const fan = plan[0]!.envelope;
@@ -46,7 +55,7 @@ describe('planEnvelopes', () => {
     }
     assert.deepEqual(perRecipient.get('a@x/1'), ['X', 'Y']);
     assert.deepEqual(perRecipient.get('b@x/1'), ['Y', 'X']);
-    assert.deepEqual(plan.map((p) => (p.envelope.kind === 'kick' ? '' : p.envelope.mark)), ['0:1-0:0', '0:1-0:1', '0:1-0:2']);
+    assert.deepEqual(plan.map((p) => (p.envelope.kind === 'kick' ? '' : p.envelope.mark)), ['0:1-0:0', '0:1-0:1', '0:1-0:3']);
   });
 
   it('keeps a stanza addressed to a bare JID as it is, and sets a missing to', () => {
@@ -69,5 +78,18 @@ describe('planEnvelopes', () => {
       }
     }
     assert.equal(accepted.length, 3);
+  });
+
+  it('keeps the marks of a replay when a gateway has gone in between: nothing after it is taken for a repeat', () => {
+    // First application: stanzas to g1 (output 0), g2 (output 1), g2 (output 2). The replay
+    // finds g1 gone: g2's stanzas must keep their marks, so the gateway drops exactly the repeats.
+    const first = [d('5-0', 'g1', 'a@x/1', msg('A', 'a@x/1')), d('5-0', 'g2', 'b@x/1', msg('B', 'b@x/1')), d('5-0', 'g2', 'b@x/1', msg('C', 'b@x/1'))];
+    const marks = new DeliveryMarks();
+    const g2 = (plan: ReturnType<typeof planEnvelopes>) => plan.filter((p) => p.gatewayId === 'g2').map((p) => (p.envelope.kind === 'kick' ? '' : p.envelope.mark!));
+    // The original owner delivered only the first of g2's stanzas before it died.
+    const [firstB] = g2(planEnvelopes(1, first));
+    assert.equal(marks.accept(parseDeliveryMark(firstB!)!), true);
+    const replay = planEnvelopes(1, first.slice(1));
+    assert.deepEqual(g2(replay).map((m) => marks.accept(parseDeliveryMark(m)!)), [false, true]);
   });
 });

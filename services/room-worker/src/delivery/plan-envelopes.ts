@@ -10,6 +10,11 @@ import { serialize } from '@parley/xml';
 export interface Delivery {
   /** Id of the shard stream entry whose application produced the stanza. */
   entry: string;
+  /**
+   * Mark sequence number: from the stanza's position among its entry's outputs, so the
+   * same on every application of the entry; increasing in delivery order within an entry.
+   */
+  seq: number;
   gatewayId: string;
   sessionId: string;
   /** The recipient's full JID. */
@@ -28,13 +33,16 @@ interface Draft {
   body: string | undefined;
   /** The stanza serialised for the first recipient (with its `to`). */
   xml: string;
+  /** Mark sequence number of the first delivery in the draft. */
+  seq: number;
   recipients: FanoutRecipient[];
 }
 
 /**
  * Turns deliveries (in the order the room produced them, grouped by entry as produced)
- * into envelopes, in the same order per gateway. For each (entry, gateway) the envelopes
- * are numbered from 0 and marked `<shard>:<entry>:<seq>`. Stanzas of one entry to one
+ * into envelopes, in the same order per gateway. Each envelope is marked
+ * `<shard>:<entry>:<seq>` with the `seq` of its first delivery; per (entry, gateway) the
+ * envelopes are in order of their first delivery, so the marks increase. Stanzas of one entry to one
  * gateway that differ only in `to` (a broadcast) share one `fanout` envelope, placed where
  * the first of them was, but only when no recipient would then receive its stanzas in
  * another order than the room produced them (or the same one twice).
@@ -52,8 +60,8 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
   const flush = () => {
     if (entry === undefined) return;
     for (const [gatewayId, list] of drafts) {
-      list.forEach((d, seq) => {
-        const mark = formatDeliveryMark({ shard, entry: entry!, seq });
+      list.forEach((d) => {
+        const mark = formatDeliveryMark({ shard, entry: entry!, seq: d.seq });
         const first = d.recipients[0]!;
         out.push({
           gatewayId,
@@ -80,7 +88,7 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
     if (g >= 0 && !list.slice(g).some((x) => x.recipients.some((r) => r.to === recipient.to && r.sessionId === recipient.sessionId))) {
       list[g]!.recipients.push(recipient);
     } else {
-      list.push({ body, xml: serialize(toAttr === undefined ? withTo(d.stanza, d.to) : d.stanza), recipients: [recipient] });
+      list.push({ body, xml: serialize(toAttr === undefined ? withTo(d.stanza, d.to) : d.stanza), seq: d.seq, recipients: [recipient] });
     }
   }
   flush();

@@ -9,6 +9,13 @@ import { parseSessionRecord, type KeySpace } from '@parley/bus';
 import type { Outgoing } from '@parley/muc';
 import type { Delivery } from './plan-envelopes.js';
 
+/**
+ * Mark sequence numbers reserved per output of an entry: output i of an entry is marked
+ * `i * SEQ_PER_OUTPUT + k`, k being the recipient's index when a bare JID expands to several
+ * resources (capped at SEQ_PER_OUTPUT - 1).
+ */
+export const SEQ_PER_OUTPUT = 256;
+
 /** A room's outgoing stanza and the shard stream entry that produced it. */
 export interface TurnOutput {
   entry: string;
@@ -73,11 +80,18 @@ export async function resolveRecipients(
     });
   }
   const deliveries: Delivery[] = [];
+  let lastEntry: string | undefined;
+  let index = 0;
   for (const { entry, out } of outputs) {
+    // The output's position within its entry decides its mark, not what the registry or
+    // the set of live gateways say at the time: a replay after a failover gets the same marks.
+    index = entry === lastEntry ? index + 1 : 0;
+    lastEntry = entry;
+    const seqOf = (k: number) => index * SEQ_PER_OUTPUT + Math.min(k, SEQ_PER_OUTPUT - 1);
     const before = deliveries.length;
     if (out.route) {
       if (liveGateways.has(out.route.gatewayId)) {
-        deliveries.push({ entry, gatewayId: out.route.gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza });
+        deliveries.push({ entry, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza });
       }
     } else {
       const { bare, resource } = splitJid(out.to);
@@ -85,11 +99,11 @@ export async function resolveRecipients(
       const candidates = resource === undefined
         ? Object.keys(sessions).sort().map((r) => [r, parseSessionRecord(sessions[r])] as const).filter(([, rec]) => rec?.available)
         : [[resource, parseSessionRecord(sessions[resource])] as const];
-      for (const [res, rec] of candidates) {
+      candidates.forEach(([res, rec], k) => {
         if (rec && liveGateways.has(rec.gateway)) {
-          deliveries.push({ entry, gatewayId: rec.gateway, sessionId: rec.sessionId, to: `${bare}/${res}`, stanza: out.stanza });
+          deliveries.push({ entry, seq: seqOf(k), gatewayId: rec.gateway, sessionId: rec.sessionId, to: `${bare}/${res}`, stanza: out.stanza });
         }
-      }
+      });
     }
     if (deliveries.length === before) log.debug({ to: out.to, streamId: entry, name: out.stanza.name }, 'no live session for an outgoing stanza; dropped');
   }
