@@ -1,8 +1,8 @@
 /*
  * The conformance cluster command (README): `pnpm cluster --gateways 2 --workers 2
  * --c2s-port P --open-auth` starts its own redis-server, two gateways on consecutive c2s
- * ports and two room workers, prints a READY line once all of them serve, serves a room, and
- * stops everything on SIGTERM. Run here as `node deploy/local/dist/cli.js` (what the
+ * ports, two room workers and the admin API (URL and dev token printed), prints a READY line
+ * once all of them serve, serves a room, and stops everything on SIGTERM. Run here as `node deploy/local/dist/cli.js` (what the
  * package script runs after building), with a temporary data directory.
  */
 import { after, test } from 'node:test';
@@ -41,7 +41,7 @@ test('the cluster command prints READY, serves rooms across gateways, and stops 
   const c2s = await twoFreePorts(20000 + Math.floor(Math.random() * 20000));
   const ws = await twoFreePorts(c2s + 2);
   const cli = join(repoRoot(), 'deploy', 'local', 'dist', 'cli.js');
-  launcher = spawn(process.execPath, [cli, '--gateways', '2', '--workers', '2', '--c2s-port', String(c2s), '--ws-port', String(ws), '--open-auth', '--data-dir', dataDir, '--json'], {
+  launcher = spawn(process.execPath, [cli, '--gateways', '2', '--workers', '2', '--c2s-port', String(c2s), '--ws-port', String(ws), '--admin-port', '0', '--open-auth', '--data-dir', dataDir, '--json'], {
     cwd: repoRoot(),
     env: { ...process.env, REDIS_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,6 +60,18 @@ test('the cluster command prints READY, serves rooms across gateways, and stops 
   assert.match(line, /gateways=2/);
   assert.match(line, /workers=2/);
   assert.match(line, new RegExp(`c2s=${c2s},${c2s + 1}`));
+
+  // The admin API's URL and a development token are printed before READY, and they work.
+  const adminLine = output.find((l) => l.includes('[cluster] admin API'));
+  assert.ok(adminLine && output.indexOf(adminLine) < output.indexOf(line), output.join('\n'));
+  const [, url, token] = /admin API (http:\/\/127\.0\.0\.1:\d+) .*dev token: (\S+)/.exec(adminLine) ?? [];
+  assert.ok(url && token, adminLine);
+  const cluster = await fetch(`${url}/v1/cluster`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(cluster.status, 200);
+  const state = (await cluster.json()) as { gateways: unknown[]; workers: unknown[] };
+  assert.equal(state.gateways.length, 2);
+  assert.equal(state.workers.length, 2);
+  assert.equal((await fetch(`${url}/v1/cluster`)).status, 401, 'no token, no access');
 
   // One client on each gateway meet in a room.
   const a = await ScansionClient.connect({ host: '127.0.0.1', port: c2s, jid: 'romeo@localhost', password: 'x' });

@@ -2,7 +2,8 @@
 /**
  * The local cluster launcher: one command, in the foreground, starts a complete cluster:
  * its own redis-server (unless --redis-url or REDIS_URL is given), G gateway processes on
- * consecutive ports and W room worker processes. Children's JSON logs are pretty-printed
+ * consecutive ports, W room worker processes and the admin REST API (its URL and a fresh
+ * development token are printed before READY). Children's JSON logs are pretty-printed
  * here. A line containing READY is printed once every gateway accepts connections and every
  * room shard has an owner; SIGINT/SIGTERM stop everything cleanly (gateways first, so that
  * rooms hear their sessions end, then room workers, then Redis).
@@ -13,6 +14,7 @@
  * conformance checkers drive the launcher with them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,7 @@ import { startRedis, type RedisChild } from './redis-server.js';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const gatewayMain = join(repoRoot, 'services', 'gateway', 'dist', 'main.js');
 const workerMain = join(repoRoot, 'services', 'room-worker', 'dist', 'main.js');
+const adminMain = join(repoRoot, 'services', 'admin-api', 'dist', 'main.js');
 
 const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -39,6 +42,8 @@ const program = new Command('cluster')
   .option('--workers <n>', 'room worker processes (hosting the XEP-0045 room actors)', int('--workers', 0, 64), 2)
   .option('--c2s-port <port>', 'c2s port of the first gateway; the others use the next ports', int('--c2s-port', 1, 65535), 5222)
   .option('--ws-port <port>', 'WebSocket port of the first gateway; the others use the next ports', int('--ws-port', 1, 65535), 5280)
+  .option('--admin-port <port>', 'port of the admin REST API (0 picks a free one)', int('--admin-port', 0, 65535), 5380)
+  .option('--no-admin', 'do not start the admin REST API')
   .option('--open-auth', 'TEST ONLY: any user logs in with any password (PLAIN allowed without TLS)', false)
   .option('--redis-url <url>', 'use this Redis instead of starting one (default: $REDIS_URL)')
   .option('--data-dir <dir>', 'where the launched redis-server keeps its data', join(repoRoot, '.data', 'redis'))
@@ -46,7 +51,7 @@ const program = new Command('cluster')
   .option('--json', 'print the children\'s JSON log lines as they are instead of pretty-printing them', false);
 program.parse();
 const opts = program.opts<{
-  gateways: number; workers: number; c2sPort: number; wsPort: number; openAuth: boolean; redisUrl?: string; dataDir: string; config?: string; json: boolean;
+  gateways: number; workers: number; adminPort: number; admin: boolean; c2sPort: number; wsPort: number; openAuth: boolean; redisUrl?: string; dataDir: string; config?: string; json: boolean;
 }>();
 
 // pino-pretty writes to stdout itself (destination 1); with --json the lines pass through.
@@ -109,6 +114,24 @@ function watch(child: ChildProcess, name: string, ready: string): Promise<Record
   });
 }
 
+/**
+ * Starts the admin API with a fresh development token (admin scope), given to it as a
+ * SHA-256 hash like any configured token; resolves with its URL and the token in clear.
+ */
+async function startAdmin(redisUrl: string): Promise<{ url: string; token: string }> {
+  const token = randomBytes(24).toString('base64url');
+  const env = childEnv(redisUrl);
+  env.PARLEY_ADMIN_PORT = String(opts.adminPort);
+  // A development cluster: the API's docs page is readable without a token.
+  env.PARLEY_ADMIN_PUBLIC_ENDPOINTS ??= 'docs';
+  const sha256 = createHash('sha256').update(token).digest('hex');
+  env.PARLEY_ADMIN_TOKENS = [env.PARLEY_ADMIN_TOKENS, `dev:admin:${sha256}`].filter(Boolean).join(',');
+  const child = spawn(process.execPath, [adminMain], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  workers.push(child);
+  const rec = await watch(child, 'admin API', 'admin api ready');
+  return { url: String(rec.url), token };
+}
+
 async function startWorker(index: number, redisUrl: string): Promise<string> {
   const child = spawn(process.execPath, [workerMain], { env: childEnv(redisUrl), stdio: ['ignore', 'pipe', 'inherit'] });
   workers.push(child);
@@ -168,6 +191,11 @@ try {
   ]);
   for (const g of ready) say(`gateway ${g.gatewayId}: c2s 127.0.0.1:${g.c2sPort}, WebSocket ws://127.0.0.1:${g.wsPort}/xmpp-websocket`);
   for (const id of workerIds) say(`room worker ${id}`);
+  if (opts.admin) {
+    const admin = await startAdmin(redisUrl);
+    say(`admin API ${admin.url} (docs ${admin.url}/docs) dev token: ${admin.token}`);
+    say(`  e.g. curl -H 'Authorization: Bearer ${admin.token}' ${admin.url}/v1/cluster`);
+  }
   const shards = opts.workers > 0 ? await shardsOwned(redisUrl, 30_000) : 0;
   if (opts.workers === 0) say('WARNING: no room workers (--workers 0): multi-user chat rooms get no answer until one starts');
   if (opts.openAuth) say('WARNING: open authentication is on: any user logs in with any password. Test use only.');

@@ -18,6 +18,8 @@ export interface KeySpace {
   account(bareJid: string): string;
   /** Set of the bare JIDs of every account, for listing (`xmppctl user list`). */
   accountIndex(): string;
+  /** A deleted account's tombstone: its deletion time (ms since epoch), kept for a while (TTL). */
+  tombstone(bareJid: string): string;
   /** Sorted set: gateway id → time of its last heartbeat (ms since epoch). */
   gateways(): string;
   /** Hash describing one live gateway: host, c2s/WebSocket ports, pid, start time. */
@@ -46,8 +48,18 @@ export interface KeySpace {
   roomWorkers(): string;
   /** Hash describing one live room worker: pid, start time, shards held. */
   roomWorkerInfo(workerId: string): string;
+  /** List onto which a room worker pushes the JSON result of one room command (short TTL). */
+  commandReply(commandId: string): string;
   /** Hash: room bare JID → JSON summary (name, public, persistent, members-only, occupants) of every room, for listings. */
   roomDirectory(): string;
+  /**
+   * One process's Prometheus metrics: the JSON of prom-client `getMetricsAsJSON()`, rewritten
+   * every `metrics.publishMs` with a TTL of three periods. `service` is `gateway` or
+   * `room-worker`, `instance` the gateway or worker id.
+   */
+  processMetrics(service: string, instance: string): string;
+  /** Set of the {@link processMetrics} keys of every process that has published (dead ones are removed by readers). */
+  metricsIndex(): string;
 }
 
 /** Consumer group name on every gateway delivery stream. */
@@ -67,6 +79,7 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     offline: user('offline'),
     account: user('account'),
     accountIndex: () => `${prefix}accounts`,
+    tombstone: user('tombstone'),
     gateways: () => `${prefix}gateways`,
     gatewayInfo: gw('info'),
     gatewaySessions: gw('sessions'),
@@ -82,5 +95,8 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     roomWorkers: () => `${prefix}room-workers`,
     roomWorkerInfo: (id) => `${prefix}room-worker:{w:${id}}:info`,
     roomDirectory: () => `${prefix}muc:directory`,
+    commandReply: (id) => `${prefix}cmd:{c:${id}}:reply`,
+    processMetrics: (service, instance) => `${prefix}metrics:{m:${service}:${instance}}`,
+    metricsIndex: () => `${prefix}metrics:index`,
   };
 }

@@ -10,9 +10,15 @@
  *   its occupant like an unavailable presence (XEP-0045 §7.14).
  * - `gateway-down`: every session of `gateway` is gone (the gateway died and was reaped); no
  *   `room`, since it concerns every room of the shard.
+ * - `command`: an administrative command for `room` (e.g. from the admin API): `command` is
+ *   a JSON `RoomCommand` (`@parley/muc`). It goes through the shard stream like stanzas, so
+ *   it is serialised with everything else happening in the room. The room worker pushes the
+ *   JSON `CommandResult` onto the list `replyTo` (see `KeySpace.commandReply`) once the turn
+ *   that applied it is committed; `commandId` names the command in logs and results.
  */
 export type RoomInputEnvelope =
   | { kind: 'stanza'; room: string; xml: string; gateway: string; sessionId: string }
+  | { kind: 'command'; room: string; commandId: string; command: string; replyTo: string }
   | { kind: 'session-ended'; room: string; jid: string; sessionId: string }
   | { kind: 'gateway-down'; gateway: string };
 
@@ -25,6 +31,8 @@ export function encodeRoomInput(env: RoomInputEnvelope): string[] {
       return ['kind', 'session-ended', 'room', env.room, 'jid', env.jid, 'sid', env.sessionId];
     case 'gateway-down':
       return ['kind', 'gateway-down', 'gw', env.gateway];
+    case 'command':
+      return ['kind', 'command', 'room', env.room, 'id', env.commandId, 'cmd', env.command, 'reply', env.replyTo];
   }
 }
 
@@ -47,5 +55,12 @@ export function decodeRoomInput(fields: string[]): RoomInputEnvelope | undefined
     return { kind, room, jid, sessionId };
   }
   if (kind === 'gateway-down') return gateway === undefined ? undefined : { kind, gateway };
+  if (kind === 'command') {
+    const commandId = m.get('id');
+    const command = m.get('cmd');
+    const replyTo = m.get('reply');
+    if (room === undefined || commandId === undefined || command === undefined || replyTo === undefined) return undefined;
+    return { kind, room, commandId, command, replyTo };
+  }
   return undefined;
 }

@@ -25,10 +25,12 @@ test('room inputs round-trip; malformed ones decode to undefined', () => {
     { kind: 'stanza', room: 'room@conference.localhost', xml: '<presence/>', gateway: 'gw-1', sessionId: 's1' },
     { kind: 'session-ended', room: 'room@conference.localhost', jid: 'a@localhost/r', sessionId: 's1' },
     { kind: 'gateway-down', gateway: 'gw-1' },
+    { kind: 'command', room: 'room@conference.localhost', commandId: 'c1', command: '{"op":"get"}', replyTo: 'p:cmd:{c:c1}:reply' },
   ];
   for (const env of cases) assert.deepEqual(decodeRoomInput(encodeRoomInput(env)), env);
   assert.equal(decodeRoomInput(['kind', 'stanza', 'room', 'r@c', 'xml', '<p/>']), undefined);
   assert.equal(decodeRoomInput(['kind', 'session-ended', 'room', 'r@c']), undefined);
   assert.equal(decodeRoomInput(['kind', 'gateway-down']), undefined);
+  assert.equal(decodeRoomInput(['kind', 'command', 'room', 'r@c', 'id', 'c1', 'cmd', '{}']), undefined);
   assert.equal(decodeRoomInput([]), undefined);
 });

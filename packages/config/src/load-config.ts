@@ -39,14 +39,25 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_LEASE_TTL_MS: 'roomWorker.leaseTtlMs',
   PARLEY_ROOM_WORKER_HEARTBEAT_MS: 'roomWorker.heartbeatMs',
   PARLEY_ROOM_WORKER_BATCH_SIZE: 'roomWorker.batchSize',
+  PARLEY_METRICS_PUBLISH_MS: 'metrics.publishMs',
+  PARLEY_ADMIN_BIND_HOST: 'adminApi.bindHost',
+  PARLEY_ADMIN_PORT: 'adminApi.port',
+  PARLEY_ADMIN_TOKENS: 'adminApi.tokens',
+  PARLEY_ADMIN_PUBLIC_ENDPOINTS: 'adminApi.publicEndpoints',
+  PARLEY_ADMIN_COMMAND_TIMEOUT_MS: 'adminApi.commandTimeoutMs',
+  PARLEY_JOBS_TOMBSTONE_TTL_MS: 'jobs.tombstoneTtlMs',
+  PARLEY_OFFLINE_RETENTION_MS: 'jobs.offlineRetentionMs',
+  PARLEY_JOBS_CLEANUP_EVERY_MS: 'jobs.cleanupEveryMs',
+  PARLEY_JOBS_ATTEMPTS: 'jobs.attempts',
   PARLEY_LOG_LEVEL: 'log.level',
   PARLEY_LOG_PRETTY: 'log.pretty',
 };
 
-const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size)$/;
+const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts)$/;
 const BOOLEAN = /(required|allowPlainWithoutTls|enabled|pretty)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {
+  if (path.startsWith('adminApi.')) return coerceAdminApi(path, raw, envName);
   if (path === 'hosts' || path === 'muc.admins') return raw.split(',').map((h) => h.trim()).filter(Boolean);
   if (NUMERIC.test(path)) {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${envName}: expected an integer, got ${JSON.stringify(raw)}`);
@@ -58,6 +69,24 @@ function coerce(path: string, raw: string, envName: string): unknown {
     throw new ConfigError(`${envName}: expected true or false, got ${JSON.stringify(raw)}`);
   }
   return raw;
+}
+
+/**
+ * The `adminApi.*` variables: `PARLEY_ADMIN_TOKENS` is `name:scope:sha256hex` items separated
+ * by commas (e.g. `ops:admin:9f86…,grafana:read:2c26…`), `PARLEY_ADMIN_PUBLIC_ENDPOINTS` a
+ * comma-separated list, `PARLEY_ADMIN_PORT` an integer.
+ */
+function coerceAdminApi(path: string, raw: string, envName: string): unknown {
+  if (path === 'adminApi.tokens') {
+    return raw.split(',').map((t) => t.trim()).filter(Boolean).map((item) => {
+      const [name, scope, sha256, ...rest] = item.split(':');
+      if (!name || !scope || !sha256 || rest.length) throw new ConfigError(`${envName}: expected name:scope:sha256hex items separated by commas, got ${JSON.stringify(item)}`);
+      return { name, scope, sha256 };
+    });
+  }
+  if (path === 'adminApi.publicEndpoints') return raw.split(',').map((h) => h.trim()).filter(Boolean);
+  // The others follow the patterns above by their last name part (`port` is lower case there).
+  return coerce(path === 'adminApi.port' ? 'Port' : path.slice('adminApi.'.length), raw, envName);
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

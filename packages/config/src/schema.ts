@@ -114,6 +114,57 @@ export const configSchema = z
       })
       .prefault({})
       .refine((w) => w.heartbeatMs * 2 < w.leaseTtlMs, { message: 'roomWorker.heartbeatMs must be less than half of roomWorker.leaseTtlMs' }),
+    metrics: z
+      .object({
+        /**
+         * How often each gateway and room worker writes its Prometheus metrics to Redis (issue #4);
+         * a process's metrics expire three periods after its last write.
+         */
+        publishMs: z.number().int().min(100).max(300_000).default(5000),
+      })
+      .prefault({}),
+    adminApi: z
+      .object({
+        /** Listen address of the admin REST API (issue #4); keep it on loopback or a private network. */
+        bindHost: z.string().min(1).default('127.0.0.1'),
+        /** HTTP port; 0 picks a free port. */
+        port: port.default(5380),
+        /**
+         * Bearer tokens accepted, stored as the SHA-256 (hex) of the token, never the token
+         * itself. `read` allows GET only; `admin` allows everything.
+         */
+        tokens: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1..64)'),
+                sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex digits: the SHA-256 of the token').transform((h) => h.toLowerCase()),
+                scope: z.enum(['read', 'admin']),
+              })
+              .strict(),
+          )
+          .default([]),
+        /** Endpoints served without a token besides `/healthz`: `docs` (/docs, /openapi.json), `metrics`, `readyz`. */
+        publicEndpoints: z.array(z.enum(['docs', 'metrics', 'readyz'])).default([]),
+        /** How long a room command may take before the API answers 503 room-unavailable. */
+        commandTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      })
+      .prefault({}),
+    jobs: z
+      .object({
+        /**
+         * How long a deleted account's name is remembered (its tombstone, set first by the
+         * `delete-user` job), so a new account of that name can be refused meanwhile.
+         */
+        tombstoneTtlMs: z.number().int().min(1000).default(7 * 24 * 3600 * 1000),
+        /** Offline messages older than this (by their XEP-0203 delay stamp) are removed by `cleanup-offline`. */
+        offlineRetentionMs: z.number().int().min(60_000).default(30 * 24 * 3600 * 1000),
+        /** How often `cleanup-offline` runs on its own (a BullMQ job scheduler). */
+        cleanupEveryMs: z.number().int().min(1000).default(3600 * 1000),
+        /** Attempts per job (the first run included); retries back off exponentially from 1 s. */
+        attempts: z.number().int().min(1).max(100).default(5),
+      })
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,7 +1,9 @@
 // Every stanza error the room core returns, in one place, with the XEP-0045 section that
 // calls for it. RFC 6120 §8.3.3 gives the default type of each condition; XEP-0045 fixes
 // some others (e.g. §7.2.9: a full room answers service-unavailable of type 'wait').
+// At the end: how admin commands (room-command.ts) are refused.
 import type { StanzaErrorCondition, StanzaErrorType } from '@parley/stanza';
+import type { CommandErrorCode } from './room-command.js';
 
 /** A refused request: the error condition and type to answer with. */
 export interface Refusal {
@@ -79,3 +81,26 @@ export const REFUSALS = {
 
 /** Name of one of {@link REFUSALS}. */
 export type RefusalName = keyof typeof REFUSALS;
+
+/** A refused admin command (issue #4): the code and a human-readable message. */
+export interface CommandRefusal {
+  ok: false;
+  error: CommandErrorCode;
+  message: string;
+}
+
+/** A refused command with `error` and `message`. */
+export function commandRefusal(error: CommandErrorCode, message: string): CommandRefusal {
+  return { ok: false, error, message };
+}
+
+/**
+ * A stanza refusal met while applying a command, as a command refusal: conflict,
+ * item-not-found and not-allowed keep their name; every other condition (bad-request,
+ * not-acceptable, jid-malformed, ...) is a bad request of the admin API.
+ */
+export function commandRefusalOf(refusal: Refusal): CommandRefusal {
+  const c = refusal.condition;
+  const error: CommandErrorCode = c === 'conflict' || c === 'item-not-found' || c === 'not-allowed' ? c : 'bad-request';
+  return commandRefusal(error, refusal.text ?? c);
+}

@@ -16,4 +16,7 @@ export type {
 } from './room-state.js';
 export type { RoomContext, RoomInput, StanzaOrigin } from './room-input.js';
 export type { Effect, Outgoing, StepResult } from './step-result.js';
-export { REFUSALS, type Refusal, type RefusalName } from './errors.js';
+export { REFUSALS, type CommandRefusal, type Refusal, type RefusalName } from './errors.js';
+export type { RoomCommand, CommandErrorCode, CommandResult, RoomSnapshot } from './room-command.js';
+export { parseRoomCommand, type ParsedCommand } from './room-command-parse.js';
+export { roomSnapshot } from './room-snapshot.js';

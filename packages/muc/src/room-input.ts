@@ -1,6 +1,7 @@
 // What a room turn consumes: one input and the context it runs in (time, service, admins).
 // The room worker builds these; the core never reads clocks or random sources itself.
 import type { Element } from 'ltx';
+import type { RoomCommand } from './room-command.js';
 import type { RoomConfig } from './room-config.js';
 
 /** Where a stanza came from: the gateway and client session that sent it. */
@@ -19,7 +20,13 @@ export type RoomInput =
   /** The session is gone: it leaves every nick it had, like unavailable presence. */
   | { kind: 'session-ended'; fullJid: string; sessionId: string }
   /** Every session on that gateway is gone. */
-  | { kind: 'gateway-down'; gatewayId: string };
+  | { kind: 'gateway-down'; gatewayId: string }
+  /**
+   * An administrative command (issue #4, the admin API). `command` comes from JSON and is
+   * validated by the core (a malformed one is refused with `bad-request`); `commandId`
+   * names the command-result effect that answers it.
+   */
+  | { kind: 'command'; command: RoomCommand; commandId: string };
 
 /** The environment of one turn. */
 export interface RoomContext {

@@ -1,5 +1,6 @@
 // What a room turn produces: the next state, stanzas to route, and effects for the worker.
 import type { Element } from 'ltx';
+import type { CommandResult } from './room-command.js';
 import type { HistoryEntry, RoomState } from './room-state.js';
 
 /** A stanza to deliver. */
@@ -23,7 +24,12 @@ export type Effect =
   | { kind: 'history-append'; entry: HistoryEntry }
   /** The room is gone (temporary room emptied, creation cancelled, or destroyed by an owner). */
   | { kind: 'destroyed'; reason?: string }
-  | { kind: 'log'; level: 'info' | 'warn' | 'debug'; msg: string; data?: Record<string, unknown> };
+  | { kind: 'log'; level: 'info' | 'warn' | 'debug'; msg: string; data?: Record<string, unknown> }
+  /**
+   * The answer to a `command` input: exactly one per command, always the last effect of
+   * its turn (after `persist` or `destroyed`). Deliver it once the turn is committed.
+   */
+  | { kind: 'command-result'; commandId: string; result: CommandResult };
 
 /** Result of one turn: `room` undefined means the room does not exist (any more). */
 export interface StepResult {

@@ -1,16 +1,22 @@
 // The room actor's transition function (STYLE.md §2, XState's `transition`): one input in,
 // the next state, the stanzas to send and the effects for the worker out. Pure: no I/O,
 // no clock, no randomness. XEP-0045 §7.2.11: presence to a room that does not exist
-// creates it; other stanzas get item-not-found (§7.10, RFC 6120 §8.3.3.7).
+// creates it; other stanzas get item-not-found (§7.10, RFC 6120 §8.3.3.7). Admin commands
+// (features/commands.ts) run in turns of their own and always end with one
+// `command-result` effect.
 import type { Element } from 'ltx';
 import { tryParseJid } from '@parley/jid';
 import { iqPayload } from '@parley/stanza';
-import { REFUSALS } from './errors.js';
+import { commandRefusal, REFUSALS } from './errors.js';
 import { findRoute, stanzaType } from './dispatch.js';
+import { runCommand } from './features/commands.js';
 import { FEATURES } from './features/index.js';
 import { closeIfEmpty, dropSessions } from './features/leave.js';
 import { newRoom } from './new-room.js';
+import type { CommandResult } from './room-command.js';
+import { parseRoomCommand } from './room-command-parse.js';
 import type { RoomContext, RoomInput, StanzaOrigin } from './room-input.js';
+import { roomSnapshot } from './room-snapshot.js';
 import type { OccupantSession, RoomState } from './room-state.js';
 import type { StepResult } from './step-result.js';
 import { Turn, type StanzaRequest } from './turn.js';
@@ -22,13 +28,16 @@ import { Turn, type StanzaRequest } from './turn.js';
  *   modified: the turn works on a deep copy, and the returned `room` is the
  *   authoritative new state (a new object, or `room` itself when the input was ignored).
  * @param roomJid - the room's bare JID (the actor's identity), e.g. `room@conference.localhost`.
- * @param input - a stanza addressed to the room or to room/nick, or a session/gateway loss.
+ * @param input - a stanza addressed to the room or to room/nick, a session/gateway loss, or
+ *   an admin command.
  * @param ctx - time, service JID, service admins and default configuration.
  * @returns `room` (undefined when the room does not exist or was destroyed), `out` (stanzas
  *   in send order; several for the same recipient keep their order) and `effects`
- *   (logs and history appends as they happened, then `persist` or `destroyed`).
+ *   (logs and history appends as they happened, then `persist` or `destroyed`, then for a
+ *   command exactly one `command-result`).
  *   Never throws on bad input: refused stanzas are answered with stanza errors (none in
- *   reply to an error), unroutable ones are dropped with a `log` effect.
+ *   reply to an error), unroutable ones are dropped with a `log` effect, refused or
+ *   malformed commands get a failed `command-result` and change nothing.
  */
 export function step(room: RoomState | undefined, roomJid: string, input: RoomInput, ctx: RoomContext): StepResult {
   switch (input.kind) {
@@ -38,6 +47,8 @@ export function step(room: RoomState | undefined, roomJid: string, input: RoomIn
       return dropStep(room, ctx, (s) => s.sessionId === input.sessionId && s.fullJid === input.fullJid);
     case 'gateway-down':
       return dropStep(room, ctx, (s) => s.gatewayId === input.gatewayId);
+    case 'command':
+      return commandStep(room, roomJid, input.command, input.commandId, ctx);
   }
 }
 
@@ -110,6 +121,36 @@ function stanzaStep(
   const t = new Turn(structuredClone(room), ctx, FEATURES);
   route.handle(t, req);
   return finish(t, true);
+}
+
+/**
+ * An admin command: checked, refused when the room is missing (`item-not-found`) or
+ * exists already (`create`: `conflict`), else run in a turn of its own. A refusal leaves
+ * the room as it was and sends nothing; success answers with the room's snapshot after
+ * the turn (none for `send-message`, or when the room is gone).
+ */
+function commandStep(room: RoomState | undefined, roomJid: string, raw: unknown, rawId: unknown, ctx: RoomContext): StepResult {
+  const commandId = typeof rawId === 'string' ? rawId : '';
+  const answer = (r: StepResult, result: CommandResult): StepResult => {
+    r.effects.push({ kind: 'command-result', commandId, result });
+    return r;
+  };
+  const refuse = (result: CommandResult & { ok: false }): StepResult => {
+    const log = { kind: 'log' as const, level: 'debug' as const, msg: 'command refused', data: { room: room?.jid ?? roomJid, error: result.error } };
+    return answer({ room, out: [], effects: [log] }, result);
+  };
+  const parsed = parseRoomCommand(raw);
+  if (!parsed.ok) return refuse(parsed);
+  const command = parsed.command;
+  if (command.op === 'create' && room !== undefined) return refuse(commandRefusal('conflict', 'the room exists'));
+  if (command.op !== 'create' && room === undefined) return refuse(commandRefusal('item-not-found', 'no such room'));
+  const jid = tryParseJid(roomJid)?.toString() ?? roomJid;
+  const t = new Turn(room === undefined ? newRoom(jid, ctx) : structuredClone(room), ctx, FEATURES);
+  const outcome = runCommand(t, command);
+  if (!outcome.ok) return refuse(outcome);
+  const r = finish(t, room !== undefined);
+  if (outcome.snapshot && r.room !== undefined) return answer(r, { ok: true, room: roomSnapshot(r.room, ctx) });
+  return answer(r, { ok: true });
 }
 
 /** Ends a turn: empty temporary rooms close; the state change becomes an effect. */

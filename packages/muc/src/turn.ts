@@ -36,6 +36,8 @@ export class Turn {
   readonly effects: Effect[] = [];
   /** Set by {@link Turn.destroy}: the room is gone at the end of the turn. */
   destroyed: { reason?: string } | undefined;
+  /** Number of occupants when the turn began (§7.14: a room empties when its last one leaves). */
+  readonly initialOccupants: number;
   private dirty = false;
 
   constructor(
@@ -44,7 +46,9 @@ export class Turn {
     readonly ctx: RoomContext,
     /** The features, in hook order (features/index.ts). */
     readonly features: readonly Feature[],
-  ) {}
+  ) {
+    this.initialOccupants = Object.keys(room.occupants).length;
+  }
 
   /** The room's bare JID. */
   get roomJid(): string {

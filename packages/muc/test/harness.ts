@@ -2,7 +2,7 @@
 // round-tripped through JSON as Redis would store it) and describes stanzas compactly.
 import type { Element } from 'ltx';
 import { NS, parseElement, serialize } from '@parley/xml';
-import { step, type Effect, type Outgoing, type RoomContext, type RoomState } from '@parley/muc';
+import { step, type CommandResult, type Effect, type Outgoing, type RoomCommand, type RoomContext, type RoomState } from '@parley/muc';
 
 export const ROOM = 'room@conference.localhost';
 export const ROMEO = 'user@localhost/romeo';
@@ -48,6 +48,26 @@ export class Sim {
       if (o.stanza.attrs.xmlns !== NS.CLIENT) throw new Error('outgoing stanza not in jabber:client');
     }
     return result.out;
+  }
+
+  /**
+   * Runs an admin command (any JSON, to test malformed ones) and returns what the room
+   * sent; checks that the turn ends with exactly one command-result for `commandId`.
+   */
+  command(command: unknown, commandId = 'cmd'): Outgoing[] {
+    const out = this.input({ kind: 'command', command: command as RoomCommand, commandId });
+    const results = this.effects.filter((e) => e.kind === 'command-result');
+    if (results.length !== 1) throw new Error(`expected one command-result, got ${results.length}`);
+    if (this.effects.at(-1)?.kind !== 'command-result') throw new Error('command-result is not the last effect');
+    if (results[0]?.commandId !== commandId) throw new Error('command-result with another commandId');
+    return out;
+  }
+
+  /** The result of the last command. */
+  get result(): CommandResult {
+    const last = this.effects.at(-1);
+    if (last?.kind !== 'command-result') throw new Error('no command-result');
+    return last.result;
   }
 
   /** Joins `nick` from `from` with an `<x xmlns=muc/>` (extra children inside x). */

@@ -13,6 +13,8 @@ export const TESTKIT_ERRORS = {
   GATEWAY_START_FAILED: 'the gateway did not become ready',
   /** The room worker exited or did not log "room worker ready" in time. */
   ROOM_WORKER_START_FAILED: 'the room worker did not become ready',
+  /** The admin API exited or did not log "admin api ready" in time. */
+  ADMIN_API_START_FAILED: 'the admin API did not become ready',
   /** A process did not exit after being signalled. */
   PROCESS_DID_NOT_EXIT: 'a child process did not exit',
   /** A RawClient wait ran out of time or the socket closed first. */

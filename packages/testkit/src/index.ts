@@ -22,3 +22,4 @@ export type { TestkitErrorCode } from './errors.js';
 export type { ExitStatus } from './child-registry.js';
 export { startRoomWorker, type RoomWorkerProcess, type StartRoomWorkerOptions } from './start-room-worker.js';
 export type { ServiceProcess } from './service-process.js';
+export { startAdminApi, type AdminApiProcess, type StartAdminApiOptions } from './start-admin-api.js';

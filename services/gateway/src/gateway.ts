@@ -8,9 +8,13 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { keySpace, type KeySpace } from '@parley/bus';
 import { OPEN_AUTH_BACKEND, type Config } from '@parley/config';
-import { AccountStore } from './auth/account-store.js';
+import { AccountStore } from '@parley/accounts';
+import { createRegistry, MetricsPublisher } from '@parley/metrics';
+import { SUPPORTED_MECHANISMS } from '@parley/sasl';
+import type { Registry } from 'prom-client';
 import { openSaslBackend, redisSaslBackend } from './auth/sasl-backends.js';
 import { Liveness } from './liveness/liveness.js';
+import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { DeliveryConsumer } from './routing/delivery-consumer.js';
 import { LocalSessions } from './routing/local-sessions.js';
 import { OfflineStore } from './routing/offline-store.js';
@@ -36,6 +40,10 @@ export interface GatewayAddresses {
 export class Gateway {
   readonly id: string;
   readonly keys: KeySpace;
+  /** This process's Prometheus registry (`service="gateway"`, `instance=<id>`), published to Redis. */
+  readonly metricsRegistry: Registry;
+  private readonly metrics: GatewayMetrics;
+  private readonly publisher: MetricsPublisher;
   private readonly redis: ScriptedRedis;
   private readonly reader: Redis;
   private readonly local = new LocalSessions();
@@ -87,6 +95,19 @@ export class Gateway {
       now,
       reregister: () => this.reregister(),
     });
+    const labels = { service: 'gateway', instance: this.id };
+    this.metricsRegistry = createRegistry(labels);
+    this.metrics = new GatewayMetrics(this.metricsRegistry, SUPPORTED_MECHANISMS, () => this.connectionsByTransport());
+    this.publisher = new MetricsPublisher({
+      redis: this.redis,
+      keys: this.keys,
+      registry: this.metricsRegistry,
+      labels,
+      publishMs: config.metrics.publishMs,
+      onError: (err) => {
+        if (!this.stopping) log.warn({ err }, 'publishing metrics failed');
+      },
+    });
     if (config.tls.certFile && config.tls.keyFile) {
       this.secureContext = createSecureContext({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) });
     }
@@ -95,6 +116,12 @@ export class Gateway {
   /** Number of client sessions (connected, authenticated or not) on this gateway. */
   get connectionCount(): number {
     return this.sessions.size;
+  }
+
+  private connectionsByTransport(): { tcp: number; websocket: number } {
+    const n = { tcp: 0, websocket: 0 };
+    for (const session of this.sessions) n[session.transportKind] += 1;
+    return n;
   }
 
   /** Connects to Redis, starts consuming, and listens; resolves with the bound ports. */
@@ -120,6 +147,7 @@ export class Gateway {
       pid: String(process.pid),
       started: String(Date.now()),
     });
+    this.publisher.start();
     return { c2sPort, wsPort };
   }
 
@@ -196,6 +224,7 @@ export class Gateway {
       log: this.log,
       now: () => Date.now(),
       onEnded: (s: ClientSession) => this.sessions.delete(s),
+      metrics: this.metrics,
     };
     return this.deps;
   }
@@ -220,6 +249,7 @@ export class Gateway {
     const deadline = Date.now() + 3000;
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     await this.consumer.stop();
+    await this.publisher.stop();
     await this.redis
       .multi()
       .zrem(this.keys.gateways(), this.id)

@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import { keySpace, parseSessionRecord } from '@parley/bus';
 import { ConfigError, loadConfig, type Config } from '@parley/config';
 import { tryParseJid } from '@parley/jid';
-import { AccountStore } from './auth/account-store.js';
+import { AccountStore } from '@parley/accounts';
 
 class UsageError extends Error {}
 

@@ -9,11 +9,15 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { encodeEnvelope, encodeRoomInput, keySpace, type KeySpace } from '@parley/bus';
 import type { Config } from '@parley/config';
+import { createRegistry, MetricsPublisher } from '@parley/metrics';
 import { roomSummary, type RoomContext } from '@parley/muc';
+import type { Registry } from 'prom-client';
 import { planEnvelopes } from './delivery/plan-envelopes.js';
 import { resolveRecipients } from './delivery/resolve-recipients.js';
 import { desiredOwner } from './membership/rendezvous.js';
+import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { defineScripts, type ScriptedPipeline, type ScriptedRedis } from './redis-scripts.js';
+import type { CommandReply } from './shard/command-input.js';
 import { ShardActor, type StreamEntry } from './shard/shard-actor.js';
 import { commitTurn, loadShard } from './shard/shard-store.js';
 
@@ -21,6 +25,8 @@ import { commitTurn, loadShard } from './shard/shard-store.js';
 const BLOCK_MS = 200;
 /** How long the public room list given to the service is reused, ms. */
 const DIRECTORY_CACHE_MS = 1000;
+/** How long a command's reply list lives after a result is pushed, ms. */
+const COMMAND_REPLY_TTL_MS = 60_000;
 
 /** A shard this worker holds a lease on. */
 interface HeldShard {
@@ -58,6 +64,10 @@ export class RoomWorker {
   /** This worker's id (configuration `roomWorker.id`, or random `rw-<hex>`). */
   readonly id: string;
   readonly keys: KeySpace;
+  /** This process's Prometheus registry (`service="room-worker"`, `instance=<id>`), published to Redis. */
+  readonly metricsRegistry: Registry;
+  private readonly metrics: WorkerMetrics;
+  private readonly publisher: MetricsPublisher;
   private readonly redis: ScriptedRedis;
   private readonly reader: Redis;
   private readonly held = new Map<number, HeldShard>();
@@ -80,6 +90,23 @@ export class RoomWorker {
     this.ttl = config.roomWorker.leaseTtlMs;
     this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 }));
     this.reader = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null });
+    const labels = { service: 'room-worker', instance: this.id };
+    this.metricsRegistry = createRegistry(labels);
+    this.metrics = new WorkerMetrics(this.metricsRegistry, {
+      roomCounts: () => this.roomCounts(),
+      shardsHeld: () => this.held.size,
+      shardLag: () => this.shardLag(),
+    });
+    this.publisher = new MetricsPublisher({
+      redis: this.redis,
+      keys: this.keys,
+      registry: this.metricsRegistry,
+      labels,
+      publishMs: config.metrics.publishMs,
+      onError: (err) => {
+        if (this.running) this.log.warn({ err }, 'publishing metrics failed');
+      },
+    });
   }
 
   /** Shard numbers this worker holds a lease on (loaded or loading), ascending. */
@@ -99,6 +126,7 @@ export class RoomWorker {
       if (!this.tickDone) this.tickDone = this.tick().finally(() => (this.tickDone = undefined));
     }, this.config.roomWorker.heartbeatMs);
     this.loopDone = this.loop();
+    this.publisher.start();
   }
 
   /**
@@ -111,6 +139,7 @@ export class RoomWorker {
     if (this.timer) clearInterval(this.timer);
     await this.tickDone;
     await this.loopDone;
+    await this.publisher.stop();
     for (const h of [...this.held.values()]) await this.release(h).catch((err: unknown) => h.log.error({ err }, 'releasing the lease failed'));
     await this.redis
       .multi()
@@ -129,6 +158,7 @@ export class RoomWorker {
   async crash(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
+    void this.publisher.stop({ remove: false });
     this.held.clear();
     this.redis.disconnect();
     this.reader.disconnect();
@@ -327,7 +357,7 @@ export class RoomWorker {
       const needsDirectory = entries.some(([, f]) => isServiceStanza(f, this.config.mucDomain));
       const publicRooms = needsDirectory ? await this.publicRooms() : [];
       if (!this.leaseValid(h)) return;
-      const result = actor.apply(entries, { ctx: this.context(), publicRooms, log: h.log });
+      const result = actor.apply(entries, { ctx: this.context(), publicRooms, log: h.log, countInput: (kind) => this.metrics.input(kind) });
       const deliveries = await resolveRecipients(this.redis, this.keys, result.outputs, this.liveGateways, this.config.gateway.deadAfterMs, h.log);
       const envelopes = planEnvelopes(h.shard, deliveries);
       if (!this.leaseValid(h)) return;
@@ -341,7 +371,9 @@ export class RoomWorker {
         return;
       }
       actor.cursor = result.cursor;
+      this.metrics.turn();
       h.log.debug({ entries: result.applied, envelopes: envelopes.length, cursor: result.cursor }, 'turn committed');
+      if (result.replies.length) await this.pushReplies(result.replies).catch((err: unknown) => h.log.warn({ err }, 'pushing command results failed'));
       await this.publishSummaries([...result.roomWrites.keys()], actor).catch((err: unknown) => h.log.warn({ err }, 'room directory update failed'));
     } catch (err) {
       if (h.actor === actor) h.actor = undefined; // reload from the committed state
@@ -356,6 +388,44 @@ export class RoomWorker {
       serviceAdmins: this.config.muc.admins,
       defaults: { historyLength: this.config.muc.historyLength },
     };
+  }
+
+  /**
+   * Pushes each command result (JSON `CommandResult`) onto its reply list, after the turn that
+   * produced it has committed: `RPUSH` + `PEXPIRE` 60 s, one pipeline, best effort. A turn
+   * applied again after a failover pushes its results again; callers take the first.
+   */
+  private async pushReplies(replies: readonly CommandReply[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const { replyTo, result } of replies) pipeline.rpush(replyTo, JSON.stringify(result)).pexpire(replyTo, COMMAND_REPLY_TTL_MS);
+    for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+  }
+
+  /** Rooms and occupants in memory, for the metrics. */
+  private roomCounts(): { rooms: number; occupants: number } {
+    let rooms = 0;
+    let occupants = 0;
+    for (const h of this.held.values()) {
+      if (!h.actor) continue;
+      rooms += h.actor.rooms.size;
+      for (const room of h.actor.rooms.values()) occupants += Object.keys(room.occupants).length;
+    }
+    return { rooms, occupants };
+  }
+
+  /** XLEN of every held shard's stream: the entries not yet committed (one pipeline). */
+  private async shardLag(): Promise<Map<number, number>> {
+    const shards = this.shards;
+    const lag = new Map<number, number>();
+    if (!shards.length) return lag;
+    const pipeline = this.redis.pipeline();
+    for (const shard of shards) pipeline.xlen(this.keys.shardStream(shard));
+    const replies = (await pipeline.exec()) ?? [];
+    shards.forEach((shard, i) => {
+      const [err, n] = replies[i] ?? [new Error('no reply'), 0];
+      if (!err && typeof n === 'number') lag.set(shard, n);
+    });
+    return lag;
   }
 
   /** Writes (or removes) the directory summaries of `rooms` after a commit. */

@@ -26,7 +26,7 @@ after(async () => {
 
 function turn(cursor: string, rooms: Record<string, unknown>, history: TurnResult['history'] = new Map()): TurnResult {
   const roomWrites = new Map(Object.entries(rooms)) as TurnResult['roomWrites'];
-  return { cursor, applied: 1, outputs: [], roomWrites, history };
+  return { cursor, applied: 1, outputs: [], roomWrites, history, replies: [] };
 }
 
 describe('shard lease', () => {

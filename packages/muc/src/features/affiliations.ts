@@ -41,7 +41,9 @@ export const affiliations: Feature = {
 
 /**
  * Checks a batch of affiliation changes by `actorBare` against the current room (all or
- * nothing, §9.2: "the service SHOULD NOT apply any of the requested changes"):
+ * nothing, §9.2: "the service SHOULD NOT apply any of the requested changes").
+ * `actorBare` undefined means the service itself (an admin command): the permission
+ * checks (first three rules) are skipped, the room's invariants (last two) are not.
  * - the actor must be an admin or owner (§9: forbidden);
  * - only owners grant or revoke admin and owner status (§10.3, §10.5: forbidden when an
  *   admin tries to grant them; not-allowed when an admin targets an admin or owner, §9.1);
@@ -49,8 +51,12 @@ export const affiliations: Feature = {
  * - a reserved nick must not belong to someone else (§9.3, §7.12: conflict);
  * - the room keeps at least one owner (§10.5: conflict).
  */
-export function checkAffiliationChanges(t: Turn, actorBare: string, changes: readonly AffiliationChange[]): Refusal | undefined {
-  const actorAff = t.affiliation(actorBare);
+export function checkAffiliationChanges(
+  t: Turn,
+  actorBare: string | undefined,
+  changes: readonly AffiliationChange[],
+): Refusal | undefined {
+  const actorAff = actorBare === undefined ? 'owner' : t.affiliation(actorBare);
   if (AFFILIATION_RANK[actorAff] < AFFILIATION_RANK.admin) return REFUSALS.forbidden;
   const owners = new Set(
     Object.entries(t.room.affiliations)
@@ -81,7 +87,8 @@ export function checkAffiliationChanges(t: Turn, actorBare: string, changes: rea
  * JID get updated presence, or are removed (301 when banned, 321 otherwise) when their
  * new affiliation gives them no role; if the user is not in the room, the occupants who
  * may see real JIDs get `<message from=room><x><item jid affiliation/></x></message>`.
- * `actor` is undefined when the user acted on their own affiliation (registration).
+ * `actor` is undefined when the user acted on their own affiliation (registration) or the
+ * service did (an admin command): no `<actor/>` then.
  */
 export function applyAffiliation(t: Turn, change: AffiliationChange, actor: Actor | undefined): void {
   const room = t.room;

@@ -14,17 +14,17 @@
 // values and the submission is all or nothing.
 import { Element } from 'ltx';
 import { NS } from '@parley/xml';
-import { buildForm, readForm } from '../data-form.js';
-import { REFUSALS } from '../errors.js';
+import { buildForm, readForm, type SubmittedForm } from '../data-form.js';
+import { REFUSALS, type Refusal } from '../errors.js';
 import { mucUserX } from '../muc-user-x.js';
 import type { RoomConfig } from '../room-config.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { destroyRoom, onDestroy } from './destroy.js';
+import type { Actor } from './feature.js';
 import { unlock } from './lock.js';
 import { actorOf } from './roles.js';
 
 const FORM_TYPE = 'http://jabber.org/protocol/muc#roomconfig';
-
 
 function isOwner(t: Turn, req: StanzaRequest): boolean {
   return t.affiliation(req.fromBare) === 'owner';
@@ -59,22 +59,46 @@ export function onOwnerSet(t: Turn, req: StanzaRequest): void {
   }
   if (form.type !== 'submit') return t.refuse(req, REFUSALS.badRequest);
   if (form.formType !== undefined && form.formType !== FORM_TYPE) return t.refuse(req, REFUSALS.badFormValue);
-  const before = t.room.config;
-  const next: RoomConfig = structuredClone(before);
+  const next = readSubmittedConfig(t, t.room.config, form);
+  if ('condition' in next) return t.refuse(req, next);
+  const codes = applyConfig(t, next, actorOf(t, req.from));
+  t.result(req);
+  if (codes !== undefined) announceConfigChange(t, codes);
+}
+
+/**
+ * Reads a submitted form over `base` (each feature reads its own fields, in
+ * features/index.ts order): the new configuration, or the first feature's refusal.
+ */
+export function readSubmittedConfig(t: Turn, base: RoomConfig, form: SubmittedForm): RoomConfig | Refusal {
+  const next: RoomConfig = structuredClone(base);
   for (const feature of t.features) {
     const refusal = feature.readConfig?.(form, next);
-    if (refusal !== undefined) return t.refuse(req, refusal);
+    if (refusal !== undefined) return refusal;
   }
+  return next;
+}
+
+/**
+ * Makes `next` the room's configuration, unlocks the room (§10.1.2) and runs the features'
+ * `configApplied` hooks (e.g. 322 removals). `actor` undefined: the service did it.
+ * @returns the §10.2.1 status codes to announce (104 first), or undefined when nothing changed.
+ */
+export function applyConfig(t: Turn, next: RoomConfig, actor: Actor | undefined): string[] | undefined {
+  const before = t.room.config;
   const changed = JSON.stringify(before) !== JSON.stringify(next);
   t.room.config = next;
   if (changed) t.persist();
   unlock(t);
-  const actor = actorOf(t, req.from);
   for (const feature of t.features) feature.configApplied?.(t, before, actor);
-  t.result(req);
-  if (!changed) return;
+  if (!changed) return undefined;
   const codes = ['104', ...t.features.flatMap((f) => f.configStatusCodes?.(before, next) ?? [])];
   t.log('debug', 'room configured', { codes });
+  return codes;
+}
+
+/** §10.2.1: `<message type='groupchat' from=room><x><status code='104'/>…</x></message>` to every occupant. */
+export function announceConfigChange(t: Turn, codes: readonly string[]): void {
   for (const occupant of Object.values(t.room.occupants)) {
     for (const session of occupant.sessions) {
       const message = new Element('message', { xmlns: NS.CLIENT, from: t.roomJid, type: 'groupchat' });

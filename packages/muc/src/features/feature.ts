@@ -42,8 +42,11 @@ export interface Feature {
    * the configuration being built). A refusal rejects the whole submission.
    */
   readConfig?(form: SubmittedForm, next: RoomConfig): Refusal | undefined;
-  /** After a submitted configuration was applied: act on the change (e.g. §10.2 status 322). */
-  configApplied?(t: Turn, before: RoomConfig, actor: Actor): void;
+  /**
+   * After a submitted configuration was applied: act on the change (e.g. §10.2 status 322).
+   * `actor` is undefined when the service changed the configuration (an admin command).
+   */
+  configApplied?(t: Turn, before: RoomConfig, actor: Actor | undefined): void;
   /** §10.2.1: status codes announcing the change (besides 104). */
   configStatusCodes?(before: RoomConfig, after: RoomConfig): string[];
   /** muc-disco#info (§6.4): feature vars. */

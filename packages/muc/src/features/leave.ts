@@ -81,12 +81,14 @@ export function dropSessions(t: Turn, gone: (s: OccupantSession) => boolean): nu
 }
 
 /**
- * §7.14 and §10.1.2: a room with no occupants is destroyed when it is temporary, or still
- * locked (its creator left before configuring it).
+ * §7.14 and §10.1.2: a room whose last occupant left during this turn is destroyed when it
+ * is temporary, or still locked (its creator left before configuring it). A room that was
+ * already empty is kept (a temporary room created by the admin API's `create` waits for
+ * its first occupant; room-profile.ts closes an empty room made temporary).
  */
 export function closeIfEmpty(t: Turn): void {
   if (t.destroyed !== undefined) return;
-  if (Object.keys(t.room.occupants).length > 0) return;
+  if (Object.keys(t.room.occupants).length > 0 || t.initialOccupants === 0) return;
   if (t.room.config.persistent && !t.room.locked) return;
   t.log('info', 'room emptied', { persistent: t.room.config.persistent, locked: t.room.locked });
   t.destroy();

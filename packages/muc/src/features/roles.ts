@@ -92,14 +92,18 @@ export function checkRoleChange(t: Turn, actorJid: string, actorBare: string, ch
   return undefined;
 }
 
-/** Applies a checked role change: kick (307, §8.2) or updated presence (§8.3 ff.). */
-export function applyRoleChange(t: Turn, change: RoleChange, actor: Actor): void {
+/**
+ * Applies a checked role change: kick (307, §8.2) or updated presence (§8.3 ff.).
+ * `actor` is undefined when the service itself acts (an admin command): no `<actor/>`.
+ */
+export function applyRoleChange(t: Turn, change: RoleChange, actor: Actor | undefined): void {
   const target = t.room.occupants[change.nick];
   if (target === undefined || target.role === change.role) return;
   const affiliation = t.affiliation(target.bareJid);
   const reason = change.reason === undefined ? {} : { reason: change.reason };
   if (change.role === 'none') {
-    removeOccupant(t, target, { codes: ['307'], affiliation, actor: actorRef(actor), ...reason }, { notifySelf: true });
+    const actorPart = actor === undefined ? {} : { actor: actorRef(actor) };
+    removeOccupant(t, target, { codes: ['307'], affiliation, ...actorPart, ...reason }, { notifySelf: true });
     t.log('debug', 'occupant kicked', { nick: change.nick });
     return;
   }

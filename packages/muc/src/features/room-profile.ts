@@ -36,6 +36,12 @@ export const roomProfile: Feature = {
       readBoolean(form, 'muc#roomconfig_publicroom', (v) => (next.public = v))
     );
   },
+  configApplied(t, before) {
+    // An empty room made temporary has no last occupant to wait for (§7.14): it closes now.
+    if (!before.persistent || t.room.config.persistent || Object.keys(t.room.occupants).length > 0) return;
+    t.log('info', 'empty room made temporary');
+    t.destroy();
+  },
   discoFeatures(room) {
     return [room.config.public ? 'muc_public' : 'muc_hidden', room.config.persistent ? 'muc_persistent' : 'muc_temporary'];
   },

@@ -1,7 +1,7 @@
 import { tryParseJid } from '@parley/jid';
 import type { SaslBackend, StoredCredentials } from '@parley/sasl';
 import { verifyPassword } from '@parley/sasl';
-import type { AccountStore } from './account-store.js';
+import type { AccountStore } from '@parley/accounts';
 
 /** Normalises a SASL authcid as the localpart of `domain` (RFC 7622 §3.3); undefined if invalid. */
 export function accountJid(username: string, domain: string): string | undefined {

@@ -5,7 +5,7 @@ import type { Config } from '@parley/config';
 import { tryParseJid, type Jid } from '@parley/jid';
 import { errorReply, iqPayload, iqResult, type StanzaErrorCondition } from '@parley/stanza';
 import { serialize } from '@parley/xml';
-import type { AccountStore } from '../auth/account-store.js';
+import type { AccountStore } from '@parley/accounts';
 import { answerIq } from '../server/iq-handlers.js';
 import type { LocalSessions } from './local-sessions.js';
 import type { OfflineStore } from './offline-store.js';

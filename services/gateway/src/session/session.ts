@@ -8,6 +8,7 @@ import { createMechanism, SUPPORTED_MECHANISMS, type MechanismOptions, type Sasl
 import { errorReply, iqResult, stanzaKind, streamError, type StanzaErrorCondition, type StreamErrorCondition } from '@parley/stanza';
 import { NS, type XmlError } from '@parley/xml';
 import { accountJid } from '../auth/sasl-backends.js';
+import type { SessionMetrics } from '../metrics/gateway-metrics.js';
 import type { LocalSession, LocalSessions } from '../routing/local-sessions.js';
 import type { OfflineStore } from '../routing/offline-store.js';
 import type { Router } from '../routing/router.js';
@@ -32,6 +33,8 @@ export interface SessionDeps {
   now: () => number;
   /** Called once when the session has ended and cleaned up after itself. */
   onEnded: (session: ClientSession) => void;
+  /** Counters (issue #4); none when absent. */
+  metrics?: SessionMetrics;
 }
 
 type State = 'awaiting-header' | 'negotiating' | 'awaiting-restart' | 'binding' | 'bound' | 'closed';
@@ -51,6 +54,8 @@ export class ClientSession implements LocalSession {
   private domain: string | undefined;
   private headerSent = false;
   private mechanism: ServerMechanism | undefined;
+  /** The mechanism named by the last `<auth/>`, for the metrics. */
+  private mechanismName = '';
   private authFailures = 0;
   private authenticated: Jid | undefined;
   private jid: Jid | undefined;
@@ -83,13 +88,20 @@ export class ClientSession implements LocalSession {
     return this.d.log.child(bindings);
   }
 
+  /** How the client is connected. */
+  get transportKind(): 'tcp' | 'websocket' {
+    return this.transport.kind;
+  }
+
   /** The bound full JID, once resource binding is done. */
   get fullJid(): Jid | undefined {
     return this.jid;
   }
 
   deliver(stanza: Element): void {
-    if (this.state === 'bound') this.transport.send(stanza);
+    if (this.state !== 'bound') return;
+    this.d.metrics?.stanzaOut(stanza.name);
+    this.transport.send(stanza);
   }
 
   kick(condition: string, text?: string): void {
@@ -191,6 +203,7 @@ export class ClientSession implements LocalSession {
     const ns = el.attrs.xmlns;
     if (ns === NS.TLS && el.name === 'starttls') return this.startTls();
     if (ns !== NS.SASL) return this.fail('not-authorized', 'authenticate first');
+    if (el.name === 'auth') this.mechanismName = el.attrs.mechanism ?? '';
     if (this.startTlsOffer() === 'required') return this.saslFailure('encryption-required');
     if (el.name === 'auth') {
       const name = el.attrs.mechanism ?? '';
@@ -250,6 +263,7 @@ export class ClientSession implements LocalSession {
       return this.saslFailure('invalid-authzid');
     }
     this.mechanism = undefined;
+    this.d.metrics?.login(this.mechanismName);
     this.authenticated = authorised;
     this.state = 'awaiting-restart';
     this.log = this.childLog(bare);
@@ -269,7 +283,10 @@ export class ClientSession implements LocalSession {
     failure.c(condition).up();
     if (text) failure.c('text', { 'xml:lang': 'en' }).t(text).up();
     this.transport.send(failure);
-    if (condition !== 'aborted') this.authFailures += 1;
+    if (condition !== 'aborted') {
+      this.authFailures += 1;
+      this.d.metrics?.authFailure(this.mechanismName);
+    }
     this.log.info({ condition }, 'authentication failed');
     if (this.authFailures >= MAX_AUTH_FAILURES) this.fail('policy-violation', 'too many failed authentication attempts');
   }
@@ -315,7 +332,9 @@ export class ClientSession implements LocalSession {
 
   private reply(stanza: Element, condition: StanzaErrorCondition, text?: string): void {
     const reply = errorReply(stanza, condition, text === undefined ? undefined : { text });
-    if (reply) this.transport.send(reply);
+    if (!reply) return;
+    this.d.metrics?.stanzaOut(reply.name);
+    this.transport.send(reply);
   }
 
   private async bind(iq: Element, bindEl: Element): Promise<void> {
@@ -361,6 +380,7 @@ export class ClientSession implements LocalSession {
   }
 
   private async onStanza(el: Element, kind: 'message' | 'presence' | 'iq'): Promise<void> {
+    this.d.metrics?.stanzaIn(kind);
     const full = this.jid!;
     // RFC 6120 §8.1.2.1: the server stamps (or checks) the sender's address.
     if (el.attrs.from !== undefined) {

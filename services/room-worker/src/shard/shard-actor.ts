@@ -6,9 +6,10 @@
  */
 import type { Logger } from 'pino';
 import { decodeRoomInput } from '@parley/bus';
-import { serviceStep, step, type RoomContext, type RoomInput, type RoomState } from '@parley/muc';
+import { serviceStep, step, type CommandResult, type RoomContext, type RoomInput, type RoomState } from '@parley/muc';
 import { NS, parseElement } from '@parley/xml';
 import type { TurnOutput } from '../delivery/resolve-recipients.js';
+import { parseCommand, type CommandReply } from './command-input.js';
 
 /** A shard stream entry as XREAD / XRANGE return it: id and flat field/value pairs. */
 export type StreamEntry = [id: string, fields: string[]];
@@ -35,7 +36,12 @@ export interface TurnResult {
   roomWrites: Map<string, RoomState | undefined>;
   /** History list changes by room JID. */
   history: Map<string, HistoryChange>;
+  /** Results of the turn's `command` entries, in entry order: pushed only once the turn is committed. */
+  replies: CommandReply[];
 }
+
+/** Kinds of shard stream entries, as counted by {@link TurnEnv.countInput}. */
+export type InputKind = 'stanza' | 'session-ended' | 'gateway-down' | 'command' | 'malformed';
 
 /** What a turn needs from its worker besides the entries. */
 export interface TurnEnv {
@@ -45,7 +51,12 @@ export interface TurnEnv {
   publicRooms: readonly { jid: string; name: string; occupants: number }[];
   /** Logger carrying `{ shard }`. */
   log: Logger;
+  /** Called once per entry with its kind (metrics). */
+  countInput?: (kind: InputKind) => void;
 }
+
+/** The result of a command whose `step` threw or answered nothing (a bug in the room core). */
+const COMMAND_FAILED: CommandResult = { ok: false, error: 'bad-request', message: 'the room could not apply the command' };
 
 /**
  * The rooms of one shard and the id of the last committed entry. {@link apply} changes the
@@ -68,13 +79,14 @@ export class ShardActor {
    * @param entries - at least one entry
    */
   apply(entries: readonly StreamEntry[], env: TurnEnv): TurnResult {
-    const result: TurnResult = { cursor: this.cursor, applied: 0, outputs: [], roomWrites: new Map(), history: new Map() };
+    const result: TurnResult = { cursor: this.cursor, applied: 0, outputs: [], roomWrites: new Map(), history: new Map(), replies: [] };
     const dirty = new Set<string>();
     for (const [id, fields] of entries) {
       result.cursor = id;
       result.applied++;
       const log = env.log.child({ streamId: id });
       const input = decodeRoomInput(fields);
+      env.countInput?.(input ? input.kind : 'malformed');
       if (!input) {
         log.warn({ fields: fields.filter((_, i) => i % 2 === 0) }, 'malformed room input skipped');
         continue;
@@ -88,6 +100,21 @@ export class ShardActor {
         if (this.rooms.has(input.room)) {
           this.stepRoom(input.room, { kind: 'session-ended', fullJid: input.jid, sessionId: input.sessionId }, id, env, log, result, dirty);
         }
+      } else if (input.kind === 'command') {
+        const parsed = parseCommand(input.command);
+        let commandResult: CommandResult;
+        if ('error' in parsed) {
+          commandResult = parsed.error;
+        } else {
+          const command: RoomInput = { kind: 'command', command: parsed.command, commandId: input.commandId };
+          commandResult = this.stepRoom(input.room, command, id, env, log, result, dirty) ?? COMMAND_FAILED;
+        }
+        result.replies.push({ replyTo: input.replyTo, commandId: input.commandId, result: commandResult });
+        const op = 'command' in parsed && typeof parsed.command?.op === 'string' ? parsed.command.op : undefined;
+        log.info(
+          { room: input.room, commandId: input.commandId, op, ok: commandResult.ok, ...(commandResult.ok ? {} : { error: commandResult.error }) },
+          'room command answered',
+        );
       } else {
         let stanza;
         try {
@@ -113,15 +140,20 @@ export class ShardActor {
     return result;
   }
 
-  private stepRoom(room: string, input: RoomInput, entry: string, env: TurnEnv, log: Logger, result: TurnResult, dirty: Set<string>): void {
+  /**
+   * Runs one input against one room and records what it changed in `result`.
+   * @returns the result of a `command` input (undefined for other inputs, or when `step` threw)
+   */
+  private stepRoom(room: string, input: RoomInput, entry: string, env: TurnEnv, log: Logger, result: TurnResult, dirty: Set<string>): CommandResult | undefined {
     const before = this.rooms.get(room);
     let r;
     try {
       r = step(before, room, input, env.ctx);
     } catch (err) {
       log.error({ err, room }, 'room step failed; input skipped');
-      return;
+      return undefined;
     }
+    let commandResult: CommandResult | undefined;
     const history = () => {
       let h = result.history.get(room);
       if (!h) result.history.set(room, (h = { reset: false, keep: 0, append: [] }));
@@ -129,6 +161,9 @@ export class ShardActor {
     };
     for (const effect of r.effects) {
       switch (effect.kind) {
+        case 'command-result':
+          commandResult = effect.result;
+          break;
         case 'persist':
           dirty.add(room);
           break;
@@ -160,5 +195,6 @@ export class ShardActor {
       h.append = [];
     }
     for (const out of r.out) result.outputs.push({ entry, out });
+    return commandResult;
   }
 }

@@ -60,6 +60,27 @@ export class AccountStore {
     return removed === 1;
   }
 
+  /**
+   * Records that an account was deleted (Prosody's mod_tombstones idea): for `ttlMs` the
+   * name is remembered, so that callers can refuse a new account of the same name until the
+   * old one's room privileges are surely gone.
+   * @param now - deletion time, ms since epoch
+   */
+  async markDeleted(bareJid: string, ttlMs: number, now = Date.now()): Promise<void> {
+    await this.redis.set(this.keys.tombstone(bareJid), String(now), 'PX', Math.max(1, Math.round(ttlMs)));
+  }
+
+  /** When the account of that name was deleted (ms since epoch), while its tombstone lasts. */
+  async deletedAt(bareJid: string): Promise<number | undefined> {
+    const raw = await this.redis.get(this.keys.tombstone(bareJid));
+    return raw === null ? undefined : Number(raw);
+  }
+
+  /** Forgets a tombstone (an administrator re-creating the name on purpose). */
+  async clearTombstone(bareJid: string): Promise<void> {
+    await this.redis.del(this.keys.tombstone(bareJid));
+  }
+
   /** Every account's bare JID, sorted. */
   async list(): Promise<string[]> {
     return (await this.redis.smembers(this.keys.accountIndex())).sort();

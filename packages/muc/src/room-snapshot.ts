@@ -1,0 +1,37 @@
+// A room as the admin API shows it (issue #4): configuration, lock, subject, occupants and
+// stored affiliations, as plain JSON that shares nothing with the room state.
+import type { RoomSnapshot } from './room-command.js';
+import type { RoomContext } from './room-input.js';
+import type { RoomState } from './room-state.js';
+import { affiliationOf } from './room-queries.js';
+
+/**
+ * The {@link RoomSnapshot} of `room`: occupants in join order with their bare JID, every
+ * session's full JID (primary first), role and effective affiliation (service admins are
+ * owners); stored affiliations sorted by JID (code-point order) with reserved nick and reason.
+ */
+export function roomSnapshot(room: RoomState, ctx: RoomContext): RoomSnapshot {
+  const subject = room.subject === null ? null : { text: room.subject.text, ...(room.subject.nick === undefined ? {} : { nick: room.subject.nick }) };
+  return {
+    jid: room.jid,
+    config: structuredClone(room.config),
+    locked: room.locked,
+    subject,
+    created: room.created,
+    occupants: Object.values(room.occupants).map((o) => ({
+      nick: o.nick,
+      jid: o.bareJid,
+      fullJids: o.sessions.map((s) => s.fullJid),
+      role: o.role,
+      affiliation: affiliationOf(room, o.bareJid, ctx),
+    })),
+    affiliations: Object.entries(room.affiliations)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([jid, rec]) => ({
+        jid,
+        affiliation: rec.affiliation,
+        ...(rec.nick === undefined ? {} : { nick: rec.nick }),
+        ...(rec.reason === undefined ? {} : { reason: rec.reason }),
+      })),
+  };
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * Admin API process entry point. Configuration: `--config <file.json>` (or PARLEY_CONFIG)
+ * plus the environment variables listed in docs/configuration.md (`adminApi.*`). Connects
+ * to Redis, starts the job queue with its workers in this process, listens on
+ * `adminApi.bindHost:adminApi.port` and prints one log line `admin api ready` with `url`
+ * (`http://127.0.0.1:PORT`) and `port`. SIGINT/SIGTERM stop accepting requests, finish the
+ * ones in flight, stop the job workers and exit 0 (1 if that takes over 10 s).
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { AccountStore } from '@parley/accounts';
+import { keySpace } from '@parley/bus';
+import { ConfigError, loadConfig } from '@parley/config';
+import { RoomCommands, Sessions } from '@parley/control';
+import { Jobs } from '@parley/jobs';
+import { buildApp } from './app.js';
+import { createLogger } from './logger.js';
+
+const { values } = parseArgs({ options: { config: { type: 'string' } }, strict: true });
+const file = values.config ?? process.env.PARLEY_CONFIG;
+
+let config;
+try {
+  config = loadConfig(file === undefined ? {} : { file });
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`parley admin-api: ${err.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  throw err;
+}
+
+const instance = `adm-${randomBytes(4).toString('hex')}`;
+const log = createLogger(config, { service: 'admin-api', instance });
+const keys = keySpace(config.redis.keyPrefix);
+const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+const accounts = new AccountStore(redis, keys, config.auth.scramIterations);
+const sessions = new Sessions(redis, keys);
+const rooms = new RoomCommands(redis, keys, { shards: config.muc.shards, timeoutMs: config.adminApi.commandTimeoutMs });
+const jobs = new Jobs({ redisUrl: config.redis.url, keys, config, log: log.child({ component: 'jobs' }), accounts, sessions, rooms, runWorkers: true });
+
+let jobsStarted = false;
+let stopping = false;
+const app = await buildApp({ config, redis, keys, accounts, sessions, rooms, jobs, log, instance, isReady: () => jobsStarted && !stopping });
+
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'admin api stopping');
+  setTimeout(() => {
+    log.error('clean stop timed out');
+    process.exit(1);
+  }, 10_000).unref();
+  try {
+    await app.close();
+    await jobs.stop();
+    await redis.quit().catch(() => undefined);
+  } finally {
+    log.info('admin api stopped');
+    process.exit(0);
+  }
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  await redis.connect();
+  await jobs.start();
+  jobsStarted = true;
+  const { bindHost, port, tokens, publicEndpoints } = config.adminApi;
+  await app.listen({ host: bindHost, port });
+  const bound = (app.server.address() as AddressInfo).port;
+  const host = ['0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(bindHost) ? '127.0.0.1' : bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+  if (tokens.length === 0) log.warn('no adminApi.tokens configured: every route but /healthz answers 401');
+  // Launchers and tests wait for this line, so it is written even when the level is above info.
+  log.child({}, { level: 'info' }).info({ url: `http://${host}:${bound}`, port: bound, bindHost, tokens: tokens.length, publicEndpoints }, 'admin api ready');
+} catch (err) {
+  log.fatal({ err }, 'admin api failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,86 @@
+/*
+ * The gateway's Prometheus metrics (issue #4), in the process registry that
+ * `MetricsPublisher` (`@parley/metrics`) writes to Redis. Counters are incremented inline
+ * through label children cached in maps (no allocation per stanza); the connection gauge is
+ * read from the gateway's session set when the registry is read.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** What a client session counts; `ClientSession` works without it (tests). */
+export interface SessionMetrics {
+  /** A SASL exchange succeeded with `mechanism` (an IANA name). */
+  login(mechanism: string): void;
+  /** A SASL attempt failed (aborts are not failures); `mechanism` as offered, or `other`. */
+  authFailure(mechanism: string): void;
+  /** A stanza from the client after binding: `message`, `presence` or `iq`. */
+  stanzaIn(kind: string): void;
+  /** A stanza to the client: routed to it, or an error reply of the gateway. */
+  stanzaOut(kind: string): void;
+}
+
+/** Label values accepted as they are; anything else (client-chosen text) counts as `other`. */
+const STANZA_KINDS = new Set(['message', 'presence', 'iq']);
+
+/** A counter with one label whose children are created once per value. */
+class LabelledCounter {
+  private readonly children = new Map<string, Counter.Internal>();
+  constructor(private readonly counter: Counter<string>) {}
+  inc(value: string): void {
+    let child = this.children.get(value);
+    if (!child) this.children.set(value, (child = this.counter.labels(value)));
+    child.inc();
+  }
+}
+
+/**
+ * `parley_connections{transport}` (gauge), `parley_logins_total{mechanism}`,
+ * `parley_auth_failures_total{mechanism}`, `parley_stanzas_in_total{kind}`,
+ * `parley_stanzas_out_total{kind}` (counters).
+ */
+export class GatewayMetrics implements SessionMetrics {
+  private readonly logins: LabelledCounter;
+  private readonly authFailures: LabelledCounter;
+  private readonly stanzasIn: LabelledCounter;
+  private readonly stanzasOut: LabelledCounter;
+
+  /**
+   * @param mechanisms - the SASL mechanism names the gateway knows (other names count as `other`)
+   * @param connections - client connections by transport, read when the registry is read
+   */
+  constructor(registry: Registry, private readonly mechanisms: readonly string[], connections: () => { tcp: number; websocket: number }) {
+    const registers = [registry];
+    new Gauge({
+      name: 'parley_connections',
+      help: 'Client connections (authenticated or not), by transport',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        const n = connections();
+        this.set({ transport: 'tcp' }, n.tcp);
+        this.set({ transport: 'websocket' }, n.websocket);
+      },
+    });
+    const counter = (name: string, help: string, label: string) =>
+      new LabelledCounter(new Counter({ name, help, labelNames: [label], registers }));
+    this.logins = counter('parley_logins_total', 'Successful SASL authentications, by mechanism', 'mechanism');
+    this.authFailures = counter('parley_auth_failures_total', 'Failed SASL attempts, by mechanism', 'mechanism');
+    this.stanzasIn = counter('parley_stanzas_in_total', 'Stanzas received from clients after resource binding, by kind', 'kind');
+    this.stanzasOut = counter('parley_stanzas_out_total', 'Stanzas sent to clients: routed to them, or error replies of the gateway, by kind', 'kind');
+  }
+
+  login(mechanism: string): void {
+    this.logins.inc(this.mechanisms.includes(mechanism) ? mechanism : 'other');
+  }
+
+  authFailure(mechanism: string): void {
+    this.authFailures.inc(this.mechanisms.includes(mechanism) ? mechanism : 'other');
+  }
+
+  stanzaIn(kind: string): void {
+    this.stanzasIn.inc(STANZA_KINDS.has(kind) ? kind : 'other');
+  }
+
+  stanzaOut(kind: string): void {
+    this.stanzasOut.inc(STANZA_KINDS.has(kind) ? kind : 'other');
+  }
+}
