@@ -136,7 +136,12 @@ test('a room keeps every message, once and in order, when its worker is killed',
   // Kill the owner of the room's shard.
   const shard = shardForRoom(ROOM, SHARDS);
   const db = redis!.client();
-  const lease = await db.get(keys.shardLease(shard));
+  // Shards may still be changing hands after start-up (rebalancing releases, then the
+  // desired owner acquires on its next heartbeat): wait for a holder.
+  let lease = await db.get(keys.shardLease(shard));
+  for (const deadline = Date.now() + 5000; !lease && Date.now() < deadline; lease = await db.get(keys.shardLease(shard))) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   assert.ok(lease, 'the room shard has a lease');
   const ownerId = lease.split(' ')[0];
   const owner = workers.find((w) => w.workerId === ownerId);

@@ -1,5 +1,7 @@
-// Deep copies of ltx elements: an element can have only one parent, and every outgoing
-// stanza must be its own tree (the worker may rewrite `to` on each).
+// Deep copies of ltx elements: an element can have only one parent, so a child taken from
+// an incoming stanza is copied into the stanza the room sends. Outgoing stanzas are their
+// own trees, except the heads of one broadcast (Turn.broadcast), which share their children
+// and differ only in `to`; nobody modifies an outgoing stanza's children.
 import { Element } from 'ltx';
 
 /** A deep copy of `el` (attributes, child elements and text), detached from any parent. */

@@ -4,7 +4,8 @@
 // `available`, message without a type `normal`), with `/<namespace>:<payload>` appended
 // for iq get and set. `missing` says what happens when the room does not exist:
 // `create` (§10.1.1: presence creates it), `not-found` (item-not-found, e.g. §7.10),
-// `ignore`, or `handle` (answered the same either way).
+// `ignore`, or `handle` (answered the same either way). `inPlace` marks handlers that need
+// no working copy of the room (see Route).
 import type { Element } from 'ltx';
 import { NS } from '@parley/xml';
 import { REFUSALS } from './errors.js';
@@ -30,6 +31,14 @@ export type WhenMissing = 'create' | 'not-found' | 'ignore' | 'handle';
 export interface Route {
   handle: Handler;
   missing: WhenMissing;
+  /**
+   * The handler runs on the caller's room itself instead of a deep copy: it only reads
+   * the room, or changes it as its very last action, after anything that can refuse or
+   * throw (groupchat: the history append; subject: the subject). So a refused input
+   * leaves the room as it was, and the hot path (a groupchat message) costs nothing per
+   * occupant for copying state. Handlers that may refuse after a change run on a copy.
+   */
+  inPlace?: true;
 }
 
 /** §7.2.1: presence to the bare room JID has no nick. */
@@ -49,29 +58,29 @@ const q = (ns: string): string => `${ns}:query`;
 /** The routing table. */
 export const ROUTES: Readonly<Record<string, Route>> = {
   'presence-available/occupant': { handle: onOccupantPresence, missing: 'create' },
-  'presence-available/bare': { handle: noNick, missing: 'handle' },
+  'presence-available/bare': { handle: noNick, missing: 'handle', inPlace: true },
   'presence-unavailable/occupant': { handle: onUnavailable, missing: 'ignore' },
   'presence-unavailable/bare': { handle: onUnavailable, missing: 'ignore' },
-  'message-groupchat/bare': { handle: onGroupchat, missing: 'not-found' },
+  'message-groupchat/bare': { handle: onGroupchat, missing: 'not-found', inPlace: true },
   'message-normal/bare': { handle: onRoomMessage, missing: 'not-found' },
   'message-chat/bare': { handle: onRoomMessage, missing: 'not-found' },
-  'message-groupchat/occupant': { handle: onGroupchatToOccupant, missing: 'not-found' },
-  'message-chat/occupant': { handle: onPrivateMessage, missing: 'not-found' },
-  'message-normal/occupant': { handle: onPrivateMessage, missing: 'not-found' },
-  'message-headline/occupant': { handle: onPrivateMessage, missing: 'not-found' },
+  'message-groupchat/occupant': { handle: onGroupchatToOccupant, missing: 'not-found', inPlace: true },
+  'message-chat/occupant': { handle: onPrivateMessage, missing: 'not-found', inPlace: true },
+  'message-normal/occupant': { handle: onPrivateMessage, missing: 'not-found', inPlace: true },
+  'message-headline/occupant': { handle: onPrivateMessage, missing: 'not-found', inPlace: true },
   [`iq-get/bare/${q(NS.MUC_OWNER)}`]: { handle: onOwnerGet, missing: 'not-found' },
   [`iq-set/bare/${q(NS.MUC_OWNER)}`]: { handle: onOwnerSet, missing: 'not-found' },
   [`iq-get/bare/${q(NS.MUC_ADMIN)}`]: { handle: onAdminGet, missing: 'not-found' },
   [`iq-set/bare/${q(NS.MUC_ADMIN)}`]: { handle: onAdminSet, missing: 'not-found' },
   [`iq-get/bare/${q(NS.REGISTER)}`]: { handle: onRegisterGet, missing: 'not-found' },
   [`iq-set/bare/${q(NS.REGISTER)}`]: { handle: onRegisterSet, missing: 'not-found' },
-  [`iq-get/bare/${q(NS.DISCO_INFO)}`]: { handle: onDiscoInfo, missing: 'not-found' },
-  [`iq-get/bare/${q(NS.DISCO_ITEMS)}`]: { handle: onDiscoItems, missing: 'not-found' },
+  [`iq-get/bare/${q(NS.DISCO_INFO)}`]: { handle: onDiscoInfo, missing: 'not-found', inPlace: true },
+  [`iq-get/bare/${q(NS.DISCO_ITEMS)}`]: { handle: onDiscoItems, missing: 'not-found', inPlace: true },
   // RFC 6120 §8.4: an iq get/set nobody handles gets service-unavailable.
-  'iq-get/bare': { handle: unsupported, missing: 'not-found' },
-  'iq-set/bare': { handle: unsupported, missing: 'not-found' },
-  'iq-get/occupant': { handle: iqToOccupant, missing: 'not-found' },
-  'iq-set/occupant': { handle: iqToOccupant, missing: 'not-found' },
+  'iq-get/bare': { handle: unsupported, missing: 'not-found', inPlace: true },
+  'iq-set/bare': { handle: unsupported, missing: 'not-found', inPlace: true },
+  'iq-get/occupant': { handle: iqToOccupant, missing: 'not-found', inPlace: true },
+  'iq-set/occupant': { handle: iqToOccupant, missing: 'not-found', inPlace: true },
 };
 
 /** The stanza's type as used in keys. */

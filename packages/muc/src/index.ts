@@ -15,7 +15,7 @@ export type {
   RoomSubject,
 } from './room-state.js';
 export type { RoomContext, RoomInput, StanzaOrigin } from './room-input.js';
-export type { Effect, Outgoing, StepResult } from './step-result.js';
+export type { Broadcast, Effect, Outgoing, StepResult } from './step-result.js';
 export { REFUSALS, type CommandRefusal, type Refusal, type RefusalName } from './errors.js';
 export type { RoomCommand, CommandErrorCode, CommandResult, RoomSnapshot } from './room-command.js';
 export { parseRoomCommand, type ParsedCommand } from './room-command-parse.js';

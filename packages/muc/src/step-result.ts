@@ -14,6 +14,19 @@ export interface Outgoing {
    * for recipients the room does not know (the worker looks the JID up itself).
    */
   route?: { gatewayId: string; sessionId: string };
+  /**
+   * Set on every output of one broadcast (the same object on each): the stanza was built
+   * once, and each output's `stanza` is a head of its own (attributes, with its `to`)
+   * sharing `broadcast.stanza`'s children. Consumers may serialise `broadcast.stanza` once
+   * instead of each output; nobody may modify the shared children.
+   */
+  broadcast?: Broadcast;
+}
+
+/** A stanza sent to several recipients that differ only in `to`. */
+export interface Broadcast {
+  /** The stanza without `to` (in `jabber:client`). */
+  readonly stanza: Element;
 }
 
 /** Work for the room worker, in order. */

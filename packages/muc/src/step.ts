@@ -24,9 +24,15 @@ import { Turn, type StanzaRequest } from './turn.js';
 /**
  * Runs one input against a room.
  *
- * @param room - the current state, or undefined when the room does not exist. It is never
- *   modified: the turn works on a deep copy, and the returned `room` is the
- *   authoritative new state (a new object, or `room` itself when the input was ignored).
+ * @param room - the current state, or undefined when the room does not exist. `step`
+ *   takes it over: the returned `room` is the authoritative new state, and may be this
+ *   same object, changed in place (a groupchat message appends to its history without
+ *   copying the room). The caller must not use `room` after the call, only the result.
+ *   What callers may still rely on: a turn that refuses or ignores its input leaves the
+ *   state as it was, and the state changes only as the effects say (`persist` for
+ *   anything but history, `history-append`, `destroyed`); a `step` that throws has not
+ *   changed it either (in-place handlers change the room as their last action, the others
+ *   work on a deep copy, see dispatch.ts `Route.inPlace`).
  * @param roomJid - the room's bare JID (the actor's identity), e.g. `room@conference.localhost`.
  * @param input - a stanza addressed to the room or to room/nick, a session/gateway loss, or
  *   an admin command.
@@ -100,7 +106,7 @@ function stanzaStep(
   if (route === undefined) return unchanged(room);
   if (isRequest && payload === undefined) {
     // RFC 6120 §8.2.3: an iq get/set "MUST contain exactly one child element".
-    const t = new Turn(room === undefined ? newRoom(jid, ctx) : structuredClone(room), ctx, FEATURES);
+    const t = new Turn(room ?? newRoom(jid, ctx), ctx, FEATURES);
     t.refuse(req, REFUSALS.badRequest);
     return { room, out: t.out, effects: t.effects };
   }
@@ -118,7 +124,8 @@ function stanzaStep(
     }
     return finish(t, false);
   }
-  const t = new Turn(structuredClone(room), ctx, FEATURES);
+  // The hot path (groupchat, private messages, disco) needs no copy: see Route.inPlace.
+  const t = new Turn(route.inPlace ? room : structuredClone(room), ctx, FEATURES);
   route.handle(t, req);
   return finish(t, true);
 }

@@ -1,7 +1,8 @@
-// One turn of a room actor (XState-style transition, STYLE.md §2): the working copy of the
+// One turn of a room actor (XState-style transition, STYLE.md §2): the working state of the
 // room plus what the turn has produced so far. Handlers mutate `room` (a private copy made
-// by `step`) and append stanzas and effects here; nothing is sent or written until the
-// worker carries out the returned StepResult.
+// by `step`, or for in-place routes the caller's room itself, see dispatch.ts) and append
+// stanzas and effects here; nothing is sent or written until the worker carries out the
+// returned StepResult.
 import { Element } from 'ltx';
 import { errorReply, iqResult } from '@parley/stanza';
 import { NS } from '@parley/xml';
@@ -10,7 +11,7 @@ import type { Feature } from './features/feature.js';
 import type { RoomContext, StanzaOrigin } from './room-input.js';
 import type { Affiliation, OccupantSession, RoomState } from './room-state.js';
 import { affiliationOf } from './room-queries.js';
-import type { Effect, Outgoing } from './step-result.js';
+import type { Broadcast, Effect, Outgoing } from './step-result.js';
 
 /** A stanza addressed to the room, with its addresses parsed. */
 export interface StanzaRequest {
@@ -76,6 +77,22 @@ export class Turn {
   sendTo(session: OccupantSession, stanza: Element): void {
     stanza.attrs.to = session.fullJid;
     this.send(stanza, { gatewayId: session.gatewayId, sessionId: session.sessionId });
+  }
+
+  /**
+   * Queues one stanza to many occupant sessions, built once: `stanza` (without `to`) becomes
+   * the outputs' shared {@link Broadcast}, and each output gets a head of its own (the
+   * attributes plus its `to`) over the same children. O(1) work per recipient besides that
+   * head, instead of a deep copy each. Output order is the order of `sessions`.
+   */
+  broadcast(sessions: Iterable<OccupantSession>, stanza: Element): void {
+    if (stanza.attrs.xmlns === undefined) stanza.attrs.xmlns = NS.CLIENT;
+    const shared: Broadcast = { stanza };
+    for (const session of sessions) {
+      const head = new Element(stanza.name, { ...stanza.attrs, to: session.fullJid });
+      head.children = stanza.children;
+      this.out.push({ stanza: head, to: session.fullJid, route: { gatewayId: session.gatewayId, sessionId: session.sessionId }, broadcast: shared });
+    }
   }
 
   /** Queues a reply to the sender of `req` (routed back to its session). */

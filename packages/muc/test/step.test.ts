@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Element } from 'ltx';
 import { NS } from '@parley/xml';
 import { defaultRoomConfig, roomSummary, step, type RoomState } from '@parley/muc';
-import { JULIET, ROMEO, ROOM, Sim, errorCondition, makeCtx, xml } from './harness.js';
+import { JULIET, ROMEO, ROOM, ROSALINE, Sim, errorCondition, makeCtx, xml } from './harness.js';
 
 function stanza(from: string, text: string) {
   const el = xml(text);
@@ -46,7 +47,7 @@ describe('step', () => {
     assert.equal(errorCondition(r.out[0]?.stanza), 'bad-request');
   });
 
-  it('does not mutate its room argument and behaves the same after a JSON round trip', () => {
+  it('takes its room argument over (groupchat in place) and behaves the same after a JSON round trip', () => {
     const sim = new Sim();
     sim.create(ROMEO, 'Romeo');
     sim.join(JULIET, 'Juliet');
@@ -55,10 +56,47 @@ describe('step', () => {
     const input = () => stanza(JULIET, `<message type='groupchat' id='z' to='${ROOM}'><body>hi</body></message>`);
     const a = step(room, ROOM, input(), makeCtx());
     const b = step(JSON.parse(frozen) as RoomState, ROOM, input(), makeCtx());
-    assert.equal(JSON.stringify(room), frozen);
+    // The documented contract: the result may be the argument itself, changed in place.
+    assert.equal(a.room, room);
     assert.deepEqual(a.out.map((o) => [o.to, o.stanza.toString()]), b.out.map((o) => [o.to, o.stanza.toString()]));
     assert.deepEqual(a.effects, b.effects);
     assert.deepEqual(JSON.parse(JSON.stringify(a.room)), a.room);
+    assert.deepEqual(a.room, b.room);
+    // Only the history changed, as the effects say (no persist).
+    assert.deepEqual(a.effects.map((e) => e.kind), ['history-append']);
+    assert.deepEqual({ ...(JSON.parse(frozen) as RoomState), history: [] }, { ...a.room, history: [] });
+  });
+
+  it('leaves the room as it was when an in-place input is refused', () => {
+    const sim = new Sim();
+    sim.create(ROMEO, 'Romeo');
+    sim.join(JULIET, 'Juliet');
+    const room = sim.room as RoomState;
+    const frozen = JSON.stringify(room);
+    // A non-occupant's groupchat message and a subject change without permission.
+    const r1 = step(room, ROOM, stanza(ROSALINE, `<message type='groupchat' to='${ROOM}'><body>x</body></message>`), makeCtx());
+    assert.equal(errorCondition(r1.out[0]?.stanza), 'not-acceptable');
+    const r2 = step(r1.room, ROOM, stanza(JULIET, `<message type='groupchat' to='${ROOM}'><subject>s</subject></message>`), makeCtx());
+    assert.equal(errorCondition(r2.out[0]?.stanza), 'forbidden');
+    assert.equal(JSON.stringify(r2.room), frozen);
+  });
+
+  it('builds a groupchat broadcast once: one shared stanza, a head per recipient', () => {
+    const sim = new Sim();
+    sim.create(ROMEO, 'Romeo');
+    sim.join(JULIET, 'Juliet');
+    const out = sim.send(JULIET, `<message type='groupchat' id='b' to='${ROOM}'><body>hi</body></message>`);
+    assert.equal(out.length, 2);
+    const shared = out[0]?.broadcast;
+    assert.ok(shared);
+    assert.equal(shared.stanza.attrs.to, undefined);
+    for (const o of out) {
+      assert.equal(o.broadcast, shared);
+      assert.equal(o.stanza.children, shared.stanza.children);
+      const expected: Element = new Element(shared.stanza.name, { ...shared.stanza.attrs, to: o.to });
+      expected.children = shared.stanza.children;
+      assert.equal(o.stanza.toString(), expected.toString());
+    }
   });
 
   it('ignores session-ended for a missing room', () => {

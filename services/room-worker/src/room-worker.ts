@@ -12,13 +12,13 @@ import type { Config } from '@parley/config';
 import { createRegistry, MetricsPublisher } from '@parley/metrics';
 import { roomSummary, type RoomContext } from '@parley/muc';
 import type { Registry } from 'prom-client';
-import { planEnvelopes } from './delivery/plan-envelopes.js';
+import { planEnvelopes, type PlannedEnvelope } from './delivery/plan-envelopes.js';
 import { resolveRecipients } from './delivery/resolve-recipients.js';
 import { desiredOwner } from './membership/rendezvous.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { defineScripts, type ScriptedPipeline, type ScriptedRedis } from './redis-scripts.js';
 import type { CommandReply } from './shard/command-input.js';
-import { ShardActor, type StreamEntry } from './shard/shard-actor.js';
+import { ShardActor, type StreamEntry, type TurnResult } from './shard/shard-actor.js';
 import { commitTurn, loadShard } from './shard/shard-store.js';
 
 /** How long one XREAD waits for entries, ms (also bounds how long a stop or a handover waits). */
@@ -44,6 +44,20 @@ interface HeldShard {
   /** Another live worker is the desired owner: release after the current turn. */
   handover: boolean;
   log: Logger;
+}
+
+/** Entries one XREAD (or a catch-up XRANGE) returned for one held shard. */
+interface ShardEntries {
+  h: HeldShard;
+  entries: StreamEntry[];
+}
+
+/** A shard's entries applied in memory, waiting for delivery and commit. */
+interface AppliedShard {
+  h: HeldShard;
+  actor: ShardActor;
+  result: TurnResult;
+  envelopes: PlannedEnvelope[];
 }
 
 /** A room listed by the service (XEP-0045 §6.3, disco#items on the service). */
@@ -88,7 +102,9 @@ export class RoomWorker {
     this.log = log.child({ workerId: this.id });
     this.keys = keySpace(config.redis.keyPrefix);
     this.ttl = config.roomWorker.leaseTtlMs;
-    this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 }));
+    // Auto-pipelining: the commits of the shards of one turn (sent together) go out in one
+    // write. Nothing blocking runs on this connection (the XREAD has its own).
+    this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true }));
     this.reader = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null });
     const labels = { service: 'room-worker', instance: this.id };
     this.metricsRegistry = createRegistry(labels);
@@ -280,10 +296,12 @@ export class RoomWorker {
         const reply = (await this.reader.xread('COUNT', this.config.roomWorker.batchSize, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors)) as
           | Array<[string, StreamEntry[]]>
           | null;
+        const batch: ShardEntries[] = [];
         for (const [stream, entries] of reply ?? []) {
           const h = active[streams.indexOf(stream)];
-          if (h && h.actor && !h.lost && entries.length) await this.turn(h, entries);
+          if (h && h.actor && !h.lost && entries.length) batch.push({ h, entries });
         }
+        if (batch.length) await this.turn(batch);
       } catch (err) {
         if (!this.running) return;
         this.log.error({ err }, 'turn loop failed');
@@ -331,7 +349,7 @@ export class RoomWorker {
       for (;;) {
         const entries = (await this.redis.xrange(this.keys.shardStream(h.shard), `(${actor.cursor}`, '+', 'COUNT', this.config.roomWorker.batchSize)) as StreamEntry[];
         if (!entries.length || h.lost || h.actor !== actor) break;
-        await this.turn(h, entries);
+        await this.turn([{ h, entries }]);
         if (h.actor !== actor) return; // lost, or the turn failed and the shard will be loaded again
         replayed += entries.length;
       }
@@ -345,27 +363,68 @@ export class RoomWorker {
   }
 
   /**
-   * One turn of one shard: (a) apply the entries in memory, (b) write the stanzas they
-   * produced to the gateways' delivery streams, marked, (c) commit state, history, cursor
-   * and trim atomically under the lease, (d) update the room directory (best effort).
-   * Any failure before the commit discards the in-memory rooms: the shard is loaded again
-   * and the entries applied again, with the same marks.
+   * One turn of the shards one XREAD returned entries for: (a) apply each shard's entries in
+   * memory, (b) write the stanzas they produced to the gateways' delivery streams, marked,
+   * in one pipeline for all the shards, (c) commit each shard's state, history, cursor and
+   * trim atomically under its lease (the commits are sent together: auto-pipelined), (d)
+   * update the room directory (best effort). So a turn costs a fixed number of round trips
+   * however many shards it touches. Any failure of a shard before its commit discards its
+   * in-memory rooms: the shard is loaded again and the entries applied again, with the same
+   * marks; a failed delivery pipeline does that for every shard of the turn. Each shard still
+   * delivers before it commits.
    */
-  private async turn(h: HeldShard, entries: StreamEntry[]): Promise<void> {
-    const actor = h.actor!;
+  private async turn(batch: readonly ShardEntries[]): Promise<void> {
+    const applied: AppliedShard[] = [];
+    let publicRooms: PublicRoom[] = [];
     try {
-      const needsDirectory = entries.some(([, f]) => isServiceStanza(f, this.config.mucDomain));
-      const publicRooms = needsDirectory ? await this.publicRooms() : [];
-      if (!this.leaseValid(h)) return;
-      const result = actor.apply(entries, { ctx: this.context(), publicRooms, log: h.log, countInput: (kind) => this.metrics.input(kind) });
-      const deliveries = await resolveRecipients(this.redis, this.keys, result.outputs, this.liveGateways, this.config.gateway.deadAfterMs, h.log);
-      const envelopes = planEnvelopes(h.shard, deliveries);
-      if (!this.leaseValid(h)) return;
-      if (envelopes.length) {
-        const pipeline = this.redis.pipeline();
-        for (const { gatewayId, envelope } of envelopes) pipeline.xadd(this.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(envelope));
-        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+      if (batch.some(({ entries }) => entries.some(([, f]) => isServiceStanza(f, this.config.mucDomain)))) publicRooms = await this.publicRooms();
+    } catch (err) {
+      for (const { h } of batch) this.turnFailed(h, h.actor, err);
+      return;
+    }
+    const ctx = this.context();
+    for (const { h, entries } of batch) {
+      const actor = h.actor;
+      if (!actor || !this.leaseValid(h)) continue;
+      try {
+        const result = actor.apply(entries, { ctx, publicRooms, log: h.log, countInput: (kind) => this.metrics.input(kind) });
+        applied.push({ h, actor, result, envelopes: [] });
+      } catch (err) {
+        this.turnFailed(h, actor, err);
       }
+    }
+    const planned = await Promise.all(
+      applied.map(async (a) => {
+        try {
+          const deliveries = await resolveRecipients(this.redis, this.keys, a.result.outputs, this.liveGateways, this.config.gateway.deadAfterMs, a.h.log);
+          a.envelopes = planEnvelopes(a.h.shard, deliveries);
+          return a;
+        } catch (err) {
+          this.turnFailed(a.h, a.actor, err);
+          return undefined;
+        }
+      }),
+    );
+    const live = planned.filter((a): a is AppliedShard => a !== undefined && this.leaseValid(a.h));
+    if (live.some((a) => a.envelopes.length)) {
+      try {
+        const pipeline = this.redis.pipeline();
+        for (const a of live) {
+          for (const { gatewayId, envelope } of a.envelopes) pipeline.xadd(this.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(envelope));
+        }
+        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+      } catch (err) {
+        for (const a of live) this.turnFailed(a.h, a.actor, err);
+        return;
+      }
+    }
+    await Promise.all(live.map((a) => this.commit(a)));
+  }
+
+  /** Commits one shard's part of a turn, then pushes its command results and directory entries. */
+  private async commit({ h, actor, result, envelopes }: AppliedShard): Promise<void> {
+    try {
+      if (!this.leaseValid(h)) return;
       if ((await commitTurn(this.redis, this.keys, h.shard, h.leaseValue, result)) === 'fenced') {
         this.lose(h, 'fenced at commit');
         return;
@@ -376,9 +435,14 @@ export class RoomWorker {
       if (result.replies.length) await this.pushReplies(result.replies).catch((err: unknown) => h.log.warn({ err }, 'pushing command results failed'));
       await this.publishSummaries([...result.roomWrites.keys()], actor).catch((err: unknown) => h.log.warn({ err }, 'room directory update failed'));
     } catch (err) {
-      if (h.actor === actor) h.actor = undefined; // reload from the committed state
-      if (!h.lost) h.log.error({ err }, 'turn failed; the shard will be loaded again');
+      this.turnFailed(h, actor, err);
     }
+  }
+
+  /** A shard's turn failed before its commit: reload it from the committed state. */
+  private turnFailed(h: HeldShard, actor: ShardActor | undefined, err: unknown): void {
+    if (h.actor === actor) h.actor = undefined;
+    if (!h.lost) h.log.error({ err }, 'turn failed; the shard will be loaded again');
   }
 
   private context(): RoomContext {

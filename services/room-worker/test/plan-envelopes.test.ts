@@ -92,4 +92,45 @@ describe('planEnvelopes', () => {
     const replay = planEnvelopes(1, first.slice(1));
     assert.deepEqual(g2(replay).map((m) => marks.accept(parseDeliveryMark(m)!)), [false, true]);
   });
+
+  it('plans a room\'s broadcast (shared stanza) exactly as the same stanzas built one by one', () => {
+    // As @parley/muc Turn.broadcast makes them: one stanza without `to`, a head per recipient.
+    const shared = new Element('message', { xmlns: 'jabber:client', from: 'r@c/n', type: 'groupchat', id: 'm1' }).c('body').t('hi & bye').root();
+    const broadcast = { stanza: shared };
+    const head = (to: string) => {
+      const h = new Element('message', { ...shared.attrs, to });
+      h.children = shared.children;
+      return h;
+    };
+    const copy = (to: string) => new Element('message', { ...shared.attrs, to }).c('body').t('hi & bye').root();
+    const recipients = Array.from({ length: 1000 }, (_, i) => [`u${i}@x/r`, i % 3 === 0 ? 'g1' : 'g2'] as const);
+    const withShared = recipients.map(([to, g]) => ({ ...d('9-0', g, to, head(to)), broadcast }));
+    position = new Map();
+    const oneByOne = recipients.map(([to, g]) => d('9-0', g, to, copy(to)));
+    const a = planEnvelopes(2, withShared);
+    const b = planEnvelopes(2, oneByOne);
+    assert.deepEqual(a, b);
+    // One fanout per gateway, whatever the number of occupants.
+    assert.deepEqual(a.map((p) => [p.gatewayId, p.envelope.kind]), [['g1', 'fanout'], ['g2', 'fanout']]);
+    assert.equal(shared.attrs.to, undefined, 'the shared stanza is not modified');
+  });
+
+  it('keeps the order rule with a broadcast between two stanzas to the same recipient', () => {
+    const shared = msg('B', 'x');
+    delete shared.attrs.to;
+    const broadcast = { stanza: shared };
+    const head = (to: string) => {
+      const h = new Element('message', { ...shared.attrs, to });
+      h.children = shared.children;
+      return h;
+    };
+    // a: B then X then B again (two outputs); the second B to a must not join the first fanout.
+    const plan = planEnvelopes(0, [
+      { ...d('1-0', 'g', 'a@x/1', head('a@x/1')), broadcast },
+      { ...d('1-0', 'g', 'b@x/1', head('b@x/1')), broadcast },
+      d('1-0', 'g', 'a@x/1', msg('X', 'a@x/1')),
+      { ...d('1-0', 'g', 'a@x/1', head('a@x/1')), broadcast },
+    ]);
+    assert.deepEqual(plan.map((p) => p.envelope.kind), ['fanout', 'stanza', 'stanza']);
+  });
 });

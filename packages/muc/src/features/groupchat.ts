@@ -9,6 +9,7 @@ import { NS } from '@parley/xml';
 import { copyElement } from '../copy-element.js';
 import { REFUSALS } from '../errors.js';
 import { findSession } from '../room-queries.js';
+import type { OccupantSession } from '../room-state.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { appendHistory } from './history.js';
 import { changeSubject, isSubjectChange } from './subject.js';
@@ -19,17 +20,20 @@ export function onGroupchat(t: Turn, req: StanzaRequest): void {
   if (sender === undefined) return t.refuse(req, REFUSALS.notOccupant);
   if (isSubjectChange(req.stanza)) return changeSubject(t, req, sender);
   if (sender.role === 'visitor' || sender.role === 'none') return t.refuse(req, REFUSALS.noVoice);
-  const reflect = (): Element => {
-    const message = new Element('message', { xmlns: NS.CLIENT, from: t.occupantJid(sender.nick), type: 'groupchat' });
-    for (const name of ['id', 'xml:lang']) {
-      const v: unknown = req.stanza.attrs[name];
-      if (typeof v === 'string') message.attrs[name] = v;
-    }
-    for (const child of req.stanza.getChildElements()) message.cnode(copyElement(child));
-    return message;
-  };
-  for (const occupant of Object.values(t.room.occupants)) {
-    for (const session of occupant.sessions) t.sendTo(session, reflect());
+  // Built once and shared by every recipient (Turn.broadcast): a room of n occupants costs
+  // one copy of the message, not n. This handler runs on the room in place (dispatch.ts):
+  // the history append is its only change to the room, and its last action.
+  const message = new Element('message', { xmlns: NS.CLIENT, from: t.occupantJid(sender.nick), type: 'groupchat' });
+  for (const name of ['id', 'xml:lang']) {
+    const v: unknown = req.stanza.attrs[name];
+    if (typeof v === 'string') message.attrs[name] = v;
   }
-  if (req.stanza.getChild('body') !== undefined) appendHistory(t, reflect(), sender.nick);
+  for (const child of req.stanza.getChildElements()) message.cnode(copyElement(child));
+  t.broadcast(allSessions(t), message);
+  if (req.stanza.getChild('body') !== undefined) appendHistory(t, message, sender.nick);
+}
+
+/** Every occupant session of the room, occupants in join order. */
+function* allSessions(t: Turn): Generator<OccupantSession> {
+  for (const occupant of Object.values(t.room.occupants)) yield* occupant.sessions;
 }

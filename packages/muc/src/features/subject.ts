@@ -47,16 +47,15 @@ export function changeSubject(t: Turn, req: StanzaRequest, occupant: Occupant): 
   const allowed = occupant.role === 'moderator' || (t.room.config.changeSubject && occupant.role === 'participant');
   if (!allowed) return t.refuse(req, REFUSALS.subjectForbidden);
   const text = req.stanza.getChildText('subject') ?? '';
+  const message = new Element('message', { xmlns: NS.CLIENT, from: t.occupantJid(occupant.nick), type: 'groupchat' });
+  if (typeof req.stanza.attrs.id === 'string') message.attrs.id = req.stanza.attrs.id;
+  for (const child of req.stanza.getChildElements()) message.cnode(copyElement(child));
+  const sessions: OccupantSession[] = [];
+  for (const other of Object.values(t.room.occupants)) sessions.push(...other.sessions);
+  t.broadcast(sessions, message);
+  // Runs on the room in place (dispatch.ts): the state changes last, after nothing can refuse.
   t.room.subject = text === '' ? null : { text, nick: occupant.nick, at: t.ctx.now };
   t.persist();
-  for (const other of Object.values(t.room.occupants)) {
-    for (const session of other.sessions) {
-      const message = new Element('message', { xmlns: NS.CLIENT, from: t.occupantJid(occupant.nick), type: 'groupchat' });
-      if (typeof req.stanza.attrs.id === 'string') message.attrs.id = req.stanza.attrs.id;
-      for (const child of req.stanza.getChildElements()) message.cnode(copyElement(child));
-      t.sendTo(session, message);
-    }
-  }
 }
 
 /** §7.2.15: the current subject (or an empty one) for a joining session. */

@@ -5,6 +5,7 @@ import { clone } from 'ltx';
 import { NS, parseElement } from '@parley/xml';
 import type { LocalSessions } from './local-sessions.js';
 import type { Router } from './router.js';
+import { SharedStanza } from './shared-stanza.js';
 
 /** Entries read per XREADGROUP call. */
 const BATCH = 256;
@@ -111,7 +112,17 @@ export class DeliveryConsumer {
       await this.router.deliverLocal(env.to, env.sessionId, stanza);
       return;
     }
+    // A fanout (a room's broadcast): serialised once, written to each recipient with its
+    // own `to`. Only a recipient whose session is gone takes the slow path (a copy, and
+    // RFC 6121 §8.5.3.2 handling through the router).
+    delete stanza.attrs.to; // a fanout's stanza has none; each recipient gets its own
+    const shared = new SharedStanza(stanza);
     for (const { to, sessionId } of env.recipients) {
+      const session = this.local.get(to);
+      if (session && session.sessionId === sessionId) {
+        session.deliverShared(shared, to);
+        continue;
+      }
       const copy = clone(stanza);
       copy.attrs.to = to;
       await this.router.deliverLocal(to, sessionId, copy);

@@ -1,4 +1,5 @@
 import type { Element } from 'ltx';
+import type { SharedStanza } from './shared-stanza.js';
 
 /** What the router needs of a session held by this gateway. */
 export interface LocalSession {
@@ -8,6 +9,8 @@ export interface LocalSession {
   readonly rooms: Set<string>;
   /** Writes a stanza to the client. */
   deliver(stanza: Element): void;
+  /** Writes a stanza shared by several recipients, with `to` set to this session's full JID. */
+  deliverShared(stanza: SharedStanza, to: string): void;
   /** Ends the session with a stream error (e.g. `conflict`, RFC 6120 §4.9.3.3). */
   kick(condition: string, text?: string): void;
 }

@@ -13,6 +13,7 @@ import type { LocalSession, LocalSessions } from '../routing/local-sessions.js';
 import type { OfflineStore } from '../routing/offline-store.js';
 import type { Router } from '../routing/router.js';
 import type { SessionRegistry } from '../routing/session-registry.js';
+import type { SharedStanza } from '../routing/shared-stanza.js';
 import type { Transport, StreamAttrs } from '../transport/transport.js';
 import { postAuthFeatures, preAuthFeatures } from './stream-features.js';
 
@@ -102,6 +103,12 @@ export class ClientSession implements LocalSession {
     if (this.state !== 'bound') return;
     this.d.metrics?.stanzaOut(stanza.name);
     this.transport.send(stanza);
+  }
+
+  deliverShared(stanza: SharedStanza, to: string): void {
+    if (this.state !== 'bound') return;
+    this.d.metrics?.stanzaOut(stanza.name);
+    this.transport.sendShared(stanza, to);
   }
 
   kick(condition: string, text?: string): void {

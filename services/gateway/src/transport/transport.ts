@@ -1,5 +1,6 @@
 import type { Element } from 'ltx';
 import type { XmlError } from '@parley/xml';
+import type { SharedStanza } from '../routing/shared-stanza.js';
 
 /** Attributes of an opening stream header (RFC 6120 §4.7) or RFC 7395 `<open/>`. */
 export type StreamAttrs = Record<string, string>;
@@ -42,6 +43,8 @@ export interface Transport {
   openStream(attrs: StreamAttrs): void;
   /** Sends one top-level element (stanza, features, SASL, stream error). */
   send(el: Element): void;
+  /** Sends a stanza serialised once for many recipients, with this recipient's `to`. */
+  sendShared(stanza: SharedStanza, to: string): void;
   /** Closes our stream (`</stream:stream>` or `<close/>`) and then the connection. */
   closeStream(): void;
   /** Expect a new stream header from the peer (RFC 6120 §4.3.3 restart after SASL/TLS). */

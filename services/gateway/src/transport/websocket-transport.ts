@@ -1,6 +1,7 @@
 import type { WebSocket, RawData } from 'ws';
 import { Element } from 'ltx';
 import { NS, XmlError, parseElement, serialize } from '@parley/xml';
+import type { SharedStanza } from '../routing/shared-stanza.js';
 import type { Transport, TransportEvents, StreamAttrs } from './transport.js';
 
 /** Bytes queued for a slow reader before the connection is dropped. */
@@ -63,6 +64,10 @@ export class WebSocketTransport implements Transport {
       return;
     }
     this.sendRaw(serialize(el));
+  }
+
+  sendShared(stanza: SharedStanza, to: string): void {
+    this.sendRaw(stanza.text(to, false));
   }
 
   closeStream(): void {

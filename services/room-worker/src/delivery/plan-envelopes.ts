@@ -4,6 +4,7 @@
  */
 import { Element } from 'ltx';
 import { formatDeliveryMark, type Envelope, type FanoutRecipient } from '@parley/bus';
+import type { Broadcast } from '@parley/muc';
 import { serialize } from '@parley/xml';
 
 /** One stanza for one session, resolved from a room's `Outgoing`. */
@@ -20,6 +21,11 @@ export interface Delivery {
   /** The recipient's full JID. */
   to: string;
   stanza: Element;
+  /**
+   * The room's broadcast this stanza belongs to (`Outgoing.broadcast`): its stanza without
+   * `to` is serialised once per turn, not once per recipient.
+   */
+  broadcast?: Broadcast | undefined;
 }
 
 /** An envelope ready for `XADD <gateway delivery stream> * ...encodeEnvelope(envelope)`. */
@@ -31,11 +37,21 @@ export interface PlannedEnvelope {
 interface Draft {
   /** The stanza serialised without `to`, when it may be shared by a fanout. */
   body: string | undefined;
-  /** The stanza serialised for the first recipient (with its `to`). */
-  xml: string;
+  /** The first delivery's stanza and recipient (serialised at the end if it stays alone). */
+  stanza: Element;
+  to: string;
   /** Mark sequence number of the first delivery in the draft. */
   seq: number;
   recipients: FanoutRecipient[];
+}
+
+/** One entry's drafts for one gateway, with the indexes that keep planning linear. */
+interface GatewayDrafts {
+  list: Draft[];
+  /** Body → index of the last draft with that body. */
+  lastWithBody: Map<string, number>;
+  /** Recipient (`to` NUL `sessionId`) → index of the last draft that includes it. */
+  lastWithRecipient: Map<string, number>;
 }
 
 /**
@@ -50,26 +66,31 @@ interface Draft {
  * Deterministic: the same deliveries give the same envelopes and marks, which is what
  * lets a gateway drop what a shard's next owner sends again after a failover.
  *
+ * Linear in the number of deliveries: a room's broadcast (`Delivery.broadcast`) is
+ * serialised once, other stanzas once each; drafts are found by body and recipients
+ * checked through per-gateway indexes rather than by scanning.
+ *
  * @param shard - the shard number, for the marks
  * @param deliveries - resolved deliveries, entries in stream order
  */
 export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): PlannedEnvelope[] {
   const out: PlannedEnvelope[] = [];
+  const bodies = new Map<Broadcast, string>();
   let entry: string | undefined;
-  let drafts = new Map<string, Draft[]>();
+  let drafts = new Map<string, GatewayDrafts>();
   const flush = () => {
     if (entry === undefined) return;
-    for (const [gatewayId, list] of drafts) {
-      list.forEach((d) => {
-        const mark = formatDeliveryMark({ shard, entry: entry!, seq: d.seq });
+    for (const [gatewayId, { list }] of drafts) {
+      for (const d of list) {
+        const mark = formatDeliveryMark({ shard, entry, seq: d.seq });
         const first = d.recipients[0]!;
         out.push({
           gatewayId,
           envelope: d.recipients.length === 1
-            ? { kind: 'stanza', to: first.to, sessionId: first.sessionId, xml: d.xml, mark }
+            ? { kind: 'stanza', to: first.to, sessionId: first.sessionId, xml: serialize(d.stanza.attrs.to === undefined ? withTo(d.stanza, d.to) : d.stanza), mark }
             : { kind: 'fanout', recipients: d.recipients, xml: d.body!, mark },
         });
-      });
+      }
     }
     drafts = new Map();
   };
@@ -78,26 +99,35 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
       flush();
       entry = d.entry;
     }
-    let list = drafts.get(d.gatewayId);
-    if (!list) drafts.set(d.gatewayId, (list = []));
+    let g = drafts.get(d.gatewayId);
+    if (!g) drafts.set(d.gatewayId, (g = { list: [], lastWithBody: new Map(), lastWithRecipient: new Map() }));
     const toAttr = d.stanza.attrs.to as string | undefined;
     // A stanza addressed otherwise than to its recipient (e.g. to the bare JID) keeps its `to`.
-    const body = toAttr === undefined || toAttr === d.to ? serialize(withTo(d.stanza, undefined)) : undefined;
+    const body = toAttr === undefined || toAttr === d.to ? bodyOf(d, bodies) : undefined;
     const recipient = { to: d.to, sessionId: d.sessionId };
-    const g = body === undefined ? -1 : lastIndexWhere(list, (x) => x.body === body);
-    if (g >= 0 && !list.slice(g).some((x) => x.recipients.some((r) => r.to === recipient.to && r.sessionId === recipient.sessionId))) {
-      list[g]!.recipients.push(recipient);
+    const key = `${d.to}\0${d.sessionId}`;
+    const i = body === undefined ? -1 : (g.lastWithBody.get(body) ?? -1);
+    if (i >= 0 && (g.lastWithRecipient.get(key) ?? -1) < i) {
+      g.list[i]!.recipients.push(recipient);
+      g.lastWithRecipient.set(key, i);
     } else {
-      list.push({ body, xml: serialize(toAttr === undefined ? withTo(d.stanza, d.to) : d.stanza), seq: d.seq, recipients: [recipient] });
+      const index = g.list.length;
+      g.list.push({ body, stanza: d.stanza, to: d.to, seq: d.seq, recipients: [recipient] });
+      if (body !== undefined) g.lastWithBody.set(body, index);
+      g.lastWithRecipient.set(key, index);
     }
   }
   flush();
   return out;
 }
 
-function lastIndexWhere<T>(list: readonly T[], pred: (x: T) => boolean): number {
-  for (let i = list.length - 1; i >= 0; i--) if (pred(list[i]!)) return i;
-  return -1;
+/** The stanza serialised without `to`: once per broadcast (cached in `bodies`), else per delivery. */
+function bodyOf(d: Delivery, bodies: Map<Broadcast, string>): string {
+  const b = d.broadcast;
+  if (b === undefined || b.stanza.attrs.to !== undefined) return serialize(withTo(d.stanza, undefined));
+  let body = bodies.get(b);
+  if (body === undefined) bodies.set(b, (body = serialize(b.stanza)));
+  return body;
 }
 
 /** A shallow copy of `el` with `to` set (or removed when undefined); children are shared. */

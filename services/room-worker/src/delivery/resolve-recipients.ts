@@ -91,7 +91,7 @@ export async function resolveRecipients(
     const before = deliveries.length;
     if (out.route) {
       if (liveGateways.has(out.route.gatewayId)) {
-        deliveries.push({ entry, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza });
+        deliveries.push({ entry, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza, broadcast: out.broadcast });
       }
     } else {
       const { bare, resource } = splitJid(out.to);

@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench:compare [--quick] [--servers a,b] [--scenarios x,y] [--out-dir DIR] [--keep]`
+ *
+ * The side-by-side benchmark of issue #5: on this machine, in one run, each server in turn
+ * (parley in two layouts, Prosody 0.12 stock and with generational GC, ejabberd 23.01),
+ * each run on a fresh private instance with equivalent settings (servers/*.ts), the same
+ * scenarios (plan.ts) through the same load generator (@parley/loadgen, one process per run:
+ * run-load.ts). Writes bench/results/<date>.json (every raw result) and <date>.md (the
+ * table, our ratios to each peer, the goals), and prints the table. `--quick` runs the same
+ * kinds at tiny scale (results named <date>-quick.*).
+ *
+ * Exit code 0 when every run completed (whatever the numbers), 1 when a server could not be
+ * started or the generator failed, 2 for bad arguments.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoadResult } from '../../packages/loadgen/src/index.js';
+import { ensureDebianPackages, foreignServers } from './lib/debian.js';
+import { sample, type ProcSample } from './lib/proc.js';
+import { probe, registerInBand } from './lib/xmpp-mini.js';
+import { renderMarkdown, summarize, type RunRecord } from './lib/report.js';
+import { deliveriesPerUnitRate, fullPlan, quickPlan, type PlanItem, type Shape } from './plan.js';
+import { ejabberd } from './servers/ejabberd.js';
+import { parley } from './servers/parley.js';
+import { prosodyGenerational, prosodyStock } from './servers/prosody.js';
+import type { AuthMode, RunningServer, ServerVariant } from './servers/server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = join(here, '..', '..');
+
+/**
+ * Every server the comparison knows. parley's "best on 2 cores" layout is 1 gateway + 1 room
+ * worker: with 2 cores shared by Redis and the generator, more Node processes only add
+ * context switches and Redis round trips (see bench/compare/README.md for the trial).
+ */
+const VARIANTS: ServerVariant[] = [
+  parley(1, 1, 'best on 2 cores'),
+  parley(2, 2),
+  prosodyStock,
+  prosodyGenerational,
+  ejabberd,
+];
+
+const say = (msg: string) => process.stderr.write(`[compare] ${msg}\n`);
+
+function usage(msg?: string): never {
+  if (msg) process.stderr.write(`${msg}\n`);
+  process.stderr.write(
+    `usage: pnpm bench:compare [--quick] [--servers ${VARIANTS.map((v) => v.id).join(',')}] [--scenarios ${fullPlan()
+      .map((p) => p.id)
+      .join(',')}] [--out-dir DIR] [--keep]\n`,
+  );
+  process.exit(2);
+}
+
+/** The scenario of one run: the shape (or the checked-in file), the server's targets, the rate. */
+function scenarioFor(item: PlanItem, server: RunningServer, rate: number | undefined): Record<string, unknown> {
+  let base: Record<string, unknown> = { ...item.shape };
+  const file = item.file ? join(repoRoot, 'bench', 'scenarios', item.file) : undefined;
+  if (file && existsSync(file)) base = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const s: Record<string, unknown> = { ...base, targets: server.targets, domain: server.domain, mucService: server.mucDomain };
+  if (rate !== undefined) s.messages = { ...(base.messages as object), ratePerSender: rate };
+  return s;
+}
+
+function accountNames(s: Record<string, unknown>): { usernames: string[]; password: string } {
+  const a = s.accounts as { prefix?: string; count: number; password?: string };
+  return { usernames: Array.from({ length: a.count }, (_, i) => `${a.prefix ?? 'load'}${i}`), password: a.password ?? 'password' };
+}
+
+interface Samples {
+  before?: ProcSample;
+  /** at the start of each phase (after the `idle` settle for `idle`) */
+  phases: Record<string, ProcSample>;
+  end?: ProcSample;
+}
+
+/** Runs the generator in its own process against `server`, sampling the server at each phase. */
+async function runGenerator(scenarioFile: string, outFile: string, server: RunningServer, samples: Samples, logFile: string): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'run-load.ts'), scenarioFile, outFile], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const lines: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    const m = /^PHASE (\S+)/.exec(line);
+    if (!m) return;
+    const phase = m[1]!;
+    void (async () => {
+      if (phase === 'idle') {
+        // Let the server settle (GC, buffers), then take the median of three samples.
+        await sleep(1500);
+        const three: ProcSample[] = [];
+        for (let i = 0; i < 3; i++) {
+          three.push(sample(server.pids()));
+          await sleep(300);
+        }
+        three.sort((a, b) => a.rssBytes - b.rssBytes);
+        samples.phases[phase] = three[1]!;
+      } else {
+        samples.phases[phase] = sample(server.pids());
+      }
+      child.stdin!.write('go\n');
+    })();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  samples.end = sample(server.pids());
+  writeFileSync(logFile, `${lines.join('\n')}\n${stderr}`);
+  if (code !== 0 || !existsSync(outFile)) throw new Error(`load generator failed (exit ${code}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  return JSON.parse(readFileSync(outFile, 'utf8')) as LoadResult;
+}
+
+let runCounter = 0;
+
+/** One run: a fresh server, a probe, accounts if needed, the generator, the server stopped. */
+async function runOnce(variant: ServerVariant, item: PlanItem, rate: number | undefined, root: string): Promise<RunRecord> {
+  const n = ++runCounter;
+  const workDir = join(root, `${String(n).padStart(3, '0')}-${variant.id}-${item.id}${rate !== undefined ? `-r${rate}` : ''}`);
+  mkdirSync(workDir, { recursive: true });
+  const auth: AuthMode = item.kind === 'logins' ? 'accounts' : 'open';
+  const record: RunRecord = { server: variant.id, item: item.id, kind: item.kind, rate, workDir, startedAt: new Date().toISOString() };
+  // Accounts are named by the scenario; compute them from a placeholder target first.
+  const pre = scenarioFor(item, { id: '', targets: ['127.0.0.1:1'], domain: 'localhost', mucDomain: 'conference.localhost', pids: () => [], stop: async () => undefined }, rate);
+  const accounts = auth === 'accounts' ? accountNames(pre) : undefined;
+  let server: RunningServer | undefined;
+  try {
+    server = await variant.start({ workDir, historyLength: 0, auth, accounts, log: say });
+    if (accounts && !variant.id.startsWith('parley')) {
+      const t0 = Date.now();
+      await registerInBand(server.targets[0]!, server.domain, accounts.usernames, accounts.password);
+      say(`${variant.id}: ${accounts.usernames.length} accounts registered in-band in ${Date.now() - t0} ms`);
+    }
+    // Check the instance serves what the run needs (login, room, echo) before measuring.
+    record.probeMs = await probe(server.targets[0]!, server.domain, server.mucDomain, accounts ? accounts.usernames[0] : 'probe', accounts ? accounts.password : 'probe');
+    await sleep(1000);
+    const scenario = scenarioFor(item, server, rate);
+    const scenarioFile = join(workDir, 'scenario.json');
+    writeFileSync(scenarioFile, `${JSON.stringify(scenario, null, 2)}\n`);
+    const samples: Samples = { phases: {} };
+    samples.before = sample(server.pids());
+    const result = await runGenerator(scenarioFile, join(workDir, 'result.json'), server, samples, join(workDir, 'generator.log'));
+    record.result = result;
+    record.serverStats = {
+      pids: samples.before.pids.length,
+      rssBeforeBytes: samples.before.rssBytes,
+      rssIdleBytes: samples.phases.idle?.rssBytes,
+      rssEndBytes: samples.end?.rssBytes,
+      cpuMessagingSeconds:
+        samples.phases.messaging && (samples.phases.close ?? samples.end) ? (samples.phases.close ?? samples.end)!.cpuSeconds - samples.phases.messaging.cpuSeconds : undefined,
+      cpuRunSeconds: samples.end ? samples.end.cpuSeconds - samples.before.cpuSeconds : undefined,
+    };
+    const m = result.messages;
+    say(
+      `${variant.id} ${item.id}${rate !== undefined ? ` rate ${rate}/s/sender` : ''}: ${result.ok ? 'ok' : `NOT OK (${result.reasons.join('; ')})`}` +
+        (m.sent > 0 ? `; ${m.deliveriesPerSec} deliveries/s, p50 ${m.latency.p50Ms} p99 ${m.latency.p99Ms} ms, lost ${m.lost}, dup ${m.duplicates}` : '') +
+        (result.joins.stormMs !== null ? `; storm ${result.joins.stormMs} ms` : '') +
+        (item.kind === 'logins' ? `; ${result.logins.perSec} logins/s` : ''),
+    );
+  } catch (err) {
+    record.error = (err as Error).message;
+    say(`${variant.id} ${item.id}: FAILED: ${record.error}`);
+  } finally {
+    await server?.stop();
+    record.finishedAt = new Date().toISOString();
+  }
+  return record;
+}
+
+/** Rate per sender that gives `deliveries`/s with this shape. */
+function rateFor(shape: Shape, deliveries: number): number {
+  return deliveries / deliveriesPerUnitRate(shape);
+}
+
+function passes(r: RunRecord): boolean {
+  const res = r.result;
+  return res !== undefined && res.ok && res.messages.lost === 0 && res.messages.duplicates === 0 && res.messages.latency.p99Ms <= 100;
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        servers: { type: 'string' },
+        scenarios: { type: 'string' },
+        'out-dir': { type: 'string', default: join(repoRoot, 'bench', 'results') },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  if (args.help) usage();
+  const plan = args.quick ? quickPlan() : fullPlan();
+  const pick = <T extends { id: string }>(all: T[], list: string | undefined, what: string): T[] => {
+    if (!list) return all;
+    const ids = list.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = ids.filter((id) => !all.some((x) => x.id === id));
+    if (unknown.length) usage(`unknown ${what}: ${unknown.join(', ')} (known: ${all.map((x) => x.id).join(', ')})`);
+    return all.filter((x) => ids.includes(x.id));
+  };
+  const variants = pick(VARIANTS, args.servers, 'server');
+  const items = pick(plan, args.scenarios, 'scenario');
+
+  const pkgs = [...new Set(variants.flatMap((v) => (v.id.startsWith('prosody') ? ['prosody'] : v.id === 'ejabberd' ? ['ejabberd'] : ['redis-server'])))];
+  ensureDebianPackages(pkgs, say);
+  for (const f of foreignServers()) say(`note: a system-wide server is running and shares the CPU: ${f}`);
+  if (!existsSync(join(repoRoot, 'packages', 'loadgen', 'dist', 'index.js'))) throw new Error('packages/loadgen/dist is missing: run `node scripts/bootstrap.mjs` (the build)');
+
+  const root = mkdtempSync(join(tmpdir(), 'parley-bench-compare-'));
+  // Prosody and ejabberd run as their own users: they must reach their work directories.
+  chmodSync(root, 0o755);
+  say(`work directory ${root}; ${variants.length} servers × ${items.length} scenarios${args.quick ? ' (quick)' : ''}`);
+  const started = new Date();
+  const records: RunRecord[] = [];
+  for (const v of variants) {
+    say(`=== ${v.label}`);
+    for (const item of items) {
+      if (item.kind === 'throughput') {
+        let rate = item.startRate ?? 1;
+        for (let step = 0; step < (item.maxSteps ?? 6); step++, rate *= 2) {
+          const r = await runOnce(v, item, rate, root);
+          records.push(r);
+          if (!passes(r)) break;
+        }
+      } else if (item.kind === 'fixed') {
+        records.push(await runOnce(v, item, rateFor(item.shape, item.deliveriesPerSec ?? 2000), root));
+      } else {
+        records.push(await runOnce(v, item, undefined, root));
+      }
+    }
+  }
+
+  const date = started.toISOString().slice(0, 10);
+  const base = join(args['out-dir'], `${date}${args.quick ? '-quick' : ''}`);
+  mkdirSync(args['out-dir'], { recursive: true });
+  const summary = summarize(records, items, variants);
+  const meta = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    quick: args.quick,
+    machine: machineLine(),
+    servers: variants.map((v) => ({ id: v.id, label: v.label, settings: v.settings })),
+    plan: items,
+  };
+  writeFileSync(`${base}.json`, `${JSON.stringify({ ...meta, summary, runs: records }, null, 2)}\n`);
+  const md = renderMarkdown(meta, summary, items, variants);
+  writeFileSync(`${base}.md`, md);
+  process.stdout.write(`${md}\n`);
+  say(`wrote ${base}.json and ${base}.md`);
+  if (!args.keep) rmSync(root, { recursive: true, force: true });
+  else say(`kept ${root}`);
+  return records.some((r) => r.error !== undefined) ? 1 : 0;
+}
+
+function machineLine(): string {
+  let cpu = 'unknown CPU';
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    cpu = /model name\s*:\s*(.*)/.exec(info)?.[1] ?? cpu;
+  } catch {
+    // not Linux
+  }
+  return `${availableParallelism()} vCPU ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}; generator and server share the machine`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    say(`failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,77 @@
+/**
+ * Who is who, computed the same way in every thread from the scenario alone: client `i`
+ * (0 ≤ i < accounts.count) is account `<prefix><i>`, occupant `i mod occupantsPerRoom` of
+ * room `⌊i / occupantsPerRoom⌋` (clients past rooms × occupants join no room), a sender when
+ * its position is below `sendersPerRoom`, connects to `targets[i mod T]` and lives in
+ * worker thread `i mod W`. Position 0 of each room is its owner (joins first).
+ */
+import type { Scenario } from './scenario.js';
+
+/** The scenario's clients, rooms and senders, and where each client lives. */
+export class Layout {
+  readonly clients: number;
+  readonly rooms: number;
+  readonly occupantsPerRoom: number;
+  readonly sendersPerRoom: number;
+  readonly workers: number;
+  readonly runId: string;
+  readonly #scenario: Scenario;
+  readonly #targets: readonly string[];
+
+  constructor(scenario: Scenario, targets: readonly string[], workers: number, runId: string) {
+    this.#scenario = scenario;
+    this.#targets = targets;
+    this.clients = scenario.accounts.count;
+    this.rooms = scenario.rooms.count;
+    this.occupantsPerRoom = scenario.rooms.occupantsPerRoom;
+    this.sendersPerRoom = scenario.messages.sendersPerRoom;
+    this.workers = workers;
+    this.runId = runId;
+  }
+
+  /** Room index of client `i`, or -1 when it joins no room. */
+  roomOf(i: number): number {
+    return i < this.rooms * this.occupantsPerRoom ? Math.floor(i / this.occupantsPerRoom) : -1;
+  }
+
+  /** Position of client `i` in its room (0 = owner). */
+  positionOf(i: number): number {
+    return i % this.occupantsPerRoom;
+  }
+
+  isSender(i: number): boolean {
+    return this.roomOf(i) >= 0 && this.positionOf(i) < this.sendersPerRoom;
+  }
+
+  /** The account's localpart. */
+  username(i: number): string {
+    return `${this.#scenario.accounts.prefix}${i}`;
+  }
+
+  /** The occupant's nickname. */
+  nick(i: number): string {
+    return `n${i}`;
+  }
+
+  /** Bare JID of room `r`. */
+  roomJid(r: number): string {
+    const fresh = this.#scenario.rooms.fresh ? `-${this.runId}` : '';
+    return `${this.#scenario.rooms.namePrefix}${r}${fresh}@${this.#scenario.mucService}`;
+  }
+
+  /** `host:port` client `i` connects to. */
+  targetOf(i: number): string {
+    return this.#targets[i % this.#targets.length]!;
+  }
+
+  workerOf(i: number): number {
+    return i % this.workers;
+  }
+
+  /** Client indexes of worker `w`, ascending. */
+  clientsOfWorker(w: number): number[] {
+    const out: number[] = [];
+    for (let i = w; i < this.clients; i += this.workers) out.push(i);
+    return out;
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * One simulated client: connects (TCP or WebSocket), logs in (RFC 6120 §6 SASL PLAIN
+ * (RFC 4616) or SCRAM-SHA-1 (RFC 5802), stream restart §6.4.6, resource binding §7, the
+ * legacy session of RFC 3921 §3 when offered without `<optional/>`, initial presence RFC
+ * 6121 §4.2 if asked), joins its room (XEP-0045 §7.2: presence to room/nick, done on the
+ * self-presence with status 110; status 201 means the room is new and locked, and the
+ * owner then submits the instant-room form, §10.1.2), then sends and receives groupchat.
+ *
+ * Login and join parse each element with ltx. Afterwards the receive path does not parse:
+ * a `<message` is scanned with indexOf for its body and the stamp in it.
+ */
+import { Element, parse as ltxParse } from 'ltx';
+import { decodeStampAt, encodeStamp, stampPrefix, type BodyStamp } from './body-stamp.js';
+import { nowUs } from './clock.js';
+import { ScramSha1Client } from './scram-client.js';
+import { connectTransport, type Transport } from './transport.js';
+
+const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
+const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
+const NS_SESSION = 'urn:ietf:params:xml:ns:xmpp-session';
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+const NS_STREAMS = 'urn:ietf:params:xml:ns:xmpp-streams';
+const NS_MUC = 'http://jabber.org/protocol/muc';
+const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
+const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
+const NS_PING = 'urn:xmpp:ping';
+
+/** A failure with the phase it happened in (`connect`, `login`, `bind`, `join`, `configure`). */
+export class PhaseError extends Error {
+  readonly phase: string;
+  readonly reason: string;
+
+  constructor(phase: string, reason: string) {
+    super(`${phase}: ${reason}`);
+    this.phase = phase;
+    this.reason = reason;
+  }
+}
+
+/** What a client reports to its worker. */
+export interface ClientHooks {
+  /** A groupchat message carrying a stamp of this run reached `client` at `recvUs`. */
+  onDelivery(client: SimClient, stamp: BodyStamp, recvUs: number): void;
+  /** A stanza of type error arrived; `kind` is message / presence / iq. */
+  onStanzaError(kind: string, condition: string): void;
+  /** The connection dropped (or the client left its room) after login. */
+  onDropped(client: SimClient, reason: string): void;
+}
+
+/** Static settings shared by the clients of a run. */
+export interface ClientConfig {
+  transport: 'tcp' | 'websocket';
+  websocketPath: string;
+  domain: string;
+  password: string;
+  mechanism: 'PLAIN' | 'SCRAM-SHA-1';
+  initialPresence: boolean;
+  runId: string;
+  bodyBytes: number;
+}
+
+/** One simulated XMPP client. */
+export class SimClient {
+  /** Client index in the scenario. */
+  readonly index: number;
+  /** Room index, -1 when roomless. */
+  readonly room: number;
+  /** Local receive slot (index in the worker's client list). */
+  readonly slot: number;
+  /** Full JID once bound. */
+  jid = '';
+  loggedIn = false;
+  joined = false;
+  /** Messages sent so far (the next sequence number). */
+  sent = 0;
+  #transport: Transport | undefined;
+  #live = false;
+  #closing = false;
+  #queue: string[] = [];
+  #waiter: (() => void) | undefined;
+  #closeReason = '';
+  #closed = false;
+  #roomJid = '';
+  #occupantJid = '';
+  #join: { resolve: (created: boolean) => void; reject: (e: PhaseError) => void } | undefined;
+  #iqWaiters = new Map<string, (el: Element) => void>();
+  readonly #config: ClientConfig;
+  readonly #hooks: ClientHooks;
+  readonly #prefix: string;
+  readonly #scratch: BodyStamp = { sender: 0, seq: 0, sendUs: 0 };
+
+  constructor(index: number, room: number, slot: number, config: ClientConfig, hooks: ClientHooks) {
+    this.index = index;
+    this.room = room;
+    this.slot = slot;
+    this.#config = config;
+    this.#hooks = hooks;
+    this.#prefix = stampPrefix(config.runId);
+  }
+
+  /**
+   * Connects and logs in; resolves with the connect and login durations, µs.
+   * @throws PhaseError `connect`, `login` or `bind`
+   */
+  async login(target: string, username: string, timeoutMs: number): Promise<{ connectUs: number; loginUs: number }> {
+    const deadline = Date.now() + timeoutMs;
+    const t0 = nowUs();
+    try {
+      this.#transport = await connectTransport(
+        { kind: this.#config.transport, target, path: this.#config.websocketPath, timeoutMs },
+        { onElement: (xml) => this.#onElement(xml), onClose: (reason) => this.#onClose(reason) },
+      );
+    } catch (err) {
+      throw new PhaseError('connect', (err as NodeJS.ErrnoException).code ?? (err as Error).message);
+    }
+    const t1 = nowUs();
+    const t = this.#transport;
+    const domain = this.#config.domain;
+    let features = await this.#openStream(domain, deadline);
+    const mechanisms = (features.getChild('mechanisms', NS_SASL)?.getChildren('mechanism') ?? []).map((m) => m.getText().trim());
+    const mech = this.#config.mechanism;
+    if (!mechanisms.includes(mech)) throw new PhaseError('login', `${mech} not offered (offered: ${mechanisms.join(' ') || 'none'})`);
+    if (mech === 'PLAIN') {
+      t.send(`<auth xmlns='${NS_SASL}' mechanism='PLAIN'>${Buffer.from(`\0${username}\0${this.#config.password}`, 'utf8').toString('base64')}</auth>`);
+      const outcome = await this.#next(deadline, 'SASL outcome');
+      if (outcome.name !== 'success') throw new PhaseError('login', saslCondition(outcome));
+    } else {
+      const scram = new ScramSha1Client(username, this.#config.password);
+      t.send(`<auth xmlns='${NS_SASL}' mechanism='SCRAM-SHA-1'>${b64(scram.first())}</auth>`);
+      const challenge = await this.#next(deadline, 'SCRAM challenge');
+      if (challenge.name !== 'challenge') throw new PhaseError('login', saslCondition(challenge));
+      let final: string;
+      try {
+        final = await scram.final(unb64(challenge.getText()));
+      } catch (err) {
+        throw new PhaseError('login', (err as Error).message);
+      }
+      t.send(`<response xmlns='${NS_SASL}'>${b64(final)}</response>`);
+      let outcome = await this.#next(deadline, 'SASL outcome');
+      let serverFinal = outcome.name === 'success' ? outcome.getText() : '';
+      if (outcome.name === 'challenge') {
+        serverFinal = outcome.getText();
+        t.send(`<response xmlns='${NS_SASL}'/>`);
+        outcome = await this.#next(deadline, 'SASL outcome');
+      }
+      if (outcome.name !== 'success') throw new PhaseError('login', saslCondition(outcome));
+      if (!scram.verify(unb64(serverFinal))) throw new PhaseError('login', 'SCRAM server signature does not verify');
+    }
+    features = await this.#openStream(domain, deadline);
+    if (!features.getChild('bind', NS_BIND)) throw new PhaseError('bind', 'no bind feature after SASL');
+    t.send(`<iq type='set' id='b1'><bind xmlns='${NS_BIND}'><resource>lg</resource></bind></iq>`);
+    const bound = await this.#next(deadline, 'bind result');
+    const jid = bound.getChild('bind', NS_BIND)?.getChildText('jid');
+    if (bound.name !== 'iq' || bound.attrs.type !== 'result' || !jid) throw new PhaseError('bind', stanzaCondition(bound));
+    this.jid = jid.trim();
+    const session = features.getChild('session', NS_SESSION);
+    if (session && !session.getChild('optional')) {
+      t.send(`<iq type='set' id='s1'><session xmlns='${NS_SESSION}'/></iq>`);
+      const reply = await this.#next(deadline, 'session result');
+      if (reply.attrs.type !== 'result') throw new PhaseError('bind', `session: ${stanzaCondition(reply)}`);
+    }
+    if (this.#config.initialPresence) t.send('<presence/>');
+    this.#live = true;
+    this.#queue = [];
+    this.loggedIn = true;
+    return { connectUs: t1 - t0, loginUs: nowUs() - t1 };
+  }
+
+  /**
+   * Enters `roomJid` as `nick`; when the room turns out to be new (status 201) and
+   * `configureInstant`, submits the instant-room form (XEP-0045 §10.1.2) before resolving.
+   * @returns the join duration (presence sent → 110 received, plus the configuration), µs, and whether the room was created
+   * @throws PhaseError `join` (presence error or timeout) or `configure`
+   */
+  join(roomJid: string, nick: string, configureInstant: boolean, timeoutMs: number): Promise<{ joinUs: number; created: boolean }> {
+    this.#roomJid = roomJid;
+    this.#occupantJid = `${roomJid}/${nick}`;
+    const t0 = nowUs();
+    return new Promise<{ joinUs: number; created: boolean }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#join = undefined;
+        reject(new PhaseError('join', `no self-presence within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#join = {
+        resolve: (created) => {
+          this.#join = undefined;
+          if (!created || !configureInstant) {
+            clearTimeout(timer);
+            this.joined = true;
+            resolve({ joinUs: nowUs() - t0, created });
+            return;
+          }
+          const id = `cfg${this.index}`;
+          this.#iqWaiters.set(id, (el) => {
+            clearTimeout(timer);
+            if (el.attrs.type === 'result') {
+              this.joined = true;
+              resolve({ joinUs: nowUs() - t0, created });
+            } else reject(new PhaseError('configure', stanzaCondition(el)));
+          });
+          this.send(`<iq type='set' to='${roomJid}' id='${id}'><query xmlns='${NS_MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'/></query></iq>`);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          this.#join = undefined;
+          reject(e);
+        },
+      };
+      if (this.#closed) this.#join.reject(new PhaseError('join', `connection closed: ${this.#closeReason}`));
+      else this.send(`<presence to='${this.#occupantJid}'><x xmlns='${NS_MUC}'><history maxstanzas='0'/></x></presence>`);
+    });
+  }
+
+  /** Sends groupchat message number `this.sent` with a fresh stamp; returns its sequence number. */
+  sendGroupchat(): number {
+    const seq = this.sent++;
+    const body = encodeStamp(this.#config.runId, { sender: this.index, seq, sendUs: nowUs() }, this.#config.bodyBytes);
+    this.#transport?.send(`<message to='${this.#roomJid}' type='groupchat' id='${seq}'><body>${body}</body></message>`);
+    return seq;
+  }
+
+  /** Writes raw XML. */
+  send(xml: string): void {
+    this.#transport?.send(xml);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes the stream politely; resolves when the connection is closed (at most `timeoutMs`). */
+  async close(timeoutMs = 3000): Promise<void> {
+    this.#closing = true;
+    if (!this.#transport || this.#closed) return;
+    this.#transport.close();
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (!this.#closed) this.#transport.destroy();
+  }
+
+  /** Drops the connection at once. */
+  destroy(): void {
+    this.#closing = true;
+    this.#transport?.destroy();
+  }
+
+  // --- receive ---------------------------------------------------------------------------
+
+  #onElement(xml: string): void {
+    if (!this.#live) {
+      this.#queue.push(xml);
+      this.#waiter?.();
+      return;
+    }
+    if (xml.startsWith('<message')) this.#onMessage(xml);
+    else if (xml.startsWith('<presence')) this.#onPresence(xml);
+    else if (xml.startsWith('<iq')) this.#onIq(xml);
+    else if (xml.startsWith('<stream:error') || xml.startsWith('<error')) {
+      this.#hooks.onStanzaError('stream', streamCondition(parse(xml)));
+    }
+  }
+
+  /** The hot path: no parse, only indexOf. */
+  #onMessage(xml: string): void {
+    const tagEnd = xml.indexOf('>');
+    const type = xml.indexOf('type=', 9);
+    if (type > 0 && type < tagEnd && xml.startsWith('error', type + 6)) {
+      const el = parse(xml);
+      this.#hooks.onStanzaError('message', stanzaCondition(el));
+      return;
+    }
+    const body = xml.indexOf('<body', tagEnd);
+    if (body < 0) return;
+    const gt = xml.indexOf('>', body);
+    if (gt < 0 || xml.charCodeAt(gt - 1) === 47) return;
+    if (decodeStampAt(xml, gt + 1, this.#prefix, this.#scratch)) this.#hooks.onDelivery(this, this.#scratch, nowUs());
+  }
+
+  #onPresence(xml: string): void {
+    const pending = this.#join;
+    if (pending === undefined) {
+      // Joined: only our own unavailable self-presence matters (kicked, room destroyed).
+      if (this.joined && xml.includes('110') && xml.includes('unavailable')) {
+        const el = parse(xml);
+        if (el.attrs.from === this.#occupantJid && el.attrs.type === 'unavailable') {
+          this.joined = false;
+          this.#hooks.onDropped(this, 'left the room (unavailable self-presence)');
+        }
+      }
+      return;
+    }
+    // Other occupants' presence floods in during a join (n per joiner): skip it unparsed.
+    // Ours (self-presence or error) is from room/nick, quoted: n1 must not match n10.
+    if (!xml.includes(`${this.#occupantJid}'`) && !xml.includes(`${this.#occupantJid}"`) && !xml.includes(`from='${this.#roomJid}'`) && !xml.includes(`from="${this.#roomJid}"`)) return;
+    const el = parse(xml);
+    if (el.attrs.type === 'error') {
+      if (el.attrs.from === this.#occupantJid || el.attrs.from === this.#roomJid) {
+        const condition = stanzaCondition(el);
+        this.#hooks.onStanzaError('presence', condition);
+        pending.reject(new PhaseError('join', condition));
+      }
+      return;
+    }
+    if (el.attrs.from !== this.#occupantJid) return;
+    const codes = (el.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []).map((s) => s.attrs.code as string);
+    if (codes.includes('110')) pending.resolve(codes.includes('201'));
+  }
+
+  #onIq(xml: string): void {
+    const el = parse(xml);
+    const id = el.attrs.id as string | undefined;
+    const type = el.attrs.type as string | undefined;
+    if (type === 'result' || type === 'error') {
+      const waiter = id === undefined ? undefined : this.#iqWaiters.get(id);
+      if (waiter && id !== undefined) {
+        this.#iqWaiters.delete(id);
+        waiter(el);
+      } else if (type === 'error') this.#hooks.onStanzaError('iq', stanzaCondition(el));
+      return;
+    }
+    // A request from the server: answer pings, refuse the rest (RFC 6120 §8.2.3).
+    const from = el.attrs.from ? ` to='${el.attrs.from}'` : '';
+    const idAttr = id === undefined ? '' : ` id='${escapeAttr(id)}'`;
+    if (el.getChild('ping', NS_PING)) this.send(`<iq type='result'${from}${idAttr}/>`);
+    else this.send(`<iq type='error'${from}${idAttr}><error type='cancel'><service-unavailable xmlns='${NS_STANZAS}'/></error></iq>`);
+  }
+
+  #onClose(reason: string): void {
+    this.#closed = true;
+    this.#closeReason = reason;
+    this.#waiter?.();
+    this.#join?.reject(new PhaseError('join', `connection closed: ${reason}`));
+    if (this.#live && !this.#closing) this.#hooks.onDropped(this, reason);
+  }
+
+  // --- login helpers ---------------------------------------------------------------------
+
+  async #openStream(domain: string, deadline: number): Promise<Element> {
+    this.#transport!.openStream(domain);
+    const features = await this.#next(deadline, 'stream features');
+    if (features.name !== 'stream:features' && features.name !== 'features') throw new PhaseError('login', `expected stream features, got <${features.name}>`);
+    return features;
+  }
+
+  async #next(deadline: number, what: string): Promise<Element> {
+    for (;;) {
+      const xml = this.#queue.shift();
+      if (xml !== undefined) {
+        const el = parse(xml);
+        if (el.name === 'stream:error' || (el.name === 'error' && el.attrs.xmlns === NS_STREAMS)) throw new PhaseError('login', `stream error ${streamCondition(el)} while waiting for ${what}`);
+        return el;
+      }
+      if (this.#closed) throw new PhaseError('login', `connection closed while waiting for ${what} (${this.#closeReason})`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new PhaseError('login', `timeout waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#waiter = undefined;
+    }
+  }
+}
+
+function parse(xml: string): Element {
+  try {
+    return ltxParse(xml) as Element;
+  } catch {
+    return new Element('unparsable');
+  }
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const unb64 = (s: string) => Buffer.from(s.trim(), 'base64').toString('utf8');
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;');
+
+/** The defined condition of a SASL `<failure/>` (RFC 6120 §6.5), or what arrived instead. */
+function saslCondition(el: Element): string {
+  if (el.name === 'failure') return el.children.find((c): c is Element => typeof c !== 'string' && c.name !== 'text')?.name ?? 'failure';
+  return `unexpected <${el.name}>`;
+}
+
+/** The defined condition of a stanza error (RFC 6120 §8.3.3), e.g. `item-not-found`. */
+export function stanzaCondition(el: Element): string {
+  const error = el.getChild('error');
+  const cond = error?.children.find((c): c is Element => typeof c !== 'string' && c.attrs.xmlns === NS_STANZAS && c.name !== 'text');
+  return cond?.name ?? (el.attrs.type === 'error' ? 'undefined-condition' : `unexpected <${el.name} type='${el.attrs.type ?? ''}'>`);
+}
+
+function streamCondition(el: Element): string {
+  return el.children.find((c): c is Element => typeof c !== 'string' && c.attrs.xmlns === NS_STREAMS && c.name !== 'text')?.name ?? 'undefined-condition';
+}
