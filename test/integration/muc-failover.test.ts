@@ -49,7 +49,7 @@ before(async () => {
   workers.push(w1, w2);
   const db = redis.client();
   const leases = Array.from({ length: SHARDS }, (_, s) => keys.shardLease(s));
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   while ((await db.exists(...leases)) < SHARDS) {
     assert.ok(Date.now() < deadline, 'not every shard got an owner');
     await new Promise((r) => setTimeout(r, 50));

@@ -19,6 +19,7 @@ import { onUnavailable } from './features/leave.js';
 import { onGroupchatToOccupant, onPrivateMessage } from './features/private-message.js';
 import { onRegisterGet, onRegisterSet } from './features/register.js';
 import { findSession } from './room-queries.js';
+import type { RoomState } from './room-state.js';
 import type { StanzaRequest, Turn } from './turn.js';
 
 /** A stanza handler: reads and updates the turn's room, queues replies. */
@@ -39,6 +40,12 @@ export interface Route {
    * occupant for copying state. Handlers that may refuse after a change run on a copy.
    */
   inPlace?: true;
+  /**
+   * Like `inPlace`, for this input only: the handler runs on the room itself when this
+   * says so (a first join of a session, whose checks all come before its first change),
+   * on a copy otherwise.
+   */
+  inPlaceIf?: (room: RoomState, req: StanzaRequest) => boolean;
 }
 
 /** §7.2.1: presence to the bare room JID has no nick. */
@@ -55,9 +62,12 @@ const unsupported: Handler = (t, req) => t.refuse(req, REFUSALS.unsupported);
 
 const q = (ns: string): string => `${ns}:query`;
 
+/** A session that is not in the room yet (join.ts `enter`: every check before the first change). */
+const isFirstJoin = (room: RoomState, req: StanzaRequest): boolean => req.nick !== undefined && findSession(room, req.from) === undefined;
+
 /** The routing table. */
 export const ROUTES: Readonly<Record<string, Route>> = {
-  'presence-available/occupant': { handle: onOccupantPresence, missing: 'create' },
+  'presence-available/occupant': { handle: onOccupantPresence, missing: 'create', inPlaceIf: isFirstJoin },
   'presence-available/bare': { handle: noNick, missing: 'handle', inPlace: true },
   'presence-unavailable/occupant': { handle: onUnavailable, missing: 'ignore' },
   'presence-unavailable/bare': { handle: onUnavailable, missing: 'ignore' },

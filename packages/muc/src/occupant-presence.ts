@@ -62,11 +62,26 @@ export function reflectable(presence: Element): Element {
   return out;
 }
 
+/**
+ * Stored presences (serialised) already parsed and made reflectable, so that a join, which
+ * shows the joiner every occupant's presence, copies element trees instead of parsing
+ * XML once per occupant. A pure memo (the same text always gives the same element; callers
+ * get copies), bounded by dropping it all when full.
+ */
+const parsedPresences = new Map<string, Element>();
+const PARSED_PRESENCES_MAX = 10_000;
+
 /** The stored presence of the occupant's primary session, reflectable. */
 export function storedPresence(occupant: Occupant): Element {
   const primary = occupant.sessions[0];
   if (primary === undefined) return new Element('presence', { xmlns: NS.CLIENT });
-  return reflectable(parseElement(primary.presence, { defaultNs: NS.CLIENT }));
+  let parsed = parsedPresences.get(primary.presence);
+  if (parsed === undefined) {
+    parsed = reflectable(parseElement(primary.presence, { defaultNs: NS.CLIENT }));
+    if (parsedPresences.size >= PARSED_PRESENCES_MAX) parsedPresences.clear();
+    parsedPresences.set(primary.presence, parsed);
+  }
+  return copyElement(parsed);
 }
 
 /** The presence of `occupant` (from room/nick) for one recipient. */

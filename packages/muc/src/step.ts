@@ -32,7 +32,8 @@ import { Turn, type StanzaRequest } from './turn.js';
  *   state as it was, and the state changes only as the effects say (`persist` for
  *   anything but history, `history-append`, `destroyed`); a `step` that throws has not
  *   changed it either (in-place handlers change the room as their last action, the others
- *   work on a deep copy, see dispatch.ts `Route.inPlace`).
+ *   work on a deep copy, see dispatch.ts `Route.inPlace` and `Route.inPlaceIf`: a first
+ *   join of a session runs in place too).
  * @param roomJid - the room's bare JID (the actor's identity), e.g. `room@conference.localhost`.
  * @param input - a stanza addressed to the room or to room/nick, a session/gateway loss, or
  *   an admin command.
@@ -125,7 +126,8 @@ function stanzaStep(
     return finish(t, false);
   }
   // The hot path (groupchat, private messages, disco) needs no copy: see Route.inPlace.
-  const t = new Turn(route.inPlace ? room : structuredClone(room), ctx, FEATURES);
+  const inPlace = route.inPlace === true || route.inPlaceIf?.(room, req) === true;
+  const t = new Turn(inPlace ? room : structuredClone(room), ctx, FEATURES);
   route.handle(t, req);
   return finish(t, true);
 }

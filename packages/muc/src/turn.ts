@@ -95,6 +95,26 @@ export class Turn {
     }
   }
 
+  /**
+   * Queues the stanza of a broadcast (see {@link Turn.shared}) to one occupant session: a
+   * head of its own (the attributes plus its `to`) over the shared children. Lets one
+   * publication interleave several broadcasts (e.g. with and without real JIDs) in the
+   * recipients' order.
+   */
+  sendShared(session: OccupantSession, shared: Broadcast): void {
+    const stanza = shared.stanza;
+    const head = new Element(stanza.name, { ...stanza.attrs, to: session.fullJid });
+    head.children = stanza.children;
+    this.out.push({ stanza: head, to: session.fullJid, route: { gatewayId: session.gatewayId, sessionId: session.sessionId }, broadcast: shared });
+  }
+
+  /** A stanza (without `to`) made a {@link Broadcast} for {@link Turn.sendShared}. */
+  shared(stanza: Element): Broadcast {
+    delete stanza.attrs.to;
+    if (stanza.attrs.xmlns === undefined) stanza.attrs.xmlns = NS.CLIENT;
+    return { stanza };
+  }
+
   /** Queues a reply to the sender of `req` (routed back to its session). */
   reply(req: StanzaRequest, stanza: Element): void {
     stanza.attrs.to = req.from;

@@ -11,7 +11,7 @@ export interface StartAdminApiOptions {
   keyPrefix: string;
   /** More environment variables (`PARLEY_*`), applied last (e.g. `PARLEY_MUC_SHARDS`). */
   env?: Record<string, string>;
-  /** How long to wait for the "admin api ready" line, ms (default 15 000). */
+  /** How long to wait for the "admin api ready" line, ms (default 45 000: a loaded CI machine starts node slowly). */
   readyTimeoutMs?: number;
 }
 
@@ -50,7 +50,7 @@ export async function startAdminApi(opts: StartAdminApiOptions): Promise<AdminAp
       ...opts.env,
     },
     isReady: (entry) => entry['msg'] === 'admin api ready' && typeof entry['url'] === 'string',
-    readyTimeoutMs: opts.readyTimeoutMs ?? 15_000,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 45_000,
     startError: 'ADMIN_API_START_FAILED',
   });
   return { ...handle, url: ready['url'] as string, port: ready['port'] as number, token, headers: { authorization: `Bearer ${token}` } };

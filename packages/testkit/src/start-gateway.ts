@@ -10,7 +10,7 @@ export interface StartGatewayOptions {
   keyPrefix: string;
   /** More environment variables (`PARLEY_*`), applied last. */
   env?: Record<string, string>;
-  /** How long to wait for the "gateway ready" line, ms (default 15 000). */
+  /** How long to wait for the "gateway ready" line, ms (default 45 000: a loaded CI machine starts node slowly). */
   readyTimeoutMs?: number;
   /** Script to run instead of `services/gateway/dist/main.js` (the testkit's own tests use a fake). */
   script?: string;
@@ -48,7 +48,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayPr
       ...opts.env,
     },
     isReady: isReadyLine,
-    readyTimeoutMs: opts.readyTimeoutMs ?? 15_000,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 45_000,
     startError: 'GATEWAY_START_FAILED',
   });
   return { ...handle, c2sPort: ready['c2sPort'] as number, wsPort: ready['wsPort'] as number, gatewayId: ready['gatewayId'] as string };

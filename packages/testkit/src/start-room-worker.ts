@@ -10,7 +10,7 @@ export interface StartRoomWorkerOptions {
   keyPrefix: string;
   /** More environment variables (`PARLEY_*`), applied last (e.g. `PARLEY_LEASE_TTL_MS`). */
   env?: Record<string, string>;
-  /** How long to wait for the "room worker ready" line, ms (default 15 000). */
+  /** How long to wait for the "room worker ready" line, ms (default 45 000: a loaded CI machine starts node slowly). */
   readyTimeoutMs?: number;
 }
 
@@ -34,7 +34,7 @@ export async function startRoomWorker(opts: StartRoomWorkerOptions): Promise<Roo
     main: join(repoRoot(), 'services', 'room-worker', 'dist', 'main.js'),
     env: { REDIS_URL: opts.redisUrl, PARLEY_REDIS_KEY_PREFIX: opts.keyPrefix, PARLEY_LOG_LEVEL: 'info', ...opts.env },
     isReady: (entry) => entry['msg'] === 'room worker ready' && typeof entry['workerId'] === 'string',
-    readyTimeoutMs: opts.readyTimeoutMs ?? 15_000,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 45_000,
     startError: 'ROOM_WORKER_START_FAILED',
   });
   return { ...handle, workerId: ready['workerId'] as string };

@@ -41,7 +41,7 @@ after(async () => {
 });
 
 async function waitForJob(location: string, state = 'completed'): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const res = await t.app.inject({ method: 'GET', url: location, headers: AS.read });
     assert.equal(res.statusCode, 200, res.body);

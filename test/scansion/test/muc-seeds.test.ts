@@ -54,7 +54,7 @@ async function allShardsOwned(shards: number): Promise<void> {
   const db = redis!.client();
   try {
     const leases = Array.from({ length: shards }, (_, s) => keys.shardLease(s));
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 30_000;
     while ((await db.exists(...leases)) < shards) {
       assert.ok(Date.now() < deadline, 'not every shard got an owner');
       await new Promise((r) => setTimeout(r, 50));

@@ -70,18 +70,19 @@ function enter(t: Turn, req: StanzaRequest, nick: string): void {
     presence: serialize(req.stanza),
     joined: t.ctx.now,
   };
-  let occupant = attempt.existing;
-  if (occupant === undefined) {
-    occupant = { nick, bareJid: req.fromBare, role, sessions: [session] };
-    t.room.occupants[nick] = occupant;
-  } else {
-    occupant.sessions.push(session);
-  }
-  t.persist();
+  // Everything is sent before the room changes, and the change is the last action: the
+  // join route runs on the room itself for a session not yet in the room (dispatch.ts
+  // `inPlaceIf`), so nothing above may change it (a new room's owner, set above, only
+  // happens on a fresh room of this turn's own).
+  const existing = attempt.existing;
+  const occupant: Occupant = existing ?? { nick, bareJid: req.fromBare, role, sessions: [session] };
   sendRoomState(t, req, occupant, session);
   // §7.2.2: the new occupant's presence to everyone else (a further session of an
   // existing nick changes nothing the others see).
-  if (attempt.existing === undefined) publishOccupant(t, occupant, { affiliation }, { self: [] });
+  if (existing === undefined) publishOccupant(t, occupant, { affiliation }, { self: [] });
+  if (existing === undefined) t.room.occupants[nick] = occupant;
+  else existing.sessions.push(session);
+  t.persist();
 }
 
 /**

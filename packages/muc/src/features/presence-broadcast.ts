@@ -10,6 +10,7 @@ import { REFUSALS } from '../errors.js';
 import { occupantPresence, type PresenceChange } from '../occupant-presence.js';
 import type { Occupant, OccupantSession, Role, RoomState } from '../room-state.js';
 import { seesRealJids } from '../room-queries.js';
+import type { Broadcast } from '../step-result.js';
 import type { Turn } from '../turn.js';
 import type { Feature } from './feature.js';
 
@@ -42,11 +43,17 @@ export function publishOccupant(t: Turn, occupant: Occupant, change: PresenceCha
     t.sendTo(session, occupantPresence(room.jid, occupant, change, { to: session.fullJid, self: true, seesJids: selfSees }));
   }
   if (pub.others === false || !isBroadcast(room, occupant.role)) return;
+  // What another occupant gets depends only on whether it sees real JIDs: one stanza per
+  // class, built on first use and sent as a broadcast (shared children, a head per
+  // session), in the occupants' order.
+  const classes: Array<Broadcast | undefined> = [undefined, undefined];
   for (const other of Object.values(room.occupants)) {
     if (other.nick === occupant.nick) continue;
     const sees = seesRealJids(room, other.role);
+    const k = sees ? 1 : 0;
     for (const session of other.sessions) {
-      t.sendTo(session, occupantPresence(room.jid, occupant, change, { to: session.fullJid, self: false, seesJids: sees }));
+      const shared = (classes[k] ??= t.shared(occupantPresence(room.jid, occupant, change, { to: session.fullJid, self: false, seesJids: sees })));
+      t.sendShared(session, shared);
     }
   }
 }
