@@ -9,29 +9,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { AccountStore } from '@parley/accounts';
 import { keySpace } from '@parley/bus';
-import { ConfigError, loadConfig } from '@parley/config';
 import { RoomCommands, Sessions } from '@parley/control';
 import { Jobs } from '@parley/jobs';
 import { buildApp } from './app.js';
-import { createLogger } from './logger.js';
+import { createLogger, loadServiceConfig, stopOnSignals } from '@parley/service-runtime';
 
-const { values } = parseArgs({ options: { config: { type: 'string' } }, strict: true });
-const file = values.config ?? process.env.PARLEY_CONFIG;
-
-let config;
-try {
-  config = loadConfig(file === undefined ? {} : { file });
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`parley admin-api: ${err.message}\n`);
-    process.exit(78); // EX_CONFIG
-  }
-  throw err;
-}
+const config = loadServiceConfig('admin-api');
 
 const instance = `adm-${randomBytes(4).toString('hex')}`;
 const log = createLogger(config, { service: 'admin-api', instance });
@@ -44,28 +30,13 @@ const rooms = new RoomCommands(redis, keys, { shards: config.muc.shards, timeout
 const jobs = new Jobs({ redisUrl: config.redis.url, keys, config, log: log.child({ component: 'jobs' }), accounts, sessions, rooms, runWorkers: true });
 
 let jobsStarted = false;
-let stopping = false;
-const app = await buildApp({ config, redis, keys, accounts, sessions, rooms, jobs, log, instance, isReady: () => jobsStarted && !stopping });
-
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'admin api stopping');
-  setTimeout(() => {
-    log.error('clean stop timed out');
-    process.exit(1);
-  }, 10_000).unref();
-  try {
-    await app.close();
-    await jobs.stop();
-    await redis.quit().catch(() => undefined);
-  } finally {
-    log.info('admin api stopped');
-    process.exit(0);
-  }
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+let stopping = (): boolean => false;
+const app = await buildApp({ config, redis, keys, accounts, sessions, rooms, jobs, log, instance, isReady: () => jobsStarted && !stopping() });
+stopping = stopOnSignals('admin api', log, async () => {
+  await app.close();
+  await jobs.stop();
+  await redis.quit().catch(() => undefined);
+});
 
 try {
   await redis.connect();

@@ -1,4 +1,4 @@
 export { Gateway } from './gateway.js';
 export type { GatewayAddresses } from './gateway.js';
 export { AccountStore } from '@parley/accounts';
-export { createLogger } from './logger.js';
+export { createLogger } from '@parley/service-runtime';
