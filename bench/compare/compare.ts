@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench:compare [--quick] [--servers a,b] [--scenarios x,y] [--out-dir DIR] [--keep]`
+ * `pnpm bench:compare [--quick] [--servers a,b] [--scenarios x,y] [--out-dir DIR] [--merge] [--keep]`
  *
  * The side-by-side benchmark of issue #5: on this machine, in one run, each server in turn
  * (parley in two layouts, Prosody 0.12 stock and with generational GC, ejabberd 23.01),
@@ -8,7 +8,9 @@
  * scenarios (plan.ts) through the same load generator (@parley/loadgen, one process per run:
  * run-load.ts). Writes bench/results/<date>.json (every raw result) and <date>.md (the
  * table, our ratios to each peer, the goals), and prints the table. `--quick` runs the same
- * kinds at tiny scale (results named <date>-quick.*).
+ * kinds at tiny scale (results named <date>-quick.*). The files are rewritten after each
+ * server, so an interrupted run keeps what it measured; `--merge` keeps the runs of other
+ * servers (and scenarios) already in that day's file, so one server can be re-run alone.
  *
  * Exit code 0 when every run completed (whatever the numbers), 1 when a server could not be
  * started or the generator failed, 2 for bad arguments.
@@ -55,16 +57,14 @@ function usage(msg?: string): never {
   process.stderr.write(
     `usage: pnpm bench:compare [--quick] [--servers ${VARIANTS.map((v) => v.id).join(',')}] [--scenarios ${fullPlan()
       .map((p) => p.id)
-      .join(',')}] [--out-dir DIR] [--keep]\n`,
+      .join(',')}] [--out-dir DIR] [--merge] [--keep]\n`,
   );
   process.exit(2);
 }
 
-/** The scenario of one run: the shape (or the checked-in file), the server's targets, the rate. */
+/** The scenario of one run: the plan's shape, the server's targets, the rate. */
 function scenarioFor(item: PlanItem, server: RunningServer, rate: number | undefined): Record<string, unknown> {
-  let base: Record<string, unknown> = { ...item.shape };
-  const file = item.file ? join(repoRoot, 'bench', 'scenarios', item.file) : undefined;
-  if (file && existsSync(file)) base = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const base = item.shape as unknown as Record<string, unknown>;
   const s: Record<string, unknown> = { ...base, targets: server.targets, domain: server.domain, mucService: server.mucDomain };
   if (rate !== undefined) s.messages = { ...(base.messages as object), ratePerSender: rate };
   return s;
@@ -193,6 +193,7 @@ async function main(): Promise<number> {
         scenarios: { type: 'string' },
         'out-dir': { type: 'string', default: join(repoRoot, 'bench', 'results') },
         keep: { type: 'boolean', default: false },
+        merge: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -221,7 +222,30 @@ async function main(): Promise<number> {
   chmodSync(root, 0o755);
   say(`work directory ${root}; ${variants.length} servers × ${items.length} scenarios${args.quick ? ' (quick)' : ''}`);
   const started = new Date();
+  const date = started.toISOString().slice(0, 10);
+  const base = join(args['out-dir'], `${date}${args.quick ? '-quick' : ''}`);
+  mkdirSync(args['out-dir'], { recursive: true });
+  const previous = args.merge ? previousRuns(`${base}.json`, variants, items) : { runs: [], startedAt: undefined };
+  if (previous.runs.length) say(`merging ${previous.runs.length} earlier runs from ${base}.json`);
   const records: RunRecord[] = [];
+  const write = () => {
+    const all = [...previous.runs, ...records];
+    const ran = VARIANTS.filter((v) => all.some((r) => r.server === v.id));
+    const planned = plan.filter((p) => all.some((r) => r.item === p.id));
+    const summary = summarize(all, planned, ran);
+    const meta = {
+      startedAt: previous.startedAt ?? started.toISOString(),
+      finishedAt: new Date().toISOString(),
+      quick: args.quick,
+      machine: machineLine(),
+      servers: ran.map((v) => ({ id: v.id, label: v.label, settings: v.settings })),
+      plan: planned,
+    };
+    writeFileSync(`${base}.json`, `${JSON.stringify({ ...meta, summary, runs: all }, null, 2)}\n`);
+    const md = renderMarkdown(meta, summary, planned, ran);
+    writeFileSync(`${base}.md`, md);
+    return md;
+  };
   for (const v of variants) {
     say(`=== ${v.label}`);
     for (const item of items) {
@@ -238,28 +262,24 @@ async function main(): Promise<number> {
         records.push(await runOnce(v, item, undefined, root));
       }
     }
+    write();
+    say(`${v.id} done; wrote ${base}.json and ${base}.md`);
   }
-
-  const date = started.toISOString().slice(0, 10);
-  const base = join(args['out-dir'], `${date}${args.quick ? '-quick' : ''}`);
-  mkdirSync(args['out-dir'], { recursive: true });
-  const summary = summarize(records, items, variants);
-  const meta = {
-    startedAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    quick: args.quick,
-    machine: machineLine(),
-    servers: variants.map((v) => ({ id: v.id, label: v.label, settings: v.settings })),
-    plan: items,
-  };
-  writeFileSync(`${base}.json`, `${JSON.stringify({ ...meta, summary, runs: records }, null, 2)}\n`);
-  const md = renderMarkdown(meta, summary, items, variants);
-  writeFileSync(`${base}.md`, md);
-  process.stdout.write(`${md}\n`);
-  say(`wrote ${base}.json and ${base}.md`);
+  process.stdout.write(`${write()}\n`);
   if (!args.keep) rmSync(root, { recursive: true, force: true });
   else say(`kept ${root}`);
   return records.some((r) => r.error !== undefined) ? 1 : 0;
+}
+
+/**
+ * The runs of an earlier result file that this run does not replace: every run of a server
+ * not run now, and every run of a scenario not run now. Throws when the file is unreadable.
+ */
+function previousRuns(file: string, variants: readonly ServerVariant[], items: readonly PlanItem[]): { runs: RunRecord[]; startedAt: string | undefined } {
+  if (!existsSync(file)) return { runs: [], startedAt: undefined };
+  const old = JSON.parse(readFileSync(file, 'utf8')) as { startedAt?: string; runs?: RunRecord[] };
+  const now = (r: RunRecord) => variants.some((v) => v.id === r.server) && items.some((i) => i.id === r.item);
+  return { runs: (old.runs ?? []).filter((r) => !now(r)), startedAt: old.startedAt };
 }
 
 function machineLine(): string {
