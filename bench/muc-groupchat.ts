@@ -1,7 +1,7 @@
 // Groupchat delivery throughput and latency through the whole cluster (issue #5, item 4).
 //
-// Starts a private redis-server, 2 gateways and 2 room workers (open test authentication,
-// PLAIN without TLS), connects R × O raw TCP clients (spread over both gateways in turn),
+// Starts a private redis-server, G gateways and W room workers (default 2 + 2; open test
+// authentication, PLAIN without TLS), connects R × O raw TCP clients (spread over the gateways in turn),
 // joins O of them to each of R rooms, and then has one sender per room send groupchat
 // messages at a fixed rate for S seconds, each with its send time in the body. Every client
 // counts what it receives, so the run reports deliveries/s, end-to-end latency (p50, p99,
@@ -11,7 +11,8 @@
 //
 // Usage: node --import tsx bench/muc-groupchat.ts [--rooms R] [--occupants O]
 //   [--rate msgs/s per room] [--seconds S] [--warmup S] [--body bytes] [--history N]
-//   [--shards N] [--profile DIR]   (--profile: every service writes a --cpu-prof there)
+//   [--shards N] [--gateways G] [--workers W]
+//   [--profile DIR]   (--profile: every service writes a --cpu-prof there)
 //   [--storm N]   (join storm: N clients join one room at once — after its creator made it
 //                  an instant room — and the run reports how long until every one of them
 //                  has its self-presence; no messages are sent)
@@ -21,7 +22,7 @@ import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startGateway, startRedis, startRoomWorker, type GatewayProcess, type RoomWorkerProcess } from '../packages/testkit/src/index.js';
+import { startMucCluster } from '../packages/testkit/src/index.js';
 
 /** Ends a --storm run after its measurement (skipping the message phase). */
 class StormDone extends Error {}
@@ -43,6 +44,8 @@ const WARMUP = Math.min(arg('warmup', 2), SECONDS / 2);
 const BODY = arg('body', 64);
 const HISTORY = arg('history', 0);
 const SHARDS = arg('shards', 64);
+const GATEWAYS = arg('gateways', 2);
+const WORKERS = arg('workers', 2);
 const PROFILE = argText('profile');
 const STORM = arg('storm', 0);
 const LOGIN_CONCURRENCY = 50;
@@ -184,23 +187,11 @@ if (PROFILE) {
   env.BENCH_PROFILE_DIR = resolve(PROFILE);
 }
 
-const redis = await startRedis();
-const keyPrefix = 'bench:';
-const opts = { redisUrl: redis.url, keyPrefix, env };
-const gateways: GatewayProcess[] = [];
-const workers: RoomWorkerProcess[] = [];
+const cluster = await startMucCluster({ name: 'bench', gateways: GATEWAYS, workers: WORKERS, shards: SHARDS, env, shardsOwnedTimeoutMs: 20_000 });
+const { redis, gateways, workers } = cluster;
 const clients: Client[] = [];
 try {
-  const started = await Promise.all([startGateway(opts), startGateway(opts), startRoomWorker(opts), startRoomWorker(opts)]);
-  gateways.push(started[0] as GatewayProcess, started[1] as GatewayProcess);
-  workers.push(started[2] as RoomWorkerProcess, started[3] as RoomWorkerProcess);
   const db = redis.client();
-  const leases = Array.from({ length: SHARDS }, (_, s) => `${keyPrefix}muc:{s:${s}}:lease`);
-  const deadline = Date.now() + 20_000;
-  while ((await db.exists(...leases)) < SHARDS) {
-    if (Date.now() > deadline) throw new Error('not every shard got an owner');
-    await sleep(50);
-  }
 
   const maxSeq = Math.ceil(RATE * SECONDS) + 16;
   let measureFrom = Infinity;
@@ -218,7 +209,7 @@ try {
   const total = ROOMS * OCCUPANTS;
   const logged = await inBatches(total, LOGIN_CONCURRENCY, (i) => {
     const room = Math.floor(i / OCCUPANTS);
-    return login(gateways[i % 2]!.c2sPort, `u${i}`, room, maxSeq, onBody);
+    return login(gateways[i % gateways.length]!.c2sPort, `u${i}`, room, maxSeq, onBody);
   });
   clients.push(...logged);
   const t1 = performance.now();
@@ -268,10 +259,8 @@ try {
 
   const procs: Array<[string, number]> = [
     ['redis', redis.pid],
-    ['gateway 1', gateways[0]!.pid],
-    ['gateway 2', gateways[1]!.pid],
-    ['room worker 1', workers[0]!.pid],
-    ['room worker 2', workers[1]!.pid],
+    ...gateways.map((g, i): [string, number] => [`gateway ${i + 1}`, g.pid]),
+    ...workers.map((w, i): [string, number] => [`room worker ${i + 1}`, w.pid]),
   ];
   const pad = 'x'.repeat(Math.max(0, BODY - 20));
   const senders = Array.from({ length: ROOMS }, (_, r) => clients[r * OCCUPANTS]!);
@@ -359,7 +348,5 @@ try {
   if (!(e instanceof StormDone)) throw e;
 } finally {
   for (const c of clients) c.sock.destroy();
-  for (const g of gateways) await g.stop();
-  for (const w of workers) await w.stop();
-  await redis.stop();
+  await cluster.stop();
 }

@@ -9,57 +9,30 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
-import {
-  startAdminApi,
-  startGateway,
-  startRedis,
-  startRoomWorker,
-  type AdminApiProcess,
-  type GatewayProcess,
-  type RedisServer,
-  type RoomWorkerProcess,
-} from '@parley/testkit';
+import { startMucCluster, type GatewayProcess, type MucCluster } from '@parley/testkit';
 import { ScansionClient } from '../scansion/lib/client.js';
 
-const TOKEN = randomBytes(18).toString('base64url');
-const ENV = {
-  PARLEY_AUTH_BACKEND: 'open-insecure-test-only',
-  PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'true',
-  PARLEY_MUC_SHARDS: '8',
-  PARLEY_ADMIN_TOKENS: `test:admin:${createHash('sha256').update(TOKEN).digest('hex')}`,
-};
 const MUC = 'conference.localhost';
 const MUC_USER = 'http://jabber.org/protocol/muc#user';
 
-let redis: RedisServer | undefined;
-const gateways: GatewayProcess[] = [];
-const workers: RoomWorkerProcess[] = [];
-let api: AdminApiProcess | undefined;
+let cluster: MucCluster | undefined;
 const clients: ScansionClient[] = [];
 
 before(async () => {
-  redis = await startRedis();
-  const opts = { redisUrl: redis.url, keyPrefix: `it:admin:${randomBytes(3).toString('hex')}:`, env: ENV };
-  const [a, b, w1, w2, admin] = await Promise.all([startGateway(opts), startGateway(opts), startRoomWorker(opts), startRoomWorker(opts), startAdminApi(opts)]);
-  gateways.push(a, b);
-  workers.push(w1, w2);
-  api = admin;
+  cluster = await startMucCluster({ name: 'admin', adminApi: true });
 });
 
 after(async () => {
   for (const c of clients) await c.disconnect().catch(() => undefined);
-  await api?.stop();
-  for (const g of gateways) await g.stop();
-  for (const w of workers) await w.stop();
-  await redis?.stop();
+  await cluster?.stop();
 });
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${api!.url}${path}`, {
+  const api = cluster!.adminApi!;
+  const res = await fetch(`${api.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { ...api.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -108,7 +81,7 @@ test('a room created over REST is joinable with its configuration', async () => 
   });
   assert.equal(created.status, 201, JSON.stringify(created.json));
 
-  const c = await connect('visitor', gateways[0]!);
+  const c = await connect('visitor', cluster!.gateways[0]!);
   const refused = await join(c, room, 'Visitor');
   assert.equal(refused.attrs.type, 'error');
   assert.ok(refused.getChild('error')?.getChild('not-authorized', 'urn:ietf:params:xml:ns:xmpp-stanzas'), refused.toString());
@@ -133,8 +106,8 @@ test('a room created over REST is joinable with its configuration', async () => 
 test('a kick over REST: status 307 to the occupant, unavailable presence with 307 to the others', async () => {
   const room = `kick-rest@${MUC}`;
   assert.equal((await call('POST', '/v1/rooms', { jid: room })).status, 201);
-  const alice = await connect('alice', gateways[0]!);
-  const bob = await connect('bob', gateways[1]!);
+  const alice = await connect('alice', cluster!.gateways[0]!);
+  const bob = await connect('bob', cluster!.gateways[1]!);
   await join(alice, room, 'Alice');
   await join(bob, room, 'Bob');
   await until(alice, (el) => el.name === 'presence' && el.attrs.from === `${room}/Bob`, "Bob's arrival");
@@ -179,14 +152,14 @@ test('deleting a user removes their affiliations everywhere; the same name re-cr
   assert.equal(forced.status, 201, JSON.stringify(forced.json));
 
   // The new carol is an ordinary user: the members-only rooms refuse her.
-  const carol = await connect('carol', gateways[1]!);
+  const carol = await connect('carol', cluster!.gateways[1]!);
   const refused = await join(carol, rooms[0]!, 'Carol');
   assert.equal(refused.attrs.type, 'error', refused.toString());
   assert.ok(refused.getChild('error')?.getChild('registration-required', 'urn:ietf:params:xml:ns:xmpp-stanzas'), refused.toString());
 });
 
 test('an announcement reaches every online client, and its job reaches 100%', async () => {
-  const online = [await connect('ann1', gateways[0]!), await connect('ann2', gateways[1]!), await connect('ann3', gateways[0]!)];
+  const online = [await connect('ann1', cluster!.gateways[0]!), await connect('ann2', cluster!.gateways[1]!), await connect('ann3', cluster!.gateways[0]!)];
   const started = await call('POST', '/v1/announcements', { body: 'Maintenance at noon' });
   assert.equal(started.status, 202, JSON.stringify(started.json));
   for (const c of online) {

@@ -9,16 +9,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { keySpace, shardForRoom } from '@parley/bus';
-import {
-  startGateway,
-  startRedis,
-  startRoomWorker,
-  type GatewayProcess,
-  type RedisServer,
-  type RoomWorkerProcess,
-} from '@parley/testkit';
+import { shardForRoom } from '@parley/bus';
+import { startMucCluster, type GatewayProcess, type MucCluster } from '@parley/testkit';
 import type { Element } from 'ltx';
 import { ScansionClient } from '../scansion/lib/client.js';
 
@@ -26,42 +18,21 @@ const SHARDS = 8;
 const LEASE_TTL_MS = 1500;
 const ROOM = 'failover@conference.localhost';
 const ENV = {
-  PARLEY_AUTH_BACKEND: 'open-insecure-test-only',
-  PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'true',
-  PARLEY_MUC_SHARDS: String(SHARDS),
   PARLEY_LEASE_TTL_MS: String(LEASE_TTL_MS),
   PARLEY_ROOM_WORKER_HEARTBEAT_MS: '250',
 };
 const PER_PHASE = 5;
 
-let redis: RedisServer | undefined;
-const gateways: GatewayProcess[] = [];
-const workers: RoomWorkerProcess[] = [];
+let cluster: MucCluster | undefined;
 const clients: ScansionClient[] = [];
-const keyPrefix = `it:muc-failover:${randomBytes(3).toString('hex')}:`;
-const keys = keySpace(keyPrefix);
 
 before(async () => {
-  redis = await startRedis();
-  const opts = { redisUrl: redis.url, keyPrefix, env: ENV };
-  const [a, b, w1, w2] = await Promise.all([startGateway(opts), startGateway(opts), startRoomWorker(opts), startRoomWorker(opts)]);
-  gateways.push(a, b);
-  workers.push(w1, w2);
-  const db = redis.client();
-  const leases = Array.from({ length: SHARDS }, (_, s) => keys.shardLease(s));
-  const deadline = Date.now() + 30_000;
-  while ((await db.exists(...leases)) < SHARDS) {
-    assert.ok(Date.now() < deadline, 'not every shard got an owner');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  db.disconnect();
+  cluster = await startMucCluster({ name: 'muc-failover', shards: SHARDS, env: ENV });
 });
 
 after(async () => {
   for (const c of clients) await c.disconnect().catch(() => undefined);
-  for (const g of gateways) await g.stop();
-  for (const w of workers) await w.stop();
-  await redis?.stop();
+  await cluster?.stop();
 });
 
 /** Occupant with everything it received, in order. */
@@ -109,9 +80,9 @@ async function join(o: Occupant): Promise<void> {
 }
 
 test('a room keeps every message, once and in order, when its worker is killed', async () => {
-  const romeo = await connect('Romeo', gateways[0]!);
-  const juliet = await connect('Juliet', gateways[1]!);
-  const mercutio = await connect('Mercutio', gateways[0]!);
+  const romeo = await connect('Romeo', cluster!.gateways[0]!);
+  const juliet = await connect('Juliet', cluster!.gateways[1]!);
+  const mercutio = await connect('Mercutio', cluster!.gateways[0]!);
   const occupants = [romeo, juliet, mercutio];
 
   await join(romeo);
@@ -135,17 +106,17 @@ test('a room keeps every message, once and in order, when its worker is killed',
 
   // Kill the owner of the room's shard.
   const shard = shardForRoom(ROOM, SHARDS);
-  const db = redis!.client();
+  const db = cluster!.redis.client();
   // Shards may still be changing hands after start-up (rebalancing releases, then the
   // desired owner acquires on its next heartbeat): wait for a holder.
-  let lease = await db.get(keys.shardLease(shard));
-  for (const deadline = Date.now() + 5000; !lease && Date.now() < deadline; lease = await db.get(keys.shardLease(shard))) {
+  let lease = await db.get(cluster!.keys.shardLease(shard));
+  for (const deadline = Date.now() + 5000; !lease && Date.now() < deadline; lease = await db.get(cluster!.keys.shardLease(shard))) {
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.ok(lease, 'the room shard has a lease');
   const ownerId = lease.split(' ')[0];
-  const owner = workers.find((w) => w.workerId === ownerId);
-  const survivor = workers.find((w) => w.workerId !== ownerId);
+  const owner = cluster!.workers.find((w) => w.workerId === ownerId);
+  const survivor = cluster!.workers.find((w) => w.workerId !== ownerId);
   assert.ok(owner && survivor, `lease ${lease} names one of our workers`);
   const killedAt = Date.now();
   await owner.kill('SIGKILL');
@@ -178,11 +149,11 @@ test('a room keeps every message, once and in order, when its worker is killed',
   assert.deepEqual(mercutio.bodies, romeo.bodies);
 
   // The survivor took the shard over.
-  assert.equal((await db.get(keys.shardLease(shard)))?.split(' ')[0], survivor.workerId);
+  assert.equal((await db.get(cluster!.keys.shardLease(shard)))?.split(' ')[0], survivor.workerId);
   db.disconnect();
 
   // The occupant list is intact: a newcomer sees the three occupants, then itself.
-  const benvolio = await connect('Benvolio', gateways[1]!);
+  const benvolio = await connect('Benvolio', cluster!.gateways[1]!);
   benvolio.client.send(`<presence to='${ROOM}/Benvolio'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
   await pump(benvolio, isSelfPresence('Benvolio'));
   assert.deepEqual(

@@ -4,18 +4,27 @@
  * - `stanza`: deliver `xml` (a serialised stanza in the jabber:client namespace) to the
  *   session `sessionId` bound to the full JID `to`; when the session is gone, the gateway
  *   applies RFC 6121 §8.5.3 as for an unknown resource.
- * - `fanout`: deliver one stanza to several sessions of this gateway; `xml` has no `to`
- *   attribute and the gateway sets it per recipient. A room sends a groupchat message to
- *   each gateway once, however many of its occupants are connected there.
+ * - `fanout`: deliver one stanza to several sessions of this gateway; `xml` is room stanza
+ *   text (below) and the gateway sets `to` per recipient. A room sends a groupchat message
+ *   to each gateway once, however many of its occupants are connected there.
+ * - `stanzas`: deliver several stanzas, in order, to one session (`to` set on each); each of
+ *   `xml` is room stanza text. A joiner's view of the room (XEP-0045 §7.2.3: every other
+ *   occupant's presence, then its own) is one envelope, not one per occupant.
  * - `kick`: end session `sessionId` with the stream error `condition`
  *   (e.g. `conflict` when another login took the resource, RFC 6120 §4.9.3.3).
  *
- * `stanza` and `fanout` envelopes written by a room worker carry a {@link DeliveryMark}
- * (`mark`), so that a gateway drops what a shard's new owner sends again after a failover.
+ * Room stanza text: a stanza in `jabber:client` serialised (ltx, double-quoted attributes)
+ * without a `to` attribute and without `xmlns` on its root, so that a gateway writes it
+ * to a session by splicing in ` to="…"` ({@link splitStartTag}) instead of parsing it.
+ *
+ * `stanza`, `fanout` and `stanzas` envelopes written by a room worker carry a
+ * {@link DeliveryMark} (`mark`), so that a gateway drops what a shard's new owner sends
+ * again after a failover.
  */
 export type Envelope =
   | { kind: 'stanza'; to: string; sessionId: string; xml: string; mark?: string }
   | { kind: 'fanout'; recipients: FanoutRecipient[]; xml: string; mark?: string }
+  | { kind: 'stanzas'; to: string; sessionId: string; xml: string[]; mark?: string }
   | { kind: 'kick'; to: string; sessionId: string; condition: string; text?: string };
 
 /** One recipient of a `fanout` envelope: a full JID and the id of its session. */
@@ -32,7 +41,10 @@ export function encodeEnvelope(env: Envelope): string[] {
     return fields;
   }
   const fields: string[] = ['kind', env.kind, 'to', env.to, 'sid', env.sessionId];
-  if (env.kind === 'stanza') {
+  if (env.kind === 'stanzas') {
+    fields.push('xml', JSON.stringify(env.xml));
+    if (env.mark !== undefined) fields.push('mark', env.mark);
+  } else if (env.kind === 'stanza') {
     fields.push('xml', env.xml);
     if (env.mark !== undefined) fields.push('mark', env.mark);
   } else {
@@ -62,6 +74,11 @@ export function decodeEnvelope(fields: string[]): Envelope | undefined {
     if (xml === undefined) return undefined;
     return mark === undefined ? { kind, to, sessionId, xml } : { kind, to, sessionId, xml, mark };
   }
+  if (kind === 'stanzas') {
+    const xml = parseStringList(m.get('xml'));
+    if (xml === undefined || xml.length === 0) return undefined;
+    return mark === undefined ? { kind, to, sessionId, xml } : { kind, to, sessionId, xml, mark };
+  }
   if (kind === 'kick') {
     const condition = m.get('condition');
     if (condition === undefined) return undefined;
@@ -85,4 +102,30 @@ function parseRecipients(raw: string | undefined): FanoutRecipient[] | undefined
   } catch {
     return undefined;
   }
+}
+
+function parseStringList(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Splits room stanza text where an attribute appended to its root goes: before the `>` or
+ * `/>` that ends the start tag (ltx escapes `>` in attribute values, so the first `>` is
+ * that one). `head + ' to="…"' + tail` is the stanza with `to` as its last attribute.
+ * @returns undefined when `xml` is not an element or its root carries `xmlns` (not room
+ *   stanza text: parse it instead)
+ */
+export function splitStartTag(xml: string): [head: string, tail: string] | undefined {
+  const end = xml.indexOf('>');
+  if (xml[0] !== '<' || end < 2) return undefined;
+  const at = xml[end - 1] === '/' ? end - 1 : end;
+  const head = xml.slice(0, at);
+  if (/\sxmlns[=:]/.test(head)) return undefined;
+  return [head, xml.slice(at)];
 }

@@ -2,7 +2,7 @@ export { keySpace, DELIVERY_GROUP } from './keys.js';
 export type { KeySpace } from './keys.js';
 export { parseSessionRecord } from './session-record.js';
 export type { SessionRecord } from './session-record.js';
-export { encodeEnvelope, decodeEnvelope } from './envelope.js';
+export { encodeEnvelope, decodeEnvelope, splitStartTag } from './envelope.js';
 export type { Envelope, FanoutRecipient } from './envelope.js';
 export { encodeRoomInput, decodeRoomInput } from './room-input.js';
 export type { RoomInputEnvelope } from './room-input.js';

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeEnvelope, decodeRoomInput, encodeEnvelope, encodeRoomInput, type Envelope, type RoomInputEnvelope } from '@parley/bus';
+import { decodeEnvelope, decodeRoomInput, encodeEnvelope, encodeRoomInput, splitStartTag, type Envelope, type RoomInputEnvelope } from '@parley/bus';
 
 test('delivery envelopes round-trip, marks included', () => {
   const cases: Envelope[] = [
     { kind: 'stanza', to: 'a@localhost/r', sessionId: 's1', xml: '<message/>' },
     { kind: 'stanza', to: 'a@localhost/r', sessionId: 's1', xml: '<message/>', mark: '3:1-0:0' },
     { kind: 'fanout', recipients: [{ to: 'a@localhost/r', sessionId: 's1' }, { to: 'b@localhost/q', sessionId: 's2' }], xml: '<message type="groupchat"/>', mark: '3:1-0:1' },
+    { kind: 'stanzas', to: 'a@localhost/r', sessionId: 's1', xml: ['<presence from="r@c/a"/>', '<presence from="r@c/b">\n"x"</presence>'], mark: '3:1-0:2' },
     { kind: 'kick', to: 'a@localhost/r', sessionId: 's1', condition: 'conflict', text: 'replaced' },
   ];
   for (const env of cases) assert.deepEqual(decodeEnvelope(encodeEnvelope(env)), env);
@@ -18,6 +19,9 @@ test('malformed delivery envelopes decode to undefined', () => {
   assert.equal(decodeEnvelope(['kind', 'fanout', 'xml', '<m/>', 'rcpt', 'not json']), undefined);
   assert.equal(decodeEnvelope(['kind', 'stanza', 'to', 'a@b/c', 'sid', 's']), undefined);
   assert.equal(decodeEnvelope(['kind', 'other', 'to', 'a@b/c', 'sid', 's']), undefined);
+  assert.equal(decodeEnvelope(['kind', 'stanzas', 'to', 'a@b/c', 'sid', 's', 'xml', '[]']), undefined);
+  assert.equal(decodeEnvelope(['kind', 'stanzas', 'to', 'a@b/c', 'sid', 's', 'xml', '[1]']), undefined);
+  assert.equal(decodeEnvelope(['kind', 'stanzas', 'to', 'a@b/c', 'sid', 's', 'xml', '<p/>']), undefined);
 });
 
 test('room inputs round-trip; malformed ones decode to undefined', () => {
@@ -33,4 +37,13 @@ test('room inputs round-trip; malformed ones decode to undefined', () => {
   assert.equal(decodeRoomInput(['kind', 'gateway-down']), undefined);
   assert.equal(decodeRoomInput(['kind', 'command', 'room', 'r@c', 'id', 'c1', 'cmd', '{}']), undefined);
   assert.equal(decodeRoomInput([]), undefined);
+});
+
+test('room stanza text splits where `to` goes; a root with xmlns or no element is refused', () => {
+  assert.deepEqual(splitStartTag('<message from="r@c/n" id="a&gt;b"><body>x</body></message>'), ['<message from="r@c/n" id="a&gt;b"', '><body>x</body></message>']);
+  assert.deepEqual(splitStartTag('<presence from="r@c/n"/>'), ['<presence from="r@c/n"', '/>']);
+  assert.equal(splitStartTag('<presence xmlns="jabber:client" from="r@c/n"/>'), undefined);
+  assert.equal(splitStartTag('<presence xmlns:x="urn:x"/>'), undefined);
+  assert.equal(splitStartTag('text'), undefined);
+  assert.equal(splitStartTag('<>'), undefined);
 });

@@ -6,49 +6,23 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { keySpace } from '@parley/bus';
-import { repoRoot, startGateway, startRedis, startRoomWorker, type GatewayProcess, type RedisServer, type RoomWorkerProcess } from '@parley/testkit';
+import { repoRoot, startMucCluster, type MucCluster } from '@parley/testkit';
 import { loadScenarioFile, renderHtml, runScenario, type LoadResult } from '@parley/loadgen';
 
-const SHARDS = 8;
-const ENV = {
-  PARLEY_AUTH_BACKEND: 'open-insecure-test-only',
-  PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'true',
-  PARLEY_MUC_SHARDS: String(SHARDS),
-  PARLEY_LOG_LEVEL: 'warn',
-};
-const keyPrefix = `it:loadgen:${randomBytes(3).toString('hex')}:`;
-let redis: RedisServer | undefined;
-const gateways: GatewayProcess[] = [];
-const workers: RoomWorkerProcess[] = [];
+let cluster: MucCluster | undefined;
 
 before(async () => {
-  redis = await startRedis();
-  const opts = { redisUrl: redis.url, keyPrefix, env: ENV };
-  const started = await Promise.all([startGateway(opts), startGateway(opts), startRoomWorker(opts), startRoomWorker(opts)]);
-  gateways.push(started[0], started[1]);
-  workers.push(started[2], started[3]);
-  const db = redis.client();
-  const keys = keySpace(keyPrefix);
-  const leases = Array.from({ length: SHARDS }, (_, s) => keys.shardLease(s));
-  const deadline = Date.now() + 30_000;
-  while ((await db.exists(...leases)) < SHARDS) {
-    assert.ok(Date.now() < deadline, 'not every shard got an owner');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  db.disconnect();
+  cluster = await startMucCluster({ name: 'loadgen', env: { PARLEY_LOG_LEVEL: 'warn' } });
 });
 
 after(async () => {
-  await Promise.all([...gateways, ...workers].map((p) => p.stop()));
-  await redis?.stop();
+  await cluster?.stop();
 });
 
 async function run(file: string, transport: 'tcp' | 'websocket' = 'tcp'): Promise<LoadResult> {
   const scenario = await loadScenarioFile(join(repoRoot(), 'bench', 'scenarios', file));
-  const targets = gateways.map((g) => `127.0.0.1:${transport === 'tcp' ? g.c2sPort : g.wsPort}`);
+  const targets = cluster!.gateways.map((g) => `127.0.0.1:${transport === 'tcp' ? g.c2sPort : g.wsPort}`);
   const result = await runScenario(scenario, { targets, workers: 2 });
   assert.ok(result.ok, `${file}: ${result.reasons.join('; ')}`);
   return result;

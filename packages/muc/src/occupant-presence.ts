@@ -3,10 +3,11 @@
 // "If a MUC service receives such extended presence information from an occupant, it
 // MUST NOT reflect it"): the presence of one occupant as one recipient sees it.
 import { Element } from 'ltx';
-import { NS, parseElement } from '@parley/xml';
+import { NS, parseOwnElement } from '@parley/xml';
 import { copyElement } from './copy-element.js';
 import { mucUserX, type MucUserX } from './muc-user-x.js';
 import type { Affiliation, Occupant, Role } from './room-state.js';
+import type { Broadcast } from './step-result.js';
 
 /** What happened to the occupant, as carried by its presence. */
 export interface PresenceChange {
@@ -77,7 +78,7 @@ export function storedPresence(occupant: Occupant): Element {
   if (primary === undefined) return new Element('presence', { xmlns: NS.CLIENT });
   let parsed = parsedPresences.get(primary.presence);
   if (parsed === undefined) {
-    parsed = reflectable(parseElement(primary.presence, { defaultNs: NS.CLIENT }));
+    parsed = reflectable(parseOwnElement(primary.presence, NS.CLIENT));
     if (parsedPresences.size >= PARSED_PRESENCES_MAX) parsedPresences.clear();
     parsedPresences.set(primary.presence, parsed);
   }
@@ -126,4 +127,38 @@ export function occupantPresence(
   };
   base.cnode(mucUserX(spec));
   return base;
+}
+
+/**
+ * An occupant's current presence as other occupants see it (no event, no status codes),
+ * per visibility class: what a joiner gets for each occupant (XEP-0045 §7.2.3), built once
+ * and then shared as a {@link Broadcast} by every join that shows it. A pure memo: the key
+ * holds everything the stanza is made of (room, nick, stored presence, affiliation, role,
+ * the real JID when shown), so a change to any of them makes a new entry. Least recently
+ * used entries are dropped beyond {@link VIEW_PRESENCES_MAX}.
+ */
+const viewPresences = new Map<string, Broadcast>();
+const VIEW_PRESENCES_MAX = 16_384;
+
+/**
+ * The presence of `occupant` for any other occupant, without `to` (XEP-0045 §7.2.3,
+ * §17.3: role and affiliation always, the real JID only when `seesJids`).
+ * The returned stanza is shared: callers send heads of it (`Turn.sendShared`), never modify it.
+ */
+export function viewPresence(roomJid: string, occupant: Occupant, affiliation: Affiliation, seesJids: boolean): Broadcast {
+  const primary = occupant.sessions[0];
+  const jid = seesJids ? (primary?.fullJid ?? '') : '';
+  const key = `${roomJid}\0${occupant.nick}\0${affiliation}\0${occupant.role}\0${jid}\0${primary?.presence ?? ''}`;
+  let view = viewPresences.get(key);
+  if (view !== undefined) {
+    viewPresences.delete(key);
+    viewPresences.set(key, view);
+    return view;
+  }
+  const stanza = occupantPresence(roomJid, occupant, { affiliation }, { to: '', self: false, seesJids });
+  delete stanza.attrs.to;
+  view = { stanza };
+  if (viewPresences.size >= VIEW_PRESENCES_MAX) viewPresences.delete(viewPresences.keys().next().value!);
+  viewPresences.set(key, view);
+  return view;
 }

@@ -15,6 +15,8 @@ export const TESTKIT_ERRORS = {
   ROOM_WORKER_START_FAILED: 'the room worker did not become ready',
   /** The admin API exited or did not log "admin api ready" in time. */
   ADMIN_API_START_FAILED: 'the admin API did not become ready',
+  /** A cluster started by `startMucCluster` did not get an owner for every shard in time. */
+  SHARDS_NOT_OWNED: 'the room workers did not take every shard',
   /** A process did not exit after being signalled. */
   PROCESS_DID_NOT_EXIT: 'a child process did not exit',
   /** A RawClient wait ran out of time or the socket closed first. */

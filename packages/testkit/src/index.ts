@@ -1,6 +1,7 @@
 /**
  * @parley/testkit: what cross-service tests need to run real processes: a private
- * redis-server, gateway and room worker processes, the gateway CLI, free ports, and a raw-socket XMPP client.
+ * redis-server, gateway and room worker processes (alone or as a whole cluster), the gateway
+ * CLI, free ports, and a raw-socket XMPP client.
  */
 export { startRedis } from './start-redis.js';
 export type { RedisServer } from './start-redis.js';
@@ -23,3 +24,4 @@ export type { ExitStatus } from './child-registry.js';
 export { startRoomWorker, type RoomWorkerProcess, type StartRoomWorkerOptions } from './start-room-worker.js';
 export type { ServiceProcess } from './service-process.js';
 export { startAdminApi, type AdminApiProcess, type StartAdminApiOptions } from './start-admin-api.js';
+export { startMucCluster, type MucCluster, type StartMucClusterOptions } from './start-muc-cluster.js';

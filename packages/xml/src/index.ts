@@ -8,4 +8,5 @@ export {
   type StreamParserLimits,
 } from './stream-parser.js';
 export { parseElement, type ParseElementOptions } from './parse-element.js';
+export { parseOwnElement } from './parse-own-element.js';
 export { serialize, streamHeader, streamFooter, type SerializeOptions } from './serialize.js';

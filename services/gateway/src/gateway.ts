@@ -196,6 +196,7 @@ export class Gateway {
         maxElementBytes: this.config.limits.maxPreAuthBytes,
         maxDepth: this.config.limits.maxDepth,
         idleTimeoutMs: this.config.gateway.idleTimeoutMs,
+        socket: req.socket,
       });
       this.addSession(new ClientSession(transport, this.sessionDeps()));
     });

@@ -16,6 +16,11 @@ const d = (entry: string, gatewayId: string, to: string, stanza: Element, sessio
 beforeEach(() => {
   position = new Map();
 });
+/** Each stanza of a plan as [recipient, xml], in order. */
+const stanzasOf = (plan: ReturnType<typeof planEnvelopes>): Array<[string, string]> =>
+  plan.flatMap(({ envelope: e }): Array<[string, string]> =>
+    e.kind === 'fanout' ? e.recipients.map((r) => [r.to, e.xml]) : e.kind === 'stanzas' ? e.xml.map((x) => [e.to, x]) : e.kind === 'stanza' ? [[e.to, e.xml]] : [],
+  );
 
 describe('planEnvelopes', () => {
   it('sends a broadcast once per gateway as a fanout, marked by its first stanza\'s position in the entry', () => {
@@ -27,15 +32,17 @@ describe('planEnvelopes', () => {
     ]);
     assert.deepEqual(plan.map((p) => [p.gatewayId, p.envelope.kind, 'mark' in p.envelope ? p.envelope.mark : '']), [
       ['g1', 'fanout', '7:1-0:0'],
-      ['g2', 'stanza', '7:1-0:1'],
-      ['g1', 'stanza', '7:2-0:0'],
+      ['g2', 'stanzas', '7:1-0:1'],
+      ['g1', 'stanzas', '7:2-0:0'],
     ]);
     const fan = plan[0]!.envelope;
     assert.ok(fan.kind === 'fanout');
     assert.deepEqual(fan.recipients, [{ to: 'a@x/1', sessionId: 's-a@x/1' }, { to: 'c@x/1', sessionId: 's-c@x/1' }]);
     assert.ok(!fan.xml.includes(' to='), 'a fanout stanza has no to');
+    assert.ok(!fan.xml.includes('xmlns="jabber:client"'), 'room stanza text has no root xmlns');
     const single = plan[1]!.envelope;
-    assert.ok(single.kind === 'stanza' && single.xml.includes("to=\"b@x/1\"") && single.to === 'b@x/1');
+    assert.ok(single.kind === 'stanzas' && single.to === 'b@x/1');
+    assert.deepEqual(single.xml, ['<message from="r@c/n" type="groupchat"><body>hi</body></message>']);
   });
 
   it('keeps every recipient\'s order: no merging across a stanza it already got after', () => {
@@ -49,13 +56,41 @@ describe('planEnvelopes', () => {
       d('1-0', 'g', 'b@x/1', X('b@x/1')),
     ]);
     const perRecipient = new Map<string, string[]>();
-    for (const { envelope } of plan) {
-      const rcpts = envelope.kind === 'fanout' ? envelope.recipients.map((r) => r.to) : envelope.kind === 'stanza' ? [envelope.to] : [];
-      for (const r of rcpts) perRecipient.set(r, [...(perRecipient.get(r) ?? []), /<body>(\w)</.exec(envelope.kind === 'kick' ? '' : envelope.xml)![1]!]);
-    }
+    for (const [to, xml] of stanzasOf(plan)) perRecipient.set(to, [...(perRecipient.get(to) ?? []), /<body>(\w)</.exec(xml)![1]!]);
     assert.deepEqual(perRecipient.get('a@x/1'), ['X', 'Y']);
     assert.deepEqual(perRecipient.get('b@x/1'), ['Y', 'X']);
-    assert.deepEqual(plan.map((p) => (p.envelope.kind === 'kick' ? '' : p.envelope.mark)), ['0:1-0:0', '0:1-0:1', '0:1-0:3']);
+    // Each recipient's two stanzas go as one envelope, marked by its first stanza.
+    assert.deepEqual(plan.map((p) => [p.envelope.kind, p.envelope.kind === 'kick' ? '' : p.envelope.mark]), [
+      ['stanzas', '0:1-0:0'],
+      ['stanzas', '0:1-0:2'],
+    ]);
+  });
+
+  it('sends a joiner\'s view of the room as one envelope, and its presence to the others as a fanout', () => {
+    // XEP-0045 §7.2.3 as @parley/muc orders it: the joiner's presence to everyone else, then
+    // every other occupant's presence to the joiner, then its self-presence, then the subject.
+    const shared = new Element('presence', { xmlns: 'jabber:client', from: 'r@c/new' }).c('x', { xmlns: 'http://jabber.org/protocol/muc#user' }).root();
+    const broadcast = { stanza: shared };
+    const head = (to: string) => {
+      const h = new Element('presence', { ...shared.attrs, to });
+      h.children = shared.children;
+      return h;
+    };
+    const others = Array.from({ length: 50 }, (_, i) => `u${i}@x/r`);
+    const joiner = 'new@x/r';
+    const pres = (nick: string) => new Element('presence', { xmlns: 'jabber:client', from: `r@c/${nick}`, to: joiner });
+    const plan = planEnvelopes(4, [
+      ...others.map((to) => ({ ...d('8-0', 'g', to, head(to)), broadcast })),
+      ...others.map((_, i) => d('8-0', 'g', joiner, pres(`u${i}`))),
+      d('8-0', 'g', joiner, pres('new')),
+      d('8-0', 'g', joiner, msg('', joiner)),
+    ]);
+    assert.deepEqual(plan.map((p) => p.envelope.kind), ['fanout', 'stanzas']);
+    const view = plan[1]!.envelope;
+    assert.ok(view.kind === 'stanzas' && view.to === joiner && view.mark === '4:8-0:50');
+    assert.deepEqual(view.xml.slice(0, 2), ['<presence from="r@c/u0"/>', '<presence from="r@c/u1"/>']);
+    assert.equal(view.xml.length, 52);
+    assert.ok(view.xml.every((x) => !x.includes(' to=')));
   });
 
   it('keeps a stanza addressed to a bare JID as it is, and sets a missing to', () => {
@@ -64,7 +99,9 @@ describe('planEnvelopes', () => {
     const plan = planEnvelopes(0, [d('1-0', 'g', 'u@x/1', invite), d('1-0', 'g', 'u@x/2', invite), d('1-0', 'g', 'v@x/1', noTo)]);
     assert.equal(plan.length, 3, 'not merged: the to is not the recipient');
     assert.ok(plan[0]!.envelope.kind === 'stanza' && plan[0]!.envelope.xml.includes('to="u@x"'));
-    assert.ok(plan[2]!.envelope.kind === 'stanza' && plan[2]!.envelope.xml.includes('to="v@x/1"'));
+    const third = plan[2]!.envelope;
+    assert.ok(third.kind === 'stanzas' && third.to === 'v@x/1');
+    assert.deepEqual(third.xml, ['<presence from="r@c/n"/>'], 'the gateway sets the to');
     assert.equal(noTo.attrs.to, undefined, 'the room\'s element is not modified');
   });
 
@@ -73,17 +110,18 @@ describe('planEnvelopes', () => {
     const marks = new DeliveryMarks();
     const accepted: string[] = [];
     for (const round of [planEnvelopes(3, deliveries), planEnvelopes(3, deliveries)]) {
-      for (const { envelope } of round) {
-        if (envelope.kind !== 'kick' && marks.accept(parseDeliveryMark(envelope.mark!)!)) accepted.push(envelope.xml);
+      for (const p of round) {
+        if (p.envelope.kind !== 'kick' && marks.accept(parseDeliveryMark(p.envelope.mark!)!)) accepted.push(...stanzasOf([p]).map(([, xml]) => xml));
       }
     }
     assert.equal(accepted.length, 3);
   });
 
   it('keeps the marks of a replay when a gateway has gone in between: nothing after it is taken for a repeat', () => {
-    // First application: stanzas to g1 (output 0), g2 (output 1), g2 (output 2). The replay
-    // finds g1 gone: g2's stanzas must keep their marks, so the gateway drops exactly the repeats.
-    const first = [d('5-0', 'g1', 'a@x/1', msg('A', 'a@x/1')), d('5-0', 'g2', 'b@x/1', msg('B', 'b@x/1')), d('5-0', 'g2', 'b@x/1', msg('C', 'b@x/1'))];
+    // First application: stanzas to g1 (output 0), g2 (output 1), g2 (output 2, another
+    // session). The replay finds g1 gone: g2's stanzas must keep their marks, so the gateway
+    // drops exactly the repeats.
+    const first = [d('5-0', 'g1', 'a@x/1', msg('A', 'a@x/1')), d('5-0', 'g2', 'b@x/1', msg('B', 'b@x/1')), d('5-0', 'g2', 'c@x/1', msg('C', 'c@x/1'))];
     const marks = new DeliveryMarks();
     const g2 = (plan: ReturnType<typeof planEnvelopes>) => plan.filter((p) => p.gatewayId === 'g2').map((p) => (p.envelope.kind === 'kick' ? '' : p.envelope.mark!));
     // The original owner delivered only the first of g2's stanzas before it died.
@@ -131,6 +169,7 @@ describe('planEnvelopes', () => {
       d('1-0', 'g', 'a@x/1', msg('X', 'a@x/1')),
       { ...d('1-0', 'g', 'a@x/1', head('a@x/1')), broadcast },
     ]);
-    assert.deepEqual(plan.map((p) => p.envelope.kind), ['fanout', 'stanza', 'stanza']);
+    assert.deepEqual(plan.map((p) => p.envelope.kind), ['fanout', 'stanzas']);
+    assert.deepEqual(stanzasOf(plan).filter(([to]) => to === 'a@x/1').map(([, x]) => /<body>(\w)</.exec(x)![1]), ['B', 'X', 'B']);
   });
 });

@@ -6,7 +6,7 @@
 // messages with a <body/> (not subject changes, §7.2.13: "the room subject ... [is] not
 // part of the discussion history"), at most muc#roomconfig_historylength of them.
 import { Element } from 'ltx';
-import { NS, parseElement, serialize } from '@parley/xml';
+import { NS, parseOwnElement, serialize } from '@parley/xml';
 import { parseCount, type FormField } from '../data-form.js';
 import { REFUSALS } from '../errors.js';
 import type { HistoryEntry, OccupantSession } from '../room-state.js';
@@ -87,7 +87,7 @@ export function sendHistory(t: Turn, session: OccupantSession, request: Element 
 }
 
 function replay(t: Turn, entry: HistoryEntry, to: string): Element {
-  const message = parseElement(entry.xml, { defaultNs: NS.CLIENT });
+  const message = parseOwnElement(entry.xml, NS.CLIENT);
   message.attrs.to = to;
   message.cnode(new Element('delay', { xmlns: NS.DELAY, from: t.roomJid, stamp: formatStamp(entry.at) }));
   return message;

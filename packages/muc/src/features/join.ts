@@ -14,7 +14,7 @@
 import type { Element } from 'ltx';
 import { NS, serialize } from '@parley/xml';
 import { REFUSALS } from '../errors.js';
-import { occupantPresence } from '../occupant-presence.js';
+import { occupantPresence, viewPresence } from '../occupant-presence.js';
 import type { Occupant, OccupantSession } from '../room-state.js';
 import { findSession, seesRealJids } from '../room-queries.js';
 import type { StanzaRequest, Turn } from '../turn.js';
@@ -94,8 +94,7 @@ function sendRoomState(t: Turn, req: StanzaRequest, occupant: Occupant, session:
   const sees = seesRealJids(room, occupant.role);
   for (const other of Object.values(room.occupants)) {
     if (other.nick === occupant.nick || !isBroadcast(room, other.role)) continue;
-    const change = { affiliation: t.affiliation(other.bareJid) };
-    t.sendTo(session, occupantPresence(room.jid, other, change, { to: session.fullJid, self: false, seesJids: sees }));
+    t.sendShared(session, viewPresence(room.jid, other, t.affiliation(other.bareJid), sees));
   }
   const selfCodes: string[] = [];
   if (req.created) selfCodes.push('201');

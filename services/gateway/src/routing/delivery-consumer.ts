@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { decodeEnvelope, DeliveryMarks, DELIVERY_GROUP, parseDeliveryMark, type KeySpace } from '@parley/bus';
-import { clone } from 'ltx';
-import { NS, parseElement } from '@parley/xml';
+import { NS, parseOwnElement } from '@parley/xml';
 import type { LocalSessions } from './local-sessions.js';
 import type { Router } from './router.js';
 import { SharedStanza } from './shared-stanza.js';
@@ -81,7 +80,17 @@ export class DeliveryConsumer {
         ids.push(id);
         await this.handle(fields).catch((err: unknown) => this.log.error({ err, id }, 'delivery failed'));
       }
-      if (ids.length) await this.redis.multi().xack(this.stream, DELIVERY_GROUP, ...ids).xdel(this.stream, ...ids).exec();
+      // Not awaited: the connection runs commands in order, so the next XREADGROUP goes out
+      // behind the acknowledgement instead of a round trip later. Entries whose
+      // acknowledgement failed were handled all the same; they only stay in the stream.
+      if (ids.length) {
+        this.redis
+          .multi()
+          .xack(this.stream, DELIVERY_GROUP, ...ids)
+          .xdel(this.stream, ...ids)
+          .exec()
+          .catch((err: unknown) => this.log.warn({ err, entries: ids.length }, 'acknowledging deliveries failed'));
+      }
     }
   }
 
@@ -107,25 +116,31 @@ export class DeliveryConsumer {
         return;
       }
     }
-    const stanza = parseElement(env.xml, { defaultNs: NS.CLIENT });
     if (env.kind === 'stanza') {
-      await this.router.deliverLocal(env.to, env.sessionId, stanza);
+      await this.router.deliverLocal(env.to, env.sessionId, parseOwnElement(env.xml, NS.CLIENT));
       return;
     }
-    // A fanout (a room's broadcast): serialised once, written to each recipient with its
-    // own `to`. Only a recipient whose session is gone takes the slow path (a copy, and
-    // RFC 6121 §8.5.3.2 handling through the router).
-    delete stanza.attrs.to; // a fanout's stanza has none; each recipient gets its own
-    const shared = new SharedStanza(stanza);
-    for (const { to, sessionId } of env.recipients) {
-      const session = this.local.get(to);
-      if (session && session.sessionId === sessionId) {
-        session.deliverShared(shared, to);
-        continue;
+    if (env.kind === 'stanzas') {
+      // One session's stanzas in order (a joiner's view of the room): written as they came,
+      // with `to` spliced in; a session gone takes the router's path (RFC 6121 §8.5.3).
+      for (const xml of env.xml) {
+        const shared = SharedStanza.fromText(xml);
+        if (!this.writeLocal(shared, env.to, env.sessionId)) await this.router.deliverLocal(env.to, env.sessionId, shared.element(env.to));
       }
-      const copy = clone(stanza);
-      copy.attrs.to = to;
-      await this.router.deliverLocal(to, sessionId, copy);
+      return;
     }
+    // A fanout (a room's broadcast): written to each recipient with its own `to`.
+    const shared = SharedStanza.fromText(env.xml);
+    for (const { to, sessionId } of env.recipients) {
+      if (!this.writeLocal(shared, to, sessionId)) await this.router.deliverLocal(to, sessionId, shared.element(to));
+    }
+  }
+
+  /** Writes `shared` to the session (`to`, `sessionId`) when it is on this gateway; false when it is gone. */
+  private writeLocal(shared: SharedStanza, to: string, sessionId: string): boolean {
+    const session = this.local.get(to);
+    if (!session || session.sessionId !== sessionId) return false;
+    session.deliverShared(shared, to);
+    return true;
   }
 }

@@ -1,6 +1,6 @@
 import { clone, type Element } from 'ltx';
 import type { KeySpace } from '@parley/bus';
-import { NS, parseElement, serialize } from '@parley/xml';
+import { NS, parseOwnElement, serialize } from '@parley/xml';
 import type { ScriptedRedis } from './scripts.js';
 
 /**
@@ -34,7 +34,7 @@ export class OfflineStore {
     const out: Element[] = [];
     for (const xml of raw) {
       try {
-        out.push(parseElement(xml, { defaultNs: NS.CLIENT }));
+        out.push(parseOwnElement(xml, NS.CLIENT));
       } catch {
         // Written by us; a parse failure means a corrupted entry, dropping it is all we can do.
       }

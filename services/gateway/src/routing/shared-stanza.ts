@@ -1,26 +1,52 @@
-// One stanza written to many local sessions that differ only in `to` (a room's fanout
-// envelope, XEP-0045 §7.4 "reflect the message out to the full JID of each occupant"):
-// serialised once per wire format, then each recipient's copy is that text with its own
-// `to` attribute spliced in. No element copy and no serialisation per recipient.
+// One stanza written to one or many local sessions that differ only in `to` (a room's
+// fanout, XEP-0045 §7.4 "reflect the message out to the full JID of each occupant", or a
+// joiner's view of the room): kept as text, and each recipient's copy is that text with its
+// own `to` attribute spliced in. No element, no parse and no serialisation per recipient.
 import { Element, escapeXML } from 'ltx';
-import { NS, serialize } from '@parley/xml';
+import { splitStartTag } from '@parley/bus';
+import { NS, parseOwnElement, serialize } from '@parley/xml';
 
 /**
- * A stanza without `to`, ready to be written to many sessions.
+ * A stanza in `jabber:client` without `to`, ready to be written to many sessions.
  * The text for a recipient is byte for byte what serialising the element with `to` set
- * as its last attribute gives (ltx writes attributes in insertion order, escapes `>` in
- * attribute values, so the first `>` of the text ends the start tag).
+ * as its last attribute gives (on WebSocket with `xmlns` first, as RFC 7395 wants it).
  */
 export class SharedStanza {
-  private plain: [string, string] | undefined;
-  private qualified: [string, string] | undefined;
-
-  /** @param element - the stanza, in `jabber:client`, without a `to` attribute; not modified afterwards */
-  constructor(readonly element: Element) {}
-
   /** The element name (`message`, `presence`, `iq`), for metrics. */
-  get name(): string {
-    return this.element.name;
+  readonly name: string;
+  private readonly head: string;
+  private readonly tail: string;
+  private qualifiedHead: string | undefined;
+
+  private constructor(head: string, tail: string) {
+    this.head = head;
+    this.tail = tail;
+    const m = /^<([^\s/>]+)/.exec(head);
+    this.name = m ? m[1]! : '';
+  }
+
+  /**
+   * From room stanza text (`@parley/bus` envelope.ts: no `to`, no `xmlns` on the root), as
+   * room workers write it; anything else is parsed and normalised.
+   * @throws XmlError when the text is not well-formed XML
+   */
+  static fromText(xml: string): SharedStanza {
+    const split = splitStartTag(xml);
+    if (split) return new SharedStanza(split[0], split[1]);
+    const el = parseOwnElement(xml, NS.CLIENT);
+    delete el.attrs.to;
+    return SharedStanza.fromElement(el);
+  }
+
+  /** From an element in `jabber:client` (its `to`, if any, is left out); `el` is not modified. */
+  static fromElement(el: Element): SharedStanza {
+    const { to: _to, xmlns: _xmlns, ...attrs } = el.attrs;
+    const shallow = new Element(el.name, attrs);
+    shallow.children = el.children;
+    const xml = serialize(shallow);
+    const end = xml.indexOf('>');
+    const at = xml[end - 1] === '/' ? end - 1 : end;
+    return new SharedStanza(xml.slice(0, at), xml.slice(at));
   }
 
   /**
@@ -29,21 +55,12 @@ export class SharedStanza {
    *   stream header; RFC 7395 WebSocket frames carry it on every stanza)
    */
   text(to: string, omitClientNs: boolean): string {
-    const [head, tail] = omitClientNs ? (this.plain ??= split(serialize(this.element, { omitXmlnsOf: NS.CLIENT }))) : (this.qualified ??= split(this.qualifiedText()));
-    return `${head} to="${escapeXML(to)}"${tail}`;
+    const head = omitClientNs ? this.head : (this.qualifiedHead ??= `<${this.name} xmlns="${NS.CLIENT}"${this.head.slice(this.name.length + 1)}`);
+    return `${head} to="${escapeXML(to)}"${this.tail}`;
   }
 
-  private qualifiedText(): string {
-    if (this.element.attrs.xmlns !== undefined) return serialize(this.element);
-    const copy = new Element(this.element.name, { xmlns: NS.CLIENT, ...this.element.attrs });
-    copy.children = this.element.children;
-    return serialize(copy);
+  /** The stanza with `to` set, as an element (for the router's slow path, RFC 6121 §8.5.3). */
+  element(to: string): Element {
+    return parseOwnElement(this.text(to, false), NS.CLIENT);
   }
-}
-
-/** Splits serialised XML where a last attribute of the root element goes: before `>` or `/>`. */
-function split(xml: string): [string, string] {
-  const end = xml.indexOf('>');
-  const at = xml[end - 1] === '/' ? end - 1 : end;
-  return [xml.slice(0, at), xml.slice(at)];
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket, RawData } from 'ws';
 import { Element } from 'ltx';
 import { NS, XmlError, parseElement, serialize } from '@parley/xml';
@@ -11,6 +12,12 @@ export interface WebSocketTransportOptions {
   maxElementBytes: number;
   maxDepth: number;
   idleTimeoutMs: number;
+  /**
+   * The connection's socket (the upgrade request's `req.socket`, which `ws` writes its frames
+   * to): corked while a burst of sends is queued, so that the frames of one event-loop turn
+   * leave in one write instead of one write per stanza. Frames stay one stanza each (RFC 7395 §3.3.3).
+   */
+  socket?: Socket;
 }
 
 /**
@@ -140,8 +147,19 @@ export class WebSocketTransport implements Transport {
     this.events?.onClosed();
   }
 
+  private corked = false;
+
   private sendRaw(text: string): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    const socket = this.opts.socket;
+    if (socket && !this.corked && !socket.destroyed) {
+      this.corked = true;
+      socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
     this.ws.send(text);
     if (this.ws.bufferedAmount > MAX_WS_SEND_BUFFER_BYTES) this.ws.terminate();
   }

@@ -35,8 +35,14 @@ export interface PlannedEnvelope {
 }
 
 interface Draft {
-  /** The stanza serialised without `to`, when it may be shared by a fanout. */
+  /**
+   * Room stanza text (@parley/bus envelope.ts) of the first delivery, when it may be shared
+   * by a fanout or joined into a `stanzas` envelope; undefined for a stanza addressed
+   * otherwise than to its recipient.
+   */
   body: string | undefined;
+  /** More bodies for the one recipient, after `body` (the draft is then a `stanzas` envelope). */
+  more: string[] | undefined;
   /** The first delivery's stanza and recipient (serialised at the end if it stays alone). */
   stanza: Element;
   to: string;
@@ -61,7 +67,11 @@ interface GatewayDrafts {
  * envelopes are in order of their first delivery, so the marks increase. Stanzas of one entry to one
  * gateway that differ only in `to` (a broadcast) share one `fanout` envelope, placed where
  * the first of them was, but only when no recipient would then receive its stanzas in
- * another order than the room produced them (or the same one twice).
+ * another order than the room produced them (or the same one twice). Consecutive stanzas of
+ * one entry to one recipient that nobody shares (a joiner's view of the room, XEP-0045
+ * §7.2.3) go as one `stanzas` envelope. Stanzas go as room stanza text (@parley/bus
+ * envelope.ts), which the gateway writes without parsing; only a stanza addressed otherwise
+ * than to its recipient (e.g. to a bare JID) goes whole, as a `stanza` envelope.
  *
  * Deterministic: the same deliveries give the same envelopes and marks, which is what
  * lets a gateway drop what a shard's next owner sends again after a failover.
@@ -75,7 +85,6 @@ interface GatewayDrafts {
  */
 export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): PlannedEnvelope[] {
   const out: PlannedEnvelope[] = [];
-  const bodies = new Map<Broadcast, string>();
   let entry: string | undefined;
   let drafts = new Map<string, GatewayDrafts>();
   const flush = () => {
@@ -86,9 +95,12 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
         const first = d.recipients[0]!;
         out.push({
           gatewayId,
-          envelope: d.recipients.length === 1
-            ? { kind: 'stanza', to: first.to, sessionId: first.sessionId, xml: serialize(d.stanza.attrs.to === undefined ? withTo(d.stanza, d.to) : d.stanza), mark }
-            : { kind: 'fanout', recipients: d.recipients, xml: d.body!, mark },
+          envelope:
+            d.recipients.length > 1
+              ? { kind: 'fanout', recipients: d.recipients, xml: d.body!, mark }
+              : d.body !== undefined
+                ? { kind: 'stanzas', to: first.to, sessionId: first.sessionId, xml: d.more ? [d.body, ...d.more] : [d.body], mark }
+                : { kind: 'stanza', to: first.to, sessionId: first.sessionId, xml: serialize(d.stanza.attrs.to === undefined ? withTo(d.stanza, d.to) : d.stanza), mark },
         });
       }
     }
@@ -103,16 +115,24 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
     if (!g) drafts.set(d.gatewayId, (g = { list: [], lastWithBody: new Map(), lastWithRecipient: new Map() }));
     const toAttr = d.stanza.attrs.to as string | undefined;
     // A stanza addressed otherwise than to its recipient (e.g. to the bare JID) keeps its `to`.
-    const body = toAttr === undefined || toAttr === d.to ? bodyOf(d, bodies) : undefined;
+    const body = toAttr === undefined || toAttr === d.to ? bodyOf(d) : undefined;
     const recipient = { to: d.to, sessionId: d.sessionId };
     const key = `${d.to}\0${d.sessionId}`;
     const i = body === undefined ? -1 : (g.lastWithBody.get(body) ?? -1);
+    const last = g.list.length - 1;
+    const tailDraft = g.list[last];
     if (i >= 0 && (g.lastWithRecipient.get(key) ?? -1) < i) {
+      // Joins a fanout: nothing sent to this recipient after draft i yet.
       g.list[i]!.recipients.push(recipient);
       g.lastWithRecipient.set(key, i);
+    } else if (body !== undefined && tailDraft?.body !== undefined && tailDraft.recipients.length === 1 && g.lastWithRecipient.get(key) === last) {
+      // Follows the recipient's own last stanza, which nobody else shares: one `stanzas` envelope.
+      // That draft can no longer become a fanout.
+      (tailDraft.more ??= []).push(body);
+      if (g.lastWithBody.get(tailDraft.body) === last) g.lastWithBody.delete(tailDraft.body);
     } else {
       const index = g.list.length;
-      g.list.push({ body, stanza: d.stanza, to: d.to, seq: d.seq, recipients: [recipient] });
+      g.list.push({ body, more: undefined, stanza: d.stanza, to: d.to, seq: d.seq, recipients: [recipient] });
       if (body !== undefined) g.lastWithBody.set(body, index);
       g.lastWithRecipient.set(key, index);
     }
@@ -121,13 +141,28 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
   return out;
 }
 
-/** The stanza serialised without `to`: once per broadcast (cached in `bodies`), else per delivery. */
-function bodyOf(d: Delivery, bodies: Map<Broadcast, string>): string {
+/**
+ * Room stanza text of each broadcast, kept while the broadcast lives: a turn's broadcast is
+ * serialised once, and one the room core shares across turns (an occupant's presence as a
+ * joiner sees it, @parley/muc `viewPresence`) once for all the joins that show it.
+ */
+const bodies = new WeakMap<Broadcast, string>();
+
+/** Room stanza text (no `to`, no root `xmlns`): once per broadcast (cached in `bodies`), else per delivery. */
+function bodyOf(d: Delivery): string {
   const b = d.broadcast;
-  if (b === undefined || b.stanza.attrs.to !== undefined) return serialize(withTo(d.stanza, undefined));
+  if (b === undefined || b.stanza.attrs.to !== undefined) return roomStanzaText(d.stanza);
   let body = bodies.get(b);
-  if (body === undefined) bodies.set(b, (body = serialize(b.stanza)));
+  if (body === undefined) bodies.set(b, (body = roomStanzaText(b.stanza)));
   return body;
+}
+
+/** `el` serialised without `to` and without its root's `xmlns` (it is in `jabber:client`). */
+function roomStanzaText(el: Element): string {
+  const { to: _to, xmlns: _xmlns, ...attrs } = el.attrs;
+  const copy = new Element(el.name, attrs);
+  copy.children = el.children;
+  return serialize(copy);
 }
 
 /** A shallow copy of `el` with `to` set (or removed when undefined); children are shared. */

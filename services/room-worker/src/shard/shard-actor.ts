@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { decodeRoomInput } from '@parley/bus';
 import { serviceStep, step, type CommandResult, type RoomContext, type RoomInput, type RoomState } from '@parley/muc';
-import { NS, parseElement } from '@parley/xml';
+import { NS, parseOwnElement } from '@parley/xml';
 import type { TurnOutput } from '../delivery/resolve-recipients.js';
 import { parseCommand, type CommandReply } from './command-input.js';
 
@@ -118,7 +118,8 @@ export class ShardActor {
       } else {
         let stanza;
         try {
-          stanza = parseElement(input.xml, { defaultNs: NS.CLIENT });
+          // Serialised by a gateway from a stanza its strict parser read: the fast parser will do.
+          stanza = parseOwnElement(input.xml, NS.CLIENT);
         } catch (err) {
           log.warn({ room: input.room, err: (err as Error).message }, 'unparsable stanza skipped');
           continue;

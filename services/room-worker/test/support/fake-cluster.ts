@@ -2,12 +2,15 @@
 // as a gateway would, live gateway ids in the gateways zset, and a reader of the delivery
 // streams that applies the gateway's DeliveryMarks check.
 import type { Redis } from 'ioredis';
+import { escapeXML } from 'ltx';
 import {
   DeliveryMarks,
   decodeEnvelope,
   encodeRoomInput,
   parseDeliveryMark,
   shardForRoom,
+  splitStartTag,
+  type Envelope,
   type KeySpace,
   type RoomInputEnvelope,
 } from '@parley/bus';
@@ -70,8 +73,7 @@ export async function delivered(redis: Redis, keys: KeySpace, gateway: string): 
   for (const [, fields] of await redis.xrange(keys.gatewayDelivery(gateway), '-', '+')) {
     const env = decodeEnvelope(fields);
     if (!env) throw new Error(`malformed envelope ${JSON.stringify(fields)}`);
-    if (env.kind === 'stanza') out.push({ to: env.to, sessionId: env.sessionId, xml: env.xml, mark: env.mark });
-    if (env.kind === 'fanout') for (const r of env.recipients) out.push({ to: r.to, sessionId: r.sessionId, xml: env.xml, mark: env.mark });
+    out.push(...expand(env));
   }
   return out;
 }
@@ -94,8 +96,7 @@ export async function gatewayView(redis: Redis, keys: KeySpace, gateway: string)
       repeats++;
       continue;
     }
-    if (env.kind === 'stanza') accepted.push({ to: env.to, sessionId: env.sessionId, xml: env.xml, mark: env.mark });
-    else for (const r of env.recipients) accepted.push({ to: r.to, sessionId: r.sessionId, xml: env.xml, mark: env.mark });
+    accepted.push(...expand(env));
   }
   return { accepted, repeats, envelopes: entries.length };
 }
@@ -120,5 +121,23 @@ export async function committedThrough(redis: Redis, keys: KeySpace, shard: numb
     }
     if (Date.now() > deadline) throw new Error(`shard ${shard} did not commit ${id} within ${timeoutMs} ms (cursor ${c})`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The stanzas of one envelope per recipient, each with its `to` as the gateway writes it. */
+function expand(env: Envelope): Received[] {
+  const withTo = (xml: string, to: string) => {
+    const split = splitStartTag(xml);
+    return split ? `${split[0]} to="${escapeXML(to)}"${split[1]}` : xml;
+  };
+  switch (env.kind) {
+    case 'stanza':
+      return [{ to: env.to, sessionId: env.sessionId, xml: env.xml, mark: env.mark }];
+    case 'stanzas':
+      return env.xml.map((xml) => ({ to: env.to, sessionId: env.sessionId, xml: withTo(xml, env.to), mark: env.mark }));
+    case 'fanout':
+      return env.recipients.map((r) => ({ to: r.to, sessionId: r.sessionId, xml: withTo(env.xml, r.to), mark: env.mark }));
+    case 'kick':
+      return [];
   }
 }
