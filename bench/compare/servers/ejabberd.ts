@@ -17,7 +17,8 @@
 //   in-band (mod_register, `registration_timeout: infinity`) for login runs;
 //   mnesia only (`default_db`, `default_ram_db`), no disc-backed modules (no offline
 //   storage, no MAM); mod_muc: `history_size: 0` for throughput runs, `max_users`
-//   200 → 100,000, `max_user_conferences` 100 → 100,000, `max_users_presence`
+//   200 → 100,000 (the service's cap and `default_room_options`' per-room one: without the
+//   latter a room refuses its 201st occupant with resource-constraint), `max_user_conferences` 100 → 100,000, `max_users_presence`
 //   1,000 → 100,000, no room/user shapers, `min_message_interval: 0`.
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -95,6 +96,7 @@ modules:
     default_room_options:
       mam: false
       persistent: false
+      max_users: 100000
 `;
 }
 
@@ -115,7 +117,7 @@ export const ejabberd: ServerVariant = {
     'auth_method: [anonymous], anonymous_protocol: login_anon (any user/password over PLAIN); [internal] + auth_password_format: scram with in-band registered accounts for login runs',
     'c2s: no starttls, shaper: none, backlog: 1024, max_fsm_queue: 100000, max_stanza_size: 1 MiB; shaper_rules c2s_shaper: none',
     'mnesia (RAM tables; schema in the run\'s temp spool), no offline storage, no MAM',
-    'mod_muc: history_size: 0 (throughput), max_users 100000, max_user_conferences 100000, max_users_presence 100000, no room/user shapers',
+    'mod_muc: history_size: 0 (throughput), max_users 100000 (service) and default_room_options max_users 100000 (per room; both default 200), max_user_conferences 100000, max_users_presence 100000, no room/user shapers',
     'Erlang VM as ejabberdctl starts it: +K true +P 250000, default schedulers (one per core)',
   ],
   async start(opts: StartOptions): Promise<RunningServer> {

@@ -20,10 +20,11 @@ export interface ScriptedRedis extends Redis {
   commitShard(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<'ok' | 'fenced'>;
 }
 
-/** A pipeline of a {@link ScriptedRedis}, with the lease scripts queued like commands. */
+/** A pipeline of a {@link ScriptedRedis}, with the scripts queued like commands. */
 export interface ScriptedPipeline extends ChainableCommander {
   acquireLease(lease: string, fence: string, workerId: string, ttlMs: number): ScriptedPipeline;
   renewLease(lease: string, value: string, ttlMs: number): ScriptedPipeline;
+  commitShard(numKeys: number, ...keysAndArgs: (string | number)[]): ScriptedPipeline;
 }
 
 const camel = (name: string) => name.replace(/-(\d+|n)$/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

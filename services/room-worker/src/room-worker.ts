@@ -19,7 +19,7 @@ import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { defineScripts, type ScriptedPipeline, type ScriptedRedis } from './redis-scripts.js';
 import type { CommandReply } from './shard/command-input.js';
 import { ShardActor, type StreamEntry, type TurnResult } from './shard/shard-actor.js';
-import { commitTurn, loadShard } from './shard/shard-store.js';
+import { commitArgs, loadShard } from './shard/shard-store.js';
 
 /** How long one XREAD waits for entries, ms (also bounds how long a stop or a handover waits). */
 const BLOCK_MS = 200;
@@ -406,36 +406,52 @@ export class RoomWorker {
       }),
     );
     const live = planned.filter((a): a is AppliedShard => a !== undefined && this.leaseValid(a.h));
-    if (live.some((a) => a.envelopes.length)) {
-      try {
-        const pipeline = this.redis.pipeline();
-        for (const a of live) {
-          for (const { gatewayId, envelope } of a.envelopes) pipeline.xadd(this.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(envelope));
-        }
-        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
-      } catch (err) {
-        for (const a of live) this.turnFailed(a.h, a.actor, err);
-        return;
-      }
+    if (!live.length) return;
+    // One round trip: every shard's deliveries, then every shard's fenced commit. Redis runs a
+    // connection's commands in order, so a commit never lands before its deliveries; if the
+    // connection fails midway, the shards reload and replay, and the gateways' marks drop
+    // what was delivered already.
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    let deliveries = 0;
+    for (const a of live) {
+      for (const { gatewayId, envelope } of a.envelopes) pipeline.xadd(this.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(envelope));
+      deliveries += a.envelopes.length;
     }
-    await Promise.all(live.map((a) => this.commit(a)));
+    for (const a of live) {
+      const [numKeys, ...rest] = commitArgs(this.keys, a.h.shard, a.h.leaseValue, a.result);
+      pipeline.commitShard(numKeys as number, ...rest);
+    }
+    let replies: Array<[Error | null, unknown]>;
+    try {
+      replies = (await pipeline.exec()) ?? [];
+    } catch (err) {
+      for (const a of live) this.turnFailed(a.h, a.actor, err);
+      return;
+    }
+    const failedDelivery = replies.slice(0, deliveries).find(([err]) => err)?.[0];
+    if (failedDelivery) {
+      // Not reachable short of a broken Redis (XADD with `*` to our own stream keys): the
+      // commits ran all the same, so what failed is lost; say so loudly.
+      for (const a of live) a.h.log.error({ err: failedDelivery }, 'a delivery of a committed turn failed');
+    }
+    await Promise.all(live.map((a, i) => this.committed(a, replies[deliveries + i] ?? [new Error('no reply to the commit'), null])));
   }
 
-  /** Commits one shard's part of a turn, then pushes its command results and directory entries. */
-  private async commit({ h, actor, result, envelopes }: AppliedShard): Promise<void> {
+  /** Handles one shard's commit reply, then pushes its command results and directory entries. */
+  private async committed({ h, actor, result, envelopes }: AppliedShard, [err, reply]: [Error | null, unknown]): Promise<void> {
     try {
-      if (!this.leaseValid(h)) return;
-      if ((await commitTurn(this.redis, this.keys, h.shard, h.leaseValue, result)) === 'fenced') {
+      if (err) throw err;
+      if (reply === 'fenced') {
         this.lose(h, 'fenced at commit');
         return;
       }
       actor.cursor = result.cursor;
       this.metrics.turn();
       h.log.debug({ entries: result.applied, envelopes: envelopes.length, cursor: result.cursor }, 'turn committed');
-      if (result.replies.length) await this.pushReplies(result.replies).catch((err: unknown) => h.log.warn({ err }, 'pushing command results failed'));
-      await this.publishSummaries([...result.roomWrites.keys()], actor).catch((err: unknown) => h.log.warn({ err }, 'room directory update failed'));
-    } catch (err) {
-      this.turnFailed(h, actor, err);
+      if (result.replies.length) await this.pushReplies(result.replies).catch((e: unknown) => h.log.warn({ err: e }, 'pushing command results failed'));
+      await this.publishSummaries([...result.roomWrites.keys()], actor).catch((e: unknown) => h.log.warn({ err: e }, 'room directory update failed'));
+    } catch (e) {
+      this.turnFailed(h, actor, e);
     }
   }
 

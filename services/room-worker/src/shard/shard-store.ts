@@ -56,6 +56,15 @@ export async function loadShard(redis: ScriptedRedis, keys: KeySpace, shard: num
  * @returns `ok`, or `fenced` when the lease is not ours any more (nothing was written)
  */
 export async function commitTurn(redis: ScriptedRedis, keys: KeySpace, shard: number, leaseValue: string, turn: TurnResult): Promise<'ok' | 'fenced'> {
+  const [numKeys, ...rest] = commitArgs(keys, shard, leaseValue, turn);
+  return redis.commitShard(numKeys as number, ...rest);
+}
+
+/**
+ * The arguments of `commit-shard-n.lua` for one shard's turn (the key count first), for
+ * {@link commitTurn} or for queueing the commit on a pipeline behind the turn's deliveries.
+ */
+export function commitArgs(keys: KeySpace, shard: number, leaseValue: string, turn: TurnResult): (string | number)[] {
   const keyList = [keys.shardLease(shard), keys.shardCursor(shard), keys.shardRooms(shard), keys.shardStream(shard)];
   const args: (string | number)[] = [leaseValue, turn.cursor, nextStreamId(turn.cursor), turn.roomWrites.size];
   for (const [jid, room] of turn.roomWrites) args.push(jid, room ? JSON.stringify({ ...room, history: [] }) : '');
@@ -63,7 +72,7 @@ export async function commitTurn(redis: ScriptedRedis, keys: KeySpace, shard: nu
     keyList.push(keys.roomHistory(shard, jid));
     args.push(h.reset ? '1' : '0', h.keep, h.append.length, ...h.append);
   }
-  return redis.commitShard(keyList.length, ...keyList, ...args);
+  return [keyList.length, ...keyList, ...args];
 }
 
 /** The smallest stream id after `id` (`<ms>-<seq + 1>`): XTRIM MINID to it removes `id` too. */
