@@ -182,7 +182,14 @@ export class Jobs {
     const queue = this.started();
     const job = await Job.fromId(queue, internalJobId(id));
     if (!job) return undefined;
-    return jobInfo(job, await job.getState());
+    const state = await job.getState();
+    // The job may have finished between the two reads: its result and progress are read
+    // again, after the state, so that a finished job never shows the data of before.
+    if (state === 'completed' || state === 'failed') {
+      const now = await Job.fromId(queue, internalJobId(id));
+      if (now) return jobInfo(now, state);
+    }
+    return jobInfo(job, state);
   }
 
   /**

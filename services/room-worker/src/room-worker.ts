@@ -105,7 +105,8 @@ export class RoomWorker {
     // Auto-pipelining: the commits of the shards of one turn (sent together) go out in one
     // write. Nothing blocking runs on this connection (the XREAD has its own).
     this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true }));
-    this.reader = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null });
+    // XREAD BLOCK holds this one; a relaying turn's deliveries and commits go out ahead of it.
+    this.reader = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null }));
     const labels = { service: 'room-worker', instance: this.id };
     this.metricsRegistry = createRegistry(labels);
     this.metrics = new WorkerMetrics(this.metricsRegistry, {
@@ -283,31 +284,70 @@ export class RoomWorker {
   // --- the turn loop ------------------------------------------------------------------------
 
   private async loop(): Promise<void> {
+    // A turn that only relays (no room written, no command answered) is not awaited on its
+    // own: its deliveries and commits go out in the same pipeline as the next XREAD, which
+    // saves a round trip per turn; Redis runs them before the XREAD blocks.
+    let deferred: AppliedShard[] = [];
     while (this.running) {
       try {
+        if (deferred.length && this.needsHousekeeping()) {
+          await this.sendTurn(deferred);
+          deferred = [];
+        }
         await this.housekeeping();
         const active = [...this.held.values()].filter((h) => h.actor && !h.lost);
         if (!active.length) {
+          if (deferred.length) await this.sendTurn(deferred);
+          deferred = [];
           await sleep(BLOCK_MS / 4);
           continue;
         }
         const streams = active.map((h) => this.keys.shardStream(h.shard));
         const cursors = active.map((h) => h.actor!.cursor);
-        const reply = (await this.reader.xread('COUNT', this.config.roomWorker.batchSize, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors)) as
-          | Array<[string, StreamEntry[]]>
-          | null;
+        const read = ['COUNT', this.config.roomWorker.batchSize, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors] as const;
+        let reply: Array<[string, StreamEntry[]]> | null;
+        if (deferred.length) {
+          const pipeline = this.reader.pipeline() as ScriptedPipeline;
+          const sent = this.queueTurn(deferred, pipeline);
+          pipeline.xread(...read);
+          const turn = deferred;
+          deferred = [];
+          const replies = await this.execTurn(turn, pipeline);
+          if (!replies) continue;
+          await this.finishTurn(turn, replies, sent);
+          const [err, r] = replies[replies.length - 1] ?? [new Error('no reply to XREAD'), null];
+          if (err) throw err;
+          reply = r as typeof reply;
+        } else {
+          reply = (await this.reader.xread(...read)) as typeof reply;
+        }
         const batch: ShardEntries[] = [];
         for (const [stream, entries] of reply ?? []) {
           const h = active[streams.indexOf(stream)];
           if (h && h.actor && !h.lost && entries.length) batch.push({ h, entries });
         }
-        if (batch.length) await this.turn(batch);
+        if (!batch.length) continue;
+        const live = await this.prepareTurn(batch);
+        if (live.some((a) => a.result.roomWrites.size > 0 || a.result.replies.length > 0)) {
+          await this.sendTurn(live);
+        } else {
+          // Read on from where this turn ends; if its commit fails, the shard is loaded again.
+          for (const a of live) a.actor.cursor = a.result.cursor;
+          deferred = live;
+        }
       } catch (err) {
-        if (!this.running) return;
+        if (!this.running) break;
         this.log.error({ err }, 'turn loop failed');
         await sleep(500);
       }
     }
+    if (deferred.length) await this.sendTurn(deferred).catch((err: unknown) => this.log.warn({ err }, 'last turn not committed'));
+  }
+
+  /** True when {@link housekeeping} has work: a shard to release or to load. */
+  private needsHousekeeping(): boolean {
+    for (const h of this.held.values()) if (h.handover || (!h.actor && !h.lost)) return true;
+    return false;
   }
 
   /** Releases handed-over shards and loads newly acquired (or failed) ones, between turns. */
@@ -374,13 +414,19 @@ export class RoomWorker {
    * delivers before it commits.
    */
   private async turn(batch: readonly ShardEntries[]): Promise<void> {
+    const live = await this.prepareTurn(batch);
+    if (live.length) await this.sendTurn(live);
+  }
+
+  /** Steps (a) and the planning of (b): applies and plans every shard of the batch; the shards whose turn can go on. */
+  private async prepareTurn(batch: readonly ShardEntries[]): Promise<AppliedShard[]> {
     const applied: AppliedShard[] = [];
     let publicRooms: PublicRoom[] = [];
     try {
       if (batch.some(({ entries }) => entries.some(([, f]) => isServiceStanza(f, this.config.mucDomain)))) publicRooms = await this.publicRooms();
     } catch (err) {
       for (const { h } of batch) this.turnFailed(h, h.actor, err);
-      return;
+      return [];
     }
     const ctx = this.context();
     for (const { h, entries } of batch) {
@@ -405,13 +451,25 @@ export class RoomWorker {
         }
       }),
     );
-    const live = planned.filter((a): a is AppliedShard => a !== undefined && this.leaseValid(a.h));
-    if (!live.length) return;
-    // One round trip: every shard's deliveries, then every shard's fenced commit. Redis runs a
-    // connection's commands in order, so a commit never lands before its deliveries; if the
-    // connection fails midway, the shards reload and replay, and the gateways' marks drop
-    // what was delivered already.
+    return planned.filter((a): a is AppliedShard => a !== undefined && this.leaseValid(a.h));
+  }
+
+  /** Steps (b)–(d) for prepared shards, in one round trip of their own. */
+  private async sendTurn(live: AppliedShard[]): Promise<void> {
     const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    const sent = this.queueTurn(live, pipeline);
+    const replies = await this.execTurn(live, pipeline);
+    if (replies) await this.finishTurn(live, replies, sent);
+  }
+
+  /**
+   * Queues every shard's deliveries, then every shard's fenced commit: Redis runs a
+   * connection's commands in order, so a commit never lands before its deliveries; if the
+   * connection fails midway, the shards reload and replay, and the gateways' marks drop
+   * what was delivered already.
+   * @returns the number of delivery commands queued (they come first in the replies)
+   */
+  private queueTurn(live: readonly AppliedShard[], pipeline: ScriptedPipeline): number {
     let deliveries = 0;
     for (const a of live) {
       for (const { gatewayId, envelope } of a.envelopes) pipeline.xadd(this.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(envelope));
@@ -421,13 +479,21 @@ export class RoomWorker {
       const [numKeys, ...rest] = commitArgs(this.keys, a.h.shard, a.h.leaseValue, a.result);
       pipeline.commitShard(numKeys as number, ...rest);
     }
-    let replies: Array<[Error | null, unknown]>;
+    return deliveries;
+  }
+
+  /** Runs a turn's pipeline; undefined (every shard of the turn failed) when it could not be sent. */
+  private async execTurn(live: readonly AppliedShard[], pipeline: ScriptedPipeline): Promise<Array<[Error | null, unknown]> | undefined> {
     try {
-      replies = (await pipeline.exec()) ?? [];
+      return (await pipeline.exec()) ?? [];
     } catch (err) {
       for (const a of live) this.turnFailed(a.h, a.actor, err);
-      return;
+      return undefined;
     }
+  }
+
+  /** Reads a turn's replies: delivery errors (logged), then each shard's commit. */
+  private async finishTurn(live: readonly AppliedShard[], replies: Array<[Error | null, unknown]>, deliveries: number): Promise<void> {
     const failedDelivery = replies.slice(0, deliveries).find(([err]) => err)?.[0];
     if (failedDelivery) {
       // Not reachable short of a broken Redis (XADD with `*` to our own stream keys): the

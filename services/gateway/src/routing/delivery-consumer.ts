@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { decodeEnvelope, DeliveryMarks, DELIVERY_GROUP, parseDeliveryMark, type KeySpace } from '@parley/bus';
+import { decodeEnvelope, DeliveryMarks, DELIVERY_GROUP, nextStreamId, parseDeliveryMark, type KeySpace } from '@parley/bus';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { LocalSessions } from './local-sessions.js';
 import type { Router } from './router.js';
@@ -13,8 +13,10 @@ const BLOCK_MS = 1000;
 
 /**
  * Reads this gateway's delivery stream with a consumer group and hands each envelope to
- * the session it names. Entries are acknowledged and deleted once handled, so the stream
- * stays short without MAXLEN trimming (which could drop entries still pending).
+ * the session it names. Entries are read with `NOACK` (the stream has one reader, this
+ * gateway, whose sessions end with it: nothing is left to redeliver to) and the stream is
+ * trimmed past what was handled (`XTRIM MINID`, exact) in the same round trip as the next
+ * read, so it stays short without MAXLEN trimming (which could drop entries not yet read).
  * Envelopes from room workers carry delivery marks; one already seen is dropped, which
  * makes a shard's replay after a failover invisible to clients.
  * Uses its own connection, since XREADGROUP BLOCK holds it.
@@ -58,10 +60,24 @@ export class DeliveryConsumer {
   }
 
   private async loop(): Promise<void> {
+    /** Where the stream is trimmed to next: past the last entry handled. */
+    let trimTo: string | undefined;
     while (this.running) {
       let reply: unknown;
       try {
-        reply = await this.redis.xreadgroup('GROUP', DELIVERY_GROUP, this.gatewayId, 'COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, '>');
+        const read = ['GROUP', DELIVERY_GROUP, this.gatewayId, 'COUNT', BATCH, 'BLOCK', BLOCK_MS, 'NOACK', 'STREAMS', this.stream, '>'] as const;
+        if (trimTo === undefined) {
+          reply = await this.redis.xreadgroup(...read);
+        } else {
+          // The trim of what was handled goes out with the next read: one round trip.
+          const replies = (await this.redis.pipeline().xtrim(this.stream, 'MINID', trimTo).xreadgroup(...read).exec()) ?? [];
+          trimTo = undefined;
+          const [trimErr] = replies[0] ?? [null];
+          if (trimErr) this.log.warn({ err: trimErr }, 'trimming the delivery stream failed');
+          const [err, r] = replies[1] ?? [new Error('no reply to XREADGROUP'), null];
+          if (err) throw err;
+          reply = r;
+        }
       } catch (err) {
         if (!this.running) return;
         if (String((err as Error).message).includes('NOGROUP')) {
@@ -75,22 +91,11 @@ export class DeliveryConsumer {
       }
       if (!reply) continue;
       const [[, entries] = ['', []]] = reply as Array<[string, Array<[string, string[]]>]>;
-      const ids: string[] = [];
       for (const [id, fields] of entries) {
-        ids.push(id);
         await this.handle(fields).catch((err: unknown) => this.log.error({ err, id }, 'delivery failed'));
       }
-      // Not awaited: the connection runs commands in order, so the next XREADGROUP goes out
-      // behind the acknowledgement instead of a round trip later. Entries whose
-      // acknowledgement failed were handled all the same; they only stay in the stream.
-      if (ids.length) {
-        this.redis
-          .multi()
-          .xack(this.stream, DELIVERY_GROUP, ...ids)
-          .xdel(this.stream, ...ids)
-          .exec()
-          .catch((err: unknown) => this.log.warn({ err, entries: ids.length }, 'acknowledging deliveries failed'));
-      }
+      const last = entries[entries.length - 1];
+      if (last) trimTo = nextStreamId(last[0]);
     }
   }
 

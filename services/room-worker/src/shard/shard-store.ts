@@ -3,7 +3,7 @@
  * (room JSON without history), one history list per room, and the cursor.
  */
 import type { Logger } from 'pino';
-import type { KeySpace } from '@parley/bus';
+import { nextStreamId, type KeySpace } from '@parley/bus';
 import type { HistoryEntry, RoomState } from '@parley/muc';
 import type { ScriptedRedis } from '../redis-scripts.js';
 import type { TurnResult } from './shard-actor.js';
@@ -75,8 +75,4 @@ export function commitArgs(keys: KeySpace, shard: number, leaseValue: string, tu
   return [keyList.length, ...keyList, ...args];
 }
 
-/** The smallest stream id after `id` (`<ms>-<seq + 1>`): XTRIM MINID to it removes `id` too. */
-export function nextStreamId(id: string): string {
-  const [ms = '0', seq = '0'] = id.split('-');
-  return `${ms}-${BigInt(seq) + 1n}`;
-}
+export { nextStreamId };
