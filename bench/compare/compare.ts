@@ -11,6 +11,8 @@
  * kinds at tiny scale (results named <date>-quick.*). The files are rewritten after each
  * server, so an interrupted run keeps what it measured; `--merge` keeps the runs of other
  * servers (and scenarios) already in that day's file, so one server can be re-run alone.
+ * `--report-only [--date YYYY-MM-DD]` runs nothing: it renders that day's JSON again as
+ * Markdown (after a change to the report).
  *
  * Exit code 0 when every run completed (whatever the numbers), 1 when a server could not be
  * started or the generator failed, 2 for bad arguments.
@@ -57,7 +59,7 @@ function usage(msg?: string): never {
   process.stderr.write(
     `usage: pnpm bench:compare [--quick] [--servers ${VARIANTS.map((v) => v.id).join(',')}] [--scenarios ${fullPlan()
       .map((p) => p.id)
-      .join(',')}] [--out-dir DIR] [--merge] [--keep]\n`,
+      .join(',')}] [--out-dir DIR] [--merge] [--keep] | --report-only [--date YYYY-MM-DD] [--quick]\n`,
   );
   process.exit(2);
 }
@@ -194,6 +196,8 @@ async function main(): Promise<number> {
         'out-dir': { type: 'string', default: join(repoRoot, 'bench', 'results') },
         keep: { type: 'boolean', default: false },
         merge: { type: 'boolean', default: false },
+        'report-only': { type: 'boolean', default: false },
+        date: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -211,6 +215,16 @@ async function main(): Promise<number> {
   };
   const variants = pick(VARIANTS, args.servers, 'server');
   const items = pick(plan, args.scenarios, 'scenario');
+  if (args['report-only']) {
+    const date = args.date ?? new Date().toISOString().slice(0, 10);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) usage(`--date wants YYYY-MM-DD, got ${date}`);
+    const base = join(args['out-dir'], `${date}${args.quick ? '-quick' : ''}`);
+    if (!existsSync(`${base}.json`)) usage(`no ${base}.json to render`);
+    const saved = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { startedAt: string; finishedAt: string; quick: boolean; machine: string; runs: RunRecord[] };
+    const md = writeResults(base, saved.runs, plan, { startedAt: saved.startedAt, finishedAt: saved.finishedAt, quick: saved.quick, machine: saved.machine });
+    process.stdout.write(`${md}\n`);
+    return 0;
+  }
 
   const pkgs = [...new Set(variants.flatMap((v) => (v.id.startsWith('prosody') ? ['prosody'] : v.id === 'ejabberd' ? ['ejabberd'] : ['redis-server'])))];
   ensureDebianPackages(pkgs, say);
@@ -228,24 +242,13 @@ async function main(): Promise<number> {
   const previous = args.merge ? previousRuns(`${base}.json`, variants, items) : { runs: [], startedAt: undefined };
   if (previous.runs.length) say(`merging ${previous.runs.length} earlier runs from ${base}.json`);
   const records: RunRecord[] = [];
-  const write = () => {
-    const all = [...previous.runs, ...records];
-    const ran = VARIANTS.filter((v) => all.some((r) => r.server === v.id));
-    const planned = plan.filter((p) => all.some((r) => r.item === p.id));
-    const summary = summarize(all, planned, ran);
-    const meta = {
+  const write = () =>
+    writeResults(base, [...previous.runs, ...records], plan, {
       startedAt: previous.startedAt ?? started.toISOString(),
       finishedAt: new Date().toISOString(),
       quick: args.quick,
       machine: machineLine(),
-      servers: ran.map((v) => ({ id: v.id, label: v.label, settings: v.settings })),
-      plan: planned,
-    };
-    writeFileSync(`${base}.json`, `${JSON.stringify({ ...meta, summary, runs: all }, null, 2)}\n`);
-    const md = renderMarkdown(meta, summary, planned, ran);
-    writeFileSync(`${base}.md`, md);
-    return md;
-  };
+    });
   for (const v of variants) {
     say(`=== ${v.label}`);
     for (const item of items) {
@@ -269,6 +272,21 @@ async function main(): Promise<number> {
   if (!args.keep) rmSync(root, { recursive: true, force: true });
   else say(`kept ${root}`);
   return records.some((r) => r.error !== undefined) ? 1 : 0;
+}
+
+/**
+ * Writes `<base>.json` (meta, summary, every run) and `<base>.md` (the table) for `runs`,
+ * over the servers and plan items they cover; returns the Markdown.
+ */
+function writeResults(base: string, runs: RunRecord[], plan: readonly PlanItem[], meta0: { startedAt: string; finishedAt: string; quick: boolean; machine: string }): string {
+  const ran = VARIANTS.filter((v) => runs.some((r) => r.server === v.id));
+  const planned = plan.filter((p) => runs.some((r) => r.item === p.id));
+  const summary = summarize(runs, planned, ran);
+  const meta = { ...meta0, servers: ran.map((v) => ({ id: v.id, label: v.label, settings: v.settings })), plan: planned };
+  writeFileSync(`${base}.json`, `${JSON.stringify({ ...meta, summary, runs }, null, 2)}\n`);
+  const md = renderMarkdown(meta, summary, planned, ran);
+  writeFileSync(`${base}.md`, md);
+  return md;
 }
 
 /**

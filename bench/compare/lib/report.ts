@@ -63,6 +63,8 @@ export interface Cell {
   cpuSecPerMillion?: number;
   loginsPerSec?: number;
   generatorSaturated?: boolean;
+  /** fixed, storm, idle, logins: the run completed but not cleanly (failures, loss); its figure gets no ratio */
+  notOk?: boolean;
   notes: string[];
 }
 
@@ -113,7 +115,10 @@ export function summarize(records: readonly RunRecord[], items: readonly PlanIte
           continue;
         }
         const res = r.result!;
-        if (!res.ok) cell.notes.push(res.reasons.join('; '));
+        if (!res.ok) {
+          cell.notOk = true;
+          cell.notes.push(res.reasons.join('; '));
+        }
         if (item.kind === 'fixed') {
           cell.deliveriesPerSec = res.messages.deliveriesPerSec;
           cell.p50Ms = res.messages.latency.p50Ms;
@@ -172,7 +177,13 @@ function figuresFor(items: readonly PlanItem[]): Figure[] {
         out.push({ item: id, label: `${id}: server CPU-s per million deliveries`, better: 'lower', value: (c) => c.cpuSecPerMillion, format: (c) => (c.cpuSecPerMillion === undefined ? '–' : String(c.cpuSecPerMillion)) });
         break;
       case 'storm':
-        out.push({ item: id, label: `${id}: join-storm time, ms`, better: 'lower', value: (c) => c.stormMs ?? undefined, format: (c) => (c.stormMs == null ? '–' : int(c.stormMs)) });
+        out.push({
+          item: id,
+          label: `${id}: join-storm time, ms`,
+          better: 'lower',
+          value: (c) => (c.notOk ? undefined : (c.stormMs ?? undefined)),
+          format: (c) => (c.stormMs == null ? '–' : `${int(c.stormMs)}${c.notOk ? ' (not every client joined: see notes)' : ''}`),
+        });
         break;
       case 'idle':
         out.push({ item: id, label: `${id}: memory per joined client, KiB (all server processes)`, better: 'lower', value: (c) => c.memPerClientKiB, format: (c) => (c.memPerClientKiB === undefined ? '–' : c.memPerClientKiB.toFixed(1)) });
@@ -189,10 +200,12 @@ function figuresFor(items: readonly PlanItem[]): Figure[] {
 function ratio(f: Figure, ours: Cell | undefined, peer: Cell | undefined): string {
   const a = ours && f.value(ours);
   const b = peer && f.value(peer);
+  // A stepped scenario where the peer passed no step at all, and we did.
+  if (a !== undefined && a > 0 && peer?.saturation === null && f.label.endsWith('saturation deliveries/s (p99 ≤ 100 ms)')) return 'peer: none passed ✓';
   if (a === undefined || b === undefined || b === 0) return '–';
   const r = a / b;
   const good = f.better === 'higher' ? r >= 1 : r <= 1;
-  return `${r >= 10 ? r.toFixed(0) : r.toFixed(2)}×${good ? ' ✓' : ''}`;
+  return `${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(1)}×${good ? ' ✓' : ''}`;
 }
 
 interface Meta {
@@ -246,7 +259,11 @@ export function renderMarkdown(meta: Meta, cells: readonly Cell[], items: readon
   const figs = figuresFor(items);
   const out: string[] = [];
   out.push(`# Side-by-side benchmark${meta.quick ? ' (quick smoke run: tiny scale, not a measurement)' : ''}, ${meta.startedAt.slice(0, 10)}`, '');
-  out.push(`Machine: ${meta.machine}. Run ${meta.startedAt} – ${meta.finishedAt} by \`pnpm bench:compare${meta.quick ? ' --quick' : ''}\` (bench/compare/README.md).`, '');
+  out.push(
+    `Machine: ${meta.machine}. Runs ${meta.startedAt} – ${meta.finishedAt} by \`pnpm bench:compare${meta.quick ? ' --quick' : ''}\` (bench/compare/README.md); ` +
+      'servers measured in separate invocations are merged with `--merge`, and each run\'s start time and raw result are in the JSON.',
+    '',
+  );
   out.push('| id | server |', '|---|---|', ...meta.servers.map((s) => `| ${s.id} | ${s.label} |`), '');
   out.push('## Results', '', `| | ${ids.join(' | ')} |`, `|---|${ids.map(() => '---').join('|')}|`);
   for (const f of figs) out.push(`| ${f.label} | ${ids.map((id) => { const c = cell(f.item, id); return c ? f.format(c) : '–'; }).join(' | ')} |`);
