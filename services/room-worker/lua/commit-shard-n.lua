@@ -14,8 +14,30 @@
 -- then, for each history key in order: reset (1 = DEL the list first, 0 = keep),
 --          keep (max entries kept after appending; 0 deletes the list),
 --          C (number of appended entries), then C JSON entries, oldest first
--- Returns  "ok", or "fenced" (lease lost; nothing written).
+-- Returns  "ok" (also, writing nothing, when the cursor is already at or past ARGV[2]: the
+--          same commit sent again, e.g. resent by the client after a reconnect, must not
+--          append its history entries twice), or "fenced" (lease lost; nothing written).
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'fenced' end
+
+-- Stream ids "<ms>-<seq>" (no leading zeros) compared as decimal strings: -1, 0 or 1.
+local function compare_ids(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not am or not bm then return nil end
+  local function cmp(x, y)
+    if #x ~= #y then return #x < #y and -1 or 1 end
+    if x == y then return 0 end
+    return x < y and -1 or 1
+  end
+  local c = cmp(am, bm)
+  if c == 0 then c = cmp(as, bs) end
+  return c
+end
+local stored = redis.call('GET', KEYS[2])
+if stored then
+  local c = compare_ids(stored, ARGV[2])
+  if c ~= nil and c >= 0 then return 'ok' end
+end
 local i = 5
 local w = tonumber(ARGV[4])
 for _ = 1, w do

@@ -92,6 +92,26 @@ describe('commit-shard-n', () => {
     assert.deepEqual(left, ids.slice(3), 'exactly the applied entries are trimmed');
   });
 
+  it('applies a commit sent twice once: the second finds the cursor there and writes nothing', async () => {
+    const shard = 6;
+    const token = await redis.acquireLease(keys.shardLease(shard), keys.shardFence(shard), 'w1', 5000);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await redis.xadd(keys.shardStream(shard), '*', 'kind', 'gateway-down', 'gw', `g${i}`) as string);
+    const room = 'twice@conference.localhost';
+    const first = turn(ids[1]!, { [room]: { jid: room } }, new Map([[room, { reset: false, keep: 10, append: ['h1'] }]]));
+    assert.equal(await commitTurn(redis, keys, shard, `w1 ${token}`, first), 'ok');
+    assert.equal(await commitTurn(redis, keys, shard, `w1 ${token}`, first), 'ok');
+    assert.deepEqual(await redis.lrange(keys.roomHistory(shard, room), 0, -1), ['h1'], 'history appended once');
+    // An older turn arriving late changes nothing either; the next one is applied.
+    const older = turn(ids[0]!, { [room]: { jid: 'older' } }, new Map([[room, { reset: false, keep: 10, append: ['h0'] }]]));
+    assert.equal(await commitTurn(redis, keys, shard, `w1 ${token}`, older), 'ok');
+    assert.equal(await redis.get(keys.shardCursor(shard)), ids[1]);
+    const next = turn(ids[2]!, {}, new Map([[room, { reset: false, keep: 10, append: ['h2'] }]]));
+    assert.equal(await commitTurn(redis, keys, shard, `w1 ${token}`, next), 'ok');
+    assert.deepEqual(await redis.lrange(keys.roomHistory(shard, room), 0, -1), ['h1', 'h2']);
+    assert.equal(await redis.get(keys.shardCursor(shard)), ids[2]);
+  });
+
   it('with a stale token, answers fenced and writes nothing', async () => {
     const shard = 5;
     const [lease, fence] = [keys.shardLease(shard), keys.shardFence(shard)];
