@@ -1,6 +1,6 @@
 // Loopback ports for the servers under test: free ones to listen on, and waiting until a
 // server accepts connections on its c2s port.
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Whether `port` on 127.0.0.1 can be bound right now. */
@@ -12,17 +12,8 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released at once). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (the testkit's). */
+export { freePort } from '../../../packages/testkit/src/index.js';
 
 /**
  * The first of `count` consecutive free ports on 127.0.0.1 (for launchers that take a base

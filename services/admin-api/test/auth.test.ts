@@ -5,23 +5,19 @@ import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '@parley/testkit';
+import type { RedisServer } from '@parley/testkit';
 import { hashToken, TokenVerifier } from '../src/index.js';
-import { AS, TOKENS, testApp, type TestApp } from './support/harness.js';
+import { AS, TOKENS, testApp, testAppOnOwnRedis, type TestApp } from './support/harness.js';
 
 let server: RedisServer;
 let redis: Redis;
 let t: TestApp;
+let stop: (() => Promise<void>) | undefined;
 
 before(async () => {
-  server = await startRedis();
-  redis = server.client();
-  t = await testApp(redis, server.url, { name: 'auth' });
+  ({ server, redis, t, stop } = await testAppOnOwnRedis({ name: 'auth' }));
 });
-after(async () => {
-  await t?.close();
-  await server?.stop();
-});
+after(() => stop?.());
 
 describe('authentication', () => {
   test('no token: 401 with WWW-Authenticate: Bearer and the error shape', async () => {

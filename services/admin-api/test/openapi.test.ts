@@ -4,22 +4,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '@parley/testkit';
-import { AS, testApp, type TestApp } from './support/harness.js';
+import { AS, testAppOnOwnRedis, type TestApp } from './support/harness.js';
 
-let server: RedisServer;
 let redis: Redis;
 let t: TestApp;
+let stop: (() => Promise<void>) | undefined;
 
 before(async () => {
-  server = await startRedis();
-  redis = server.client();
-  t = await testApp(redis, server.url, { name: 'openapi' });
+  ({ redis, t, stop } = await testAppOnOwnRedis({ name: 'openapi' }));
 });
-after(async () => {
-  await t?.close();
-  await server?.stop();
-});
+after(() => stop?.());
 
 type Doc = {
   openapi: string;

@@ -3,23 +3,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '@parley/testkit';
 import { API_ERRORS } from '../src/index.js';
-import { AS, testApp, type TestApp } from './support/harness.js';
+import { AS, testAppOnOwnRedis, type TestApp } from './support/harness.js';
 
-let server: RedisServer;
 let redis: Redis;
 let t: TestApp;
+let stop: (() => Promise<void>) | undefined;
 
 before(async () => {
-  server = await startRedis();
-  redis = server.client();
-  t = await testApp(redis, server.url, { name: 'validation' });
+  ({ redis, t, stop } = await testAppOnOwnRedis({ name: 'validation' }));
 });
-after(async () => {
-  await t?.close();
-  await server?.stop();
-});
+after(() => stop?.());
 
 /** Asserts the error shape and returns the body. */
 function errorOf(res: { statusCode: number; json(): unknown; headers: Record<string, unknown> }, status: number, code: string): { error: string; message: string; details?: unknown } {

@@ -8,6 +8,7 @@ import { AccountStore } from '@parley/accounts';
 import { keySpace, type KeySpace } from '@parley/bus';
 import { loadConfig, type Config } from '@parley/config';
 import { RoomCommands, Sessions } from '@parley/control';
+import { startRedis, type RedisServer } from '@parley/testkit';
 import type { CommandResult, RoomCommand } from '@parley/muc';
 import { buildApp, hashToken, type AppDeps, type JobCounts, type JobInfo, type JobsApi } from '../../src/index.js';
 
@@ -124,6 +125,30 @@ export async function testApp(redis: Redis, redisUrl: string, opts: { name: stri
   const app = await buildApp(deps);
   await app.ready();
   return { app, config, keys, redis, accounts, jobs, close: () => app.close() };
+}
+
+/** A {@link testApp} on a redis-server of its own; `stop()` closes the app, then stops Redis. */
+export interface OwnRedisApp {
+  server: RedisServer;
+  redis: Redis;
+  t: TestApp;
+  stop(): Promise<void>;
+}
+
+/** Starts a private redis-server and a {@link testApp} on it (for a test file's `before`). */
+export async function testAppOnOwnRedis(opts: { name: string; config?: Record<string, unknown>; deps?: Partial<AppDeps> }): Promise<OwnRedisApp> {
+  const server = await startRedis();
+  const redis = server.client();
+  const t = await testApp(redis, server.url, opts);
+  return {
+    server,
+    redis,
+    t,
+    stop: async () => {
+      await t.close();
+      await server.stop();
+    },
+  };
 }
 
 /** Registers an online session directly in the registry, as a gateway would. */
