@@ -4,10 +4,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loginScram, RawClient, type GatewayProcess } from '@parley/testkit';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { loginScram, RawClient, repoRoot, type GatewayProcess } from '@parley/testkit';
 import { startCluster, printGatewayLogsOnFailure, type TestCluster } from './support/cluster.js';
 import { DOMAIN } from './support/names.js';
 import { connectClient } from './support/test-client.js';
+
+/** This environment without PARLEY_* / REDIS_URL (a developer's shell must not change the test), plus `vars`. */
+function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PARLEY_') && k !== 'REDIS_URL') env[k] = v;
+  return { ...env, ...vars };
+}
 
 let cluster: TestCluster | undefined;
 let gw: GatewayProcess;
@@ -69,7 +78,7 @@ test('user add creates accounts that user list shows and that can log in', async
   assert.ok(cluster);
   assert.deepEqual(await listed(), [], 'a fresh prefix has no accounts');
   for (const [jid, pw] of [['alice@localhost', 'first-pw'], ['bob@localhost', 'bob-pw']] as const) {
-    const r = await cluster.ctl(['user', 'add', jid, '--password', pw]);
+    const r = await cluster.ctl(['user', 'add', jid], `${pw}\n`);
     assert.equal(r.code, 0, `user add ${jid}: ${r.stderr}`);
   }
   assert.deepEqual((await listed()).sort(), ['alice@localhost', 'bob@localhost']);
@@ -79,7 +88,7 @@ test('user add creates accounts that user list shows and that can log in', async
 
 test('user passwd: the new password works and the old one does not', async () => {
   assert.ok(cluster);
-  const r = await cluster.ctl(['user', 'passwd', 'alice@localhost', '--password', 'second-pw']);
+  const r = await cluster.ctl(['user', 'passwd', 'alice@localhost'], 'second-pw\n');
   assert.equal(r.code, 0, `user passwd: ${r.stderr}`);
   await assertLoginWorks('alice', 'second-pw');
   await assertLoginRefused('alice', 'first-pw');
@@ -100,4 +109,50 @@ test('user add without a password fails with a non-zero exit code', async () => 
   const r = await cluster.ctl(['user', 'add', 'carol@localhost']);
   assert.notEqual(r.code, 0);
   assert.ok(!(await listed()).includes('carol@localhost'));
+});
+
+test('a password on the command line is refused (exit 2) and creates nothing; stdin takes only its first line', async () => {
+  assert.ok(cluster);
+  for (const args of [['user', 'add', 'dave@localhost', '--password', 'argv-pw'], ['user', 'add', 'dave@localhost', '--password=argv-pw']]) {
+    const r = await cluster.ctl(args, 'stdin-pw\n');
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /--password was removed/);
+  }
+  assert.ok(!(await listed()).includes('dave@localhost'));
+  const r = await cluster.ctl(['user', 'add', 'dave@localhost'], 'dave-pw\nsecond line ignored\n');
+  assert.equal(r.code, 0, r.stderr);
+  await assertLoginWorks('dave', 'dave-pw');
+  const tooLong = await cluster.ctl(['user', 'add', 'erin@localhost'], `${'x'.repeat(1025)}\n`);
+  assert.equal(tooLong.code, 2, tooLong.stderr);
+  assert.ok(!(await listed()).includes('erin@localhost'));
+});
+
+test('on a terminal, the password is prompted for twice and never echoed', async () => {
+  assert.ok(cluster);
+  // util-linux `script` gives xmppctl a pseudo-terminal as stdin/stdout.
+  const cli = join(repoRoot(), 'services', 'gateway', 'dist', 'xmppctl.js');
+  const child = spawn('script', ['-qec', `${process.execPath} ${cli} user add tty-user@localhost`, '/dev/null'], {
+    env: childEnv({ REDIS_URL: cluster.redis.url, PARLEY_REDIS_KEY_PREFIX: cluster.prefix }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const waitFor = async (re: RegExp) => {
+    const deadline = Date.now() + 15_000;
+    while (!re.test(out)) {
+      assert.ok(Date.now() < deadline, `timed out waiting for ${re}; got ${JSON.stringify(out)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await waitFor(/Password for tty-user@localhost: /);
+  child.stdin.write('tty-secret\r');
+  await waitFor(/Again: /);
+  child.stdin.write('tty-secret\r');
+  await waitFor(/created tty-user@localhost/);
+  child.stdin.end();
+  assert.equal(await closed, 0, out);
+  assert.ok(!out.includes('tty-secret'), `the password was echoed: ${JSON.stringify(out)}`);
+  await assertLoginWorks('tty-user', 'tty-secret');
 });

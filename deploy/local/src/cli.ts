@@ -46,12 +46,13 @@ const program = new Command('cluster')
   .option('--no-admin', 'do not start the admin REST API')
   .option('--open-auth', 'TEST ONLY: any user logs in with any password (PLAIN allowed without TLS)', false)
   .option('--redis-url <url>', 'use this Redis instead of starting one (default: $REDIS_URL)')
-  .option('--data-dir <dir>', 'where the launched redis-server keeps its data', join(repoRoot, '.data', 'redis'))
+  .option('--data-dir <dir>', 'where the launched redis-server keeps its data (made mode 0700, files 0600)', join(repoRoot, '.data', 'redis'))
+  .option('--redis-maxmemory <size>', 'maxmemory of the launched redis-server (noeviction: writes fail beyond it, nothing is evicted)', '512mb')
   .option('--config <file>', 'JSON configuration file passed to every process')
   .option('--json', 'print the children\'s JSON log lines as they are instead of pretty-printing them', false);
 program.parse();
 const opts = program.opts<{
-  gateways: number; workers: number; adminPort: number; admin: boolean; c2sPort: number; wsPort: number; openAuth: boolean; redisUrl?: string; dataDir: string; config?: string; json: boolean;
+  gateways: number; workers: number; adminPort: number; admin: boolean; c2sPort: number; wsPort: number; openAuth: boolean; redisUrl?: string; dataDir: string; redisMaxmemory: string; config?: string; json: boolean;
 }>();
 
 // pino-pretty writes to stdout itself (destination 1); with --json the lines pass through.
@@ -168,6 +169,11 @@ async function startGateway(index: number, redisUrl: string): Promise<{ c2sPort:
   const env = childEnv(redisUrl);
   env.PARLEY_C2S_PORT = String(opts.c2sPort + index);
   env.PARLEY_WS_PORT = String(opts.wsPort + index);
+  // The local cluster is also the benchmark target: the load generator connects thousands of
+  // clients from 127.0.0.1 (S1: 5,000 per gateway; logins: up to 500 in flight per worker),
+  // far above the production per-address caps (issue #10; docs/operations.md "Input limits").
+  env.PARLEY_MAX_CONNECTIONS_PER_ADDRESS ??= '100000';
+  env.PARLEY_MAX_UNAUTHENTICATED_PER_ADDRESS ??= '10000';
   if (opts.openAuth) {
     env.PARLEY_AUTH_BACKEND = 'open-insecure-test-only';
     env.PARLEY_ALLOW_PLAIN_WITHOUT_TLS = 'true';
@@ -181,9 +187,10 @@ async function startGateway(index: number, redisUrl: string): Promise<{ c2sPort:
 try {
   let redisUrl = opts.redisUrl ?? process.env.REDIS_URL;
   if (!redisUrl) {
-    redis = await startRedis(opts.dataDir);
+    redis = await startRedis(opts.dataDir, { maxmemory: opts.redisMaxmemory });
     redisUrl = redis.url;
-    say(`redis-server on ${redisUrl} (data in ${opts.dataDir})`);
+    // The URL carries the generated ACL password: it is what xmppctl needs as REDIS_URL.
+    say(`redis-server on ${redisUrl} (ACL user with a fresh password; maxmemory ${opts.redisMaxmemory}, noeviction; data in ${opts.dataDir}, mode 0700)`);
   }
   const [ready, workerIds] = await Promise.all([
     Promise.all(Array.from({ length: opts.gateways }, (_, i) => startGateway(i, redisUrl!))),

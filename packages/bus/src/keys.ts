@@ -20,7 +20,7 @@ export interface KeySpace {
   accountIndex(): string;
   /** A deleted account's tombstone: its deletion time (ms since epoch), kept for a while (TTL). */
   tombstone(bareJid: string): string;
-  /** Sorted set: gateway id → time of its last heartbeat (ms since epoch). */
+  /** Sorted set: gateway id → time of its last heartbeat (ms since epoch, by the Redis server clock); members are live until reaped. */
   gateways(): string;
   /** Hash describing one live gateway: host, c2s/WebSocket ports, pid, start time. */
   gatewayInfo(gatewayId: string): string;
@@ -30,8 +30,32 @@ export interface KeySpace {
   gatewayDelivery(gatewayId: string): string;
   /** A random secret shared by the gateways: SCRAM decoy salts for unknown users derive from it. */
   saslDecoySecret(): string;
+  /**
+   * Key prefix of the failed-authentication counters (rate-limiter-flexible appends
+   * `:<address>` or `:<bare JID>`; each counter expires with its window): `address` per
+   * remote IP, `account` per bare JID (issue #10, `auth.maxFailuresPer*`).
+   */
+  authFailures(kind: 'address' | 'account'): string;
+  /**
+   * Hash of a user's offline quota, next to its {@link offline} list: `bytes` (total stored)
+   * and per sender bare JID `n:<jid>` (messages) and `b:<jid>` (bytes).
+   */
+  offlineQuota(bareJid: string): string;
   /** Short-lived lock held while one gateway cleans up after a dead one. */
   reaperLock(gatewayId: string): string;
+  /**
+   * String: the random registration token of a live gateway. Its heartbeat (a Lua script)
+   * refreshes the score only while the token matches; the reaper deletes it when it takes
+   * the gateway for dead, so a gateway that was only paused learns that it was reaped.
+   */
+  gatewayToken(gatewayId: string): string;
+  /** Stream: a dead gateway's delivery stream, renamed here by its reaper while it re-routes the entries. */
+  gatewayReaping(gatewayId: string): string;
+  /**
+   * Hash of cluster-wide liveness state, times in ms by the Redis server clock (`TIME`):
+   * `lastBeat` (the last heartbeat of any gateway), `pauseUntil` (no reaping before this).
+   */
+  livenessState(): string;
   /** Stream of room inputs (`RoomInputEnvelope`) for one shard of the MUC service, read by the shard's owner. */
   shardStream(shard: number): string;
   /** The shard's lease: `<worker id> <fencing token>`, with a TTL; only its holder applies the stream. */
@@ -85,7 +109,12 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     gatewaySessions: gw('sessions'),
     gatewayDelivery: gw('deliver'),
     reaperLock: gw('reaper'),
+    gatewayToken: gw('token'),
+    gatewayReaping: gw('reaping'),
+    livenessState: () => `${prefix}gateways:liveness`,
     saslDecoySecret: () => `${prefix}sasl-decoy-secret`,
+    authFailures: (kind: 'address' | 'account') => `${prefix}auth-failures:${kind}`,
+    offlineQuota: user('offline-quota'),
     shardStream: shard('in'),
     shardLease: shard('lease'),
     shardFence: shard('fence'),

@@ -19,19 +19,39 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_WS_PATH: 'gateway.wsPath',
   PARLEY_HEARTBEAT_MS: 'gateway.heartbeatMs',
   PARLEY_GATEWAY_DEAD_AFTER_MS: 'gateway.deadAfterMs',
+  PARLEY_OUTAGE_BUFFER_STANZAS: 'gateway.outageBufferStanzas',
+  PARLEY_OUTAGE_WAIT_MS: 'gateway.outageWaitMs',
   PARLEY_IDLE_TIMEOUT_MS: 'gateway.idleTimeoutMs',
   PARLEY_AUTH_TIMEOUT_MS: 'gateway.authTimeoutMs',
   PARLEY_TLS_CERT: 'tls.certFile',
   PARLEY_TLS_KEY: 'tls.keyFile',
   PARLEY_TLS_REQUIRED: 'tls.required',
+  PARLEY_TLS_WSS: 'tls.wss',
   PARLEY_AUTH_BACKEND: 'auth.backend',
   PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'auth.allowPlainWithoutTls',
   PARLEY_SCRAM_ITERATIONS: 'auth.scramIterations',
+  PARLEY_AUTH_MAX_FAILURES_PER_ADDRESS: 'auth.maxFailuresPerAddress',
+  PARLEY_AUTH_MAX_FAILURES_PER_ACCOUNT: 'auth.maxFailuresPerAccount',
+  PARLEY_AUTH_FAILURE_WINDOW_MS: 'auth.failureWindowMs',
   PARLEY_MAX_STANZA_BYTES: 'limits.maxStanzaBytes',
   PARLEY_MAX_PREAUTH_BYTES: 'limits.maxPreAuthBytes',
   PARLEY_MAX_DEPTH: 'limits.maxDepth',
+  PARLEY_SESSION_BYTES_PER_SECOND: 'limits.bytesPerSecond',
+  PARLEY_SESSION_BURST_BYTES: 'limits.burstBytes',
+  PARLEY_SESSION_STANZAS_PER_SECOND: 'limits.stanzasPerSecond',
+  PARLEY_SESSION_BURST_STANZAS: 'limits.burstStanzas',
+  PARLEY_MAX_QUEUED_STANZAS: 'limits.maxQueuedStanzas',
+  PARLEY_MAX_SEND_BUFFER_BYTES: 'limits.maxSendBufferBytes',
+  PARLEY_MAX_CONNECTIONS_PER_ADDRESS: 'limits.maxConnectionsPerAddress',
+  PARLEY_MAX_UNAUTHENTICATED_PER_ADDRESS: 'limits.maxUnauthenticatedPerAddress',
+  PARLEY_SHARD_MAX_LAG_MS: 'limits.shardMaxLagMs',
+  PARLEY_SHARD_LAG_POLL_MS: 'limits.shardLagPollMs',
+  PARLEY_SHARD_MAX_HOLD_MS: 'limits.shardMaxHoldMs',
   PARLEY_OFFLINE_ENABLED: 'offline.enabled',
   PARLEY_OFFLINE_MAX_MESSAGES: 'offline.maxMessages',
+  PARLEY_OFFLINE_MAX_BYTES: 'offline.maxBytes',
+  PARLEY_OFFLINE_MAX_MESSAGES_PER_SENDER: 'offline.maxMessagesPerSender',
+  PARLEY_OFFLINE_MAX_BYTES_PER_SENDER: 'offline.maxBytesPerSender',
   PARLEY_MUC_SHARDS: 'muc.shards',
   PARLEY_MUC_ADMINS: 'muc.admins',
   PARLEY_MUC_HISTORY_LENGTH: 'muc.historyLength',
@@ -53,8 +73,8 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_LOG_PRETTY: 'log.pretty',
 };
 
-const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts)$/;
-const BOOLEAN = /(required|allowPlainWithoutTls|enabled|pretty)$/;
+const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender)$/;
+const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|pretty)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {
   if (path.startsWith('adminApi.')) return coerceAdminApi(path, raw, envName);

@@ -38,6 +38,13 @@ export const configSchema = z
         heartbeatMs: z.number().int().min(100).max(60_000).default(1000),
         /** A gateway whose heartbeat is older than this is dead and its sessions are removed. */
         deadAfterMs: z.number().int().min(300).max(600_000).default(5000),
+        /**
+         * Stanzas from clients that may wait, gateway-wide, while Redis is unreachable; more get
+         * the stanza error `resource-constraint` (type wait, RFC 6120 §8.3.3.18). The session stays open.
+         */
+        outageBufferStanzas: z.number().int().min(0).max(1_000_000).default(10_000),
+        /** How long one client stanza may wait for Redis to come back before `resource-constraint`, ms. */
+        outageWaitMs: z.number().int().min(0).max(600_000).default(30_000),
         /** Seconds a connection may stay silent before it is closed (whitespace keepalives count). */
         idleTimeoutMs: z.number().int().min(1000).default(300_000),
         /** Time allowed from TCP connect to authenticated session. */
@@ -49,8 +56,15 @@ export const configSchema = z
         /** PEM certificate chain; with keyFile, enables STARTTLS (RFC 6120 §5). */
         certFile: z.string().optional(),
         keyFile: z.string().optional(),
-        /** Require STARTTLS before SASL (RFC 6120 §5.3.1 mandatory-to-negotiate). */
+        /**
+         * Require an encrypted connection before SASL on every transport: STARTTLS on c2s
+         * (RFC 6120 §5.3.1 mandatory-to-negotiate), wss:// on WebSocket (RFC 7395 has no
+         * STARTTLS). Needs certFile/keyFile, and `wss: true` unless `gateway.wsPort` is -1;
+         * the configuration is refused otherwise (see docs/operations.md "TLS and secrets").
+         */
         required: z.boolean().default(false),
+        /** Serve the WebSocket listener as wss:// (TLS from the first byte) with certFile/keyFile. */
+        wss: z.boolean().default(false),
       })
       .prefault({})
       .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
@@ -68,6 +82,16 @@ export const configSchema = z
         allowPlainWithoutTls: z.boolean().default(false),
         /** PBKDF2 iterations for newly stored SCRAM credentials (RFC 5802 §5.1, at least 4096). */
         scramIterations: z.number().int().min(4096).max(1_000_000).default(4096),
+        /**
+         * Failed SASL attempts (`not-authorized`) from one remote IP address, over all gateways,
+         * within `failureWindowMs`; after that many, authentication from that address is
+         * refused with `temporary-auth-failure` (RFC 6120 §6.5.11) until the window ends.
+         */
+        maxFailuresPerAddress: z.number().int().min(1).max(1_000_000).default(20),
+        /** Failed SASL attempts against one account, over all gateways, within `failureWindowMs`; then refused likewise. */
+        maxFailuresPerAccount: z.number().int().min(1).max(1_000_000).default(10),
+        /** The window of the failure counts, ms; it starts at the first failure (a fixed window). */
+        failureWindowMs: z.number().int().min(1000).max(24 * 3600 * 1000).default(600_000),
       })
       .prefault({}),
     limits: z
@@ -78,6 +102,43 @@ export const configSchema = z
         maxPreAuthBytes: z.number().int().min(1024).max(256 * 1024).default(8 * 1024),
         /** Deepest element nesting inside a stanza (the stanza itself is depth 1). */
         maxDepth: z.number().int().min(8).max(1024).default(64),
+        /**
+         * Per session: bytes read per second from the client, sustained (token bucket; issue #10).
+         * Past it the gateway stops reading the socket until the bucket refills (TCP
+         * backpressure), it never disconnects. Default between Prosody's mod_limits c2s
+         * `10kb/s` and ejabberd's `fast` shaper (50000 B/s); see docs/operations.md "Input limits".
+         */
+        bytesPerSecond: z.number().int().min(1000).max(1024 * 1024 * 1024).default(50_000),
+        /** Per session: the byte bucket's size (burst allowed on top of the rate), bytes; 2 s of the default rate. */
+        burstBytes: z.number().int().min(1000).max(1024 * 1024 * 1024).default(100_000),
+        /** Per session: top-level elements (stanzas and nonzas) read per second, sustained; reading pauses beyond. */
+        stanzasPerSecond: z.number().int().min(1).max(1_000_000).default(200),
+        /** Per session: the element bucket's size (burst), elements; 2 s of the default rate. */
+        burstStanzas: z.number().int().min(1).max(1_000_000).default(400),
+        /**
+         * Per session: parsed elements waiting to be handled (they are handled one at a time,
+         * in order). At this many the socket is no longer read until the queue is down to half.
+         */
+        maxQueuedStanzas: z.number().int().min(2).max(100_000).default(128),
+        /**
+         * Per session: bytes written but not yet taken by the client's socket. Beyond it the
+         * session ends with the stream error `resource-constraint` (RFC 6120 §4.9.3.17).
+         */
+        maxSendBufferBytes: z.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024),
+        /** Per gateway and remote IP address: open client connections; further ones are refused (loopback included). */
+        maxConnectionsPerAddress: z.number().int().min(1).max(10_000_000).default(1000),
+        /** Per gateway and remote IP address: connections not yet authenticated (SASL); further ones are refused. */
+        maxUnauthenticatedPerAddress: z.number().int().min(1).max(10_000_000).default(100),
+        /**
+         * Overload backpressure (issue #10 item 6): when the oldest stanza a room shard has not
+         * applied yet is older than this, the gateways hold that shard's senders (their sockets
+         * stop being read) until it is below half of it. 0 turns it off.
+         */
+        shardMaxLagMs: z.number().int().min(0).max(600_000).default(250),
+        /** How often a gateway reads the lag of the room shards it writes to. */
+        shardLagPollMs: z.number().int().min(10).max(60_000).default(50),
+        /** Longest one stanza is held for a lagging shard; it then goes out anyway (nothing is dropped). */
+        shardMaxHoldMs: z.number().int().min(100).max(600_000).default(10_000),
       })
       .prefault({}),
     offline: z
@@ -86,6 +147,12 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         /** Per user; further messages get service-unavailable. */
         maxMessages: z.number().int().min(1).max(100_000).default(500),
+        /** Per user: bytes of stored messages; a message that would go past it gets service-unavailable. */
+        maxBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024),
+        /** Per user and sender (bare JID): stored messages; further ones from that sender get service-unavailable. */
+        maxMessagesPerSender: z.number().int().min(1).max(100_000).default(100),
+        /** Per user and sender (bare JID): bytes of stored messages; beyond it, service-unavailable. */
+        maxBytesPerSender: z.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
       })
       .prefault({}),
     muc: z
@@ -173,7 +240,23 @@ export const configSchema = z
       })
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // Issue #10 item 7: tls.required holds on every transport, or the process does not start.
+    const hasCert = c.tls.certFile !== undefined && c.tls.keyFile !== undefined;
+    if (c.tls.wss && !hasCert) ctx.addIssue({ code: 'custom', path: ['tls', 'wss'], message: 'tls.wss needs tls.certFile and tls.keyFile' });
+    if (!c.tls.required) return;
+    if (!hasCert) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'required'], message: 'tls.required needs tls.certFile and tls.keyFile (STARTTLS cannot be offered without a certificate)' });
+    }
+    if (c.gateway.wsPort >= 0 && !c.tls.wss) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', 'required'],
+        message: 'tls.required with a plain ws:// listener: WebSocket has no STARTTLS (RFC 7395); set tls.wss=true (PARLEY_TLS_WSS) or disable WebSocket with gateway.wsPort=-1',
+      });
+    }
+  });
 
 /** A validated configuration with every default filled in and `mucDomain` resolved. */
 export type Config = Omit<z.output<typeof configSchema>, 'mucDomain'> & { mucDomain: string };

@@ -7,5 +7,6 @@ export { Jid } from './jid.js';
 export { jid } from './jid-from-parts.js';
 export { normalizeLocalpart } from './localpart.js';
 export { MAX_PART_OCTETS } from './part-length.js';
+export { enforceNickname, nicknameKey, tryNickname } from './nickname.js';
 export { parseJid, tryParseJid } from './parse-jid.js';
 export { normalizeResourcepart } from './resourcepart.js';

@@ -316,8 +316,9 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
       distinct: toMap(finals.map((f) => f.distinct)),
       duplicates: toMap(finals.map((f) => f.duplicates)),
     });
-    const failures: Record<string, number> = {};
-    const stanza: Record<string, number> = {};
+    // Keys carry server text (error conditions, close reasons): no prototype to reach.
+    const failures = Object.create(null) as Record<string, number>;
+    const stanza = Object.create(null) as Record<string, number>;
     const mergeInto = (into: Record<string, number>, from: Record<string, number>) => {
       for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
     };
@@ -342,7 +343,8 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
     const latency = summarize(mergeHistograms(finals.map((f) => f.latency)));
     const maxSendLagMs = Math.max(0, ...finals.map((f) => f.sendLagMaxMs));
     const messagingCpu = phasesMs.messaging > 0 ? ((cpuMessaging.user + cpuMessaging.system) / 1000 / phasesMs.messaging) * 100 : 0;
-    const errors = { stanza, failures, misrouted };
+    // Plain objects in the result (spread defines own properties: no key reaches a prototype).
+    const errors = { stanza: { ...stanza }, failures: { ...failures }, misrouted };
     const v = verdict({ accounting, failures, stanzaErrors: stanza, misrouted });
 
     const result: LoadResult = {

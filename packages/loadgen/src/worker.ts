@@ -19,8 +19,10 @@ const { scenario } = init;
 const layout = new Layout(scenario, init.targets, init.workers, init.runId);
 const post = (m: FromWorker) => port.postMessage(m);
 
-const failures: Record<string, number> = {};
-const stanzaErrors: Record<string, number> = {};
+// Counts keyed by text that includes what a server sent (error conditions, close reasons):
+// objects without a prototype, so no key can reach Object.prototype.
+const failures = Object.create(null) as Record<string, number>;
+const stanzaErrors = Object.create(null) as Record<string, number>;
 let failureCount = 0;
 let stanzaErrorCount = 0;
 let misrouted = 0;

@@ -65,33 +65,33 @@ const q = (ns: string): string => `${ns}:query`;
 /** A session that is not in the room yet (join.ts `enter`: every check before the first change). */
 const isFirstJoin = (room: RoomState, req: StanzaRequest): boolean => req.nick !== undefined && findSession(room, req.from) === undefined;
 
-/** The routing table. */
-export const ROUTES: Readonly<Record<string, Route>> = {
-  'presence-available/occupant': { handle: onOccupantPresence, missing: 'create', inPlaceIf: isFirstJoin },
-  'presence-available/bare': { handle: noNick, missing: 'handle', inPlace: true },
-  'presence-unavailable/occupant': { handle: onUnavailable, missing: 'ignore' },
-  'presence-unavailable/bare': { handle: onUnavailable, missing: 'ignore' },
-  'message-groupchat/bare': { handle: onGroupchat, missing: 'not-found', inPlace: true },
-  'message-normal/bare': { handle: onRoomMessage, missing: 'not-found' },
-  'message-chat/bare': { handle: onRoomMessage, missing: 'not-found' },
-  'message-groupchat/occupant': { handle: onGroupchatToOccupant, missing: 'not-found', inPlace: true },
-  'message-chat/occupant': { handle: onPrivateMessage, missing: 'not-found', inPlace: true },
-  'message-normal/occupant': { handle: onPrivateMessage, missing: 'not-found', inPlace: true },
-  'message-headline/occupant': { handle: onPrivateMessage, missing: 'not-found', inPlace: true },
-  [`iq-get/bare/${q(NS.MUC_OWNER)}`]: { handle: onOwnerGet, missing: 'not-found' },
-  [`iq-set/bare/${q(NS.MUC_OWNER)}`]: { handle: onOwnerSet, missing: 'not-found' },
-  [`iq-get/bare/${q(NS.MUC_ADMIN)}`]: { handle: onAdminGet, missing: 'not-found' },
-  [`iq-set/bare/${q(NS.MUC_ADMIN)}`]: { handle: onAdminSet, missing: 'not-found' },
-  [`iq-get/bare/${q(NS.REGISTER)}`]: { handle: onRegisterGet, missing: 'not-found' },
-  [`iq-set/bare/${q(NS.REGISTER)}`]: { handle: onRegisterSet, missing: 'not-found' },
-  [`iq-get/bare/${q(NS.DISCO_INFO)}`]: { handle: onDiscoInfo, missing: 'not-found', inPlace: true },
-  [`iq-get/bare/${q(NS.DISCO_ITEMS)}`]: { handle: onDiscoItems, missing: 'not-found', inPlace: true },
+/** The routing table (a Map: its keys are built from what clients send). */
+export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
+  ['presence-available/occupant', { handle: onOccupantPresence, missing: 'create', inPlaceIf: isFirstJoin }],
+  ['presence-available/bare', { handle: noNick, missing: 'handle', inPlace: true }],
+  ['presence-unavailable/occupant', { handle: onUnavailable, missing: 'ignore' }],
+  ['presence-unavailable/bare', { handle: onUnavailable, missing: 'ignore' }],
+  ['message-groupchat/bare', { handle: onGroupchat, missing: 'not-found', inPlace: true }],
+  ['message-normal/bare', { handle: onRoomMessage, missing: 'not-found' }],
+  ['message-chat/bare', { handle: onRoomMessage, missing: 'not-found' }],
+  ['message-groupchat/occupant', { handle: onGroupchatToOccupant, missing: 'not-found', inPlace: true }],
+  ['message-chat/occupant', { handle: onPrivateMessage, missing: 'not-found', inPlace: true }],
+  ['message-normal/occupant', { handle: onPrivateMessage, missing: 'not-found', inPlace: true }],
+  ['message-headline/occupant', { handle: onPrivateMessage, missing: 'not-found', inPlace: true }],
+  [`iq-get/bare/${q(NS.MUC_OWNER)}`, { handle: onOwnerGet, missing: 'not-found' }],
+  [`iq-set/bare/${q(NS.MUC_OWNER)}`, { handle: onOwnerSet, missing: 'not-found' }],
+  [`iq-get/bare/${q(NS.MUC_ADMIN)}`, { handle: onAdminGet, missing: 'not-found' }],
+  [`iq-set/bare/${q(NS.MUC_ADMIN)}`, { handle: onAdminSet, missing: 'not-found' }],
+  [`iq-get/bare/${q(NS.REGISTER)}`, { handle: onRegisterGet, missing: 'not-found' }],
+  [`iq-set/bare/${q(NS.REGISTER)}`, { handle: onRegisterSet, missing: 'not-found' }],
+  [`iq-get/bare/${q(NS.DISCO_INFO)}`, { handle: onDiscoInfo, missing: 'not-found', inPlace: true }],
+  [`iq-get/bare/${q(NS.DISCO_ITEMS)}`, { handle: onDiscoItems, missing: 'not-found', inPlace: true }],
   // RFC 6120 §8.4: an iq get/set nobody handles gets service-unavailable.
-  'iq-get/bare': { handle: unsupported, missing: 'not-found', inPlace: true },
-  'iq-set/bare': { handle: unsupported, missing: 'not-found', inPlace: true },
-  'iq-get/occupant': { handle: iqToOccupant, missing: 'not-found', inPlace: true },
-  'iq-set/occupant': { handle: iqToOccupant, missing: 'not-found', inPlace: true },
-};
+  ['iq-get/bare', { handle: unsupported, missing: 'not-found', inPlace: true }],
+  ['iq-set/bare', { handle: unsupported, missing: 'not-found', inPlace: true }],
+  ['iq-get/occupant', { handle: iqToOccupant, missing: 'not-found', inPlace: true }],
+  ['iq-set/occupant', { handle: iqToOccupant, missing: 'not-found', inPlace: true }],
+]);
 
 /** The stanza's type as used in keys. */
 export function stanzaType(stanza: Element): string {
@@ -108,8 +108,8 @@ export function findRoute(stanza: Element, type: string, toOccupant: boolean, pa
   const base = `${stanza.name}-${type}/${toOccupant ? 'occupant' : 'bare'}`;
   if (payload !== undefined) {
     const ns = payload.getNS() ?? '';
-    const exact = ROUTES[`${base}/${ns}:${payload.name}`];
+    const exact = ROUTES.get(`${base}/${ns}:${payload.name}`);
     if (exact !== undefined) return exact;
   }
-  return ROUTES[base];
+  return ROUTES.get(base);
 }

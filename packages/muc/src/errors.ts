@@ -29,7 +29,13 @@ export const REFUSALS = {
   membersOnly: r('registration-required', 'auth'),
   /** §7.2.5: missing or wrong password. */
   badPassword: r('not-authorized', 'auth'),
-  /** §7.2.8, §7.6: nick held by another user. */
+  /**
+   * §7.2.1 (a nick that is not a valid occupant JID resourcepart): the nick fails the
+   * RFC 8266 Nickname profile (e.g. empty after trimming spaces, XEP-0045 §17.2 "MUST NOT
+   * allow empty or invisible Room Nicknames").
+   */
+  badNick: r('jid-malformed', 'modify', 'The nickname is not acceptable (RFC 8266)'),
+  /** §7.2.8, §7.6: nick held by another user (compared per RFC 8266 §2.4). */
   nickInUse: r('conflict', 'cancel'),
   /** §7.12: nick reserved (registered) by another user. */
   nickReserved: r('conflict', 'cancel'),

@@ -20,3 +20,5 @@ export { REFUSALS, type CommandRefusal, type Refusal, type RefusalName } from '.
 export type { RoomCommand, CommandErrorCode, CommandResult, RoomSnapshot } from './room-command.js';
 export { parseRoomCommand, type ParsedCommand } from './room-command-parse.js';
 export { roomSnapshot } from './room-snapshot.js';
+export { roomFromJson, roomToJson, RoomJsonError, type RoomJson } from './room-json.js';
+export { occupantByNick, prepareNick, type Nick } from './nick.js';

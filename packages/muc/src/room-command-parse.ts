@@ -2,11 +2,12 @@
 // checked and its addresses normalised here, so a malformed object is refused with
 // `bad-request` instead of failing halfway. JIDs are parsed (RFC 7622) and reduced to bare
 // JIDs (affiliations are per bare JID, XEP-0045 §5.2), except the alternate venue of a
-// destruction (§10.9, kept as given); nicks are normalised like the resource of an
-// occupant JID, so they match the nicks the room stores. Configuration values are checked
+// destruction (§10.9, kept as given); nicks are enforced per RFC 8266 (nick.ts), and the
+// room finds an occupant by any equivalent form of its nick. Configuration values are checked
 // by the features themselves (config-patch.ts).
-import { normalizeResourcepart, tryParseJid } from '@parley/jid';
+import { tryParseJid } from '@parley/jid';
 import { commandRefusal, type CommandRefusal } from './errors.js';
+import { prepareNick } from './nick.js';
 import type { RoomCommand } from './room-command.js';
 import type { RoomConfig } from './room-config.js';
 import type { Affiliation, Role } from './room-state.js';
@@ -40,11 +41,9 @@ function reqString(o: Obj, key: string): string {
 }
 
 function nick(value: string, key: string): string {
-  try {
-    return normalizeResourcepart(value);
-  } catch {
-    throw new Malformed(`${key} is not a valid nick`);
-  }
+  const n = prepareNick(value);
+  if (n === undefined) throw new Malformed(`${key} is not a valid nick (RFC 8266)`);
+  return n.nick;
 }
 
 function bareJid(value: string, key: string): string {

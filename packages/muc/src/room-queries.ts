@@ -1,5 +1,6 @@
 // Read-only questions about a room: XEP-0045 §5.1 and §5.2 (role and affiliation
 // hierarchies), §7.2.3/§7.2.4 (who may see real JIDs), §7.2.8 (sessions by full JID).
+import { nickKeyOf } from './nick.js';
 import type { RoomContext } from './room-input.js';
 import type { Affiliation, Occupant, OccupantSession, Role, RoomState } from './room-state.js';
 
@@ -26,7 +27,7 @@ export const ROLE_RANK: Readonly<Record<Role, number>> = {
  */
 export function affiliationOf(room: RoomState, bareJid: string, ctx: RoomContext): Affiliation {
   if (ctx.serviceAdmins.includes(bareJid)) return 'owner';
-  return room.affiliations[bareJid]?.affiliation ?? 'none';
+  return room.affiliations.get(bareJid)?.affiliation ?? 'none';
 }
 
 /** The occupant and session a full JID is joined as, if any. */
@@ -34,7 +35,7 @@ export function findSession(
   room: RoomState,
   fullJid: string,
 ): { occupant: Occupant; session: OccupantSession } | undefined {
-  for (const occupant of Object.values(room.occupants)) {
+  for (const occupant of room.occupants.values()) {
     const session = occupant.sessions.find((s) => s.fullJid === fullJid);
     if (session !== undefined) return { occupant, session };
   }
@@ -49,15 +50,18 @@ export function seesRealJids(room: RoomState, viewerRole: Role): boolean {
   return room.config.whois === 'anyone' || viewerRole === 'moderator';
 }
 
-/** The bare JID holding `nick` as a registered nick (§7.12), if any. */
-export function nickOwner(room: RoomState, nick: string): string | undefined {
-  for (const [jid, rec] of Object.entries(room.affiliations)) {
-    if (rec.nick === nick) return jid;
+/**
+ * The bare JID holding a registered nick (§7.12) equivalent to the nick whose comparison
+ * form (RFC 8266 §2.4, nick.ts) is `key`, if any.
+ */
+export function nickOwner(room: RoomState, key: string): string | undefined {
+  for (const [jid, rec] of room.affiliations) {
+    if (rec.nick !== undefined && nickKeyOf(rec.nick) === key) return jid;
   }
   return undefined;
 }
 
 /** Number of stored owners (service admins not counted). */
 export function ownerCount(room: RoomState): number {
-  return Object.values(room.affiliations).filter((a) => a.affiliation === 'owner').length;
+  return [...room.affiliations.values()].filter((a) => a.affiliation === 'owner').length;
 }

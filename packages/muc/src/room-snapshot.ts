@@ -18,14 +18,14 @@ export function roomSnapshot(room: RoomState, ctx: RoomContext): RoomSnapshot {
     locked: room.locked,
     subject,
     created: room.created,
-    occupants: Object.values(room.occupants).map((o) => ({
+    occupants: [...room.occupants.values()].map((o) => ({
       nick: o.nick,
       jid: o.bareJid,
       fullJids: o.sessions.map((s) => s.fullJid),
       role: o.role,
       affiliation: affiliationOf(room, o.bareJid, ctx),
     })),
-    affiliations: Object.entries(room.affiliations)
+    affiliations: [...room.affiliations]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([jid, rec]) => ({
         jid,

@@ -1,6 +1,8 @@
 // XEP-0045 §5 (roles and affiliations) and §7.2.13 (discussion history): the persistent
-// shape of one room. Plain JSON (no Maps, classes or Elements) so the worker can store it
-// in Redis and hand it back unchanged: `JSON.parse(JSON.stringify(room))` is the same room.
+// shape of one room. Plain data (no classes or Elements); the two collections keyed by
+// what users send (nicks, JIDs) are Maps, so that no key (`__proto__`, `constructor`, ...)
+// ever reaches an object's prototype. room-json.ts turns a room into JSON for Redis and
+// back: `roomFromJson(JSON.parse(JSON.stringify(roomToJson(room))))` is the same room.
 import type { RoomConfig } from './room-config.js';
 
 /** XEP-0045 §5.2: long-lived, per bare JID. `none` is the absence of an affiliation. */
@@ -12,7 +14,7 @@ export type Role = 'moderator' | 'participant' | 'visitor' | 'none';
 /** A stored affiliation (XEP-0045 §9, §10). `none` is never stored: the entry is deleted instead. */
 export interface AffiliationRecord {
   affiliation: Exclude<Affiliation, 'none'>;
-  /** Registered (reserved) room nickname, XEP-0045 §7.10 / §9.3. */
+  /** Registered (reserved) room nickname, XEP-0045 §7.10 / §9.3, enforced (RFC 8266). */
   nick?: string;
   /** Reason given when the affiliation was set (e.g. why a user was banned, §9.1). */
   reason?: string;
@@ -39,6 +41,7 @@ export interface OccupantSession {
  * is the one shown to other occupants (the session that most recently sent presence).
  */
 export interface Occupant {
+  /** The nick as shown (in the occupant JID): enforced by the RFC 8266 Nickname profile. */
   nick: string;
   bareJid: string;
   /** Never `none` while stored: an occupant without a role has left. */
@@ -70,10 +73,13 @@ export interface RoomState {
   config: RoomConfig;
   /** XEP-0045 §10.1.2: a created room is locked until its owner configures it. */
   locked: boolean;
-  /** By bare JID. */
-  affiliations: Record<string, AffiliationRecord>;
-  /** By nick, in join order. */
-  occupants: Record<string, Occupant>;
+  /** By bare JID (normalised, RFC 7622). */
+  affiliations: Map<string, AffiliationRecord>;
+  /**
+   * By the comparison form of the nick (RFC 8266 §2.4, `nicknameKey` of `@parley/jid`:
+   * `alice` for `Alice` and `ａｌｉｃｅ`), in join order; `Occupant.nick` is the form shown.
+   */
+  occupants: Map<string, Occupant>;
   subject: RoomSubject | null;
   /** Oldest first, at most `config.historyLength` entries. */
   history: HistoryEntry[];

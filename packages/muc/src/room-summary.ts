@@ -21,6 +21,6 @@ export function roomSummary(room: RoomState): RoomSummary {
     public: room.config.public,
     persistent: room.config.persistent,
     membersOnly: room.config.membersOnly,
-    occupants: Object.keys(room.occupants).length,
+    occupants: room.occupants.size,
   };
 }

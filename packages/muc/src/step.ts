@@ -13,6 +13,7 @@ import { runCommand } from './features/commands.js';
 import { FEATURES } from './features/index.js';
 import { closeIfEmpty, dropSessions } from './features/leave.js';
 import { newRoom } from './new-room.js';
+import { prepareNick } from './nick.js';
 import type { CommandResult } from './room-command.js';
 import { parseRoomCommand } from './room-command-parse.js';
 import type { RoomContext, RoomInput, StanzaOrigin } from './room-input.js';
@@ -68,7 +69,7 @@ function unchanged(room: RoomState | undefined, msg?: string, data?: Record<stri
 /** §7.14: sessions gone without unavailable presence leave every nick they had. */
 function dropStep(room: RoomState | undefined, ctx: RoomContext, gone: (s: OccupantSession) => boolean): StepResult {
   if (room === undefined) return unchanged(undefined);
-  const affected = Object.values(room.occupants).some((o) => o.sessions.some(gone));
+  const affected = [...room.occupants.values()].some((o) => o.sessions.some(gone));
   if (!affected) return unchanged(room);
   const t = new Turn(structuredClone(room), ctx, FEATURES);
   const dropped = dropSessions(t, gone);
@@ -99,6 +100,7 @@ function stanzaStep(
     from: from.toString(),
     fromBare: from.bare().toString(),
     nick: to.resource,
+    occupantNick: to.resource === undefined ? undefined : prepareNick(to.resource),
     origin,
     payload,
     created: false,
@@ -120,7 +122,7 @@ function stanzaStep(
     }
     if (route.missing === 'create') req.created = true;
     route.handle(t, req);
-    if (!req.created || Object.keys(t.room.occupants).length === 0) {
+    if (!req.created || t.room.occupants.size === 0) {
       return { room: undefined, out: t.out, effects: t.effects };
     }
     return finish(t, false);

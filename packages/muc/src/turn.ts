@@ -8,6 +8,7 @@ import { errorReply, iqResult } from '@parley/stanza';
 import { NS } from '@parley/xml';
 import type { Refusal } from './errors.js';
 import type { Feature } from './features/feature.js';
+import type { Nick } from './nick.js';
 import type { RoomContext, StanzaOrigin } from './room-input.js';
 import type { Affiliation, OccupantSession, RoomState } from './room-state.js';
 import { affiliationOf } from './room-queries.js';
@@ -22,8 +23,13 @@ export interface StanzaRequest {
   from: string;
   /** Sender's bare JID. */
   fromBare: string;
-  /** Resource of the `to` address (the nick), if any. */
+  /** Resource of the `to` address (the nick as requested), if any. */
   nick: string | undefined;
+  /**
+   * `nick` per RFC 8266: the form to show and the comparison key (`RoomState.occupants`);
+   * undefined when there is no nick or it fails the Nickname profile.
+   */
+  occupantNick: Nick | undefined;
   origin: StanzaOrigin;
   /** The iq's only child element (iq get/set only). */
   payload: Element | undefined;
@@ -48,7 +54,7 @@ export class Turn {
     /** The features, in hook order (features/index.ts). */
     readonly features: readonly Feature[],
   ) {
-    this.initialOccupants = Object.keys(room.occupants).length;
+    this.initialOccupants = room.occupants.size;
   }
 
   /** The room's bare JID. */

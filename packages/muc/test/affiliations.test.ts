@@ -17,7 +17,7 @@ describe('affiliations (XEP-0045 §9, §10)', () => {
     const romeo = to(out, ROMEO);
     assert.equal(xShape(romeo[0]), `status(code=301) item(affiliation=outcast,jid=${JULIET},role=none)[actor(jid=${ROMEO},nick=Romeo) reason()"Treason"]`);
     assert.equal(romeo[1]!.attrs.type, 'result');
-    assert.deepEqual(sim.room?.affiliations['user2@localhost'], { affiliation: 'outcast', reason: 'Treason' });
+    assert.deepEqual(sim.room?.affiliations.get('user2@localhost'), { affiliation: 'outcast', reason: 'Treason' });
     const again = sim.join(JULIET, 'Juliet');
     assert.equal(errorCondition(again[0]?.stanza), 'forbidden');
     const list = sim.send(ROMEO, admin(`<item affiliation='outcast'/>`, 'get'));
@@ -31,7 +31,7 @@ describe('affiliations (XEP-0045 §9, §10)', () => {
     const out = sim.send(ROMEO, admin(`<item affiliation='admin' jid='user2@localhost'/>`));
     assert.equal(xShape(to(out, JULIET)[0]), `item(affiliation=admin,jid=${JULIET},role=moderator) status(code=110)`);
     assert.equal(to(out, ROMEO)[1]!.attrs.type, 'result');
-    assert.equal(sim.room?.occupants.Juliet?.role, 'moderator');
+    assert.equal(sim.room?.occupants.get('juliet')?.role, 'moderator');
   });
 
   it('only owners touch admins and owners; admins get forbidden / not-allowed (§9.1, §10.3)', () => {
@@ -60,7 +60,7 @@ describe('affiliations (XEP-0045 §9, §10)', () => {
     sim.send(ROMEO, admin(`<item affiliation='owner' jid='user2@localhost'/>`));
     const out = sim.send(ROMEO, admin(`<item affiliation='member' jid='user@localhost'/>`));
     assert.equal(to(out, ROMEO).at(-1)?.attrs.type, 'result');
-    assert.equal(sim.room?.occupants.Romeo?.role, 'participant');
+    assert.equal(sim.room?.occupants.get('romeo')?.role, 'participant');
   });
 
   it('applies several items atomically: one bad item changes nothing', () => {
@@ -68,9 +68,9 @@ describe('affiliations (XEP-0045 §9, §10)', () => {
     sim.create(ROMEO, 'Romeo');
     const out = sim.send(ROMEO, admin(`<item affiliation='member' jid='user2@localhost'/><item affiliation='bogus' jid='user3@localhost'/>`));
     assert.equal(errorCondition(out[0]?.stanza), 'bad-request');
-    assert.equal(sim.room?.affiliations['user2@localhost'], undefined);
+    assert.equal(sim.room?.affiliations.get('user2@localhost'), undefined);
     sim.send(ROMEO, admin(`<item affiliation='member' jid='user2@localhost'/><item affiliation='member' jid='user3@localhost/res'/>`));
-    assert.deepEqual(Object.keys(sim.room!.affiliations).sort(), ['user2@localhost', 'user3@localhost', 'user@localhost']);
+    assert.deepEqual([...sim.room!.affiliations.keys()].sort(), ['user2@localhost', 'user3@localhost', 'user@localhost']);
   });
 
   it('refuses an item with both role and affiliation, or without jid (§17.4)', () => {

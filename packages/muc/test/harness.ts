@@ -6,9 +6,24 @@
 // with just `history-append`), so what the worker writes to Redis is never behind memory.
 import type { Element } from 'ltx';
 import { NS, parseElement, serialize } from '@parley/xml';
-import { step, type CommandResult, type Effect, type Outgoing, type RoomCommand, type RoomContext, type RoomState } from '@parley/muc';
+import { roomFromJson, roomToJson, step, type CommandResult, type Effect, type Outgoing, type RoomCommand, type RoomContext, type RoomState } from '@parley/muc';
 
 export const ROOM = 'room@conference.localhost';
+
+/** The room as the worker stores it in Redis (room-json.ts). */
+export function toJson(room: RoomState): string {
+  return JSON.stringify(roomToJson(room));
+}
+
+/** A room read back from {@link toJson}. */
+export function fromJson(json: string): RoomState {
+  return roomFromJson(JSON.parse(json));
+}
+
+/** `room` through a JSON round trip, as a worker would store and load it. */
+export function roundTrip(room: RoomState | undefined): RoomState | undefined {
+  return room === undefined ? undefined : fromJson(toJson(room));
+}
 export const ROMEO = 'user@localhost/romeo';
 export const JULIET = 'user2@localhost/juliet';
 export const ROSALINE = 'user3@localhost/rosaline';
@@ -39,19 +54,19 @@ export class Sim {
   }
 
   input(input: Parameters<typeof step>[2]): Outgoing[] {
-    const before = this.room === undefined ? undefined : JSON.stringify(this.room);
+    const before = this.room === undefined ? undefined : toJson(this.room);
     const result = step(this.room, this.roomJid, input, this.ctx);
     if (before !== undefined && result.room !== undefined) {
       const kinds = new Set(result.effects.map((e) => e.kind));
-      const after = JSON.stringify(result.room);
-      const withoutHistory = (json: string) => JSON.stringify({ ...(JSON.parse(json) as RoomState), history: [] });
+      const after = toJson(result.room);
+      const withoutHistory = (json: string) => JSON.stringify({ ...(JSON.parse(json) as object), history: [] });
       if (!kinds.has('persist') && !kinds.has('destroyed')) {
         if (!kinds.has('history-append') && after !== before) throw new Error('step changed the room without a persist or history-append effect');
         if (withoutHistory(after) !== withoutHistory(before)) throw new Error('step changed more than the history without a persist effect');
       }
     }
     // The argument belongs to step now: only the result is used from here on.
-    this.room = result.room === undefined ? undefined : (JSON.parse(JSON.stringify(result.room)) as RoomState);
+    this.room = roundTrip(result.room);
     this.effects = result.effects;
     for (const o of result.out) {
       if (o.to !== o.stanza.attrs.to) throw new Error('Outgoing.to differs from stanza to');

@@ -27,7 +27,7 @@ describe('mediated invitations (XEP-0045 §7.8.2)', () => {
     assert.equal(errorCondition(sim.send(JULIET, invite('user3@localhost'))[0]?.stanza), 'forbidden');
     const out = sim.send(ROMEO, invite('user3@localhost'));
     assert.equal(to(out, 'user3@localhost').length, 1);
-    assert.equal(sim.room?.affiliations['user3@localhost']?.affiliation, 'member');
+    assert.equal(sim.room?.affiliations.get('user3@localhost')?.affiliation, 'member');
     sim.configure(ROMEO, `<field var='muc#roomconfig_allowinvites'><value>1</value></field>`);
     assert.equal(sim.send(JULIET, invite('user4@localhost'))[0]?.to, 'user4@localhost');
   });

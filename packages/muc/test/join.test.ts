@@ -8,8 +8,8 @@ describe('join (XEP-0045 §7.2)', () => {
     const sim = new Sim();
     sim.join(ROMEO, 'Romeo');
     assert.equal(sim.room?.locked, true);
-    assert.deepEqual(sim.room?.affiliations, { 'user@localhost': { affiliation: 'owner' } });
-    assert.equal(sim.room?.occupants.Romeo?.role, 'moderator');
+    assert.deepEqual(sim.room?.affiliations, new Map([['user@localhost', { affiliation: 'owner' }]]));
+    assert.equal(sim.room?.occupants.get('romeo')?.role, 'moderator');
     assert.ok(sim.effects.some((e) => e.kind === 'persist'));
   });
 
@@ -44,7 +44,7 @@ describe('join (XEP-0045 §7.2)', () => {
     const out = sim.join(JULIET, 'Romeo');
     assert.equal(errorCondition(to(out, JULIET)[0]), 'conflict');
     assert.equal(to(out, JULIET)[0]!.getChild('x', NS.MUC)?.name, 'x');
-    assert.equal(Object.keys(sim.room!.occupants).length, 1);
+    assert.equal(sim.room!.occupants.size, 1);
   });
 
   it('lets the same bare JID join its nick from a second resource (§7.2.8)', () => {
@@ -55,7 +55,7 @@ describe('join (XEP-0045 §7.2)', () => {
     const phone = to(out, 'user@localhost/phone');
     assert.equal(xShape(phone[1]), `item(affiliation=owner,jid=user@localhost/phone,role=moderator) status(code=110)`);
     assert.equal(to(out, JULIET).length, 0, 'others see no change');
-    assert.equal(sim.room?.occupants.Romeo?.sessions.length, 2);
+    assert.equal(sim.room?.occupants.get('romeo')?.sessions.length, 2);
     const msg = sim.send(JULIET, `<message type='groupchat' to='${ROOM}'><body>hi</body></message>`);
     assert.equal(to(msg, ROMEO).length, 1);
     assert.equal(to(msg, 'user@localhost/phone').length, 1);

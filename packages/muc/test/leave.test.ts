@@ -14,7 +14,7 @@ describe('leave (XEP-0045 §7.14)', () => {
     const romeo = to(out, ROMEO);
     assert.equal(xShape(romeo[0]), `item(affiliation=none,jid=${JULIET},role=none)`);
     assert.equal(romeo[0]!.getChildText('status'), 'bye');
-    assert.equal(sim.room?.occupants.Juliet, undefined);
+    assert.equal(sim.room?.occupants.get('juliet'), undefined);
   });
 
   it('destroys a temporary room when the last occupant leaves', () => {
@@ -30,7 +30,7 @@ describe('leave (XEP-0045 §7.14)', () => {
     sim.create(ROMEO, 'Romeo', `<field var='muc#roomconfig_persistentroom'><value>1</value></field>`);
     sim.send(ROMEO, `<presence type='unavailable' to='${ROOM}/Romeo'/>`);
     assert.ok(sim.room !== undefined);
-    assert.deepEqual(sim.room.occupants, {});
+    assert.equal(sim.room.occupants.size, 0);
     assert.ok(sim.effects.some((e) => e.kind === 'persist'));
   });
 
@@ -49,7 +49,7 @@ describe('leave (XEP-0045 §7.14)', () => {
     const out = sim.input({ kind: 'session-ended', fullJid: JULIET, sessionId: `s:${JULIET}` });
     assert.equal(to(out, JULIET).length, 0);
     assert.equal(to(out, ROMEO)[0]!.attrs.type, 'unavailable');
-    assert.equal(sim.room?.occupants.Juliet, undefined);
+    assert.equal(sim.room?.occupants.get('juliet'), undefined);
   });
 
   it('session-ended with another session id changes nothing', () => {
@@ -57,7 +57,7 @@ describe('leave (XEP-0045 §7.14)', () => {
     sim.create(ROMEO, 'Romeo');
     const out = sim.input({ kind: 'session-ended', fullJid: ROMEO, sessionId: 'other' });
     assert.deepEqual(out, []);
-    assert.ok(sim.room?.occupants.Romeo);
+    assert.ok(sim.room?.occupants.get('romeo'));
   });
 
   it('gateway-down removes every session of that gateway', () => {
@@ -65,7 +65,7 @@ describe('leave (XEP-0045 §7.14)', () => {
     sim.create(ROMEO, 'Romeo', `<field var='muc#roomconfig_persistentroom'><value>1</value></field>`);
     sim.join(JULIET, 'Juliet');
     sim.input({ kind: 'gateway-down', gatewayId: 'gw1' });
-    assert.deepEqual(sim.room?.occupants, {});
+    assert.equal(sim.room?.occupants.size, 0);
   });
 
   it('a multi-session occupant stays while one session leaves; others see the new primary', () => {
@@ -78,6 +78,6 @@ describe('leave (XEP-0045 §7.14)', () => {
     const juliet = to(out, JULIET);
     assert.equal(juliet.length, 1);
     assert.equal(juliet[0]!.attrs.type, undefined);
-    assert.equal(sim.room?.occupants.Romeo?.sessions.length, 1);
+    assert.equal(sim.room?.occupants.get('romeo')?.sessions.length, 1);
   });
 });

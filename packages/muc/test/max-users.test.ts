@@ -11,7 +11,7 @@ describe('max users (XEP-0045 §7.2.9)', () => {
     assert.equal(errorCondition(out[0]?.stanza), 'service-unavailable');
     assert.equal(out[0]?.stanza.getChild('error')?.attrs.type, 'wait');
     assert.equal(to(sim.join(ADMIN, 'Admin'), ADMIN)[1]?.attrs.type, undefined);
-    assert.equal(Object.keys(sim.room!.occupants).length, 3);
+    assert.equal(sim.room!.occupants.size, 3);
   });
 
   it("'none' means unlimited", () => {

@@ -24,7 +24,7 @@ describe('members-only rooms (XEP-0045 §7.2.6, §10.2)', () => {
     assert.deepEqual(romeo.map((s) => s.name), ['presence', 'iq', 'message']);
     assert.equal(xShape(romeo[0]), `status(code=322) item(affiliation=none,jid=${JULIET},role=none)`);
     assert.equal(xShape(to(out, ROSALINE)[0]), 'status(code=322) item(affiliation=none,role=none)');
-    assert.deepEqual(Object.keys(sim.room!.occupants), ['Romeo', 'Rosaline']);
+    assert.deepEqual([...sim.room!.occupants.values()].map((o) => o.nick), ['Romeo', 'Rosaline']);
   });
 
   it('advertises muc_membersonly in disco', () => {

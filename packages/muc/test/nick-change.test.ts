@@ -17,7 +17,7 @@ describe('nick change (XEP-0045 §7.6)', () => {
     const romeo = to(out, ROMEO);
     assert.equal(xShape(romeo[0]), `status(code=303) item(affiliation=none,jid=${JULIET},nick=Jules,role=participant)`);
     assert.equal(romeo[1]!.attrs.from, `${ROOM}/Jules`);
-    assert.deepEqual(Object.keys(sim.room!.occupants), ['Romeo', 'Jules']);
+    assert.deepEqual([...sim.room!.occupants.values()].map((o) => o.nick), ['Romeo', 'Jules']);
   });
 
   it('refuses a nick in use with conflict', () => {

@@ -9,7 +9,7 @@ describe('password-protected rooms (XEP-0045 §7.2.5)', () => {
     const sim = new Sim();
     sim.create(ROMEO, 'Romeo', SECRET);
     assert.equal(errorCondition(sim.join(JULIET, 'Juliet', '<password>nope</password>')[0]?.stanza), 'not-authorized');
-    assert.equal(sim.room?.occupants.Juliet, undefined);
+    assert.equal(sim.room?.occupants.get('juliet'), undefined);
   });
 
   it('lets owners in without the password', () => {

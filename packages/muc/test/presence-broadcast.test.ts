@@ -24,7 +24,7 @@ describe('presence broadcast (XEP-0045 §7.2.2, §7.7)', () => {
     );
     assert.deepEqual(sim.room?.config.presenceBroadcast, ['moderator', 'participant']);
     const out = sim.join(JULIET, 'Juliet');
-    assert.equal(sim.room?.occupants.Juliet?.role, 'visitor');
+    assert.equal(sim.room?.occupants.get('juliet')?.role, 'visitor');
     assert.equal(to(out, ROMEO).length, 0, 'visitor joins silently');
     assert.equal(to(out, JULIET)[1]!.attrs.from, `${ROOM}/Juliet`, 'self-presence is still sent');
     const later = sim.join(ROSALINE, 'Rosaline');

@@ -21,7 +21,7 @@ describe('registration (XEP-0045 §7.10, XEP-0077)', () => {
     const out = sim.send(JULIET, submit('Jules'));
     assert.equal(to(out, JULIET)[0]!.attrs.type, 'result');
     assert.equal(xShape(to(out, ROMEO)[0]), 'item(affiliation=member,jid=user2@localhost)', 'moderators hear of the new member');
-    assert.deepEqual(sim.room?.affiliations['user2@localhost'], { affiliation: 'member', nick: 'Jules' });
+    assert.deepEqual(sim.room?.affiliations.get('user2@localhost'), { affiliation: 'member', nick: 'Jules' });
     const q = sim.send(JULIET, GET)[0]!.stanza.getChild('query', NS.REGISTER)!;
     assert.ok(q.getChild('registered'));
     assert.equal(q.getChildText('username'), 'Jules');
@@ -63,7 +63,7 @@ describe('registration (XEP-0045 §7.10, XEP-0077)', () => {
     sim.send(JULIET, submit('Jules'));
     assert.equal(errorCondition(sim.send(JULIET, `<iq type='set' id='u' to='${ROOM}'><query xmlns='${NS.REGISTER}'><remove/><username>x</username></query></iq>`)[0]?.stanza), 'bad-request');
     assert.equal(to(sim.send(JULIET, REMOVE), JULIET)[0]?.attrs.type, 'result');
-    assert.equal(sim.room?.affiliations['user2@localhost'], undefined);
+    assert.equal(sim.room?.affiliations.get('user2@localhost'), undefined);
   });
 
   it('disco x-roomuser-item returns the reserved nick (§7.12)', () => {

@@ -17,7 +17,7 @@ describe('roles (XEP-0045 §5.1, §8)', () => {
     assert.equal(xShape(to(out, JULIET)[0]), `status(code=307) item(affiliation=none,jid=${JULIET},role=none)[actor(nick=Romeo) reason()"Avaunt"] status(code=110)`);
     assert.equal(xShape(to(out, ROSALINE)[0]), `status(code=307) item(affiliation=none,role=none)[actor(nick=Romeo) reason()"Avaunt"]`);
     assert.deepEqual(to(out, ROMEO).map((s) => s.name), ['presence', 'iq']);
-    assert.equal(sim.room?.occupants.Juliet, undefined);
+    assert.equal(sim.room?.occupants.get('juliet'), undefined);
   });
 
   it('refuses participants (forbidden), kicking owners (not-allowed) and kicking oneself (conflict)', () => {
@@ -26,7 +26,7 @@ describe('roles (XEP-0045 §5.1, §8)', () => {
     sim.join(JULIET, 'Juliet');
     assert.equal(errorCondition(sim.send(JULIET, role(`<item nick='Romeo' role='none'/>`))[0]?.stanza), 'forbidden');
     sim.send(ROMEO, role(`<item nick='Juliet' role='moderator'/>`));
-    assert.equal(sim.room?.occupants.Juliet?.role, 'moderator');
+    assert.equal(sim.room?.occupants.get('juliet')?.role, 'moderator');
     assert.equal(errorCondition(sim.send(JULIET, role(`<item nick='Romeo' role='none'/>`))[0]?.stanza), 'not-allowed');
     assert.equal(errorCondition(sim.send(ROMEO, role(`<item nick='Romeo' role='none'/>`))[0]?.stanza), 'conflict');
     assert.equal(errorCondition(sim.send(ROMEO, role(`<item nick='Nobody' role='none'/>`))[0]?.stanza), 'item-not-found');

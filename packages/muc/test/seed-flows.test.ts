@@ -99,7 +99,7 @@ describe('seed muc_members_only_change', () => {
     const juliet = to(out, JULIET);
     assert.equal(juliet.length, 1);
     assert.equal(xShape(juliet[0]), `status(code=321) item(affiliation=none,jid=${JULIET},role=none)[actor(nick=Romeo)] status(code=110)`);
-    assert.equal(sim.room?.occupants.Juliet, undefined);
+    assert.equal(sim.room?.occupants.get('juliet'), undefined);
 
     // Romeo disconnects: the (temporary) room is destroyed.
     sim.input({ kind: 'session-ended', fullJid: ROMEO, sessionId: `s:${ROMEO}` });
@@ -128,7 +128,7 @@ describe('seed muc_members_only_deregister', () => {
     assert.equal(romeo.length, 1);
     assert.equal(romeo[0]!.attrs.type, 'unavailable');
     assert.equal(xShape(romeo[0]), `status(code=321) item(affiliation=none,jid=${JULIET},role=none)`);
-    assert.equal(sim.room?.affiliations['user2@localhost'], undefined);
+    assert.equal(sim.room?.affiliations.get('user2@localhost'), undefined);
   });
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Element } from 'ltx';
 import { NS } from '@parley/xml';
 import { defaultRoomConfig, roomSummary, step, type RoomState } from '@parley/muc';
-import { JULIET, ROMEO, ROOM, ROSALINE, Sim, errorCondition, makeCtx, xml } from './harness.js';
+import { JULIET, ROMEO, ROOM, ROSALINE, Sim, errorCondition, fromJson, makeCtx, roundTrip, toJson, xml } from './harness.js';
 
 function stanza(from: string, text: string) {
   const el = xml(text);
@@ -52,19 +52,19 @@ describe('step', () => {
     sim.create(ROMEO, 'Romeo');
     sim.join(JULIET, 'Juliet');
     const room = sim.room as RoomState;
-    const frozen = JSON.stringify(room);
+    const frozen = toJson(room);
     const input = () => stanza(JULIET, `<message type='groupchat' id='z' to='${ROOM}'><body>hi</body></message>`);
     const a = step(room, ROOM, input(), makeCtx());
-    const b = step(JSON.parse(frozen) as RoomState, ROOM, input(), makeCtx());
+    const b = step(fromJson(frozen), ROOM, input(), makeCtx());
     // The documented contract: the result may be the argument itself, changed in place.
     assert.equal(a.room, room);
     assert.deepEqual(a.out.map((o) => [o.to, o.stanza.toString()]), b.out.map((o) => [o.to, o.stanza.toString()]));
     assert.deepEqual(a.effects, b.effects);
-    assert.deepEqual(JSON.parse(JSON.stringify(a.room)), a.room);
+    assert.deepEqual(roundTrip(a.room), a.room);
     assert.deepEqual(a.room, b.room);
     // Only the history changed, as the effects say (no persist).
     assert.deepEqual(a.effects.map((e) => e.kind), ['history-append']);
-    assert.deepEqual({ ...(JSON.parse(frozen) as RoomState), history: [] }, { ...a.room, history: [] });
+    assert.deepEqual({ ...fromJson(frozen), history: [] }, { ...a.room, history: [] });
   });
 
   it('leaves the room as it was when an in-place input is refused', () => {
@@ -72,13 +72,13 @@ describe('step', () => {
     sim.create(ROMEO, 'Romeo');
     sim.join(JULIET, 'Juliet');
     const room = sim.room as RoomState;
-    const frozen = JSON.stringify(room);
+    const frozen = toJson(room);
     // A non-occupant's groupchat message and a subject change without permission.
     const r1 = step(room, ROOM, stanza(ROSALINE, `<message type='groupchat' to='${ROOM}'><body>x</body></message>`), makeCtx());
     assert.equal(errorCondition(r1.out[0]?.stanza), 'not-acceptable');
     const r2 = step(r1.room, ROOM, stanza(JULIET, `<message type='groupchat' to='${ROOM}'><subject>s</subject></message>`), makeCtx());
     assert.equal(errorCondition(r2.out[0]?.stanza), 'forbidden');
-    assert.equal(JSON.stringify(r2.room), frozen);
+    assert.equal(toJson(r2.room!), frozen);
   });
 
   it('builds a groupchat broadcast once: one shared stanza, a head per recipient', () => {

@@ -4,7 +4,7 @@
  * CLI, free ports, and a raw-socket XMPP client.
  */
 export { startRedis } from './start-redis.js';
-export type { RedisServer } from './start-redis.js';
+export type { RedisServer, StartRedisOptions } from './start-redis.js';
 export { freePort } from './free-port.js';
 export { startGateway } from './start-gateway.js';
 export type { GatewayProcess, StartGatewayOptions } from './start-gateway.js';

@@ -3,7 +3,7 @@ import { keySpace, type KeySpace } from '@parley/bus';
 import { TestkitError } from './errors.js';
 import { startAdminApi, type AdminApiProcess } from './start-admin-api.js';
 import { startGateway, type GatewayProcess } from './start-gateway.js';
-import { startRedis, type RedisServer } from './start-redis.js';
+import { startRedis, type RedisServer, type StartRedisOptions } from './start-redis.js';
 import { startRoomWorker, type RoomWorkerProcess } from './start-room-worker.js';
 
 /** Options of {@link startMucCluster}. */
@@ -22,6 +22,8 @@ export interface StartMucClusterOptions {
   env?: Record<string, string>;
   /** How long to wait for every shard to have an owner, ms (default 30 000). */
   shardsOwnedTimeoutMs?: number;
+  /** Options of the private redis-server (e.g. `{ acl: true }`: every process logs in as an ACL user). */
+  redis?: StartRedisOptions;
 }
 
 /** A private redis-server with gateways, room workers and optionally an admin API on it. */
@@ -50,7 +52,7 @@ export async function startMucCluster(opts: StartMucClusterOptions): Promise<Muc
   const shards = opts.shards ?? 8;
   const keyPrefix = `it:${opts.name}:${randomBytes(3).toString('hex')}:`;
   const keys = keySpace(keyPrefix);
-  const redis = await startRedis();
+  const redis = await startRedis(opts.redis);
   const env = { PARLEY_AUTH_BACKEND: 'open-insecure-test-only', PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'true', PARLEY_MUC_SHARDS: String(shards), ...opts.env };
   const o = { redisUrl: redis.url, keyPrefix, env };
   const started = await Promise.allSettled([

@@ -16,6 +16,11 @@ export interface XmppctlOptions {
   env?: Record<string, string>;
   /** Kill the command after this many ms (default 30 000); it then resolves with code null. */
   timeoutMs?: number;
+  /**
+   * Written to the command's standard input, which is then closed (not a terminal): how
+   * `user add` / `user passwd` get their password, e.g. `'pw\n'`. Default: empty input.
+   */
+  stdin?: string;
 }
 
 /** How an {@link xmppctl} run ended. */
@@ -28,7 +33,8 @@ export interface XmppctlResult {
 
 /**
  * Runs `node services/gateway/dist/xmppctl.js ...args` against the given Redis and key
- * prefix, e.g. `['user', 'add', 'alice@localhost', '--password', 'pw']`. Never rejects
+ * prefix, e.g. `xmppctl(['user', 'add', 'alice@localhost'], { ...opts, stdin: 'pw\n' })` (passwords
+ * never go on the command line). Never rejects
  * because of the command's own failure: check `code`.
  *
  * @throws TestkitError `NOT_BUILT` when dist/xmppctl.js is missing
@@ -37,8 +43,10 @@ export async function xmppctl(args: string[], opts: XmppctlOptions): Promise<Xmp
   const cli = join(repoRoot(), 'services', 'gateway', 'dist', 'xmppctl.js');
   if (!existsSync(cli)) throw new TestkitError('NOT_BUILT', `${cli} does not exist`);
   const env = childEnv({ REDIS_URL: opts.redisUrl, PARLEY_REDIS_KEY_PREFIX: opts.keyPrefix, ...opts.env });
-  const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot(), env, stdio: ['pipe', 'pipe', 'pipe'] });
   trackChild(child);
+  child.stdin.on('error', () => undefined); // the command may exit without reading it
+  child.stdin.end(opts.stdin ?? '');
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));

@@ -147,6 +147,23 @@ describe('rooms', () => {
     assert.equal(badRole.statusCode, 400);
   });
 
+  test('nicks named like Object.prototype members are ordinary absent nicks: 404 item-not-found', async () => {
+    for (const nick of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const kick = await t.app.inject({ method: 'DELETE', url: url(`/occupants/${encodeURIComponent(nick)}`), headers: AS.admin });
+      assert.equal(kick.statusCode, 404, `${nick}: ${kick.body}`);
+      assert.equal(kick.json().error, 'item-not-found');
+      assert.equal(typeof kick.json().message, 'string');
+      const role = await t.app.inject({ method: 'PUT', url: url(`/occupants/${encodeURIComponent(nick)}/role`), headers: AS.admin, payload: { role: 'visitor' } });
+      assert.equal(role.statusCode, 404, `${nick}: ${role.body}`);
+      assert.equal(role.json().error, 'item-not-found');
+    }
+    // The room still answers, with nothing changed.
+    const room = await t.app.inject({ method: 'GET', url: url(), headers: AS.read });
+    assert.equal(room.statusCode, 200, room.body);
+    assert.deepEqual(room.json().occupants, []);
+    assert.equal(({} as Record<string, unknown>).role, undefined, 'Object.prototype untouched in the API process');
+  });
+
   test('a message from the room: 204', async () => {
     const res = await t.app.inject({ method: 'POST', url: url('/messages'), headers: AS.admin, payload: { body: 'welcome' } });
     assert.equal(res.statusCode, 204, res.body);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { Redis } from 'ioredis';
@@ -12,7 +13,7 @@ import { AccountStore } from '@parley/accounts';
 import { createRegistry, MetricsPublisher } from '@parley/metrics';
 import { SUPPORTED_MECHANISMS } from '@parley/sasl';
 import type { Registry } from 'prom-client';
-import { openSaslBackend, redisSaslBackend } from './auth/sasl-backends.js';
+import { saslByHost } from './auth/sasl-backends.js';
 import { Liveness } from './liveness/liveness.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { DeliveryConsumer } from './routing/delivery-consumer.js';
@@ -23,6 +24,8 @@ import { defineScripts, type ScriptedRedis } from './routing/scripts.js';
 import { SessionRegistry } from './routing/session-registry.js';
 import { ClientSession, type SessionDeps } from './session/session.js';
 import { TcpTransport } from './transport/tcp-transport.js';
+import { AddressLimits, addressKey, refuseTcp, type AddressTicket } from './transport/address-limits.js';
+import { AuthThrottle } from './session/auth-throttle.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
 
 /** The ports a started gateway listens on (useful when the configuration asked for port 0). */
@@ -48,6 +51,10 @@ export class Gateway {
   private readonly reader: Redis;
   private readonly local = new LocalSessions();
   private readonly sessions = new Set<ClientSession>();
+  /** Per remote address connection caps (issue #10) and each session's hold on them. */
+  private readonly addressLimits: AddressLimits;
+  private readonly tickets = new Map<ClientSession, AddressTicket>();
+  private readonly authThrottle: AuthThrottle;
   private readonly registry: SessionRegistry;
   private readonly router: Router;
   private readonly consumer: DeliveryConsumer;
@@ -68,11 +75,31 @@ export class Gateway {
     // sessions' stanzas to room shards) go out in one write and come back in one read.
     // Redis keeps a connection's commands in order, so each session's order is unchanged.
     // Nothing blocking runs on this connection (XREADGROUP BLOCK has its own).
-    this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true }));
-    this.reader = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null });
+    // maxRetriesPerRequest null: during a Redis outage commands wait for the reconnection
+    // instead of failing the session; the router admits only a bounded number of stanzas
+    // while Redis is unavailable (gateway.outageBufferStanzas, then `resource-constraint`).
+    // Reconnection attempts every 50, 100, ... ms, at most every 500 ms: back within 0.5 s of Redis.
+    const retryStrategy = (times: number) => Math.min(times * 50, 500);
+    this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null, enableAutoPipelining: true, retryStrategy }));
+    this.reader = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
+    // Connection errors (Redis down) are retried by ioredis; log them at most every 5 s.
+    let lastRedisError = 0;
+    for (const conn of [this.redis, this.reader]) {
+      conn.on('error', (err: Error) => {
+        if (Date.now() - lastRedisError < 5000) return;
+        lastRedisError = Date.now();
+        log.warn({ err: err.message }, 'Redis connection error; retrying');
+      });
+    }
     this.accounts = new AccountStore(this.redis, this.keys, config.auth.scramIterations);
     this.registry = new SessionRegistry(this.redis, this.keys);
-    this.offline = new OfflineStore(this.redis, this.keys, config.offline.maxMessages);
+    this.offline = new OfflineStore(this.redis, this.keys, config.offline.maxMessages, {
+      maxBytes: config.offline.maxBytes,
+      maxMessagesPerSender: config.offline.maxMessagesPerSender,
+      maxBytesPerSender: config.offline.maxBytesPerSender,
+    });
+    this.addressLimits = new AddressLimits(config.limits.maxConnectionsPerAddress, config.limits.maxUnauthenticatedPerAddress);
+    this.authThrottle = new AuthThrottle(this.redis, this.keys, config.auth, log);
     const now = () => Date.now();
     this.router = new Router({
       gatewayId: this.id,
@@ -90,14 +117,15 @@ export class Gateway {
     this.liveness = new Liveness({
       gatewayId: this.id,
       redis: this.redis,
+      redisUrl: config.redis.url,
       keys: this.keys,
       registry: this.registry,
       router: this.router,
       log,
       heartbeatMs: config.gateway.heartbeatMs,
       deadAfterMs: config.gateway.deadAfterMs,
-      now,
-      reregister: () => this.reregister(),
+      onReaped: () => this.closeSessionsAfterReap(),
+      onRegisteredAgain: () => this.registeredAgain(),
     });
     const labels = { service: 'gateway', instance: this.id };
     this.metricsRegistry = createRegistry(labels);
@@ -158,13 +186,20 @@ export class Gateway {
   private listenTcp(): Promise<number> {
     const server = createTcpServer((socket) => {
       if (this.stopping) return socket.destroy();
+      // Per-address caps (issue #10): refused at once with a policy-violation stream error.
+      const ticket = this.addressLimits.admit(addressKey(socket.remoteAddress));
+      if (typeof ticket === 'string') {
+        this.log.info({ remote: socket.remoteAddress, reason: ticket }, 'connection refused');
+        return refuseTcp(socket, this.config.hosts[0]!, ticket);
+      }
       const transport = new TcpTransport(socket, {
         maxElementBytes: this.config.limits.maxPreAuthBytes,
         maxDepth: this.config.limits.maxDepth,
         idleTimeoutMs: this.config.gateway.idleTimeoutMs,
+        maxSendBufferBytes: this.config.limits.maxSendBufferBytes,
         ...(this.secureContext ? { secureContext: this.secureContext } : {}),
       });
-      this.addSession(new ClientSession(transport, this.sessionDeps()));
+      this.addSession(new ClientSession(transport, this.sessionDeps()), ticket);
     });
     this.tcp = server;
     return new Promise((resolve, reject) => {
@@ -175,41 +210,59 @@ export class Gateway {
 
   private listenWebSocket(): Promise<number> {
     if (this.config.gateway.wsPort < 0) return Promise.resolve(-1);
-    const http = createHttpServer((_req, res) => {
+    const notWs = (_req: unknown, res: ServerResponse): void => {
       res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'upgrade-required', message: 'XMPP over WebSocket (RFC 7395) only' }));
-    });
-    const wss = new WebSocketServer({
+    };
+    // tls.wss: wss:// with the c2s certificate (RFC 7395 §3.8: WebSocket has no STARTTLS).
+    const wss = this.config.tls.wss;
+    const http: HttpServer = wss
+      ? createHttpsServer({ cert: readFileSync(this.config.tls.certFile!), key: readFileSync(this.config.tls.keyFile!) }, notWs)
+      : createHttpServer(notWs);
+    const wsServer = new WebSocketServer({
       server: http,
       path: this.config.gateway.wsPath,
       maxPayload: this.config.limits.maxStanzaBytes,
       perMessageDeflate: false,
       // RFC 7395 §3.1: the subprotocol is "xmpp"; a client that does not offer it is refused.
       handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
-      verifyClient: (info: { req: { headers: Record<string, string | string[] | undefined> } }) => {
+      verifyClient: (info, cb) => {
         const offered = String(info.req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-        return offered.includes('xmpp');
+        if (!offered.includes('xmpp')) return cb(false, 400, 'the "xmpp" subprotocol is required (RFC 7395 §3.1)');
+        // Per-address caps (issue #10): refused before the upgrade with 503.
+        const refused = this.addressLimits.refusal(addressKey(info.req.socket.remoteAddress));
+        if (refused !== undefined) {
+          this.log.info({ remote: info.req.socket.remoteAddress, reason: refused }, 'connection refused');
+          return cb(false, 503, refused, { 'retry-after': '10' });
+        }
+        cb(true);
       },
     });
-    wss.on('connection', (ws, req) => {
+    wsServer.on('connection', (ws, req) => {
       if (this.stopping) return ws.terminate();
+      const ticket = this.addressLimits.admit(addressKey(req.socket.remoteAddress));
+      // Over the cap since verifyClient (another upgrade finished first): 1008 policy violation.
+      if (typeof ticket === 'string') return ws.close(1008, 'too many connections');
       const transport = new WebSocketTransport(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, {
         maxElementBytes: this.config.limits.maxPreAuthBytes,
         maxDepth: this.config.limits.maxDepth,
         idleTimeoutMs: this.config.gateway.idleTimeoutMs,
         socket: req.socket,
+        secure: wss,
+        maxSendBufferBytes: this.config.limits.maxSendBufferBytes,
       });
-      this.addSession(new ClientSession(transport, this.sessionDeps()));
+      this.addSession(new ClientSession(transport, this.sessionDeps()), ticket);
     });
     this.http = http;
-    this.wss = wss;
+    this.wss = wsServer;
     return new Promise((resolve, reject) => {
       http.once('error', reject);
       http.listen(this.config.gateway.wsPort, this.config.gateway.bindHost, () => resolve((http.address() as AddressInfo).port));
     });
   }
 
-  private addSession(session: ClientSession): void {
+  private addSession(session: ClientSession, ticket: AddressTicket): void {
     this.sessions.add(session);
+    this.tickets.set(session, ticket);
   }
 
   private deps: SessionDeps | undefined;
@@ -218,25 +271,57 @@ export class Gateway {
     this.deps ??= {
       config: this.config,
       gatewayId: this.id,
-      saslOptions: { decoySecret: this.decoySecret!, decoyIterations: this.config.auth.scramIterations },
-      sasl: this.config.auth.backend === OPEN_AUTH_BACKEND
-        ? openSaslBackend(this.accounts, this.config.hosts[0]!)
-        : redisSaslBackend(this.accounts, this.config.hosts[0]!),
+      // One backend per virtual host: a session authenticates against its stream's `to` host.
+      sasl: saslByHost(this.config.hosts, this.accounts, {
+        open: this.config.auth.backend === OPEN_AUTH_BACKEND,
+        clusterSecret: this.decoySecret!,
+        decoyIterations: this.config.auth.scramIterations,
+      }),
       router: this.router,
       registry: this.registry,
       offline: this.offline,
       local: this.local,
       log: this.log,
       now: () => Date.now(),
-      onEnded: (s: ClientSession) => this.sessions.delete(s),
+      onEnded: (s: ClientSession) => {
+        this.sessions.delete(s);
+        this.tickets.get(s)?.release();
+        this.tickets.delete(s);
+      },
+      onAuthenticated: (s: ClientSession) => this.tickets.get(s)?.authenticated(),
+      authThrottle: this.authThrottle,
       metrics: this.metrics,
     };
     return this.deps;
   }
 
-  /** Registers every local session again (after this gateway had been reaped). */
-  private async reregister(): Promise<void> {
-    for (const session of this.sessions) await session.reregister();
+  /**
+   * After this gateway was reaped while alive (e.g. a SIGSTOP longer than deadAfterMs), its
+   * sessions are gone from the registry and from every room: they are closed with the
+   * stream error `reset` (RFC 6120 §4.9.3.16), so that clients reconnect and rejoin, rather
+   * than being left connected but half-registered. Resolves once they ended (or after 5 s).
+   */
+  private async closeSessionsAfterReap(): Promise<void> {
+    const bound = [...this.local.entries()];
+    for (const [, session] of bound) session.kick('reset', 'this server lost track of the session; please reconnect');
+    const deadline = Date.now() + 5000;
+    while (bound.some(([jid, s]) => this.local.get(jid) === s) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  }
+
+  /** After registering again following a reap: a fresh delivery stream and info hash (the reaper removed both). */
+  private async registeredAgain(): Promise<void> {
+    await this.consumer.restartGroup();
+    const portOf = (server: { address(): string | AddressInfo | null } | undefined) => {
+      const a = server?.address();
+      return a && typeof a === 'object' ? String(a.port) : '-1';
+    };
+    await this.redis.hset(this.keys.gatewayInfo(this.id), {
+      host: this.config.gateway.bindHost,
+      c2sPort: portOf(this.tcp),
+      wsPort: portOf(this.http),
+      pid: String(process.pid),
+      started: String(Date.now()),
+    });
   }
 
   /**
@@ -258,7 +343,7 @@ export class Gateway {
     await this.redis
       .multi()
       .zrem(this.keys.gateways(), this.id)
-      .del(this.keys.gatewayDelivery(this.id), this.keys.gatewayInfo(this.id), this.keys.gatewaySessions(this.id))
+      .del(this.keys.gatewayDelivery(this.id), this.keys.gatewayInfo(this.id), this.keys.gatewaySessions(this.id), this.keys.gatewayToken(this.id))
       .exec()
       .catch(() => undefined);
     this.reader.disconnect();

@@ -2,8 +2,8 @@
 /**
  * xmppctl: manage accounts and inspect sessions in a parley cluster's Redis.
  *
- *   xmppctl user add <jid> (--password <pw> | --password-stdin)
- *   xmppctl user passwd <jid> (--password <pw> | --password-stdin)
+ *   xmppctl user add <jid>       (password: prompted without echo on a terminal, else the first line of stdin)
+ *   xmppctl user passwd <jid>
  *   xmppctl user delete <jid>
  *   xmppctl user list
  *   xmppctl session list
@@ -11,8 +11,13 @@
  * Reads the same configuration as the gateway (`--config`, PARLEY_CONFIG, REDIS_URL,
  * PARLEY_REDIS_KEY_PREFIX, ...). Exit codes: 0 done, 1 refused (e.g. the account exists),
  * 2 bad arguments, 78 bad configuration.
+ *
+ * Passwords never come from the command line (issue #10: argv is visible to every local user
+ * in `ps` and /proc, and lands in shell history): `--password` was removed and is refused
+ * with exit 2.
  */
 import { Command, CommanderError } from 'commander';
+import { read } from 'read';
 import { Redis } from 'ioredis';
 import { keySpace, parseSessionRecord } from '@parley/bus';
 import { ConfigError, loadConfig, type Config } from '@parley/config';
@@ -28,18 +33,47 @@ function accountJid(input: string, config: Config): string {
   return jid.toString();
 }
 
-/** The password from `--password` or standard input; never empty. */
-async function readPassword(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {
-  if (opts.password !== undefined && opts.passwordStdin) throw new UsageError('give --password or --password-stdin, not both');
-  let password = opts.password;
-  if (password === undefined) {
-    if (!opts.passwordStdin) throw new UsageError('a password is required: --password <pw> or --password-stdin');
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+/** Longest password accepted, in UTF-8 bytes (the stdin read stops there). */
+const MAX_PASSWORD_BYTES = 1024;
+
+/** Reads standard input up to its end or {@link MAX_PASSWORD_BYTES} + 2 bytes; the first line is the password. */
+async function passwordFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > MAX_PASSWORD_BYTES + 2) break;
   }
-  if (password.length === 0) throw new UsageError('the password must not be empty');
+  const text = Buffer.concat(chunks).toString('utf8');
+  const nl = text.search(/\r?\n/);
+  return nl < 0 ? text : text.slice(0, nl);
+}
+
+/**
+ * The password: typed at a prompt without echo (twice) when standard input is a terminal,
+ * otherwise the first line of standard input (e.g. `printf '%s\n' "$PW" | xmppctl user add ...`).
+ * @throws UsageError when empty, longer than {@link MAX_PASSWORD_BYTES}, or the two typings differ
+ */
+async function readPassword(jid: string): Promise<string> {
+  let password: string;
+  if (process.stdin.isTTY) {
+    password = await read({ prompt: `Password for ${jid}: `, silent: true, replace: '', output: process.stderr });
+    const again = await read({ prompt: 'Again: ', silent: true, replace: '', output: process.stderr });
+    if (again !== password) throw new UsageError('the passwords differ');
+  } else {
+    password = await passwordFromStdin();
+  }
+  if (password.length === 0) throw new UsageError('the password must not be empty (type it at the prompt, or give it as the first line of standard input)');
+  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) throw new UsageError(`the password is longer than ${MAX_PASSWORD_BYTES} bytes`);
   return password;
+}
+
+/** Refuses the removed `--password` option with an explanation (exit 2). */
+function refusePasswordArgument(argv: readonly string[]): void {
+  if (argv.some((a) => a === '--password' || a.startsWith('--password='))) {
+    throw new UsageError('--password was removed: a password on the command line is visible to other users (ps, /proc) and in shell history; type it at the prompt or give it on standard input');
+  }
 }
 
 async function withStore<T>(config: Config, fn: (store: AccountStore, redis: Redis) => Promise<T>): Promise<T> {
@@ -68,12 +102,11 @@ async function main(argv: string[]): Promise<number> {
   user
     .command('add <jid>')
     .description('create an account')
-    .option('--password <password>', 'the password (visible to other local users; prefer --password-stdin)')
-    .option('--password-stdin', 'read the password from standard input')
-    .action(async (jid: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
+    .option('--password-stdin', 'read the password from standard input (the default when it is not a terminal)')
+    .action(async (jid: string, _opts: unknown, cmd: Command) => {
       const c = cfg(cmd);
       const bare = accountJid(jid, c);
-      const password = await readPassword(opts);
+      const password = await readPassword(bare);
       const created = await withStore(c, (s) => s.create(bare, password));
       if (created) process.stdout.write(`created ${bare}\n`);
       else {
@@ -84,12 +117,11 @@ async function main(argv: string[]): Promise<number> {
   user
     .command('passwd <jid>')
     .description('change the password of an account')
-    .option('--password <password>', 'the new password')
-    .option('--password-stdin', 'read the new password from standard input')
-    .action(async (jid: string, opts: { password?: string; passwordStdin?: boolean }, cmd: Command) => {
+    .option('--password-stdin', 'read the new password from standard input (the default when it is not a terminal)')
+    .action(async (jid: string, _opts: unknown, cmd: Command) => {
       const c = cfg(cmd);
       const bare = accountJid(jid, c);
-      const password = await readPassword(opts);
+      const password = await readPassword(bare);
       if (await withStore(c, (s) => s.setPassword(bare, password))) process.stdout.write(`password changed for ${bare}\n`);
       else {
         process.stderr.write(`xmppctl: no account ${bare}\n`);
@@ -136,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
     });
 
   try {
+    refusePasswordArgument(argv);
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

@@ -193,7 +193,9 @@ export class RoomWorker {
         .multi()
         .zadd(this.keys.roomWorkers(), now, this.id)
         .zrangebyscore(this.keys.roomWorkers(), `(${cutoff}`, '+inf')
-        .zrangebyscore(this.keys.gateways(), `(${now - this.config.gateway.deadAfterMs}`, '+inf')
+        // A gateway is live until a reaper takes it out of the set (gateway liveness.ts: the
+        // reaper judges heartbeat age by the Redis clock, and not during a Redis outage).
+        .zrange(this.keys.gateways(), '0', '-1')
         .zremrangebyscore(this.keys.roomWorkers(), '-inf', `(${cutoff}`)
         .exec()) ?? []) as [unknown, [unknown, string[]], [unknown, string[]]];
       this.liveWorkers = [...new Set([...workers, this.id])].sort();
@@ -374,7 +376,7 @@ export class RoomWorker {
       // that no earlier output of this shard has (a made-up input would have none).
       const dead = new Set<string>();
       for (const room of rooms.values()) {
-        for (const occupant of Object.values(room.occupants)) {
+        for (const occupant of room.occupants.values()) {
           for (const s of occupant.sessions) if (!this.liveGateways.has(s.gatewayId)) dead.add(s.gatewayId);
         }
       }
@@ -554,7 +556,7 @@ export class RoomWorker {
     for (const h of this.held.values()) {
       if (!h.actor) continue;
       rooms += h.actor.rooms.size;
-      for (const room of h.actor.rooms.values()) occupants += Object.keys(room.occupants).length;
+      for (const room of h.actor.rooms.values()) occupants += room.occupants.size;
     }
     return { rooms, occupants };
   }

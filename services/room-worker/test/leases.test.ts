@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { encodeRoomInput, keySpace } from '@parley/bus';
+import { defaultRoomConfig, roomFromJson } from '@parley/muc';
 import { startRedis, type RedisServer } from '@parley/testkit';
 import { defineScripts, type ScriptedRedis } from '../src/redis-scripts.js';
 import { commitTurn, nextStreamId } from '../src/shard/shard-store.js';
@@ -24,8 +25,16 @@ after(async () => {
   await server.stop();
 });
 
-function turn(cursor: string, rooms: Record<string, unknown>, history: TurnResult['history'] = new Map()): TurnResult {
-  const roomWrites = new Map(Object.entries(rooms)) as TurnResult['roomWrites'];
+/** A stored room (JSON) with no occupants, affiliations or history. */
+function emptyRoom(jid: string): Record<string, unknown> {
+  return { jid, config: defaultRoomConfig(), locked: false, affiliations: {}, occupants: {}, subject: null, history: [], created: 1 };
+}
+
+/** A turn writing `rooms`: each an empty room with the given fields over it (undefined: deleted). */
+function turn(cursor: string, rooms: Record<string, Record<string, unknown> | undefined>, history: TurnResult['history'] = new Map()): TurnResult {
+  const roomWrites: TurnResult['roomWrites'] = new Map(
+    Object.entries(rooms).map(([jid, r]) => [jid, r === undefined ? undefined : roomFromJson({ ...emptyRoom(jid), ...r })]),
+  );
   return { cursor, applied: 1, outputs: [], roomWrites, history, replies: [] };
 }
 
@@ -78,12 +87,13 @@ describe('commit-shard-n', () => {
       ['a@conference.localhost', { reset: false, keep: 2, append: ['h1', 'h2', 'h3'] }],
       ['old@conference.localhost', { reset: true, keep: 0, append: [] }],
     ]);
+    const stored = emptyRoom('a@conference.localhost');
     const r = await commitTurn(redis, keys, shard, `w1 ${token}`, turn(ids[2]!, {
-      'a@conference.localhost': { jid: 'a@conference.localhost', history: [{ xml: '<m/>', nick: 'n', at: 1 }] },
+      'a@conference.localhost': { history: [{ xml: '<m/>', nick: 'n', at: 1 }] },
       'old@conference.localhost': undefined,
     }, history));
     assert.equal(r, 'ok');
-    assert.deepEqual(JSON.parse((await redis.hget(keys.shardRooms(shard), 'a@conference.localhost'))!), { jid: 'a@conference.localhost', history: [] }, 'stored without history');
+    assert.deepEqual(JSON.parse((await redis.hget(keys.shardRooms(shard), 'a@conference.localhost'))!), stored, 'stored without history');
     assert.equal(await redis.hexists(keys.shardRooms(shard), 'old@conference.localhost'), 0);
     assert.deepEqual(await redis.lrange(keys.roomHistory(shard, 'a@conference.localhost'), 0, -1), ['h2', 'h3'], 'trimmed to keep');
     assert.equal(await redis.exists(keys.roomHistory(shard, 'old@conference.localhost')), 0);

@@ -55,15 +55,16 @@ describe('resolveRecipients', () => {
     assert.ok(lines.some((l) => l['msg']?.toString().includes('dropped') && l['to'] === 'nobody@localhost'));
   });
 
-  it('looks up a gateway it does not know yet, and delivers to it when its heartbeat is recent', async () => {
+  it('looks up a gateway it does not know yet, and delivers to it while it is registered (not reaped), however late its heartbeat', async () => {
     const { log } = memoryLogger();
     await redis.zadd(keys.gateways(), Date.now(), 'gNew', Date.now() - 60_000, 'gStale');
     const known = new Set(live);
     const out = await resolveRecipients(redis, keys, [
       { entry: '3-0', out: { stanza: msg('a@localhost/x'), to: 'a@localhost/x', route: { gatewayId: 'gNew', sessionId: 's1' } } },
       { entry: '3-0', out: { stanza: msg('b@localhost/x'), to: 'b@localhost/x', route: { gatewayId: 'gStale', sessionId: 's2' } } },
+      { entry: '3-0', out: { stanza: msg('c@localhost/x'), to: 'c@localhost/x', route: { gatewayId: 'gReaped', sessionId: 's3' } } },
     ], known, 5000, log);
-    assert.deepEqual(out.map((d) => [d.gatewayId, d.sessionId]), [['gNew', 's1']]);
-    assert.ok(known.has('gNew') && !known.has('gStale'));
+    assert.deepEqual(out.map((d) => [d.gatewayId, d.sessionId]), [['gNew', 's1'], ['gStale', 's2']]);
+    assert.ok(known.has('gNew') && known.has('gStale') && !known.has('gReaped'));
   });
 });

@@ -16,8 +16,8 @@ export interface TestCluster {
   readonly gateways: GatewayProcess[];
   /** Starts a gateway on this Redis and prefix; it is stopped by `close()`. */
   startGateway(env?: Record<string, string>): Promise<GatewayProcess>;
-  /** Runs xmppctl against this Redis and prefix. */
-  ctl(args: string[]): Promise<XmppctlResult>;
+  /** Runs xmppctl against this Redis and prefix; `stdin` (e.g. a password line) is piped in. */
+  ctl(args: string[], stdin?: string): Promise<XmppctlResult>;
   /** `xmppctl user add`, asserting success. */
   addUser(jid: string, password: string): Promise<void>;
   /** The session registry entries of `bareJid` (resource → record). */
@@ -67,9 +67,9 @@ export async function startCluster(testName: string): Promise<TestCluster> {
       cleanup.add(`gateway ${gw.gatewayId}`, () => gw.stop());
       return gw;
     },
-    ctl: (args) => xmppctl(args, opts),
+    ctl: (args, stdin) => xmppctl(args, stdin === undefined ? opts : { ...opts, stdin }),
     async addUser(jid, password) {
-      const r = await xmppctl(['user', 'add', jid, '--password', password], opts);
+      const r = await xmppctl(['user', 'add', jid], { ...opts, stdin: `${password}\n` });
       assert.equal(r.code, 0, `xmppctl user add ${jid} failed: ${r.stderr}${r.stdout}`);
     },
     sessions,

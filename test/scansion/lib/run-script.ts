@@ -165,7 +165,7 @@ function notReceived(expected: Element, seen: Element[], client: ScansionClient)
   }
   const score = (el: Element): number => {
     let s = el.name === expected.name ? 100 : 0;
-    for (const [k, v] of Object.entries(expected.attrs as Record<string, unknown>)) if (el.attrs[k] === v) s += 10;
+    for (const [k, v] of Object.entries(expected.attrs as Record<string, unknown>)) if (Object.hasOwn(el.attrs, k) && el.attrs[k] === v) s += 10;
     for (const child of expected.getChildElements()) if (el.getChild(child.name)) s += 1;
     return s;
   };

@@ -9,6 +9,8 @@ import { Element } from 'ltx';
 import { tryParseJid } from '@parley/jid';
 import { NS } from '@parley/xml';
 import { REFUSALS, type Refusal } from '../errors.js';
+import { prepareNick } from '../nick.js';
+import { findSession } from '../room-queries.js';
 import type { Affiliation, Role } from '../room-state.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { affiliationList, applyAffiliation, checkAffiliationChanges, type AffiliationChange } from './affiliations.js';
@@ -39,7 +41,13 @@ function parseItem(item: Element): AdminItem | Refusal {
     if (jid === undefined) return REFUSALS.badJid;
     const nick = attr(item, 'nick');
     const change: AffiliationChange = { jid: jid.bare().toString(), affiliation: affiliation as Affiliation, ...reason };
-    if (nick !== undefined) change.nick = nick;
+    if (nick === '') change.nick = '';
+    else if (nick !== undefined) {
+      // §9.3 reserved nick: enforced like a nick in an occupant JID (RFC 8266).
+      const enforced = prepareNick(nick);
+      if (enforced === undefined) return REFUSALS.badNick;
+      change.nick = enforced.nick;
+    }
     return { kind: 'affiliation', change };
   }
   if (!ROLES.includes(role as Role)) return REFUSALS.badRequest;
@@ -60,7 +68,7 @@ export function onAdminGet(t: Turn, req: StanzaRequest): void {
     if (affiliation !== undefined && role === undefined && AFFILIATIONS.includes(affiliation as Affiliation) && affiliation !== 'none') {
       items = affiliationList(t, req.fromBare, affiliation as Affiliation);
     } else if (role !== undefined && affiliation === undefined && ROLES.includes(role as Role) && role !== 'none') {
-      const actor = Object.values(t.room.occupants).find((o) => o.sessions.some((s) => s.fullJid === req.from));
+      const actor = findSession(t.room, req.from)?.occupant;
       const privileged = t.affiliation(req.fromBare) === 'owner' || t.affiliation(req.fromBare) === 'admin';
       items = actor?.role === 'moderator' || privileged ? roleList(t, role as Role) : REFUSALS.forbidden;
     } else {

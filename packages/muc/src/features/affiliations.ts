@@ -13,6 +13,7 @@ import { Element } from 'ltx';
 import { NS } from '@parley/xml';
 import { REFUSALS, type Refusal } from '../errors.js';
 import { mucUserX } from '../muc-user-x.js';
+import { nickKeyOf } from '../nick.js';
 import type { Affiliation, AffiliationRecord } from '../room-state.js';
 import { AFFILIATION_RANK, nickOwner, seesRealJids } from '../room-queries.js';
 import type { Turn } from '../turn.js';
@@ -26,7 +27,10 @@ export interface AffiliationChange {
   /** Bare JID. */
   jid: string;
   affiliation: Affiliation;
-  /** Reserved nick: a string sets it, '' unsets it, undefined keeps it (dropped for outcasts). */
+  /**
+   * Reserved nick, enforced (RFC 8266 §2.3): a string sets it, '' unsets it, undefined
+   * keeps it (dropped for outcasts).
+   */
   nick?: string;
   reason?: string;
 }
@@ -59,20 +63,20 @@ export function checkAffiliationChanges(
   const actorAff = actorBare === undefined ? 'owner' : t.affiliation(actorBare);
   if (AFFILIATION_RANK[actorAff] < AFFILIATION_RANK.admin) return REFUSALS.forbidden;
   const owners = new Set(
-    Object.entries(t.room.affiliations)
+    [...t.room.affiliations]
       .filter(([, rec]) => rec.affiliation === 'owner')
       .map(([jid]) => jid),
   );
   const hadOwner = owners.size > 0;
   for (const c of changes) {
-    const current = t.room.affiliations[c.jid]?.affiliation ?? 'none';
+    const current = t.room.affiliations.get(c.jid)?.affiliation ?? 'none';
     if (actorAff !== 'owner') {
       if (c.affiliation === 'owner' || c.affiliation === 'admin') return REFUSALS.forbidden;
       if (current === 'owner' || current === 'admin') return REFUSALS.notAllowed;
     }
     if (c.affiliation === 'outcast' && c.jid === actorBare) return REFUSALS.selfTarget;
     if (c.nick !== undefined && c.nick !== '') {
-      const holder = nickOwner(t.room, c.nick);
+      const holder = nickOwner(t.room, nickKeyOf(c.nick));
       if (holder !== undefined && holder !== c.jid) return REFUSALS.nickReserved;
     }
     if (c.affiliation === 'owner') owners.add(c.jid);
@@ -93,20 +97,20 @@ export function checkAffiliationChanges(
 export function applyAffiliation(t: Turn, change: AffiliationChange, actor: Actor | undefined): void {
   const room = t.room;
   const before = t.affiliation(change.jid);
-  const previous = room.affiliations[change.jid];
+  const previous = room.affiliations.get(change.jid);
   if (change.affiliation === 'none') {
-    delete room.affiliations[change.jid];
+    room.affiliations.delete(change.jid);
   } else {
     const rec: AffiliationRecord = { affiliation: change.affiliation };
     const nick = change.nick === undefined ? previous?.nick : change.nick === '' ? undefined : change.nick;
     if (nick !== undefined && change.affiliation !== 'outcast') rec.nick = nick;
     if (change.reason !== undefined) rec.reason = change.reason;
-    room.affiliations[change.jid] = rec;
+    room.affiliations.set(change.jid, rec);
   }
   t.persist();
   const after = t.affiliation(change.jid);
   const reason = change.reason === undefined ? {} : { reason: change.reason };
-  const present = Object.values(room.occupants).filter((o) => o.bareJid === change.jid);
+  const present = [...room.occupants.values()].filter((o) => o.bareJid === change.jid);
   if (present.length === 0) {
     notifyAbsent(t, change.jid, change.affiliation, change.reason);
     return;
@@ -126,7 +130,7 @@ export function applyAffiliation(t: Turn, change: AffiliationChange, actor: Acto
 
 /** §10.6/§10.8: affiliation change of a user who is not in the room. */
 function notifyAbsent(t: Turn, jid: string, affiliation: Affiliation, reason: string | undefined): void {
-  for (const occupant of Object.values(t.room.occupants)) {
+  for (const occupant of [...t.room.occupants.values()]) {
     if (!seesRealJids(t.room, occupant.role)) continue;
     for (const session of occupant.sessions) {
       const message = new Element('message', { xmlns: NS.CLIENT, from: t.roomJid });
@@ -149,7 +153,7 @@ export function affiliationList(t: Turn, actorBare: string, affiliation: Affilia
     (affiliation === 'member' && t.room.config.whois === 'anyone' && AFFILIATION_RANK[actorAff] >= AFFILIATION_RANK.member);
   if (!allowed) return REFUSALS.forbidden;
   const items: Element[] = [];
-  for (const [jid, rec] of Object.entries(t.room.affiliations)) {
+  for (const [jid, rec] of t.room.affiliations) {
     if (rec.affiliation !== affiliation) continue;
     const item = new Element('item', { affiliation, jid });
     if (rec.nick !== undefined) item.attrs.nick = rec.nick;

@@ -21,6 +21,7 @@ import { NS } from '@parley/xml';
 import { commandRefusal, commandRefusalOf, type CommandRefusal } from '../errors.js';
 import { configFromPatch } from '../config-patch.js';
 import type { RoomCommand } from '../room-command.js';
+import { occupantByNick } from '../nick.js';
 import type { Occupant } from '../room-state.js';
 import type { Turn } from '../turn.js';
 import { applyAffiliation, checkAffiliationChanges, type AffiliationChange } from './affiliations.js';
@@ -40,7 +41,7 @@ const withSnapshot: CommandOutcome = { ok: true, snapshot: true };
 const done: CommandOutcome = { ok: true, snapshot: false };
 
 function occupant(t: Turn, nick: string): Occupant | CommandRefusal {
-  return t.room.occupants[nick] ?? commandRefusal('item-not-found', `no occupant with nick ${JSON.stringify(nick)}`);
+  return occupantByNick(t.room, nick) ?? commandRefusal('item-not-found', `no occupant with nick ${JSON.stringify(nick)}`);
 }
 
 function isRefusal<T extends object>(v: T | CommandRefusal): v is CommandRefusal {
@@ -57,7 +58,7 @@ const create: CommandHandler<'create'> = (t, c) => {
   if ('condition' in next) return commandRefusalOf(next);
   t.room.config = next;
   t.room.locked = false;
-  for (const jid of c.owners ?? []) t.room.affiliations[jid] = { affiliation: 'owner' };
+  for (const jid of c.owners ?? []) t.room.affiliations.set(jid, { affiliation: 'owner' });
   t.persist();
   t.log('info', 'room created', { by: 'command', owners: c.owners?.length ?? 0 });
   return withSnapshot;
@@ -123,7 +124,7 @@ const setAffiliations: CommandHandler<'set-affiliations'> = (t, c) => {
  * message to every session of one occupant. Not part of the discussion history.
  */
 const sendMessage: CommandHandler<'send-message'> = (t, c) => {
-  let recipients: Occupant[] = Object.values(t.room.occupants);
+  let recipients: Occupant[] = [...t.room.occupants.values()];
   const type = c.nick === undefined ? 'groupchat' : 'normal';
   if (c.nick !== undefined) {
     const target = occupant(t, c.nick);
@@ -147,13 +148,13 @@ const sendMessage: CommandHandler<'send-message'> = (t, c) => {
  * by the service (307), showing affiliation none. Succeeds when there was nothing to do.
  */
 const removeUser: CommandHandler<'remove-user'> = (t, c) => {
-  const present = (): Occupant[] => Object.values(t.room.occupants).filter((o) => o.bareJid === c.jid);
-  if (t.room.affiliations[c.jid] !== undefined) {
+  const present = (): Occupant[] => [...t.room.occupants.values()].filter((o) => o.bareJid === c.jid);
+  if (t.room.affiliations.get(c.jid) !== undefined) {
     if (present().length === 0 || t.room.config.membersOnly) {
       applyAffiliation(t, { jid: c.jid, affiliation: 'none' }, undefined);
     } else {
       // They are removed below: one unavailable presence rather than an update, then a removal.
-      delete t.room.affiliations[c.jid];
+      t.room.affiliations.delete(c.jid);
       t.persist();
     }
   }

@@ -99,7 +99,7 @@ export function applyConfig(t: Turn, next: RoomConfig, actor: Actor | undefined)
 
 /** §10.2.1: `<message type='groupchat' from=room><x><status code='104'/>…</x></message>` to every occupant. */
 export function announceConfigChange(t: Turn, codes: readonly string[]): void {
-  for (const occupant of Object.values(t.room.occupants)) {
+  for (const occupant of [...t.room.occupants.values()]) {
     for (const session of occupant.sessions) {
       const message = new Element('message', { xmlns: NS.CLIENT, from: t.roomJid, type: 'groupchat' });
       message.cnode(mucUserX({ codes }));

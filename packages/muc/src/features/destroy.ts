@@ -14,13 +14,13 @@ import type { StanzaRequest, Turn } from '../turn.js';
 
 /** Removes everyone with a `<destroy/>` presence and marks the room destroyed. */
 export function destroyRoom(t: Turn, spec: NonNullable<MucUserX['destroy']>): void {
-  for (const occupant of Object.values(t.room.occupants)) {
+  for (const occupant of [...t.room.occupants.values()]) {
     const change = { unavailable: true, affiliation: t.affiliation(occupant.bareJid), role: 'none' as const, destroy: spec };
     for (const session of occupant.sessions) {
       t.sendTo(session, occupantPresence(t.roomJid, occupant, change, { to: session.fullJid, self: true, seesJids: true }));
     }
   }
-  t.room.occupants = {};
+  t.room.occupants = new Map();
   t.log('info', 'room destroyed', spec.jid === undefined ? {} : { venue: spec.jid });
   t.destroy(spec.reason);
 }

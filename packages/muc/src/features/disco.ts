@@ -35,7 +35,7 @@ export function onDiscoInfo(t: Turn, req: StanzaRequest): void {
   const n = node(req);
   if (n === 'x-roomuser-item') {
     const query = new Element('query', { xmlns: NS.DISCO_INFO, node: n });
-    const nick = t.room.affiliations[req.fromBare]?.nick;
+    const nick = t.room.affiliations.get(req.fromBare)?.nick;
     if (nick !== undefined) query.c('identity', { category: 'conference', type: 'text', name: nick });
     return t.result(req, query);
   }
@@ -47,7 +47,7 @@ export function onDiscoInfo(t: Turn, req: StanzaRequest): void {
   for (const v of vars) query.c('feature', { var: v });
   const fields: FormField[] = [
     ...t.features.flatMap((f) => f.roomInfoFields?.(t.room) ?? []),
-    { var: 'muc#roominfo_occupants', label: 'Number of occupants', values: [String(Object.keys(t.room.occupants).length)] },
+    { var: 'muc#roominfo_occupants', label: 'Number of occupants', values: [String(t.room.occupants.size)] },
   ];
   query.cnode(buildForm('result', 'http://jabber.org/protocol/muc#roominfo', fields));
   t.result(req, query);
@@ -59,7 +59,7 @@ export function onDiscoItems(t: Turn, req: StanzaRequest): void {
   if (hidden(t, req)) return t.refuse(req, REFUSALS.noRoom);
   const query = new Element('query', { xmlns: NS.DISCO_ITEMS });
   if (findSession(t.room, req.from) !== undefined) {
-    for (const nick of Object.keys(t.room.occupants)) query.c('item', { jid: t.occupantJid(nick), name: nick });
+    for (const { nick } of t.room.occupants.values()) query.c('item', { jid: t.occupantJid(nick), name: nick });
   }
   t.result(req, query);
 }

@@ -4,6 +4,7 @@
 import type { Element } from 'ltx';
 import type { FormField, SubmittedForm } from '../data-form.js';
 import type { Refusal } from '../errors.js';
+import type { Nick } from '../nick.js';
 import type { RoomConfig } from '../room-config.js';
 import type { Affiliation, Occupant, Role, RoomState } from '../room-state.js';
 import type { StanzaRequest, Turn } from '../turn.js';
@@ -11,7 +12,8 @@ import type { StanzaRequest, Turn } from '../turn.js';
 /** A join being decided (XEP-0045 §7.2). */
 export interface JoinAttempt {
   req: StanzaRequest;
-  nick: string;
+  /** The requested nick, enforced and with its comparison key (RFC 8266). */
+  nick: Nick;
   /** The joiner's effective affiliation. */
   affiliation: Affiliation;
   /** The occupant already holding `nick` (same bare JID: a further session), if any. */
@@ -32,7 +34,7 @@ export interface Feature {
   /** muc-occupant-pre-join: return a refusal to veto the join (first veto wins). */
   preJoin?(t: Turn, join: JoinAttempt): Refusal | undefined;
   /** muc-occupant-pre-change: veto a nick change (§7.6). */
-  preNickChange?(t: Turn, occupant: Occupant, newNick: string): Refusal | undefined;
+  preNickChange?(t: Turn, occupant: Occupant, newNick: Nick): Refusal | undefined;
   /** muc-get-default-role (§5.1.2): first defined answer wins; `none` = may not enter. */
   defaultRole?(room: RoomState, affiliation: Affiliation): Role | undefined;
   /** muc-config-form (§10.2): this feature's fields, with current values. */

@@ -35,5 +35,5 @@ export function onGroupchat(t: Turn, req: StanzaRequest): void {
 
 /** Every occupant session of the room, occupants in join order. */
 function* allSessions(t: Turn): Generator<OccupantSession> {
-  for (const occupant of Object.values(t.room.occupants)) yield* occupant.sessions;
+  for (const occupant of t.room.occupants.values()) yield* occupant.sessions;
 }

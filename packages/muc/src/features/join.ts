@@ -11,10 +11,16 @@
 // client ... it SHOULD send exactly the same stanzas to the client as if it actually just
 // joined the MUC." Presence without <x/> from a non-occupant is treated as a join
 // (groupchat 1.0, §7.2.18) rather than answered with the recommended 333 kick.
+// Nicks follow RFC 8266 (nick.ts): the requested nick is enforced (a nick that fails gets
+// jid-malformed, as a missing one does in §7.2.1) and compared case-insensitively, so an
+// equivalent nick held by another user is a §7.2.9 conflict. When the shown nick differs
+// from the requested one, self-presence carries status 210 (§7.2.2 "The service MAY
+// rewrite the new occupant's roomnick ... include a status code of "210"").
 import type { Element } from 'ltx';
 import { NS, serialize } from '@parley/xml';
 import { REFUSALS } from '../errors.js';
 import { occupantPresence, viewPresence } from '../occupant-presence.js';
+import type { Nick } from '../nick.js';
 import type { Occupant, OccupantSession } from '../room-state.js';
 import { findSession, seesRealJids } from '../room-queries.js';
 import type { StanzaRequest, Turn } from '../turn.js';
@@ -36,11 +42,12 @@ export const join: Feature = {
 
 /** Available presence to room/nick: a join, a presence update, a re-sync or a nick change. */
 export function onOccupantPresence(t: Turn, req: StanzaRequest): void {
-  const nick = req.nick;
-  if (nick === undefined) return t.refuse(req, REFUSALS.noNick);
+  if (req.nick === undefined) return t.refuse(req, REFUSALS.noNick);
+  const nick = req.occupantNick;
+  if (nick === undefined) return t.refuse(req, REFUSALS.badNick);
   const found = findSession(t.room, req.from);
   if (found === undefined) return enter(t, req, nick);
-  if (found.occupant.nick !== nick) return changeNick(t, req, found.occupant, found.session, nick);
+  if (found.occupant.nick !== nick.nick) return changeNick(t, req, found.occupant, found.session, nick);
   if (mucX(req.stanza) !== undefined) return resync(t, req, found.occupant, found.session);
   updatePresence(t, req, found.occupant, found.session);
 }
@@ -49,14 +56,14 @@ function mucX(stanza: Element): Element | undefined {
   return stanza.getChild('x', NS.MUC);
 }
 
-function enter(t: Turn, req: StanzaRequest, nick: string): void {
+function enter(t: Turn, req: StanzaRequest, nick: Nick): void {
   if (req.created) {
     // §10.1.1: "assign the requesting user as the initial room owner".
-    t.room.affiliations[req.fromBare] = { affiliation: 'owner' };
+    t.room.affiliations.set(req.fromBare, { affiliation: 'owner' });
     t.log('info', 'room created', { by: req.fromBare });
   }
   const affiliation = t.affiliation(req.fromBare);
-  const attempt: JoinAttempt = { req, nick, affiliation, existing: t.room.occupants[nick], mucX: mucX(req.stanza) };
+  const attempt: JoinAttempt = { req, nick, affiliation, existing: t.room.occupants.get(nick.key), mucX: mucX(req.stanza) };
   for (const feature of t.features) {
     const refusal = feature.preJoin?.(t, attempt);
     if (refusal !== undefined) return t.refuse(req, refusal);
@@ -75,12 +82,12 @@ function enter(t: Turn, req: StanzaRequest, nick: string): void {
   // `inPlaceIf`), so nothing above may change it (a new room's owner, set above, only
   // happens on a fresh room of this turn's own).
   const existing = attempt.existing;
-  const occupant: Occupant = existing ?? { nick, bareJid: req.fromBare, role, sessions: [session] };
+  const occupant: Occupant = existing ?? { nick: nick.nick, bareJid: req.fromBare, role, sessions: [session] };
   sendRoomState(t, req, occupant, session);
   // §7.2.2: the new occupant's presence to everyone else (a further session of an
   // existing nick changes nothing the others see).
   if (existing === undefined) publishOccupant(t, occupant, { affiliation }, { self: [] });
-  if (existing === undefined) t.room.occupants[nick] = occupant;
+  if (existing === undefined) t.room.occupants.set(nick.key, occupant);
   else existing.sessions.push(session);
   t.persist();
 }
@@ -92,13 +99,14 @@ function enter(t: Turn, req: StanzaRequest, nick: string): void {
 function sendRoomState(t: Turn, req: StanzaRequest, occupant: Occupant, session: OccupantSession): void {
   const room = t.room;
   const sees = seesRealJids(room, occupant.role);
-  for (const other of Object.values(room.occupants)) {
+  for (const other of room.occupants.values()) {
     if (other.nick === occupant.nick || !isBroadcast(room, other.role)) continue;
     t.sendShared(session, viewPresence(room.jid, other, t.affiliation(other.bareJid), sees));
   }
   const selfCodes: string[] = [];
   if (req.created) selfCodes.push('201');
   if (room.config.whois === 'anyone') selfCodes.push('100');
+  if (occupant.nick !== req.nick) selfCodes.push('210');
   const self = { affiliation: t.affiliation(occupant.bareJid), base: req.stanza, selfCodes };
   t.sendTo(session, occupantPresence(room.jid, occupant, self, { to: session.fullJid, self: true, seesJids: sees }));
   sendHistory(t, session, mucX(req.stanza)?.getChild('history'));

@@ -8,6 +8,7 @@
 // its behalf (a lost session), the same happens: `session-ended` and `gateway-down`
 // inputs are handled here, without sending anything to the sessions that are gone.
 import type { Element } from 'ltx';
+import { keyOf } from '../nick.js';
 import type { PresenceChange } from '../occupant-presence.js';
 import type { Occupant, OccupantSession } from '../room-state.js';
 import { findSession } from '../room-queries.js';
@@ -60,7 +61,8 @@ export function removeOccupant(
   change: PresenceChange,
   opts: { notifySelf: boolean },
 ): void {
-  delete t.room.occupants[occupant.nick];
+  const key = keyOf(occupant);
+  if (t.room.occupants.get(key) === occupant) t.room.occupants.delete(key);
   t.persist();
   publishOccupant(t, occupant, { ...change, unavailable: true, role: 'none' }, {
     self: opts.notifySelf ? occupant.sessions : [],
@@ -70,7 +72,7 @@ export function removeOccupant(
 /** Removes every session matching `gone`, telling only the remaining occupants. */
 export function dropSessions(t: Turn, gone: (s: OccupantSession) => boolean): number {
   let dropped = 0;
-  for (const occupant of Object.values(t.room.occupants)) {
+  for (const occupant of [...t.room.occupants.values()]) {
     for (const session of [...occupant.sessions]) {
       if (!gone(session)) continue;
       removeSession(t, occupant, session, { notifySelf: false });
@@ -88,7 +90,7 @@ export function dropSessions(t: Turn, gone: (s: OccupantSession) => boolean): nu
  */
 export function closeIfEmpty(t: Turn): void {
   if (t.destroyed !== undefined) return;
-  if (Object.keys(t.room.occupants).length > 0 || t.initialOccupants === 0) return;
+  if (t.room.occupants.size > 0 || t.initialOccupants === 0) return;
   if (t.room.config.persistent && !t.room.locked) return;
   t.log('info', 'room emptied', { persistent: t.room.config.persistent, locked: t.room.locked });
   t.destroy();

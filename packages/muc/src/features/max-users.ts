@@ -17,7 +17,7 @@ export const maxUsers: Feature = {
     const max = t.room.config.maxUsers;
     if (max === 0 || join.existing !== undefined) return undefined;
     if (AFFILIATION_RANK[join.affiliation] >= AFFILIATION_RANK.admin) return undefined;
-    return Object.keys(t.room.occupants).length >= max ? REFUSALS.roomFull : undefined;
+    return t.room.occupants.size >= max ? REFUSALS.roomFull : undefined;
   },
   configFields(room) {
     const current = room.config.maxUsers === 0 ? 'none' : String(room.config.maxUsers);

@@ -28,7 +28,7 @@ export const membersOnly: Feature = {
   },
   configApplied(t, before) {
     if (before.membersOnly || !t.room.config.membersOnly) return;
-    for (const occupant of Object.values(t.room.occupants)) {
+    for (const occupant of [...t.room.occupants.values()]) {
       const affiliation = t.affiliation(occupant.bareJid);
       if (AFFILIATION_RANK[affiliation] >= AFFILIATION_RANK.member) continue;
       removeOccupant(t, occupant, { codes: ['322'], affiliation }, { notifySelf: true });

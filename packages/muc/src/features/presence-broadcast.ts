@@ -47,7 +47,7 @@ export function publishOccupant(t: Turn, occupant: Occupant, change: PresenceCha
   // class, built on first use and sent as a broadcast (shared children, a head per
   // session), in the occupants' order.
   const classes: Array<Broadcast | undefined> = [undefined, undefined];
-  for (const other of Object.values(room.occupants)) {
+  for (const other of room.occupants.values()) {
     if (other.nick === occupant.nick) continue;
     const sees = seesRealJids(room, other.role);
     const k = sees ? 1 : 0;

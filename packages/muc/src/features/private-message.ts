@@ -66,7 +66,7 @@ function maySend(allow: AllowPm, role: Role): boolean {
 export function onPrivateMessage(t: Turn, req: StanzaRequest): void {
   const sender = findSession(t.room, req.from)?.occupant;
   if (sender === undefined) return t.refuse(req, REFUSALS.notOccupant);
-  const target = req.nick === undefined ? undefined : t.room.occupants[req.nick];
+  const target = req.occupantNick === undefined ? undefined : t.room.occupants.get(req.occupantNick.key);
   if (target === undefined) return t.refuse(req, REFUSALS.noSuchOccupant);
   if (!maySend(t.room.config.allowPm, sender.role)) return t.refuse(req, REFUSALS.pmNotAllowed);
   for (const session of target.sessions) {

@@ -13,12 +13,13 @@
 // second user and return a &conflict; error". XEP-0077 §3.2 (<remove/>): bad-request when
 // <remove/> is not alone, registration-required when not registered; the user's
 // affiliation becomes none (refused with conflict for the last owner, §10.5), which in a
-// members-only room removes them with status 321.
+// members-only room removes them with status 321. The nick is stored enforced and compared
+// (with occupants' and other registered nicks) per RFC 8266 (nick.ts).
 import { Element } from 'ltx';
-import { normalizeResourcepart } from '@parley/jid';
 import { NS } from '@parley/xml';
 import { buildForm, readForm } from '../data-form.js';
 import { REFUSALS } from '../errors.js';
+import { prepareNick } from '../nick.js';
 import { AFFILIATION_RANK, nickOwner, ownerCount } from '../room-queries.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { applyAffiliation } from './affiliations.js';
@@ -31,11 +32,11 @@ const NICK_FIELD = 'muc#register_roomnick';
 export const register: Feature = {
   name: 'register',
   preJoin(t, join) {
-    const holder = nickOwner(t.room, join.nick);
+    const holder = nickOwner(t.room, join.nick.key);
     return holder !== undefined && holder !== join.req.fromBare ? REFUSALS.nickReserved : undefined;
   },
   preNickChange(t, occupant, newNick) {
-    const holder = nickOwner(t.room, newNick);
+    const holder = nickOwner(t.room, newNick.key);
     return holder !== undefined && holder !== occupant.bareJid ? REFUSALS.nickReserved : undefined;
   },
   discoFeatures() {
@@ -43,20 +44,12 @@ export const register: Feature = {
   },
 };
 
-function normalizeNick(nick: string): string | undefined {
-  try {
-    return normalizeResourcepart(nick.trim());
-  } catch {
-    return undefined;
-  }
-}
-
 /** iq get jabber:iq:register: `<registered/>` or the registration form. */
 export function onRegisterGet(t: Turn, req: StanzaRequest): void {
   const affiliation = t.affiliation(req.fromBare);
   if (affiliation === 'outcast') return t.refuse(req, REFUSALS.banned);
   const query = new Element('query', { xmlns: NS.REGISTER });
-  const nick = t.room.affiliations[req.fromBare]?.nick;
+  const nick = t.room.affiliations.get(req.fromBare)?.nick;
   if (nick !== undefined) {
     query.c('registered');
     query.c('username').t(nick);
@@ -90,13 +83,14 @@ export function onRegisterSet(t: Turn, req: StanzaRequest): void {
   if (form.type === 'cancel') return t.result(req);
   if (form.type !== 'submit' || form.formType !== FORM_TYPE) return t.refuse(req, REFUSALS.badRequest);
   const raw = form.values.get(NICK_FIELD)?.[0];
-  const nick = raw === undefined ? undefined : normalizeNick(raw);
-  if (nick === undefined) return t.refuse(req, REFUSALS.badRequest);
-  const holder = t.room.occupants[nick];
+  const wanted = raw === undefined ? undefined : prepareNick(raw);
+  if (wanted === undefined) return t.refuse(req, REFUSALS.badRequest);
+  const nick = wanted.nick;
+  const holder = t.room.occupants.get(wanted.key);
   if (holder !== undefined && holder.bareJid !== req.fromBare) return t.refuse(req, REFUSALS.nickInUse);
-  const owner = nickOwner(t.room, nick);
+  const owner = nickOwner(t.room, wanted.key);
   if (owner !== undefined && owner !== req.fromBare) return t.refuse(req, REFUSALS.nickReserved);
-  const stored = t.room.affiliations[req.fromBare];
+  const stored = t.room.affiliations.get(req.fromBare);
   if (stored === undefined) {
     applyAffiliation(t, { jid: req.fromBare, affiliation: 'member', nick }, undefined);
   } else if (stored.nick !== nick) {
@@ -109,7 +103,7 @@ export function onRegisterSet(t: Turn, req: StanzaRequest): void {
 
 function unregister(t: Turn, req: StanzaRequest, query: Element): void {
   if (query.getChildElements().length !== 1) return t.refuse(req, REFUSALS.badRequest);
-  const stored = t.room.affiliations[req.fromBare];
+  const stored = t.room.affiliations.get(req.fromBare);
   if (stored === undefined) return t.refuse(req, REFUSALS.notRegistered);
   if (stored.affiliation === 'outcast') return t.refuse(req, REFUSALS.forbidden);
   if (stored.affiliation === 'owner' && ownerCount(t.room) <= 1) return t.refuse(req, REFUSALS.lastOwner);

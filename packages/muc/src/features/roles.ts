@@ -7,6 +7,7 @@
 // removed by anyone"), §9.6-§9.8 (moderator status, granted by admins and owners).
 import { Element } from 'ltx';
 import { REFUSALS, type Refusal } from '../errors.js';
+import { occupantByNick } from '../nick.js';
 import type { Affiliation, Occupant, Role, RoomState } from '../room-state.js';
 import { AFFILIATION_RANK, ROLE_RANK, findSession } from '../room-queries.js';
 import type { Turn } from '../turn.js';
@@ -16,6 +17,7 @@ import { publishOccupant } from './presence-broadcast.js';
 
 /** A requested role change (muc#admin `<item nick role/>`). */
 export interface RoleChange {
+  /** The target's nick as requested: any equivalent form (RFC 8266 §2.4) names it. */
   nick: string;
   role: Role;
   reason?: string;
@@ -77,7 +79,7 @@ export function checkRoleChange(t: Turn, actorJid: string, actorBare: string, ch
   const actorAff = t.affiliation(actorBare);
   const actorRole = findSession(t.room, actorJid)?.occupant.role ?? 'none';
   if (actorRole !== 'moderator' && !PRIVILEGED.has(actorAff)) return REFUSALS.forbidden;
-  const target = t.room.occupants[change.nick];
+  const target = occupantByNick(t.room, change.nick);
   if (target === undefined) return REFUSALS.noSuchOccupant;
   if (change.role === target.role) return undefined;
   if (change.role === 'none' && target.bareJid === actorBare) return REFUSALS.selfTarget;
@@ -97,7 +99,7 @@ export function checkRoleChange(t: Turn, actorJid: string, actorBare: string, ch
  * `actor` is undefined when the service itself acts (an admin command): no `<actor/>`.
  */
 export function applyRoleChange(t: Turn, change: RoleChange, actor: Actor | undefined): void {
-  const target = t.room.occupants[change.nick];
+  const target = occupantByNick(t.room, change.nick);
   if (target === undefined || target.role === change.role) return;
   const affiliation = t.affiliation(target.bareJid);
   const reason = change.reason === undefined ? {} : { reason: change.reason };
@@ -114,7 +116,7 @@ export function applyRoleChange(t: Turn, change: RoleChange, actor: Actor | unde
 
 /** §8.5, §9.8: the occupants with `role`, as muc#admin items (nick, role, affiliation, jid). */
 export function roleList(t: Turn, role: Role): Element[] {
-  return Object.values(t.room.occupants)
+  return [...t.room.occupants.values()]
     .filter((o: Occupant) => o.role === role)
     .map((o) => {
       const attrs: Record<string, string> = { affiliation: t.affiliation(o.bareJid), nick: o.nick, role: o.role };

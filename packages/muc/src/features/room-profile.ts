@@ -38,7 +38,7 @@ export const roomProfile: Feature = {
   },
   configApplied(t, before) {
     // An empty room made temporary has no last occupant to wait for (§7.14): it closes now.
-    if (!before.persistent || t.room.config.persistent || Object.keys(t.room.occupants).length > 0) return;
+    if (!before.persistent || t.room.config.persistent || t.room.occupants.size > 0) return;
     t.log('info', 'empty room made temporary');
     t.destroy();
   },

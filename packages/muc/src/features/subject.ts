@@ -51,7 +51,7 @@ export function changeSubject(t: Turn, req: StanzaRequest, occupant: Occupant): 
   if (typeof req.stanza.attrs.id === 'string') message.attrs.id = req.stanza.attrs.id;
   for (const child of req.stanza.getChildElements()) message.cnode(copyElement(child));
   const sessions: OccupantSession[] = [];
-  for (const other of Object.values(t.room.occupants)) sessions.push(...other.sessions);
+  for (const other of t.room.occupants.values()) sessions.push(...other.sessions);
   t.broadcast(sessions, message);
   // Runs on the room in place (dispatch.ts): the state changes last, after nothing can refuse.
   t.room.subject = text === '' ? null : { text, nick: occupant.nick, at: t.ctx.now };

@@ -1,5 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { tryParseJid } from '@parley/jid';
-import type { SaslBackend, StoredCredentials } from '@parley/sasl';
+import type { MechanismOptions, SaslBackend, StoredCredentials } from '@parley/sasl';
 import { verifyPassword } from '@parley/sasl';
 import type { AccountStore } from '@parley/accounts';
 
@@ -44,4 +45,45 @@ export function openSaslBackend(accounts: AccountStore, domain: string): SaslBac
       return true;
     },
   };
+}
+
+/** What a session needs to authenticate on one virtual host: its accounts and its SCRAM decoy options. */
+export interface HostSasl {
+  /** Looks usernames up as `<username>@<host>` only (RFC 6120 §6.4.6: the authcid is an account of the stream's domain). */
+  readonly backend: SaslBackend;
+  /** Decoy salts for unknown usernames, keyed per host (see {@link hostDecoySecret}). */
+  readonly options: MechanismOptions;
+}
+
+/**
+ * The key for SCRAM decoy salts on `host`: HMAC-SHA-256(cluster secret, "parley-scram-decoy\0" + host).
+ * Per host, so that comparing the salts offered for one localpart on two hosts does not tell
+ * whether the account exists on one of them (with one key, unknown users would show equal
+ * salts everywhere and a real account would stand out).
+ */
+export function hostDecoySecret(clusterSecret: Buffer, host: string): Buffer {
+  return createHmac('sha256', clusterSecret).update(`parley-scram-decoy\0${host}`).digest();
+}
+
+/**
+ * One SASL backend per virtual host (RFC 6120 §4.7.2: the stream's `to` picks the host), as
+ * a Map keyed by the host's domainpart; a session looks its stream's domain up here.
+ *
+ * @param open - true for `auth.backend = "open-insecure-test-only"` ({@link openSaslBackend})
+ * @param clusterSecret - the secret shared by every gateway (Redis key `saslDecoySecret`)
+ * @param decoyIterations - SCRAM iteration count shown for unknown usernames
+ */
+export function saslByHost(
+  hosts: readonly string[],
+  accounts: AccountStore,
+  opts: { open: boolean; clusterSecret: Buffer; decoyIterations: number },
+): ReadonlyMap<string, HostSasl> {
+  const byHost = new Map<string, HostSasl>();
+  for (const host of hosts) {
+    byHost.set(host, {
+      backend: opts.open ? openSaslBackend(accounts, host) : redisSaslBackend(accounts, host),
+      options: { decoySecret: hostDecoySecret(opts.clusterSecret, host), decoyIterations: opts.decoyIterations },
+    });
+  }
+  return byHost;
 }

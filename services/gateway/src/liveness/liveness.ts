@@ -1,76 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
-import type { KeySpace } from '@parley/bus';
+import { decodeEnvelope, type KeySpace } from '@parley/bus';
+import { NS, parseOwnElement } from '@parley/xml';
 import type { Router } from '../routing/router.js';
 import type { ScriptedRedis } from '../routing/scripts.js';
 import type { SessionRegistry } from '../routing/session-registry.js';
+import type { FromHeartbeat, HeartbeatWorkerData, ToHeartbeat } from './heartbeat-worker.js';
+
+/** How long a reaper may hold a dead gateway's lock, ms (it is released when the reap ends). */
+const REAPER_LOCK_MS = 30_000;
+/** Entries of a dead gateway's delivery stream re-routed per XRANGE. */
+const REROUTE_BATCH = 256;
 
 export interface LivenessDeps {
   gatewayId: string;
   redis: ScriptedRedis;
+  /** The Redis URL, for the heartbeat thread's own connection. */
+  redisUrl: string;
   keys: KeySpace;
   registry: SessionRegistry;
   router: Router;
   log: Logger;
   heartbeatMs: number;
   deadAfterMs: number;
-  now: () => number;
-  /** Re-registers this gateway's sessions after it was taken for dead (e.g. a long pause). */
-  reregister: () => Promise<void>;
+  /**
+   * Called when this gateway learns that it was taken for dead and reaped (e.g. after a long
+   * SIGSTOP): its sessions are no longer in the registry nor in any room, so they must be
+   * closed with a stream error (RFC 6120 §4.9.3.16 `reset`) and the clients reconnect.
+   */
+  onReaped: () => Promise<void>;
+  /** Called after this gateway registered again following a reap (e.g. to rewrite its info hash). */
+  onRegisteredAgain?: () => Promise<void>;
+}
+
+/** Counts of one reap, for logs and tests. */
+export interface ReapReport {
+  sessions: number;
+  rerouted: number;
+  droppedRoomDeliveries: number;
+  ms: number;
 }
 
 /**
- * Gateway liveness: every gateway writes a heartbeat (a score in a sorted set) each
- * `heartbeatMs`, and on the same tick looks for gateways whose heartbeat is older than
- * `deadAfterMs`. One survivor (holding a short lock) removes a dead gateway's sessions from
- * the registry, sends their unavailable presence to the users' other resources, and deletes
- * its delivery stream. So a SIGKILLed gateway's sessions are gone within
- * `deadAfterMs + heartbeatMs` (plus the time to remove them).
+ * Gateway liveness and the reaping of dead gateways.
+ *
+ * - Heartbeat: a worker thread with its own Redis connection runs lua/heartbeat-3.lua every
+ *   `heartbeatMs`, which sets this gateway's score in the `gateways` sorted set to the Redis
+ *   server time (`TIME`, ms) only while the gateway's registration token is still in place.
+ *   A busy main thread does not delay it; a main thread silent for longer than
+ *   `max(30 s, 4 × deadAfterMs)` (hung, not busy) stops it so that the gateway is reaped.
+ * - Death: a gateway whose score is older than `deadAfterMs` by the Redis clock is dead.
+ *   A survivor claims it with lua/reap-claim-6.lua, atomically with that check: it deletes
+ *   the dead gateway's token (fencing: a paused gateway's next heartbeat sees this), takes
+ *   it out of the sorted set and renames its delivery stream aside.
+ * - Outages: when no gateway at all has beaten for `3 × heartbeatMs` (Redis was down, by
+ *   its own clock), the heartbeat script pauses reaping cluster-wide for `deadAfterMs`; a
+ *   gateway whose own connection to Redis dropped also pauses its reaping for `deadAfterMs`
+ *   after it is back. So an outage of Redis reaps nobody.
+ * - Reaping: the dead gateway's sessions leave the registry, every room shard gets a
+ *   `gateway-down` input (XEP-0045 §7.14), the users' other resources get unavailable
+ *   presence (RFC 6121 §4.5.2), and every entry left in its delivery stream (what it had not
+ *   handed to a socket: it trims what it handled) is routed again as addressed to a gone
+ *   resource (RFC 6121 §8.5.3.2: messages to other resources or offline storage, IQs
+ *   bounced with `service-unavailable`); room deliveries are dropped, since the room removes
+ *   those occupants too.
+ * - Reaped but alive: the gateway closes its sessions with `reset`, waits for its reaper to
+ *   finish, and registers again under a new token.
  */
 export class Liveness {
   private timer: NodeJS.Timeout | undefined;
-  private ticking = false;
+  private worker: Worker | undefined;
+  private scanning = false;
+  private recovering = false;
+  private stopped = false;
+  private token = '';
+  /** Local (monotonic enough) time before which this gateway reaps nobody, ms since epoch. */
+  private pauseUntil = 0;
+  private redisWasDown = false;
+  private lastError = 0;
+  /** Redis time of the last heartbeat written, ms (0 before the first). */
+  lastBeatAt = 0;
+  /** Local time of the last heartbeat the thread reported, ms since epoch. */
+  private lastWorkerBeat = 0;
+  private fallbackBusy = false;
 
   constructor(private readonly d: LivenessDeps) {}
 
   async start(): Promise<void> {
-    await this.d.redis.zadd(this.d.keys.gateways(), this.d.now(), this.d.gatewayId);
-    this.timer = setInterval(() => void this.tick(), this.d.heartbeatMs);
+    this.token = randomBytes(12).toString('base64url');
+    await this.d.redis.registerGateway(this.d.keys.gateways(), this.d.keys.gatewayToken(this.d.gatewayId), this.d.gatewayId, this.token);
+    this.d.redis.on('close', () => { this.redisWasDown = true; });
+    this.d.redis.on('ready', () => {
+      if (!this.redisWasDown) return;
+      this.redisWasDown = false;
+      this.pauseReaping('this gateway reconnected to Redis');
+    });
+    this.startWorker();
+    this.lastWorkerBeat = Date.now();
+    this.timer = setInterval(() => {
+      this.post({ kind: 'alive' });
+      void this.fallbackBeat();
+      void this.scan();
+    }, this.d.heartbeatMs);
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.post({ kind: 'stop' });
+    this.worker = undefined;
   }
 
-  private async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = true;
-    try {
-      const added = await this.d.redis.zadd(this.d.keys.gateways(), this.d.now(), this.d.gatewayId);
-      if (added === 1) {
-        this.d.log.warn('this gateway had been taken for dead; registering its sessions again');
-        await this.d.reregister();
-      }
-      const dead = await this.d.redis.zrangebyscore(this.d.keys.gateways(), '-inf', `(${this.d.now() - this.d.deadAfterMs}`);
-      for (const id of dead) if (id !== this.d.gatewayId) await this.reap(id);
-    } catch (err) {
-      this.d.log.error({ err }, 'heartbeat failed');
-    } finally {
-      this.ticking = false;
+  private post(m: ToHeartbeat): void {
+    this.worker?.postMessage(m);
+  }
+
+  private startWorker(): void {
+    const ts = import.meta.url.endsWith('.ts');
+    const data: HeartbeatWorkerData = {
+      redisUrl: this.d.redisUrl,
+      keyPrefix: this.d.keys.prefix,
+      gatewayId: this.d.gatewayId,
+      token: this.token,
+      heartbeatMs: this.d.heartbeatMs,
+      deadAfterMs: this.d.deadAfterMs,
+      stallMs: Math.max(30_000, 4 * this.d.deadAfterMs),
+    };
+    // Run from source (tests through tsx), the thread still runs the built file: Node 20 does
+    // not apply the main thread's loader hooks to worker threads.
+    const worker = new Worker(new URL(ts ? '../../dist/liveness/heartbeat-worker.js' : './heartbeat-worker.js', import.meta.url), {
+      workerData: data,
+      execArgv: [],
+    });
+    worker.unref();
+    worker.on('message', (m: FromHeartbeat) => this.onWorkerMessage(m));
+    worker.on('error', (err) => this.d.log.error({ err }, 'heartbeat thread failed'));
+    worker.on('exit', (code) => {
+      if (this.stopped || this.worker !== worker) return;
+      this.d.log.error({ code }, 'heartbeat thread exited; starting it again');
+      this.startWorker();
+    });
+    this.worker = worker;
+  }
+
+  private onWorkerMessage(m: FromHeartbeat): void {
+    switch (m.kind) {
+      case 'beat':
+        this.lastBeatAt = m.at;
+        this.lastWorkerBeat = Date.now();
+        return;
+      case 'recovered':
+        return this.pauseReaping('the heartbeat connection to Redis is back');
+      case 'reaped':
+        void this.recover();
+        return;
+      case 'stalled':
+        if (Date.now() - this.lastError > 5000) {
+          this.lastError = Date.now();
+          this.d.log.error({ silentMs: m.silentMs }, 'main thread unresponsive: heartbeat suspended');
+        }
+        return;
+      case 'error':
+        if (Date.now() - this.lastError > 5000) {
+          this.lastError = Date.now();
+          this.d.log.warn({ reason: m.message }, 'heartbeat failed');
+        }
+        return;
     }
   }
 
-  private async reap(deadId: string): Promise<void> {
-    const lock = await this.d.redis.set(this.d.keys.reaperLock(deadId), this.d.gatewayId, 'PX', 30_000, 'NX');
-    if (lock !== 'OK') return;
-    const started = this.d.now();
+  /**
+   * The main thread beats itself when the thread has not reported a beat for two periods
+   * (it is still starting on a loaded machine, or it died and is being restarted).
+   */
+  private async fallbackBeat(): Promise<void> {
+    if (this.fallbackBusy || this.recovering || Date.now() - this.lastWorkerBeat < 2 * this.d.heartbeatMs || this.d.redis.status !== 'ready') return;
+    this.fallbackBusy = true;
+    try {
+      const k = this.d.keys;
+      const [status, at] = await this.d.redis.heartbeat(
+        k.gateways(), k.gatewayToken(this.d.gatewayId), k.livenessState(), this.d.gatewayId, this.token, 3 * this.d.heartbeatMs, this.d.deadAfterMs,
+      );
+      if (status === 1) this.lastBeatAt = at;
+      else void this.recover();
+    } catch {
+      // the thread reports heartbeat errors
+    } finally {
+      this.fallbackBusy = false;
+    }
+  }
+
+  private pauseReaping(reason: string): void {
+    this.pauseUntil = Date.now() + this.d.deadAfterMs;
+    this.d.log.warn({ reason, pauseMs: this.d.deadAfterMs }, 'reaping paused after a Redis outage');
+  }
+
+  /** Looks for gateways whose heartbeat is older than deadAfterMs (Redis clock) and reaps them. */
+  private async scan(): Promise<void> {
+    if (this.scanning || this.stopped || Date.now() < this.pauseUntil || this.d.redis.status !== 'ready') return;
+    this.scanning = true;
+    try {
+      const [sec, usec] = await this.d.redis.time();
+      const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+      const candidates = await this.d.redis.zrangebyscore(this.d.keys.gateways(), '-inf', `(${now - this.d.deadAfterMs}`);
+      for (const id of candidates) {
+        if (id === this.d.gatewayId || Date.now() < this.pauseUntil) continue;
+        const k = this.d.keys;
+        const [status] = await this.d.redis.reapClaim(
+          k.gateways(), k.livenessState(), k.gatewayToken(id), k.gatewayDelivery(id), k.gatewayReaping(id), k.reaperLock(id),
+          id, this.d.deadAfterMs, this.d.gatewayId, REAPER_LOCK_MS,
+        );
+        if (status === 1) await this.reap(id);
+      }
+    } catch (err) {
+      this.d.log.error({ err }, 'looking for dead gateways failed');
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  /** Cleans up after a claimed dead gateway (see the class comment). */
+  async reap(deadId: string): Promise<ReapReport> {
+    const started = Date.now();
+    const k = this.d.keys;
     const removed = await this.d.registry.reapGateway(deadId);
-    await this.d.redis
-      .multi()
-      .del(this.d.keys.gatewayDelivery(deadId), this.d.keys.gatewayInfo(deadId))
-      .zrem(this.d.keys.gateways(), deadId)
-      .exec();
     // XEP-0045 §7.14: its sessions leave every room (each shard's rooms remove the occupants of that gateway).
     await this.d.router.gatewayDown(deadId);
     for (const [full, record] of removed) {
@@ -80,6 +236,79 @@ export class Liveness {
       const unavailable = new Element('presence', { from: full, to: bare, type: 'unavailable' });
       await this.d.router.broadcastToOwnResources(bare, unavailable, full);
     }
-    this.d.log.warn({ deadGateway: deadId, sessions: removed.length, ms: this.d.now() - started }, 'removed the sessions of a dead gateway');
+    let { rerouted, droppedRoomDeliveries } = await this.rerouteOrphans(k.gatewayReaping(deadId));
+    await this.d.redis.del(k.gatewayReaping(deadId));
+    // Senders that looked the registry up before it was cleaned may still append to the dead
+    // gateway's stream (a new one, with no reader): sweep it now and once more a little later.
+    for (let sweep = 0; sweep < 2; sweep++) {
+      if (sweep > 0) await new Promise((r) => setTimeout(r, 2 * this.d.heartbeatMs));
+      const moved = await this.d.redis.rename(k.gatewayDelivery(deadId), k.gatewayReaping(deadId)).then(() => true, () => false);
+      if (!moved) continue;
+      const more = await this.rerouteOrphans(k.gatewayReaping(deadId));
+      rerouted += more.rerouted;
+      droppedRoomDeliveries += more.droppedRoomDeliveries;
+      await this.d.redis.del(k.gatewayReaping(deadId));
+    }
+    await this.d.redis.del(k.gatewayInfo(deadId), k.gatewaySessions(deadId), k.reaperLock(deadId));
+    const report = { sessions: removed.length, rerouted, droppedRoomDeliveries, ms: Date.now() - started };
+    this.d.log.warn({ deadGateway: deadId, ...report }, 'removed the sessions of a dead gateway');
+    return report;
+  }
+
+  /**
+   * Routes every entry of a dead gateway's delivery stream again: its sessions are gone, so
+   * each stanza is handled as addressed to an unbound resource (RFC 6121 §8.5.3.2). Room
+   * deliveries (they carry a mark) and kicks are dropped.
+   */
+  private async rerouteOrphans(stream: string): Promise<{ rerouted: number; droppedRoomDeliveries: number }> {
+    let rerouted = 0;
+    let droppedRoomDeliveries = 0;
+    let from = '-';
+    for (;;) {
+      const entries = (await this.d.redis.xrange(stream, from, '+', 'COUNT', REROUTE_BATCH)) as Array<[string, string[]]>;
+      for (const [id, fields] of entries) {
+        const env = decodeEnvelope(fields);
+        if (!env || env.kind === 'kick') continue;
+        if (env.kind !== 'stanza' || env.mark !== undefined) {
+          droppedRoomDeliveries += 1;
+          continue;
+        }
+        try {
+          const stanza = parseOwnElement(env.xml, NS.CLIENT);
+          stanza.attrs.to = env.to;
+          await this.d.router.route(stanza, 1);
+          rerouted += 1;
+        } catch (err) {
+          this.d.log.error({ err, id }, 're-routing an entry of a dead gateway failed');
+        }
+      }
+      if (entries.length < REROUTE_BATCH) break;
+      from = `(${entries[entries.length - 1]![0]}`;
+    }
+    return { rerouted, droppedRoomDeliveries };
+  }
+
+  /** This gateway was reaped while alive: close its sessions, wait for the reaper, register again. */
+  private async recover(): Promise<void> {
+    if (this.recovering || this.stopped) return;
+    this.recovering = true;
+    try {
+      this.d.log.warn('this gateway had been taken for dead and reaped; closing its sessions (reset) and registering again');
+      await this.d.onReaped();
+      const deadline = Date.now() + REAPER_LOCK_MS;
+      while (Date.now() < deadline && (await this.d.redis.exists(this.d.keys.reaperLock(this.d.gatewayId)))) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      this.token = randomBytes(12).toString('base64url');
+      await this.d.redis.registerGateway(this.d.keys.gateways(), this.d.keys.gatewayToken(this.d.gatewayId), this.d.gatewayId, this.token);
+      this.post({ kind: 'token', token: this.token });
+      await this.d.onRegisteredAgain?.();
+      this.d.log.warn('registered again after a reap');
+    } catch (err) {
+      this.d.log.error({ err }, 'recovering from a reap failed; will retry at the next heartbeat');
+      this.post({ kind: 'token', token: this.token });
+    } finally {
+      this.recovering = false;
+    }
   }
 }

@@ -17,6 +17,8 @@ const BLOCK_MS = 1000;
  * gateway, whose sessions end with it: nothing is left to redeliver to) and the stream is
  * trimmed past what was handled (`XTRIM MINID`, exact) in the same round trip as the next
  * read, so it stays short without MAXLEN trimming (which could drop entries not yet read).
+ * What is trimmed has been handed to the sessions; what is left when the gateway dies is
+ * re-routed by its reaper (liveness.ts), so the last batch may be delivered twice, never lost.
  * Envelopes from room workers carry delivery marks; one already seen is dropped, which
  * makes a shard's replay after a failover invisible to clients.
  * Uses its own connection, since XREADGROUP BLOCK holds it.
@@ -49,6 +51,11 @@ export class DeliveryConsumer {
   async stop(): Promise<void> {
     this.running = false;
     await this.done;
+  }
+
+  /** Creates the stream and its group again (after a reaper renamed them away); a no-op when they exist. */
+  async restartGroup(): Promise<void> {
+    await this.ensureGroup();
   }
 
   private async ensureGroup(): Promise<void> {

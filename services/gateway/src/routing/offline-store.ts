@@ -1,7 +1,31 @@
 import { clone, type Element } from 'ltx';
 import type { KeySpace } from '@parley/bus';
+import { tryParseJid } from '@parley/jid';
 import { NS, parseOwnElement, serialize } from '@parley/xml';
 import type { ScriptedRedis } from './scripts.js';
+
+/** Byte and per-sender quotas of a user's offline store (`offline.*` in the configuration). */
+export interface OfflineQuota {
+  /** Serialised bytes stored per user. */
+  maxBytes: number;
+  /** Messages stored per user from one sender (bare JID of `from`). */
+  maxMessagesPerSender: number;
+  /** Serialised bytes stored per user from one sender. */
+  maxBytesPerSender: number;
+}
+
+/** The outcome of {@link OfflineStore.store}: stored, or which quota refused it. */
+export type OfflinePushResult = 'stored' | 'user-messages' | 'user-bytes' | 'sender-messages' | 'sender-bytes';
+
+const REFUSALS: ReadonlyMap<number, OfflinePushResult> = new Map([
+  [0, 'user-messages'],
+  [-1, 'user-bytes'],
+  [-2, 'sender-messages'],
+  [-3, 'sender-bytes'],
+]);
+
+/** Unbounded quotas, for callers that give only a message count. */
+const NO_BYTE_QUOTA: OfflineQuota = { maxBytes: Number.MAX_SAFE_INTEGER, maxMessagesPerSender: Number.MAX_SAFE_INTEGER, maxBytesPerSender: Number.MAX_SAFE_INTEGER };
 
 /**
  * Offline message storage (RFC 6121 §8.5.2.1.1, XEP-0160): messages to a user with no
@@ -13,24 +37,51 @@ export class OfflineStore {
     private readonly redis: ScriptedRedis,
     private readonly keys: KeySpace,
     private readonly maxMessages: number,
+    private readonly quota: OfflineQuota = NO_BYTE_QUOTA,
   ) {}
 
   /**
    * Stores a message for later delivery.
    * @param server - the domain that stamps the delay (`from` of `<delay/>`)
    * @param now - storage time, ms since epoch (XEP-0082 DateTime in the stamp)
-   * @returns false when the user's queue is full (the caller bounces `service-unavailable`)
+   * @returns false when a quota refuses it (the caller bounces `service-unavailable`, as
+   *   RFC 6121 §8.5.2.1.1 allows when storage is not possible): see {@link store}
    */
   async push(bareJid: string, message: Element, server: string, now: number): Promise<boolean> {
+    return (await this.store(bareJid, message, server, now)) === 'stored';
+  }
+
+  /**
+   * Stores a message unless it would exceed one of the user's quotas: `maxMessages`
+   * messages and `quota.maxBytes` bytes in all, `quota.maxMessagesPerSender` messages and
+   * `quota.maxBytesPerSender` bytes from the sender (the bare JID of `from`; so one sender
+   * cannot fill another user's store). Atomic (offline-push-2.lua).
+   * @returns `stored`, or the quota that refused it (nothing is stored then)
+   */
+  async store(bareJid: string, message: Element, server: string, now: number): Promise<OfflinePushResult> {
     const copy = clone(message);
     copy.children = copy.children.filter((c) => !(typeof c !== 'string' && c.name === 'delay' && c.attrs.xmlns === NS.DELAY));
     copy.c('delay', { xmlns: NS.DELAY, from: server, stamp: new Date(now).toISOString() }).up();
-    return (await this.redis.offlinePush(this.keys.offline(bareJid), this.maxMessages, serialize(copy))) > 0;
+    const from = typeof message.attrs.from === 'string' ? tryParseJid(message.attrs.from) : undefined;
+    const sender = from ? from.bare().toString() : '';
+    const q = this.quota;
+    const xml = serialize(copy);
+    const n = await this.redis.offlinePush(
+      this.keys.offline(bareJid),
+      this.keys.offlineQuota(bareJid),
+      this.maxMessages,
+      xml,
+      sender,
+      q.maxBytes,
+      q.maxMessagesPerSender,
+      q.maxBytesPerSender,
+    );
+    return n > 0 ? 'stored' : (REFUSALS.get(n) ?? 'user-messages');
   }
 
   /** Takes every stored message, oldest first; entries that no longer parse are skipped. */
   async popAll(bareJid: string): Promise<Element[]> {
-    const raw = await this.redis.offlinePop(this.keys.offline(bareJid));
+    const raw = await this.redis.offlinePop(this.keys.offline(bareJid), this.keys.offlineQuota(bareJid));
     const out: Element[] = [];
     for (const xml of raw) {
       try {

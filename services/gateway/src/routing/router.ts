@@ -37,10 +37,29 @@ export interface RouterDeps {
  * through the same path.
  */
 export class Router {
+  /** Stanzas waiting for Redis to come back (see {@link Router.route}). */
+  private waiting = 0;
+  /** Resolves at the next `ready` of the Redis connection; one per outage. */
+  private ready: Promise<void> | undefined;
+
   constructor(private readonly d: RouterDeps) {}
 
-  /** Routes one stanza by its `to` (RFC 6120 §10.4: to a served domain, or not). */
+  /** Stanzas currently waiting for Redis to come back. */
+  get outageWaiting(): number {
+    return this.waiting;
+  }
+
+  /**
+   * Routes one stanza by its `to` (RFC 6120 §10.4: to a served domain, or not).
+   * While Redis is unreachable, a stanza (hops 0: from a session, or a reply) waits for it
+   * to come back, at most `gateway.outageWaitMs` and with at most
+   * `gateway.outageBufferStanzas` stanzas waiting on the gateway; otherwise the sender gets
+   * `resource-constraint` (type wait, RFC 6120 §8.3.3.18) and its session stays open.
+   * @param hops - how many times the stanza was routed already (re-routing after a stale
+   *   registry entry or a dead gateway)
+   */
   async route(stanza: Element, hops = 0): Promise<void> {
+    if (hops === 0 && this.d.redis.status !== 'ready' && !(await this.waitForRedis())) return this.refuseForOutage(stanza);
     const to = tryParseJid(stanza.attrs.to ?? '');
     if (!to) return this.bounce(stanza, 'jid-malformed');
     if (this.d.config.hosts.includes(to.domain)) {
@@ -50,6 +69,35 @@ export class Router {
     if (to.domain === this.d.config.mucDomain) return this.toRoom(stanza, to);
     // RFC 6120 §10.4.3: no server-to-server connections (yet), so a foreign domain is unreachable.
     return this.bounce(stanza, 'remote-server-not-found');
+  }
+
+  /** Waits (bounded in count and time) for the Redis connection to be ready; false when it is not. */
+  private async waitForRedis(): Promise<boolean> {
+    const { outageBufferStanzas, outageWaitMs } = this.d.config.gateway;
+    if (this.waiting >= outageBufferStanzas) return false;
+    this.waiting += 1;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.ready ??= new Promise<void>((resolve) => {
+        this.d.redis.once('ready', () => {
+          this.ready = undefined;
+          resolve();
+        });
+      });
+      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), outageWaitMs)));
+      return await Promise.race([this.ready.then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.waiting -= 1;
+    }
+  }
+
+  /** Answers a stanza that could not wait for Redis with `resource-constraint` (wait), straight to a local sender. */
+  private refuseForOutage(stanza: Element): void {
+    const sender = this.d.local.get(stanza.attrs.from ?? '');
+    const reply = errorReply(stanza, 'resource-constraint', { text: 'the server is briefly unable to route stanzas; retry later' });
+    if (!sender || !reply) return;
+    sender.deliver(reply);
   }
 
   /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** The gateway's atomic Redis operations (lua/<name>-<numberOfKeys>.lua). */
-const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'offline-push-1', 'offline-pop-1'] as const;
+const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'offline-push-2', 'offline-pop-2', 'register-gateway-2', 'heartbeat-3', 'reap-claim-6'] as const;
 
 /** A Redis client with the gateway's Lua scripts defined as commands. */
 export interface ScriptedRedis extends Redis {
@@ -10,8 +10,26 @@ export interface ScriptedRedis extends Redis {
   unbindSession(key: string, resource: string, sessionId: string): Promise<number>;
   updateSession(key: string, resource: string, sessionId: string, record: string): Promise<number>;
   reapSession(key: string, resource: string, gatewayId: string): Promise<string | null>;
-  offlinePush(key: string, max: number, xml: string): Promise<number>;
-  offlinePop(key: string): Promise<string[]>;
+  offlinePush(
+    key: string,
+    quotaKey: string,
+    max: number,
+    xml: string,
+    sender: string,
+    maxBytes: number,
+    maxPerSender: number,
+    maxBytesPerSender: number,
+  ): Promise<number>;
+  offlinePop(key: string, quotaKey: string): Promise<string[]>;
+  /** lua/register-gateway-2.lua: returns the Redis server time, ms. */
+  registerGateway(gateways: string, tokenKey: string, gatewayId: string, token: string): Promise<number>;
+  /** lua/heartbeat-3.lua: [1 | -1 (reaped), Redis time ms]. */
+  heartbeat(gateways: string, tokenKey: string, liveness: string, gatewayId: string, token: string, gapMs: number, deadAfterMs: number): Promise<[number, number]>;
+  /** lua/reap-claim-6.lua: [status, Redis time ms]; status 1 when claimed (see the script). */
+  reapClaim(
+    gateways: string, liveness: string, tokenKey: string, delivery: string, reaping: string, lock: string,
+    deadId: string, deadAfterMs: number, reaperId: string, lockTtlMs: number,
+  ): Promise<[number, number]>;
 }
 
 const camel = (name: string) => name.replace(/-\d+$/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

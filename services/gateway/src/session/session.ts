@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import type { SessionRecord } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { tryParseJid, type Jid } from '@parley/jid';
-import { createMechanism, SUPPORTED_MECHANISMS, type MechanismOptions, type SaslBackend, type SaslStep, type ServerMechanism } from '@parley/sasl';
+import { createMechanism, SUPPORTED_MECHANISMS, type SaslStep, type ServerMechanism } from '@parley/sasl';
 import { errorReply, iqResult, stanzaKind, streamError, type StanzaErrorCondition, type StreamErrorCondition } from '@parley/stanza';
 import { NS, type XmlError } from '@parley/xml';
-import { accountJid } from '../auth/sasl-backends.js';
+import { accountJid, type HostSasl } from '../auth/sasl-backends.js';
 import type { SessionMetrics } from '../metrics/gateway-metrics.js';
 import type { LocalSession, LocalSessions } from '../routing/local-sessions.js';
 import type { OfflineStore } from '../routing/offline-store.js';
@@ -15,6 +15,9 @@ import type { Router } from '../routing/router.js';
 import type { SessionRegistry } from '../routing/session-registry.js';
 import type { SharedStanza } from '../routing/shared-stanza.js';
 import type { Transport, StreamAttrs } from '../transport/transport.js';
+import { addressOfRemote } from '../transport/address-limits.js';
+import { AuthThrottled, type AuthAttempt, type AuthThrottle } from './auth-throttle.js';
+import { InputFlow } from './input-flow.js';
 import { postAuthFeatures, preAuthFeatures } from './stream-features.js';
 
 /** Failed SASL attempts allowed before the stream is closed (RFC 6120 §6.4.5: 2 to 5). */
@@ -23,9 +26,11 @@ export const MAX_AUTH_FAILURES = 3;
 export interface SessionDeps {
   config: Config;
   gatewayId: string;
-  sasl: SaslBackend;
-  /** Shared by every gateway so that unknown users look alike everywhere (see @parley/sasl). */
-  saslOptions: MechanismOptions;
+  /**
+   * SASL per virtual host, keyed by domainpart: the session uses its stream's `to` host's
+   * entry (RFC 6120 §4.7.2, §6.4.6), so each host authenticates only its own accounts.
+   */
+  sasl: ReadonlyMap<string, HostSasl>;
   router: Router;
   registry: SessionRegistry;
   offline: OfflineStore;
@@ -36,6 +41,10 @@ export interface SessionDeps {
   onEnded: (session: ClientSession) => void;
   /** Counters (issue #4); none when absent. */
   metrics?: SessionMetrics;
+  /** Called once when SASL succeeds (the per-address unauthenticated count, issue #10). */
+  onAuthenticated?: (session: ClientSession) => void;
+  /** Failed-authentication counters per address and account (issue #10); none when absent. */
+  authThrottle?: AuthThrottle;
 }
 
 type State = 'awaiting-header' | 'negotiating' | 'awaiting-restart' | 'binding' | 'bound' | 'closed';
@@ -64,11 +73,31 @@ export class ClientSession implements LocalSession {
   private queue: Promise<void> = Promise.resolve();
   private log: Logger;
   private readonly authTimer: NodeJS.Timeout;
+  /** Rate limits and the queue bound on what the client sends (issue #10). */
+  private readonly flow: InputFlow;
+  /** The client's IP address (per-address auth throttling). */
+  private readonly address: string;
+  /** The account the current SASL exchange names, once its mechanism has read it. */
+  private readonly attempt: AuthAttempt = { account: undefined };
 
   constructor(private readonly transport: Transport, private readonly d: SessionDeps) {
     this.log = this.childLog();
+    this.address = addressOfRemote(transport.remote);
+    const limits = d.config.limits;
+    this.flow = new InputFlow(transport, {
+      bytesPerSecond: limits.bytesPerSecond,
+      burstBytes: limits.burstBytes,
+      stanzasPerSecond: limits.stanzasPerSecond,
+      burstStanzas: limits.burstStanzas,
+      maxQueued: limits.maxQueuedStanzas,
+    });
     transport.setMaxElementBytes(d.config.limits.maxPreAuthBytes);
     transport.attach({
+      onBytes: (n) => this.flow.onBytes(n),
+      onSendOverflow: () => {
+        this.log.info({ condition: 'resource-constraint' }, 'client does not read what is sent; closing');
+        this.fail('resource-constraint', 'you are not reading what the server sends');
+      },
       onStreamStart: (attrs, ns) => this.enqueue(() => this.onStreamStart(attrs, ns)),
       onElement: (el) => this.enqueue(() => this.onElement(el)),
       onStreamEnd: () => this.enqueue(async () => this.onStreamEnd()),
@@ -121,11 +150,19 @@ export class ClientSession implements LocalSession {
     if (this.state === 'bound' && this.jid && this.record) await this.d.registry.bind(this.jid, this.record);
   }
 
+  /**
+   * Queues one handler; handlers run one at a time in order. The queue is bounded by
+   * {@link InputFlow}: at `limits.maxQueuedStanzas` entries the socket is not read until half drained.
+   */
   private enqueue(task: () => Promise<void> | void): void {
-    this.queue = this.queue.then(task).catch((err: unknown) => {
-      this.log.error({ err }, 'session handler failed');
-      this.fail('internal-server-error');
-    });
+    this.flow.onQueued();
+    this.queue = this.queue
+      .then(task)
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'session handler failed');
+        this.fail('internal-server-error');
+      })
+      .then(() => this.flow.onHandled());
   }
 
   // ---- stream level (RFC 6120 §4) -------------------------------------------------
@@ -143,6 +180,11 @@ export class ClientSession implements LocalSession {
     if (this.domain !== undefined && requested !== this.domain) return this.fail('host-unknown', 'the domain changed on restart');
     if (!/^1\.\d+$/.test(attrs.version ?? '')) return this.fail('unsupported-version', 'XMPP 1.0 streams only');
     this.domain = requested;
+    // tls.required on a connection that can never be encrypted (plain ws://, or c2s without a
+    // certificate): refused before SASL. The configuration check normally prevents this.
+    if (!this.authenticated && this.d.config.tls.required && !this.transport.secure && !this.transport.canStartTls) {
+      return this.fail('policy-violation', 'TLS is required and this connection cannot be encrypted');
+    }
     if (this.authenticated) {
       this.state = 'binding';
       this.transport.send(postAuthFeatures());
@@ -211,11 +253,24 @@ export class ClientSession implements LocalSession {
     if (ns === NS.TLS && el.name === 'starttls') return this.startTls();
     if (ns !== NS.SASL) return this.fail('not-authorized', 'authenticate first');
     if (el.name === 'auth') this.mechanismName = el.attrs.mechanism ?? '';
-    if (this.startTlsOffer() === 'required') return this.saslFailure('encryption-required');
+    if (this.startTlsOffer() === 'required' || (this.d.config.tls.required && !this.transport.secure)) {
+      // RFC 6120 §5.3.1: TLS is mandatory-to-negotiate here, so no mechanism was offered; SASL
+      // anyway gets <encryption-required/> (§6.5.3) and, as the client ignored the
+      // <required/> STARTTLS feature, a policy-violation stream error (§4.9.3.12).
+      this.sendSaslFailure('encryption-required');
+      return this.fail('policy-violation', 'STARTTLS is required before authentication');
+    }
     if (el.name === 'auth') {
       const name = el.attrs.mechanism ?? '';
       if (!this.mechanisms().includes(name)) return this.saslFailure('invalid-mechanism');
-      this.mechanism = createMechanism(name, this.d.sasl, this.d.saslOptions);
+      // onStreamStart only accepts a `to` that is one of config.hosts, so the entry exists.
+      const host = this.d.sasl.get(this.domain!);
+      if (!host) return this.saslFailure('temporary-auth-failure');
+      const throttle = this.d.authThrottle;
+      const wait = (await throttle?.addressBlockedMs(this.address)) ?? 0;
+      if (wait > 0) return this.saslFailure('temporary-auth-failure', new AuthThrottled(wait, 'from your address').message);
+      this.attempt.account = undefined;
+      this.mechanism = createMechanism(name, throttle ? throttle.guard(host.backend, this.domain!, this.attempt) : host.backend, host.options);
       if (!this.mechanism) return this.saslFailure('invalid-mechanism');
       const initial = this.decodeSasl(el, true);
       if (initial === null) return this.saslFailure('incorrect-encoding');
@@ -239,6 +294,8 @@ export class ClientSession implements LocalSession {
     try {
       return await step();
     } catch (err) {
+      // RFC 6120 §6.5.11: an account locked out after too many failures (issue #10).
+      if (err instanceof AuthThrottled) return { kind: 'failure', condition: 'temporary-auth-failure', text: err.message };
       this.log.error({ err }, 'authentication backend failed');
       return { kind: 'failure', condition: 'temporary-auth-failure' };
     }
@@ -261,7 +318,10 @@ export class ClientSession implements LocalSession {
       this.transport.send(new Element('challenge', { xmlns: NS.SASL }).t(step.data.length ? step.data.toString('base64') : '='));
       return;
     }
-    if (step.kind === 'failure') return this.saslFailure(step.condition, step.text);
+    if (step.kind === 'failure') {
+      if (step.condition === 'not-authorized') void this.d.authThrottle?.failed(this.address, this.attempt.account);
+      return this.saslFailure(step.condition, step.text);
+    }
     const bare = accountJid(step.username, this.domain!);
     const authorised = bare === undefined ? undefined : tryParseJid(bare);
     if (!authorised) return this.saslFailure('not-authorized');
@@ -272,6 +332,7 @@ export class ClientSession implements LocalSession {
     this.mechanism = undefined;
     this.d.metrics?.login(this.mechanismName);
     this.authenticated = authorised;
+    this.d.onAuthenticated?.(this);
     this.state = 'awaiting-restart';
     this.log = this.childLog(bare);
     this.log.info('authenticated');
@@ -284,12 +345,17 @@ export class ClientSession implements LocalSession {
     this.transport.setMaxElementBytes(this.d.config.limits.maxStanzaBytes);
   }
 
-  private saslFailure(condition: string, text?: string): void {
-    this.mechanism = undefined;
+  /** Sends `<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>` with `condition` (RFC 6120 §6.5). */
+  private sendSaslFailure(condition: string, text?: string): void {
     const failure = new Element('failure', { xmlns: NS.SASL });
     failure.c(condition).up();
     if (text) failure.c('text', { 'xml:lang': 'en' }).t(text).up();
     this.transport.send(failure);
+  }
+
+  private saslFailure(condition: string, text?: string): void {
+    this.mechanism = undefined;
+    this.sendSaslFailure(condition, text);
     if (condition !== 'aborted') {
       this.authFailures += 1;
       this.d.metrics?.authFailure(this.mechanismName);
@@ -453,6 +519,7 @@ export class ClientSession implements LocalSession {
   private async end(): Promise<void> {
     this.state = 'closed';
     clearTimeout(this.authTimer);
+    this.flow.stop();
     // Let queued work (e.g. a bind in flight) finish first so its registration is undone too.
     await this.queue.catch(() => undefined);
     const full = this.jid;

@@ -5,8 +5,15 @@ import { NS, StreamParser, serialize, streamHeader, streamFooter } from '@parley
 import type { SharedStanza } from '../routing/shared-stanza.js';
 import type { Transport, TransportEvents, StreamAttrs } from './transport.js';
 
-/** Bytes queued for a slow reader before the connection is dropped (the cluster must not buffer without bound). */
+/** Bytes queued for a slow reader before the connection is dropped, unless `maxSendBufferBytes` says otherwise. */
 export const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The parser is fed at most this many bytes at a time, and reading can pause between two
+ * slices: one socket read (up to 64 KiB) thus yields at most FEED_SLICE_BYTES / 4 elements
+ * (`<a/>`) before a pause takes effect, which bounds a session's queue of parsed elements.
+ */
+export const FEED_SLICE_BYTES = 2048;
 
 export interface TcpTransportOptions {
   maxElementBytes: number;
@@ -14,6 +21,8 @@ export interface TcpTransportOptions {
   idleTimeoutMs: number;
   /** Present when STARTTLS may be offered (RFC 6120 §5). */
   secureContext?: SecureContext;
+  /** Bytes written but not taken by the client before {@link TransportEvents.onSendOverflow}; default {@link MAX_SEND_BUFFER_BYTES}. */
+  maxSendBufferBytes?: number;
 }
 
 /**
@@ -33,6 +42,12 @@ export class TcpTransport implements Transport {
   private parser: StreamParser;
   private events: TransportEvents | undefined;
   private secured = false;
+  /**
+   * Set when `<starttls/>` arrives on the plaintext stream: everything the client sends after
+   * it, until the TLS handshake is done, is discarded unparsed (RFC 6120 §5.4.3.3: nothing
+   * from before TLS may be acted on; prevents STARTTLS command injection).
+   */
+  private awaitingTls = false;
   private closing = false;
   private closed = false;
 
@@ -100,6 +115,7 @@ export class TcpTransport implements Transport {
     const secure = new TLSSocket(plain, { isServer: true, secureContext: ctx });
     this.socket = secure;
     this.parser = this.newParser(this.currentMax);
+    this.awaitingTls = false;
     this.wire(secure);
     await new Promise<void>((resolve, reject) => {
       secure.once('secure', () => resolve());
@@ -112,24 +128,71 @@ export class TcpTransport implements Transport {
     this.socket.destroy();
   }
 
+  /** True while the session has asked not to read (see {@link pauseReading}). */
+  private readPaused = false;
+  /** The unparsed rest of a read chunk, held while reading is paused (at most one chunk). */
+  private backlog: Buffer | undefined;
+
+  pauseReading(): void {
+    this.readPaused = true;
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    const rest = this.backlog;
+    this.backlog = undefined;
+    if (rest && !this.closed && !this.awaitingTls) this.feed(rest);
+    if (!this.readPaused && !this.closed) this.socket.resume();
+  }
+
+  /** Hands a read chunk to the parser in slices, stopping (and keeping the rest) when reading is paused. */
+  private feed(chunk: Buffer): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.closed || this.awaitingTls) return;
+      if (this.readPaused) {
+        this.backlog = chunk.subarray(offset);
+        return;
+      }
+      const slice = chunk.subarray(offset, offset + FEED_SLICE_BYTES);
+      offset += slice.length;
+      this.events?.onBytes?.(slice.length);
+      this.parser.write(slice);
+    }
+  }
+
   private newParser(maxElementBytes: number): StreamParser {
     this.currentMax = maxElementBytes;
     return new StreamParser(
       {
-        onStreamStart: (header) => this.events?.onStreamStart(header.attrs, header.defaultNs),
-        onElement: (el) => this.events?.onElement(el),
-        onStreamEnd: () => this.events?.onStreamEnd(),
-        onError: (err) => this.events?.onXmlError(err),
+        onStreamStart: (header) => {
+          if (!this.awaitingTls) this.events?.onStreamStart(header.attrs, header.defaultNs);
+        },
+        onElement: (el) => {
+          if (this.awaitingTls) return;
+          if (el.name === 'starttls' && el.attrs.xmlns === NS.TLS && this.canStartTls) this.awaitingTls = true;
+          this.events?.onElement(el);
+        },
+        onStreamEnd: () => {
+          if (!this.awaitingTls) this.events?.onStreamEnd();
+        },
+        onError: (err) => {
+          if (!this.awaitingTls) this.events?.onXmlError(err);
+        },
       },
       { maxStanzaBytes: maxElementBytes, maxDepth: this.opts.maxDepth },
     );
   }
 
   private wire(socket: Socket): void {
+    // Bytes held back from before STARTTLS must never reach the new stream (RFC 6120 §5.4.3.3).
+    this.backlog = undefined;
     socket.setNoDelay(true);
     socket.setTimeout(this.opts.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => {
-      if (!this.closed) this.parser.write(chunk);
+      if (!this.closed && !this.awaitingTls) this.feed(chunk);
     });
     socket.on('timeout', () => {
       this.events?.onIdle();
@@ -163,6 +226,16 @@ export class TcpTransport implements Transport {
     this.pending = '';
     if (this.closed || this.socket.destroyed) return;
     this.socket.write(data);
-    if (this.socket.writableLength > MAX_SEND_BUFFER_BYTES) this.socket.destroy();
+    if (this.socket.writableLength > (this.opts.maxSendBufferBytes ?? MAX_SEND_BUFFER_BYTES)) this.onOverflow();
+  }
+
+  private overflowed = false;
+
+  /** The client does not take what we send: the session ends it (`resource-constraint`), or we drop it. */
+  private onOverflow(): void {
+    if (this.overflowed) return;
+    this.overflowed = true;
+    if (this.events?.onSendOverflow) this.events.onSendOverflow();
+    else this.socket.destroy();
   }
 }

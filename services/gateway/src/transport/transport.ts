@@ -23,6 +23,14 @@ export interface TransportEvents {
   onIdle(): void;
   /** The connection is gone (after a close from either side, or a network error). */
   onClosed(): void;
+  /** `n` bytes were read from the client and are about to be parsed (input rate limits, issue #10). */
+  onBytes?(n: number): void;
+  /**
+   * The client is not taking what we send: more than `limits.maxSendBufferBytes` wait in
+   * the socket. The session ends the stream (`resource-constraint`); without this handler
+   * the transport drops the connection.
+   */
+  onSendOverflow?(): void;
 }
 
 /**
@@ -55,4 +63,11 @@ export interface Transport {
   startTls(): Promise<void>;
   /** Drops the connection at once, without closing the stream. */
   destroy(): void;
+  /**
+   * Stops reading the socket (TCP backpressure) until {@link resumeReading}. Elements of a
+   * read already being parsed may still arrive, at most a bounded slice's worth.
+   */
+  pauseReading(): void;
+  /** Reads the socket again after {@link pauseReading}. */
+  resumeReading(): void;
 }

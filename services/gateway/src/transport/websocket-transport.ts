@@ -18,6 +18,10 @@ export interface WebSocketTransportOptions {
    * leave in one write instead of one write per stanza. Frames stay one stanza each (RFC 7395 §3.3.3).
    */
   socket?: Socket;
+  /** Bytes written but not taken by the client before {@link TransportEvents.onSendOverflow}; default {@link MAX_WS_SEND_BUFFER_BYTES}. */
+  maxSendBufferBytes?: number;
+  /** True when the listener is wss:// (TLS from the first byte, `tls.wss`); PLAIN is then offered. */
+  secure?: boolean;
 }
 
 /**
@@ -29,7 +33,7 @@ export interface WebSocketTransportOptions {
  */
 export class WebSocketTransport implements Transport {
   readonly kind = 'websocket' as const;
-  readonly secure = false;
+  readonly secure: boolean;
   readonly canStartTls = false;
   readonly remote: string;
   private events: TransportEvents | undefined;
@@ -41,6 +45,7 @@ export class WebSocketTransport implements Transport {
 
   constructor(private readonly ws: WebSocket, remote: string, private readonly opts: WebSocketTransportOptions) {
     this.remote = remote;
+    this.secure = opts.secure === true;
     this.maxElementBytes = opts.maxElementBytes;
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('close', () => this.onClose());
@@ -102,10 +107,38 @@ export class WebSocketTransport implements Transport {
     this.ws.terminate();
   }
 
+  /** True while the session has asked not to read (see {@link pauseReading}). */
+  private readPaused = false;
+  /**
+   * Messages `ws` had already read when reading paused, kept unparsed until it resumes:
+   * at most one socket read's worth (ws's `pause()` stops the socket, not its receiver).
+   */
+  private backlog: Array<{ data: RawData; isBinary: boolean }> = [];
+
+  pauseReading(): void {
+    this.readPaused = true;
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    while (this.backlog.length > 0 && !this.readPaused) {
+      const next = this.backlog.shift()!;
+      this.onMessage(next.data, next.isBinary);
+    }
+    if (!this.readPaused) this.ws.resume();
+  }
+
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed || this.failed) return;
+    if (this.readPaused) {
+      this.backlog.push({ data, isBinary });
+      return;
+    }
     this.touch();
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    this.events?.onBytes?.(buf.length);
     if (isBinary) return this.fail(new XmlError('bad-format', 'RFC 7395 §3.2: XMPP frames are text frames'));
     if (buf.length > this.maxElementBytes) {
       return this.fail(new XmlError('policy-violation', `element of ${buf.length} bytes exceeds ${this.maxElementBytes}`));
@@ -148,6 +181,7 @@ export class WebSocketTransport implements Transport {
   }
 
   private corked = false;
+  private overflowed = false;
 
   private sendRaw(text: string): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
@@ -161,6 +195,11 @@ export class WebSocketTransport implements Transport {
       });
     }
     this.ws.send(text);
-    if (this.ws.bufferedAmount > MAX_WS_SEND_BUFFER_BYTES) this.ws.terminate();
+    if (this.ws.bufferedAmount > (this.opts.maxSendBufferBytes ?? MAX_WS_SEND_BUFFER_BYTES) && !this.overflowed) {
+      // The client is not taking what we send: the session ends the stream (resource-constraint).
+      this.overflowed = true;
+      if (this.events?.onSendOverflow) this.events.onSendOverflow();
+      else this.ws.terminate();
+    }
   }
 }

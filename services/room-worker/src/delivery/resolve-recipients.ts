@@ -28,11 +28,14 @@ export interface TurnOutput {
  * recreate a stream the reaper deleted), as are stanzas for JIDs without a session.
  *
  * A gateway missing from `liveGateways` (which is refreshed once per heartbeat) is looked up
- * in the gateways sorted set before its stanzas are dropped, and added to the set when its
- * heartbeat is recent: a gateway that started since the last heartbeat gets its stanzas.
+ * in the gateways sorted set before its stanzas are dropped, and added to the set when it is
+ * there: a gateway that started since the last heartbeat gets its stanzas. A gateway stays
+ * in the sorted set, however old its heartbeat, until a reaper removes it (the gateway's
+ * liveness.ts): a gateway only suspected of death (its heartbeat late after a Redis outage)
+ * still gets its stanzas, and if it is reaped, its reaper deals with what is in its stream.
  *
- * @param liveGateways - ids of the gateways whose heartbeat is recent; gateways found live are added
- * @param deadAfterMs - a gateway whose heartbeat is older than this is not live (config `gateway.deadAfterMs`)
+ * @param liveGateways - ids of the gateways in the gateways sorted set; gateways found there are added
+ * @param _deadAfterMs - unused (kept for callers): death is the reaper's decision
  * @returns the deliveries, in output order (resources of a bare JID sorted by name)
  */
 export async function resolveRecipients(
@@ -40,11 +43,13 @@ export async function resolveRecipients(
   keys: KeySpace,
   outputs: readonly TurnOutput[],
   liveGateways: Set<string>,
-  deadAfterMs: number,
+  _deadAfterMs: number,
   log: Logger,
 ): Promise<Delivery[]> {
   const bares = [...new Set(outputs.filter((o) => !o.out.route).map((o) => splitJid(o.out.to).bare))];
-  const registry = new Map<string, Record<string, string>>();
+  // Resource -> session record, as Maps: the resource comes from the stanza's `to` (user
+  // input), so it must not be looked up on a plain object (`constructor`, `__proto__`).
+  const registry = new Map<string, Map<string, string>>();
   if (bares.length) {
     const pipeline = redis.pipeline();
     for (const bare of bares) pipeline.hgetall(keys.userSessions(bare));
@@ -52,7 +57,7 @@ export async function resolveRecipients(
     bares.forEach((bare, i) => {
       const [err, value] = replies[i] ?? [new Error('no reply'), undefined];
       if (err) throw err;
-      registry.set(bare, (value ?? {}) as Record<string, string>);
+      registry.set(bare, new Map(Object.entries((value ?? {}) as Record<string, string>)));
     });
   }
   const unknown = new Set<string>();
@@ -62,9 +67,9 @@ export async function resolveRecipients(
       continue;
     }
     const { bare, resource } = splitJid(out.to);
-    const sessions = registry.get(bare) ?? {};
-    for (const r of resource === undefined ? Object.keys(sessions) : [resource]) {
-      const rec = parseSessionRecord(sessions[r]);
+    const sessions = registry.get(bare) ?? new Map<string, string>();
+    for (const r of resource === undefined ? sessions.keys() : [resource]) {
+      const rec = parseSessionRecord(sessions.get(r));
       if (rec && !liveGateways.has(rec.gateway)) unknown.add(rec.gateway);
     }
   }
@@ -73,10 +78,9 @@ export async function resolveRecipients(
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.zscore(keys.gateways(), id);
     const replies = (await pipeline.exec()) ?? [];
-    const cutoff = Date.now() - deadAfterMs;
     ids.forEach((id, i) => {
       const [err, score] = replies[i] ?? [new Error('no reply'), null];
-      if (!err && score !== null && Number(score) > cutoff) liveGateways.add(id);
+      if (!err && score !== null) liveGateways.add(id);
     });
   }
   const deliveries: Delivery[] = [];
@@ -95,10 +99,10 @@ export async function resolveRecipients(
       }
     } else {
       const { bare, resource } = splitJid(out.to);
-      const sessions = registry.get(bare) ?? {};
+      const sessions = registry.get(bare) ?? new Map<string, string>();
       const candidates = resource === undefined
-        ? Object.keys(sessions).sort().map((r) => [r, parseSessionRecord(sessions[r])] as const).filter(([, rec]) => rec?.available)
-        : [[resource, parseSessionRecord(sessions[resource])] as const];
+        ? [...sessions.keys()].sort().map((r) => [r, parseSessionRecord(sessions.get(r))] as const).filter(([, rec]) => rec?.available)
+        : [[resource, parseSessionRecord(sessions.get(resource))] as const];
       candidates.forEach(([res, rec], k) => {
         if (rec && liveGateways.has(rec.gateway)) {
           deliveries.push({ entry, seq: seqOf(k), gatewayId: rec.gateway, sessionId: rec.sessionId, to: `${bare}/${res}`, stanza: out.stanza });

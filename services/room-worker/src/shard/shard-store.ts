@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { nextStreamId, type KeySpace } from '@parley/bus';
-import type { HistoryEntry, RoomState } from '@parley/muc';
+import { roomFromJson, roomToJson, type HistoryEntry, type RoomState } from '@parley/muc';
 import type { ScriptedRedis } from '../redis-scripts.js';
 import type { TurnResult } from './shard-actor.js';
 
@@ -16,17 +16,19 @@ export interface LoadedShard {
 }
 
 /**
- * Reads every room of a shard, their history lists and the cursor. Unreadable room JSON is
- * logged and left out (and left in Redis).
+ * Reads every room of a shard, their history lists and the cursor. Rooms are read with
+ * `roomFromJson` (occupants and affiliations become Maps, so stored nicks and JIDs such as
+ * `__proto__` stay ordinary keys); unreadable room JSON is logged and left out (and left
+ * in Redis).
  */
 export async function loadShard(redis: ScriptedRedis, keys: KeySpace, shard: number, log: Logger): Promise<LoadedShard> {
   const [raw, cursor] = await Promise.all([redis.hgetall(keys.shardRooms(shard)), redis.get(keys.shardCursor(shard))]);
   const rooms = new Map<string, RoomState>();
   for (const [jid, json] of Object.entries(raw)) {
     try {
-      rooms.set(jid, JSON.parse(json) as RoomState);
+      rooms.set(jid, roomFromJson(JSON.parse(json)));
     } catch (err) {
-      log.error({ room: jid, err: (err as Error).message }, 'stored room state is not JSON; room not loaded');
+      log.error({ room: jid, err: (err as Error).message }, 'stored room state is not a room; room not loaded');
     }
   }
   if (rooms.size) {
@@ -67,7 +69,7 @@ export async function commitTurn(redis: ScriptedRedis, keys: KeySpace, shard: nu
 export function commitArgs(keys: KeySpace, shard: number, leaseValue: string, turn: TurnResult): (string | number)[] {
   const keyList = [keys.shardLease(shard), keys.shardCursor(shard), keys.shardRooms(shard), keys.shardStream(shard)];
   const args: (string | number)[] = [leaseValue, turn.cursor, nextStreamId(turn.cursor), turn.roomWrites.size];
-  for (const [jid, room] of turn.roomWrites) args.push(jid, room ? JSON.stringify({ ...room, history: [] }) : '');
+  for (const [jid, room] of turn.roomWrites) args.push(jid, room ? JSON.stringify({ ...roomToJson(room), history: [] }) : '');
   for (const [jid, h] of turn.history) {
     keyList.push(keys.roomHistory(shard, jid));
     args.push(h.reset ? '1' : '0', h.keep, h.append.length, ...h.append);

@@ -1,0 +1,2 @@
+// Fixture: a test file that registers no test.
+export const nothing = 0;
