@@ -134,7 +134,7 @@ export const configSchema = z
          * applied yet is older than this, the gateways hold that shard's senders (their sockets
          * stop being read) until it is below half of it. 0 turns it off.
          */
-        shardMaxLagMs: z.number().int().min(0).max(600_000).default(250),
+        shardMaxLagMs: z.number().int().min(0).max(600_000).default(1000),
         /** How often a gateway reads the lag of the room shards it writes to. */
         shardLagPollMs: z.number().int().min(10).max(60_000).default(50),
         /** Longest one stanza is held for a lagging shard; it then goes out anyway (nothing is dropped). */

@@ -40,6 +40,7 @@ interface CliOptions {
   workers?: number;
   rate?: number;
   duration?: number;
+  deferAbove?: number;
   out?: string;
   html?: string;
   quiet?: boolean;
@@ -78,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--workers <n>', 'worker threads (default: number of cores)', positiveInt)
     .option('--rate <msgs>', 'messages/s per sender (replaces messages.ratePerSender)', positiveNumber)
     .option('--duration <s>', 'measured seconds (replaces messages.durationSec)', positiveNumber)
+    .option('--defer-above <bytes>', 'respect backpressure: skip a send while more than this many bytes are unsent (replaces messages.deferAboveBytes)', positiveInt)
     .option('--out <file>', 'write the JSON result here')
     .option('--html <file>', 'write a self-contained HTML report here')
     .option('--quiet', 'no progress output')
@@ -101,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
       workers: o.workers,
       rate: o.rate,
       duration: o.duration,
+      deferAboveBytes: o.deferAbove,
       onProgress: o.quiet
         ? undefined
         : (p) => {

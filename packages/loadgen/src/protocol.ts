@@ -17,7 +17,7 @@ export interface WorkerInit {
 export type ToWorker =
   | { type: 'login'; startAtMs: number; ratePerSec: number }
   | { type: 'join'; group: 'owners' | 'others'; pattern: 'ramp' | 'storm'; startAtMs: number; ratePerSec: number }
-  | { type: 'messages'; occupancy: number[]; startAtMs: number; measureFromMs: number; endAtMs: number; ratePerSender: number; maxSeq: number }
+  | { type: 'messages'; occupancy: number[]; startAtMs: number; measureFromMs: number; endAtMs: number; ratePerSender: number; maxSeq: number; deferAboveBytes: number }
   | { type: 'phase'; name: string }
   | { type: 'finish' }
   | { type: 'close' };
@@ -66,6 +66,8 @@ export type FromWorker =
       failures: Record<string, number>;
       bins: WireBin[];
       sendLagMaxMs: number;
+      /** Scheduled sends skipped because the sender's socket still held unsent bytes. */
+      deferred: number;
     }
   | { type: 'closed'; failures: Record<string, number>; stanzaErrors: Record<string, number>; misrouted: number }
   | { type: 'fatal'; message: string };

@@ -75,6 +75,8 @@ export interface LoadResult {
     latency: LatencySummary;
     /** Worst lateness of a send against its schedule, ms (large values: the generator fell behind). */
     maxSendLagMs: number;
+    /** Scheduled sends skipped while the sender's socket held unsent bytes (`messages.deferAboveBytes`; backpressure). */
+    deferred: number;
   };
   /** Per second of the messaging phase. */
   timeline: TimelinePoint[];

@@ -49,6 +49,8 @@ export interface RunOptions {
   workers?: number;
   /** Messages/s per sender, replacing `messages.ratePerSender`. */
   rate?: number;
+  /** Replaces `messages.deferAboveBytes` (skip sends while the socket holds more unsent bytes). */
+  deferAboveBytes?: number;
   /** Measured seconds, replacing `messages.durationSec`. */
   duration?: number;
   /** Called about once a second. */
@@ -75,7 +77,7 @@ export function applyOverrides(scenario: Scenario, opts: RunOptions): Scenario {
       ...scenario,
       targets: opts.targets ?? scenario.targets,
       transport: opts.transport ?? scenario.transport,
-      messages: { ...scenario.messages, ratePerSender: opts.rate ?? scenario.messages.ratePerSender, durationSec: opts.duration ?? scenario.messages.durationSec },
+      messages: { ...scenario.messages, ratePerSender: opts.rate ?? scenario.messages.ratePerSender, durationSec: opts.duration ?? scenario.messages.durationSec, deferAboveBytes: opts.deferAboveBytes ?? scenario.messages.deferAboveBytes },
     },
     'scenario with command-line overrides',
   );
@@ -275,7 +277,7 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
       messagingStartMs = startAtMs;
       const cpuStart = process.cpuUsage();
       const maxSeq = Math.ceil(m.ratePerSender * (m.warmupSec + m.durationSec)) + 2;
-      for (const h of handles) h.worker.postMessage({ type: 'messages', occupancy, startAtMs, measureFromMs, endAtMs, ratePerSender: m.ratePerSender, maxSeq } satisfies ToWorker);
+      for (const h of handles) h.worker.postMessage({ type: 'messages', occupancy, startAtMs, measureFromMs, endAtMs, ratePerSender: m.ratePerSender, maxSeq, deferAboveBytes: m.deferAboveBytes } satisfies ToWorker);
       await sleepUntil(endAtMs, () => fatal);
       phasesMs.messaging = nowMs() - startAtMs;
       cpuMessaging = process.cpuUsage(cpuStart);
@@ -378,6 +380,7 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
         sendsPerSec: round1(measured.reduce((n, p) => n + p.sent, 0) / measuredSecs),
         latency,
         maxSendLagMs: round1(maxSendLagMs),
+        deferred: finals.reduce((n, f) => n + f.deferred, 0),
       },
       timeline,
       errors,

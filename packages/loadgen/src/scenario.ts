@@ -81,6 +81,13 @@ const messagesSchema = z.strictObject({
   warmupSec: z.number().nonnegative().default(0),
   /** After the last send, wait at most this long for the expected deliveries, s. */
   drainTimeoutSec: positive.default(10),
+  /**
+   * Respect backpressure: a sender skips a scheduled message while more than this many bytes
+   * it wrote earlier are still unsent (the server is not reading its socket), as a client
+   * whose writes block would; skipped sends are counted in `messages.deferred`. 0 (default):
+   * every scheduled message is written, whatever the socket's state.
+   */
+  deferAboveBytes: z.number().int().nonnegative().default(0),
 });
 
 /** The scenario schema (zod); {@link parseScenario} applies it. */

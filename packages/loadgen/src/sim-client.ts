@@ -219,6 +219,11 @@ export class SimClient {
     return seq;
   }
 
+  /** Bytes this client wrote that its connection has not sent yet (0 when not connected). */
+  get pendingBytes(): number {
+    return this.#transport?.pendingBytes ?? 0;
+  }
+
   /** Writes raw XML. */
   send(xml: string): void {
     this.#transport?.send(xml);

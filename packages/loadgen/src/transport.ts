@@ -30,6 +30,8 @@ export interface Transport {
   /** Drops the connection at once. */
   destroy(): void;
   readonly closed: boolean;
+  /** Bytes written but not yet taken by the kernel (TCP) or sent (WebSocket `bufferedAmount`). */
+  readonly pendingBytes: number;
 }
 
 /** Where and how to connect. */
@@ -107,6 +109,9 @@ function connectTcp(spec: ConnectSpec, handlers: TransportHandlers): Promise<Tra
         send(xml: string) {
           if (!closed) socket.write(xml);
         },
+        get pendingBytes() {
+          return socket.writableLength;
+        },
         close() {
           if (closed) return;
           socket.end('</stream:stream>');
@@ -164,6 +169,9 @@ function connectWs(spec: ConnectSpec, handlers: TransportHandlers): Promise<Tran
         },
         send(xml: string) {
           if (!closed) ws.send(xml);
+        },
+        get pendingBytes() {
+          return ws.bufferedAmount;
         },
         close() {
           if (closed) return;

@@ -40,6 +40,7 @@ let messagingStartMs = 0;
 let occupancy: number[] = [];
 let sendersSent = 0;
 let sendLagMaxMs = 0;
+let deferred = 0;
 const bins = new Map<number, { deliveries: number; sent: number; hist: Histogram | undefined }>();
 const binAt = (ms: number) => {
   const sec = Math.max(0, Math.floor((ms - messagingStartMs) / 1000));
@@ -199,7 +200,9 @@ function messagesPhase(cmd: Extract<ToWorker, { type: 'messages' }>): void {
         if (d > now) break;
         if (now - d > sendLagMaxMs) sendLagMaxMs = now - d;
         const c = order[ptr]!.c;
-        if (c.joined && !c.closed) {
+        if (c.joined && !c.closed && cmd.deferAboveBytes > 0 && c.pendingBytes > cmd.deferAboveBytes) {
+          deferred++; // the server is not reading this sender: a blocking client would not send now
+        } else if (c.joined && !c.closed) {
           c.sendGroupchat();
           sendersSent++;
           binAt(now).sent++;
@@ -271,6 +274,7 @@ async function finish(): Promise<void> {
     failures: { ...failures },
     bins: messagingStartMs > 0 ? takeBins(true) : [],
     sendLagMaxMs,
+    deferred,
   });
 }
 

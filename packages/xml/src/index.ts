@@ -9,4 +9,4 @@ export {
 } from './stream-parser.js';
 export { parseElement, type ParseElementOptions } from './parse-element.js';
 export { parseOwnElement } from './parse-own-element.js';
-export { serialize, streamHeader, streamFooter, type SerializeOptions } from './serialize.js';
+export { serialize, escapeAttrValue, streamHeader, streamFooter, type SerializeOptions } from './serialize.js';

@@ -19,6 +19,7 @@ export interface StreamHeader {
   /**
    * Attributes as written (`to`, `from`, `id`, `version`, `xml:lang`, ...), prefixed
    * names kept (`xml:lang`). Namespace declarations (`xmlns`, `xmlns:*`) are left out.
+   * A null-prototype object (names come from the peer).
    */
   attrs: Record<string, string>;
   /** The default namespace declared on the header (`jabber:client` for clients), if any. */
@@ -245,7 +246,8 @@ export class StreamParser {
       }
       this.phase = 'open';
       this.counted = 0;
-      const attrs: Record<string, string> = {};
+      // Null prototype: the client's attribute names (`__proto__`, `constructor`) index it.
+      const attrs: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const attr of Object.values(tag.attributes)) {
         if (attr.name !== 'xmlns' && attr.prefix !== 'xmlns') attrs[attr.name] = attr.value;
       }

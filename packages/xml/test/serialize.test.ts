@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Element } from 'ltx';
-import { NS, parseElement, serialize, streamFooter, streamHeader } from '@parley/xml';
+import { NS, escapeAttrValue, parseElement, parseOwnElement, serialize, streamFooter, streamHeader } from '@parley/xml';
 
 test('serialize omits a top-level xmlns equal to omitXmlnsOf, without mutating the element', () => {
   const el = new Element('message', { xmlns: NS.CLIENT, to: 'a@example.com' }).c('body').t('x & y').up();
@@ -49,4 +49,21 @@ test('streamHeader refuses attribute names that are not QNames', () => {
 
 test('streamFooter closes the stream', () => {
   assert.equal(streamFooter(), '</stream:stream>');
+});
+
+test('serialize escapes tab, LF and CR in attribute values and CR in text (XML 1.0 §3.3.3, §2.11)', () => {
+  const el = new Element('message', { id: 'a\tb\nc\rd', type: "'\"<>&" }).c('body').t('x\ry\nz\t&').up();
+  const xml = serialize(el);
+  assert.equal(xml, '<message id="a&#9;b&#10;c&#13;d" type="&apos;&quot;&lt;&gt;&amp;"><body>x&#13;y\nz\t&amp;</body></message>');
+  const back = parseElement(xml, { defaultNs: NS.CLIENT });
+  assert.equal(back.attrs.id, 'a\tb\nc\rd');
+  assert.equal(back.getChildText('body'), 'x\ry\nz\t&');
+  assert.equal(parseOwnElement(xml).attrs.id, 'a\tb\nc\rd');
+  assert.equal(parseOwnElement(xml).getChildText('body'), 'x\ry\nz\t&');
+});
+
+test('escapeAttrValue returns the value itself when nothing needs escaping', () => {
+  const value = 'room@conference.example.org/alice';
+  assert.equal(escapeAttrValue(value), value);
+  assert.equal(escapeAttrValue('a\tb'), 'a&#9;b');
 });

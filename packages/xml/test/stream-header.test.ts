@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HEADER, record } from './recorder.js';
 
+/** `props` on a null-prototype object, as the parser builds header attributes. */
+const attrsOf = (props: Record<string, string>): Record<string, string> => Object.assign(Object.create(null) as Record<string, string>, props);
+
 test('onStreamStart gets the header attributes (without namespace declarations) and default namespace', () => {
   const r = record();
   r.parser.write(HEADER);
@@ -9,11 +12,22 @@ test('onStreamStart gets the header attributes (without namespace declarations) 
     {
       type: 'start',
       header: {
-        attrs: { to: 'example.com', version: '1.0', 'xml:lang': 'en' },
+        attrs: attrsOf({ to: 'example.com', version: '1.0', 'xml:lang': 'en' }),
         defaultNs: 'jabber:client',
       },
     },
   ]);
+});
+
+test('header attributes named __proto__ or constructor are kept as own attributes, the prototype untouched', () => {
+  const r = record();
+  r.parser.write("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' __proto__='x' constructor='y' to='example.com'>");
+  const start = r.events[0];
+  assert.ok(start?.type === 'start');
+  const attrs = start.header.attrs;
+  assert.equal(Object.getPrototypeOf(attrs), null);
+  assert.deepEqual(Object.entries(attrs), [['__proto__', 'x'], ['constructor', 'y'], ['to', 'example.com']]);
+  assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'x'), false);
 });
 
 test('the header is reported once its ">" is read, not before', () => {
@@ -27,7 +41,7 @@ test('the header is reported once its ">" is read, not before', () => {
 test('a header without a default namespace has defaultNs undefined', () => {
   const r = record();
   r.parser.write("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' to='example.com'>");
-  assert.deepEqual(r.events, [{ type: 'start', header: { attrs: { to: 'example.com' }, defaultNs: undefined } }]);
+  assert.deepEqual(r.events, [{ type: 'start', header: { attrs: attrsOf({ to: 'example.com' }), defaultNs: undefined } }]);
 });
 
 test('</stream:stream> reports the end of the stream', () => {

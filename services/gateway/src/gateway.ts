@@ -22,6 +22,7 @@ import { OfflineStore } from './routing/offline-store.js';
 import { Router } from './routing/router.js';
 import { defineScripts, type ScriptedRedis } from './routing/scripts.js';
 import { SessionRegistry } from './routing/session-registry.js';
+import { ShardBackpressure } from './routing/shard-backpressure.js';
 import { ClientSession, type SessionDeps } from './session/session.js';
 import { TcpTransport } from './transport/tcp-transport.js';
 import { AddressLimits, addressKey, refuseTcp, type AddressTicket } from './transport/address-limits.js';
@@ -58,6 +59,7 @@ export class Gateway {
   private readonly registry: SessionRegistry;
   private readonly router: Router;
   private readonly consumer: DeliveryConsumer;
+  private readonly backpressure: ShardBackpressure;
   private readonly liveness: Liveness;
   private readonly accounts: AccountStore;
   private readonly offline: OfflineStore;
@@ -101,6 +103,12 @@ export class Gateway {
     this.addressLimits = new AddressLimits(config.limits.maxConnectionsPerAddress, config.limits.maxUnauthenticatedPerAddress);
     this.authThrottle = new AuthThrottle(this.redis, this.keys, config.auth, log);
     const now = () => Date.now();
+    this.backpressure = new ShardBackpressure(
+      this.redis,
+      this.keys,
+      { maxLagMs: config.limits.shardMaxLagMs, pollMs: config.limits.shardLagPollMs, maxHoldMs: config.limits.shardMaxHoldMs },
+      log,
+    );
     this.router = new Router({
       gatewayId: this.id,
       config,
@@ -112,6 +120,7 @@ export class Gateway {
       local: this.local,
       log,
       now,
+      backpressure: this.backpressure,
     });
     this.consumer = new DeliveryConsumer(this.reader, this.keys, this.id, this.router, this.local, log);
     this.liveness = new Liveness({
@@ -170,6 +179,7 @@ export class Gateway {
     this.decoySecret = Buffer.from((await this.redis.get(this.keys.saslDecoySecret()))!, 'base64');
     await this.consumer.start();
     await this.liveness.start();
+    this.backpressure.start();
     const c2sPort = await this.listenTcp();
     const wsPort = await this.listenWebSocket();
     await this.redis.hset(this.keys.gatewayInfo(this.id), {
@@ -325,13 +335,14 @@ export class Gateway {
   }
 
   /**
-   * Stops accepting, ends every session with `system-shutdown` (RFC 6120 §4.9.3.17),
+   * Stops accepting, ends every session with `system-shutdown` (RFC 6120 §4.9.3.20),
    * removes this gateway from Redis and disconnects.
    */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.liveness.stop();
+    this.backpressure.stop();
     this.tcp?.close();
     this.wss?.close();
     this.http?.close();

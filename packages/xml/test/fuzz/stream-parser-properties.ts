@@ -129,24 +129,17 @@ export function hasAttrWhitespace(el: GenElement): boolean {
   return el.attrs.some(([, v]) => /[\t\n\r]/.test(v)) || el.children.some((c) => ('value' in c ? c.value.includes('\r') : hasAttrWhitespace(c)));
 }
 
-/** {@link hasAttrWhitespace} for a parsed element. */
-function losesWhitespace(el: Element): boolean {
-  return (
-    Object.values(el.attrs).some((v) => typeof v === 'string' && /[\t\n\r]/.test(v)) ||
-    el.children.some((c) => (typeof c === 'string' ? c.includes('\r') : losesWhitespace(c as Element)))
-  );
-}
-
 /**
- * KNOWN BUG (found by this fuzzer, not fixed yet): `serialize` (ltx `toString`) writes tab,
- * CR and LF in attribute values and CR in text raw, and XML normalisation (XML 1.0 §3.3.3
- * attribute values, §2.11 line ends) changes them on the other side: an attribute a client
- * sent as `&#9;` reaches the recipient as ' ', a text `&#13;` as a line feed. Run as a
- * `todo` test until serialize writes them as `&#9;`, `&#10;`, `&#13;`.
+ * Found by this fuzzer (2026-12-06) and fixed since: `serialize` used to write tab, CR and LF
+ * in attribute values and CR in text raw, and XML normalisation (XML 1.0 §3.3.3 attribute
+ * values, §2.11 line ends) changed them on the other side: an attribute a client sent as
+ * `&#9;` reached the recipient as ' ', a text `&#13;` as a line feed. `serialize` now writes
+ * them as `&#9;`, `&#10;`, `&#13;`; this property keeps it so.
  */
 export const serializeAttrWhitespaceProperty: FuzzProperty = {
   name: 'attribute values with tab/CR/LF and text with CR survive serialize and parse',
-  property: fc.property(genTopLevel.filter(hasAttrWhitespace), genStyle, (el, style) => {
+  // As in the round trip below, a top-level element in no namespace (`xmlns=''`) is not a stanza: left out.
+  property: fc.property(genTopLevel.filter((el) => hasAttrWhitespace(el) && el.ns !== ''), genStyle, (el, style) => {
     const parsed = parseElement(writeElement(el, style), { defaultNs: CLIENT_NS });
     assert.equal(canon(parseElement(serialize(parsed), { defaultNs: CLIENT_NS })), canon(parsed));
   }),
@@ -182,8 +175,8 @@ export function streamParserProperties(): FuzzProperty[] {
         const cut = runParser(chunk(bytes, sizes));
         // Smaller chunks can only report more before an invalid UTF-8 refusal (assertOutcome).
         assertSameOutcome(whole.events, cut.events, bytes);
-        // Whatever was delivered is a normalised element that parses back the same (but for the known whitespace bug).
-        for (const el of whole.elements.filter((e) => !losesWhitespace(e))) assert.equal(canon(parseElement(serialize(el))), canon(el));
+        // Whatever was delivered is a normalised element that parses back the same.
+        for (const el of whole.elements) assert.equal(canon(parseElement(serialize(el))), canon(el));
       }),
     },
     {

@@ -11,6 +11,7 @@ import type { LocalSessions } from './local-sessions.js';
 import type { OfflineStore } from './offline-store.js';
 import type { ScriptedRedis } from './scripts.js';
 import type { SessionRegistry, RegisteredSession } from './session-registry.js';
+import type { ShardBackpressure } from './shard-backpressure.js';
 
 /** How many times one stanza may be re-routed (stale registry entries) before it is dropped. */
 const MAX_HOPS = 3;
@@ -27,6 +28,8 @@ export interface RouterDeps {
   log: Logger;
   /** Current time in ms since epoch. */
   now: () => number;
+  /** Holds senders of lagging room shards (issue #10 item 6); none: never held. */
+  backpressure?: ShardBackpressure;
 }
 
 /**
@@ -111,6 +114,10 @@ export class Router {
     const from = stanza.attrs.from ?? '';
     const session = this.d.local.get(from);
     if (session && stanza.name === 'presence' && to.resource !== undefined && to.local !== undefined) session.rooms.add(room);
+    // Overload backpressure: a client's stanza for a room whose shard is behind waits here,
+    // so its session's queue fills and its socket stops being read (see ShardBackpressure).
+    const held = this.d.backpressure?.admit(shardForRoom(room, this.d.config.muc.shards));
+    if (held !== undefined && session !== undefined) await held;
     await this.toShard(room, {
       kind: 'stanza',
       room,

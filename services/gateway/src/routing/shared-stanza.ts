@@ -2,9 +2,9 @@
 // fanout, XEP-0045 §7.4 "reflect the message out to the full JID of each occupant", or a
 // joiner's view of the room): kept as text, and each recipient's copy is that text with its
 // own `to` attribute spliced in. No element, no parse and no serialisation per recipient.
-import { Element, escapeXML } from 'ltx';
+import { Element } from 'ltx';
 import { splitStartTag } from '@parley/bus';
-import { NS, parseOwnElement, serialize } from '@parley/xml';
+import { NS, escapeAttrValue, parseOwnElement, serialize } from '@parley/xml';
 
 /**
  * A stanza in `jabber:client` without `to`, ready to be written to many sessions.
@@ -56,7 +56,7 @@ export class SharedStanza {
    */
   text(to: string, omitClientNs: boolean): string {
     const head = omitClientNs ? this.head : (this.qualifiedHead ??= `<${this.name} xmlns="${NS.CLIENT}"${this.head.slice(this.name.length + 1)}`);
-    return `${head} to="${escapeXML(to)}"${this.tail}`;
+    return `${head} to="${escapeAttrValue(to)}"${this.tail}`;
   }
 
   /** The stanza with `to` set, as an element (for the router's slow path, RFC 6121 §8.5.3). */

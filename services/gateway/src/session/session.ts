@@ -145,11 +145,6 @@ export class ClientSession implements LocalSession {
     this.fail(condition as StreamErrorCondition, text);
   }
 
-  /** Writes this session's registry entry again (after its gateway had been taken for dead). */
-  async reregister(): Promise<void> {
-    if (this.state === 'bound' && this.jid && this.record) await this.d.registry.bind(this.jid, this.record);
-  }
-
   /**
    * Queues one handler; handlers run one at a time in order. The queue is bounded by
    * {@link InputFlow}: at `limits.maxQueuedStanzas` entries the socket is not read until half drained.
@@ -289,7 +284,7 @@ export class ClientSession implements LocalSession {
     return this.fail('unsupported-stanza-type');
   }
 
-  /** Runs one mechanism step; a backend failure (e.g. Redis down) is `temporary-auth-failure` (RFC 6120 §6.5.13). */
+  /** Runs one mechanism step; a backend failure (e.g. Redis down) is `temporary-auth-failure` (RFC 6120 §6.5.11). */
   private async runMechanism(step: () => Promise<SaslStep>): Promise<SaslStep> {
     try {
       return await step();

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { streamError } from '@parley/stanza';
-import { streamFooter, streamHeader } from '@parley/xml';
+import { serialize, streamFooter, streamHeader } from '@parley/xml';
 
 /**
  * The remote IP address of a connection as a map key: IPv4-mapped IPv6 addresses
@@ -103,6 +103,6 @@ export class AddressLimits {
  */
 export function refuseTcp(socket: Socket, domain: string, text: string): void {
   socket.on('error', () => socket.destroy());
-  socket.end(streamHeader({ from: domain, version: '1.0', 'xml:lang': 'en' }) + streamError('policy-violation', text).toString() + streamFooter());
+  socket.end(streamHeader({ from: domain, version: '1.0', 'xml:lang': 'en' }) + serialize(streamError('policy-violation', text)) + streamFooter());
   setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -58,7 +58,7 @@ export class WebSocketTransport implements Transport {
   }
 
   openStream(attrs: StreamAttrs): void {
-    this.sendRaw(new Element('open', { xmlns: NS.FRAMING, ...attrs }).toString());
+    this.sendRaw(serialize(new Element('open', { xmlns: NS.FRAMING, ...attrs })));
   }
 
   send(el: Element): void {
@@ -66,7 +66,7 @@ export class WebSocketTransport implements Transport {
       // RFC 7395 §3.4: stream-level elements keep the stream prefix, declared in place.
       const copy = new Element(el.name, { 'xmlns:stream': NS.STREAM, ...el.attrs });
       copy.children = el.children;
-      this.sendRaw(copy.toString());
+      this.sendRaw(serialize(copy));
       return;
     }
     if (el.attrs.xmlns === undefined) {
@@ -85,7 +85,7 @@ export class WebSocketTransport implements Transport {
   closeStream(): void {
     if (this.closing || this.closed) return;
     this.closing = true;
-    this.sendRaw(new Element('close', { xmlns: NS.FRAMING }).toString());
+    this.sendRaw(serialize(new Element('close', { xmlns: NS.FRAMING })));
     // RFC 7395 §3.6: the server closes the WebSocket after sending <close/> ...
     this.ws.close(1000);
     setTimeout(() => this.ws.terminate(), 2000).unref();
@@ -151,7 +151,8 @@ export class WebSocketTransport implements Transport {
       throw err;
     }
     if (el.attrs.xmlns === NS.FRAMING && el.name === 'open') {
-      const attrs: StreamAttrs = {};
+      // Null prototype: the client's attribute names (`__proto__`, `constructor`) index it.
+      const attrs: StreamAttrs = Object.create(null) as StreamAttrs;
       for (const [k, v] of Object.entries(el.attrs)) if (k !== 'xmlns' && typeof v === 'string') attrs[k] = v;
       this.events?.onStreamStart(attrs, NS.CLIENT);
       return;
