@@ -12,9 +12,9 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
 import { freePort, loginScram, RawClient, repoRoot, xmppctl } from '@parley/testkit';
+import { rawRedis } from './support/raw-redis.js';
 
 const dataDir = join(mkdtempSync(join(tmpdir(), 'parley-launcher-redis-')), 'data');
 let launcher: ChildProcess | undefined;
@@ -40,28 +40,6 @@ function modes(dir: string): Map<string, { dir: boolean; mode: number }> {
   return out;
 }
 
-/** Sends raw RESP commands (inline form) on a fresh connection; resolves with the server's first `count` reply lines. */
-function rawRedis(port: number, commands: string[], count = commands.length): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection({ port, host: '127.0.0.1' });
-    let got = '';
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no ${count} replies from Redis: ${JSON.stringify(got)}`));
-    }, 5000);
-    sock.once('connect', () => sock.write(commands.map((c) => `${c}\r\n`).join('')));
-    sock.on('data', (d: Buffer) => {
-      got += d.toString('utf8');
-      const lines = got.split('\r\n').filter(Boolean);
-      if (lines.length >= count) {
-        clearTimeout(timer);
-        sock.destroy();
-        resolve(lines.slice(0, count));
-      }
-    });
-    sock.once('error', reject);
-  });
-}
 
 test('the launcher starts Redis with an ACL user, maxmemory/noeviction and private data files', async () => {
   // A data directory as an older launcher left it: world-readable directory and AOF.

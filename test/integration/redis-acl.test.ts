@@ -5,8 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection } from 'node:net';
 import { loginPlain, RawClient, startMucCluster, type MucCluster } from '@parley/testkit';
+import { rawRedis } from './support/raw-redis.js';
 
 let cluster: MucCluster;
 
@@ -18,28 +18,6 @@ after(async () => {
   await cluster?.stop();
 });
 
-/** Sends raw RESP commands (inline form) on a fresh connection; resolves with the server's first `count` reply lines. */
-function rawRedis(port: number, commands: string[], count = commands.length): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection({ port, host: '127.0.0.1' });
-    let got = '';
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no ${count} replies from Redis: ${JSON.stringify(got)}`));
-    }, 5000);
-    sock.once('connect', () => sock.write(commands.map((c) => `${c}\r\n`).join('')));
-    sock.on('data', (d: Buffer) => {
-      got += d.toString('utf8');
-      const lines = got.split('\r\n').filter(Boolean);
-      if (lines.length >= count) {
-        clearTimeout(timer);
-        sock.destroy();
-        resolve(lines.slice(0, count));
-      }
-    });
-    sock.once('error', reject);
-  });
-}
 
 test('without the ACL password Redis refuses every command', async () => {
   assert.ok(cluster.redis.acl, 'startRedis({ acl: true }) reports the user');

@@ -3,13 +3,11 @@
 // PLAIN (which, without TLS, is not offered unless explicitly allowed).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { startGateway, startRedis, type GatewayProcess, type RedisServer } from '@parley/testkit';
+import { selfSignedCert, textReader } from './support/tls.js';
 
 let redis: RedisServer;
 let gateway: GatewayProcess;
@@ -17,33 +15,15 @@ let certDir: string;
 
 const HEADER = "<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
 
-function reader(sock: Socket | TLSSocket) {
-  let text = '';
-  sock.on('data', (d: Buffer) => (text += d.toString('utf8')));
-  return {
-    async waitFor(re: RegExp, ms = 5000): Promise<string> {
-      const deadline = Date.now() + ms;
-      while (!re.test(text)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; got: ${text}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      const all = text;
-      text = '';
-      return all;
-    },
-  };
-}
 
 before(async () => {
-  certDir = mkdtempSync(join(tmpdir(), 'parley-tls-'));
-  // A self-signed certificate for localhost (the dev path; no TLS in conformance runs).
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { stdio: 'ignore' });
+  const made = selfSignedCert('parley-tls-');
+  certDir = made.dir;
   redis = await startRedis();
   gateway = await startGateway({
     redisUrl: redis.url,
     keyPrefix: `t${process.pid}starttls:`,
-    env: { PARLEY_TLS_CERT: join(certDir, 'cert.pem'), PARLEY_TLS_KEY: join(certDir, 'key.pem'), PARLEY_AUTH_BACKEND: 'open-insecure-test-only' },
+    env: { PARLEY_TLS_CERT: made.certFile, PARLEY_TLS_KEY: made.keyFile, PARLEY_AUTH_BACKEND: 'open-insecure-test-only' },
   });
 });
 
@@ -55,7 +35,7 @@ after(async () => {
 
 test('STARTTLS upgrades the connection, then PLAIN is offered and works', async () => {
   const plain = netConnect(gateway.c2sPort, '127.0.0.1');
-  const r1 = reader(plain);
+  const r1 = textReader(plain);
   plain.write(HEADER);
   const features = await r1.waitFor(/<\/stream:features>/);
   assert.match(features, /<starttls xmlns=["']urn:ietf:params:xml:ns:xmpp-tls["']/);
@@ -68,7 +48,7 @@ test('STARTTLS upgrades the connection, then PLAIN is offered and works', async 
 
   const secure = tlsConnect({ socket: plain, servername: 'localhost', rejectUnauthorized: false });
   await new Promise<void>((resolve, reject) => secure.once('secureConnect', () => resolve()).once('error', reject));
-  const r2 = reader(secure);
+  const r2 = textReader(secure);
   secure.write(HEADER);
   const secured = await r2.waitFor(/<\/stream:features>/);
   assert.doesNotMatch(secured, /<starttls/, 'STARTTLS is not offered twice');
@@ -86,7 +66,7 @@ test('STARTTLS upgrades the connection, then PLAIN is offered and works', async 
 
 test('PLAIN attempted on the unencrypted stream is refused as invalid-mechanism', async () => {
   const sock = netConnect(gateway.c2sPort, '127.0.0.1');
-  const r = reader(sock);
+  const r = textReader(sock);
   sock.write(HEADER);
   await r.waitFor(/<\/stream:features>/);
   sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from('\0u\0pw').toString('base64')}</auth>`);

@@ -10,14 +10,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { freePort, repoRoot, startGateway, startRedis, xmppctl, ScramClient, type GatewayProcess, type RedisServer } from '@parley/testkit';
+import { selfSignedCert, textReader } from './support/tls.js';
 
 let redis: RedisServer;
 let required: GatewayProcess;
@@ -29,36 +29,11 @@ const prefix = `t${process.pid}tlsreq:`;
 const HEADER = "<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 
-function reader(sock: Socket | TLSSocket) {
-  let text = '';
-  let closed = false;
-  sock.on('data', (d: Buffer) => (text += d.toString('utf8')));
-  sock.on('close', () => (closed = true));
-  return {
-    get text() {
-      return text;
-    },
-    get closed() {
-      return closed;
-    },
-    async waitFor(re: RegExp, ms = 5000): Promise<string> {
-      const deadline = Date.now() + ms;
-      while (!re.test(text)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; got: ${text}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      const all = text;
-      text = '';
-      return all;
-    },
-  };
-}
 
 before(async () => {
-  certDir = mkdtempSync(join(tmpdir(), 'parley-tlsreq-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { stdio: 'ignore' });
-  cert = { PARLEY_TLS_CERT: join(certDir, 'cert.pem'), PARLEY_TLS_KEY: join(certDir, 'key.pem') };
+  const made = selfSignedCert('parley-tlsreq-');
+  certDir = made.dir;
+  cert = { PARLEY_TLS_CERT: made.certFile, PARLEY_TLS_KEY: made.keyFile };
   redis = await startRedis();
   [required, optional] = await Promise.all([
     startGateway({ redisUrl: redis.url, keyPrefix: prefix, env: { ...cert, PARLEY_TLS_REQUIRED: 'true', PARLEY_TLS_WSS: 'true' } }),
@@ -110,7 +85,7 @@ test('tls.required with a plain ws:// listener, or without a certificate, refuse
 test('tls.required on c2s: only STARTTLS is offered; SASL first gets encryption-required and policy-violation', async () => {
   for (const mechanism of ['SCRAM-SHA-256', 'PLAIN']) {
     const sock = netConnect(required.c2sPort, '127.0.0.1');
-    const r = reader(sock);
+    const r = textReader(sock);
     sock.write(HEADER);
     const features = await r.waitFor(/<\/stream:features>/);
     assert.match(features, /<starttls xmlns=["']urn:ietf:params:xml:ns:xmpp-tls["']><required\/><\/starttls>/);
@@ -176,7 +151,7 @@ test('tls.required with tls.wss: WebSocket is wss:// only, and PLAIN/SCRAM work 
 
 test('elements sent after <starttls/> before the handshake are discarded, not processed after the upgrade', async () => {
   const plain = netConnect(optional.c2sPort, '127.0.0.1');
-  const r1 = reader(plain);
+  const r1 = textReader(plain);
   plain.write(HEADER);
   await r1.waitFor(/<\/stream:features>/);
   // A man in the middle (or a broken client) appends commands in clear after <starttls/>.
@@ -187,7 +162,7 @@ test('elements sent after <starttls/> before the handshake are discarded, not pr
   plain.removeAllListeners('data');
   const secure = tlsConnect({ socket: plain, servername: 'localhost', rejectUnauthorized: false });
   await new Promise<void>((resolve, reject) => secure.once('secureConnect', () => resolve()).once('error', reject));
-  const r2 = reader(secure);
+  const r2 = textReader(secure);
   // Give a queued injected element time to be (wrongly) handled before the new header.
   await new Promise((res) => setTimeout(res, 300));
   secure.write(HEADER);
