@@ -52,6 +52,12 @@ export interface KeySpace {
   /** Stream: a dead gateway's delivery stream, renamed here by its reaper while it re-routes the entries. */
   gatewayReaping(gatewayId: string): string;
   /**
+   * Set of the ids of the gateways claimed for reaping whose reap has not finished (added by
+   * the claim, removed when the reap ends), so that a survivor can finish the reap of a
+   * reaper that died (its {@link reaperLock} expired).
+   */
+  reapingGateways(): string;
+  /**
    * Hash of cluster-wide liveness state, times in ms by the Redis server clock (`TIME`):
    * `lastBeat` (the last heartbeat of any gateway), `pauseUntil` (no reaping before this).
    */
@@ -111,6 +117,7 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     reaperLock: gw('reaper'),
     gatewayToken: gw('token'),
     gatewayReaping: gw('reaping'),
+    reapingGateways: () => `${prefix}gateways:reaping`,
     livenessState: () => `${prefix}gateways:liveness`,
     saslDecoySecret: () => `${prefix}sasl-decoy-secret`,
     authFailures: (kind: 'address' | 'account') => `${prefix}auth-failures:${kind}`,

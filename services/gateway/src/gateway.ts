@@ -106,7 +106,12 @@ export class Gateway {
     this.backpressure = new ShardBackpressure(
       this.redis,
       this.keys,
-      { maxLagMs: config.limits.shardMaxLagMs, pollMs: config.limits.shardLagPollMs, maxHoldMs: config.limits.shardMaxHoldMs },
+      {
+        maxLagMs: config.limits.shardMaxLagMs,
+        pollMs: config.limits.shardLagPollMs,
+        maxHoldMs: config.limits.shardMaxHoldMs,
+        onHold: () => this.metrics.limit('shard-held'),
+      },
       log,
     );
     this.router = new Router({
@@ -200,6 +205,7 @@ export class Gateway {
       const ticket = this.addressLimits.admit(addressKey(socket.remoteAddress));
       if (typeof ticket === 'string') {
         this.log.info({ remote: socket.remoteAddress, reason: ticket }, 'connection refused');
+        this.metrics.limit('connection-refused');
         return refuseTcp(socket, this.config.hosts[0]!, ticket);
       }
       const transport = new TcpTransport(socket, {
@@ -242,6 +248,7 @@ export class Gateway {
         const refused = this.addressLimits.refusal(addressKey(info.req.socket.remoteAddress));
         if (refused !== undefined) {
           this.log.info({ remote: info.req.socket.remoteAddress, reason: refused }, 'connection refused');
+          this.metrics.limit('connection-refused');
           return cb(false, 503, refused, { 'retry-after': '10' });
         }
         cb(true);
@@ -251,7 +258,10 @@ export class Gateway {
       if (this.stopping) return ws.terminate();
       const ticket = this.addressLimits.admit(addressKey(req.socket.remoteAddress));
       // Over the cap since verifyClient (another upgrade finished first): 1008 policy violation.
-      if (typeof ticket === 'string') return ws.close(1008, 'too many connections');
+      if (typeof ticket === 'string') {
+        this.metrics.limit('connection-refused');
+        return ws.close(1008, 'too many connections');
+      }
       const transport = new WebSocketTransport(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, {
         maxElementBytes: this.config.limits.maxPreAuthBytes,
         maxDepth: this.config.limits.maxDepth,

@@ -72,6 +72,23 @@ describe('gateway metrics', () => {
     raw.destroy();
     bad.destroy();
   });
+
+  it('counts limits that trip: a burst past limits.burstStanzas pauses reading', async () => {
+    const raw = await RawClient.connect(port);
+    await loginPlain(raw, { domain: 'localhost', user: 'bursty', password: 'x' });
+    // 500 pings in one write: past the 400-element burst, so the session stops reading for a while.
+    let burst = '';
+    for (let i = 0; i < 500; i++) burst += `<iq type='get' id='p${i}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`;
+    await raw.send(burst);
+    await raw.waitFor(/<iq[^>]*id=['"]p499['"]/, 10_000);
+    const labels = 'service="gateway",instance="gw-m"';
+    const text = await eventually(async () => {
+      const t = await readClusterMetrics(redis, keys);
+      return t.includes('parley_limit_events_total{event="input-paused"') ? t : undefined;
+    });
+    assert.match(text, new RegExp(`^parley_limit_events_total\\{event="input-paused",${labels}\\} [1-9]\\d*$`, 'm'));
+    raw.destroy();
+  });
 });
 
 async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {

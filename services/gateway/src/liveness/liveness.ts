@@ -9,8 +9,10 @@ import type { ScriptedRedis } from '../routing/scripts.js';
 import type { SessionRegistry } from '../routing/session-registry.js';
 import type { FromHeartbeat, HeartbeatWorkerData, ToHeartbeat } from './heartbeat-worker.js';
 
-/** How long a reaper may hold a dead gateway's lock, ms (it is released when the reap ends). */
+/** How long a reaper holds a dead gateway's lock without renewing it, ms (renewed per batch of the reap, released when it ends). */
 const REAPER_LOCK_MS = 30_000;
+/** Unfinished reaps looked at per scan (members of the `gateways:reaping` set). */
+const RESUME_BATCH = 16;
 /** Entries of a dead gateway's delivery stream re-routed per XRANGE. */
 const REROUTE_BATCH = 256;
 
@@ -41,6 +43,8 @@ export interface ReapReport {
   rerouted: number;
   droppedRoomDeliveries: number;
   ms: number;
+  /** True when this gateway finished the reap of a reaper that died. */
+  resumed: boolean;
 }
 
 /**
@@ -52,9 +56,14 @@ export interface ReapReport {
  *   A busy main thread does not delay it; a main thread silent for longer than
  *   `max(30 s, 4 × deadAfterMs)` (hung, not busy) stops it so that the gateway is reaped.
  * - Death: a gateway whose score is older than `deadAfterMs` by the Redis clock is dead.
- *   A survivor claims it with lua/reap-claim-6.lua, atomically with that check: it deletes
+ *   A survivor claims it with lua/reap-claim-7.lua, atomically with that check: it deletes
  *   the dead gateway's token (fencing: a paused gateway's next heartbeat sees this), takes
- *   it out of the sorted set and renames its delivery stream aside.
+ *   it out of the sorted set, renames its delivery stream aside, takes the reaper lock
+ *   (`REAPER_LOCK_MS`, renewed per batch) and adds the id to the `gateways:reaping` set.
+ * - Reaper death: the id leaves that set only when the reap ends. On each scan a gateway
+ *   takes over the ids in it whose lock expired (lua/reap-resume-4.lua, atomically, so one
+ *   survivor only) and redoes the reap; every step is safe to repeat. When the dead gateway
+ *   registered again meanwhile, only its set-aside stream is re-routed.
  * - Outages: when no gateway at all has beaten for `3 × heartbeatMs` (Redis was down, by
  *   its own clock), the heartbeat script pauses reaping cluster-wide for `deadAfterMs`; a
  *   gateway whose own connection to Redis dropped also pauses its reaping for `deadAfterMs`
@@ -210,11 +219,12 @@ export class Liveness {
         if (id === this.d.gatewayId || Date.now() < this.pauseUntil) continue;
         const k = this.d.keys;
         const [status] = await this.d.redis.reapClaim(
-          k.gateways(), k.livenessState(), k.gatewayToken(id), k.gatewayDelivery(id), k.gatewayReaping(id), k.reaperLock(id),
+          k.gateways(), k.livenessState(), k.gatewayToken(id), k.gatewayDelivery(id), k.gatewayReaping(id), k.reaperLock(id), k.reapingGateways(),
           id, this.d.deadAfterMs, this.d.gatewayId, REAPER_LOCK_MS,
         );
         if (status === 1) await this.reap(id);
       }
+      await this.resumeInterrupted();
     } catch (err) {
       this.d.log.error({ err }, 'looking for dead gateways failed');
     } finally {
@@ -222,8 +232,49 @@ export class Liveness {
     }
   }
 
-  /** Cleans up after a claimed dead gateway (see the class comment). */
-  async reap(deadId: string): Promise<ReapReport> {
+  /**
+   * Takes over the reaps whose reaper died (the id is still in the `gateways:reaping` set
+   * but its lock expired): the whole reap again when the dead gateway is still out of the
+   * live set, only the set-aside stream when it registered again since.
+   */
+  private async resumeInterrupted(): Promise<void> {
+    const k = this.d.keys;
+    const ids = (await this.d.redis.srandmember(k.reapingGateways(), RESUME_BATCH)) as string[];
+    for (const id of ids) {
+      if (this.stopped || Date.now() < this.pauseUntil) return;
+      const status = await this.d.redis.reapResume(k.reapingGateways(), k.reaperLock(id), k.gateways(), k.livenessState(), id, this.d.gatewayId, REAPER_LOCK_MS);
+      if (status === 1) {
+        await this.reap(id, true);
+      } else if (status === 2) {
+        const started = Date.now();
+        const { rerouted, droppedRoomDeliveries } = await this.rerouteOrphans(id);
+        await this.releaseLock(id);
+        const report = { sessions: 0, rerouted, droppedRoomDeliveries, ms: Date.now() - started, resumed: true };
+        this.d.log.warn({ deadGateway: id, ...report }, 'finished the interrupted reap of a gateway that registered again');
+      }
+    }
+  }
+
+  /** Renews this gateway's reaper lock on deadId; throws when it lost the lock (the reap must stop: another survivor may own it now). */
+  private async holdLock(deadId: string): Promise<void> {
+    const k = this.d.keys;
+    if ((await this.d.redis.reapLock(k.reaperLock(deadId), k.reapingGateways(), this.d.gatewayId, REAPER_LOCK_MS, deadId)) !== 1) {
+      throw new Error(`lost the reaper lock of gateway ${deadId}`);
+    }
+  }
+
+  /** Ends a reap: removes deadId from the `gateways:reaping` set and releases the lock (no-op when the lock was lost). */
+  private async releaseLock(deadId: string): Promise<void> {
+    const k = this.d.keys;
+    await this.d.redis.reapLock(k.reaperLock(deadId), k.reapingGateways(), this.d.gatewayId, 0, deadId);
+  }
+
+  /**
+   * Cleans up after a claimed dead gateway (see the class comment). Every step is safe to
+   * repeat, for a survivor that takes over after this reaper died (`resumed`).
+   * @throws when the reaper lock was lost midway (the reap stops; whoever took it over finishes)
+   */
+  async reap(deadId: string, resumed = false): Promise<ReapReport> {
     const started = Date.now();
     const k = this.d.keys;
     const removed = await this.d.registry.reapGateway(deadId);
@@ -236,35 +287,40 @@ export class Liveness {
       const unavailable = new Element('presence', { from: full, to: bare, type: 'unavailable' });
       await this.d.router.broadcastToOwnResources(bare, unavailable, full);
     }
-    let { rerouted, droppedRoomDeliveries } = await this.rerouteOrphans(k.gatewayReaping(deadId));
-    await this.d.redis.del(k.gatewayReaping(deadId));
+    let { rerouted, droppedRoomDeliveries } = await this.rerouteOrphans(deadId);
     // Senders that looked the registry up before it was cleaned may still append to the dead
     // gateway's stream (a new one, with no reader): sweep it now and once more a little later.
     for (let sweep = 0; sweep < 2; sweep++) {
       if (sweep > 0) await new Promise((r) => setTimeout(r, 2 * this.d.heartbeatMs));
+      await this.holdLock(deadId);
       const moved = await this.d.redis.rename(k.gatewayDelivery(deadId), k.gatewayReaping(deadId)).then(() => true, () => false);
       if (!moved) continue;
-      const more = await this.rerouteOrphans(k.gatewayReaping(deadId));
+      const more = await this.rerouteOrphans(deadId);
       rerouted += more.rerouted;
       droppedRoomDeliveries += more.droppedRoomDeliveries;
-      await this.d.redis.del(k.gatewayReaping(deadId));
     }
-    await this.d.redis.del(k.gatewayInfo(deadId), k.gatewaySessions(deadId), k.reaperLock(deadId));
-    const report = { sessions: removed.length, rerouted, droppedRoomDeliveries, ms: Date.now() - started };
-    this.d.log.warn({ deadGateway: deadId, ...report }, 'removed the sessions of a dead gateway');
+    await this.d.redis.del(k.gatewayInfo(deadId), k.gatewaySessions(deadId));
+    await this.releaseLock(deadId);
+    const report = { sessions: removed.length, rerouted, droppedRoomDeliveries, ms: Date.now() - started, resumed };
+    this.d.log.warn({ deadGateway: deadId, ...report }, resumed ? 'finished the interrupted reap of a dead gateway' : 'removed the sessions of a dead gateway');
     return report;
   }
 
   /**
-   * Routes every entry of a dead gateway's delivery stream again: its sessions are gone, so
-   * each stanza is handled as addressed to an unbound resource (RFC 6121 §8.5.3.2). Room
-   * deliveries (they carry a mark) and kicks are dropped.
+   * Routes every entry of a dead gateway's set-aside delivery stream (`gw:{g:<id>}:reaping`)
+   * again, then deletes the stream: its sessions are gone, so each stanza is handled as
+   * addressed to an unbound resource (RFC 6121 §8.5.3.2). Room deliveries (they carry a
+   * mark) and kicks are dropped. Renews the reaper lock before each batch of
+   * `REROUTE_BATCH` entries.
+   * @throws when the reaper lock was lost (the stream is left for whoever took it over)
    */
-  private async rerouteOrphans(stream: string): Promise<{ rerouted: number; droppedRoomDeliveries: number }> {
+  private async rerouteOrphans(deadId: string): Promise<{ rerouted: number; droppedRoomDeliveries: number }> {
+    const stream = this.d.keys.gatewayReaping(deadId);
     let rerouted = 0;
     let droppedRoomDeliveries = 0;
     let from = '-';
     for (;;) {
+      await this.holdLock(deadId);
       const entries = (await this.d.redis.xrange(stream, from, '+', 'COUNT', REROUTE_BATCH)) as Array<[string, string[]]>;
       for (const [id, fields] of entries) {
         const env = decodeEnvelope(fields);
@@ -285,6 +341,8 @@ export class Liveness {
       if (entries.length < REROUTE_BATCH) break;
       from = `(${entries[entries.length - 1]![0]}`;
     }
+    await this.holdLock(deadId);
+    await this.d.redis.del(stream);
     return { rerouted, droppedRoomDeliveries };
   }
 

@@ -16,7 +16,18 @@ export interface SessionMetrics {
   stanzaIn(kind: string): void;
   /** A stanza to the client: routed to it, or an error reply of the gateway. */
   stanzaOut(kind: string): void;
+  /** A limit of issue #10 tripped (see {@link LimitEvent}). */
+  limit(event: LimitEvent): void;
 }
+
+/**
+ * Limits that trip (docs/operations.md): `input-paused` a session's socket stopped being read
+ * (rate or queue bound), `connection-refused` a per-address cap refused a connection,
+ * `auth-throttled` a SASL attempt got `temporary-auth-failure` for too many failures,
+ * `slow-reader-closed` a session ended with `resource-constraint` because its client did not
+ * read, `shard-held` a stanza waited for a lagging room shard.
+ */
+export type LimitEvent = 'input-paused' | 'connection-refused' | 'auth-throttled' | 'slow-reader-closed' | 'shard-held';
 
 /** Label values accepted as they are; anything else (client-chosen text) counts as `other`. */
 const STANZA_KINDS = new Set(['message', 'presence', 'iq']);
@@ -35,13 +46,14 @@ class LabelledCounter {
 /**
  * `parley_connections{transport}` (gauge), `parley_logins_total{mechanism}`,
  * `parley_auth_failures_total{mechanism}`, `parley_stanzas_in_total{kind}`,
- * `parley_stanzas_out_total{kind}` (counters).
+ * `parley_stanzas_out_total{kind}`, `parley_limit_events_total{event}` (counters).
  */
 export class GatewayMetrics implements SessionMetrics {
   private readonly logins: LabelledCounter;
   private readonly authFailures: LabelledCounter;
   private readonly stanzasIn: LabelledCounter;
   private readonly stanzasOut: LabelledCounter;
+  private readonly limits: LabelledCounter;
 
   /**
    * @param mechanisms - the SASL mechanism names the gateway knows (other names count as `other`)
@@ -66,6 +78,7 @@ export class GatewayMetrics implements SessionMetrics {
     this.authFailures = counter('parley_auth_failures_total', 'Failed SASL attempts, by mechanism', 'mechanism');
     this.stanzasIn = counter('parley_stanzas_in_total', 'Stanzas received from clients after resource binding, by kind', 'kind');
     this.stanzasOut = counter('parley_stanzas_out_total', 'Stanzas sent to clients: routed to them, or error replies of the gateway, by kind', 'kind');
+    this.limits = counter('parley_limit_events_total', 'Limits that tripped: input-paused, connection-refused, auth-throttled, slow-reader-closed, shard-held', 'event');
   }
 
   login(mechanism: string): void {
@@ -82,5 +95,9 @@ export class GatewayMetrics implements SessionMetrics {
 
   stanzaOut(kind: string): void {
     this.stanzasOut.inc(STANZA_KINDS.has(kind) ? kind : 'other');
+  }
+
+  limit(event: LimitEvent): void {
+    this.limits.inc(event);
   }
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** The gateway's atomic Redis operations (lua/<name>-<numberOfKeys>.lua). */
-const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'offline-push-2', 'offline-pop-2', 'register-gateway-2', 'heartbeat-3', 'reap-claim-6'] as const;
+const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'offline-push-2', 'offline-pop-2', 'register-gateway-2', 'heartbeat-3', 'reap-claim-7', 'reap-resume-4', 'reap-lock-2'] as const;
 
 /** A Redis client with the gateway's Lua scripts defined as commands. */
 export interface ScriptedRedis extends Redis {
@@ -25,11 +25,15 @@ export interface ScriptedRedis extends Redis {
   registerGateway(gateways: string, tokenKey: string, gatewayId: string, token: string): Promise<number>;
   /** lua/heartbeat-3.lua: [1 | -1 (reaped), Redis time ms]. */
   heartbeat(gateways: string, tokenKey: string, liveness: string, gatewayId: string, token: string, gapMs: number, deadAfterMs: number): Promise<[number, number]>;
-  /** lua/reap-claim-6.lua: [status, Redis time ms]; status 1 when claimed (see the script). */
+  /** lua/reap-claim-7.lua: [status, Redis time ms]; status 1 when claimed (see the script). */
   reapClaim(
-    gateways: string, liveness: string, tokenKey: string, delivery: string, reaping: string, lock: string,
+    gateways: string, liveness: string, tokenKey: string, delivery: string, reaping: string, lock: string, reapingSet: string,
     deadId: string, deadAfterMs: number, reaperId: string, lockTtlMs: number,
   ): Promise<[number, number]>;
+  /** lua/reap-resume-4.lua: 1 or 2 when this gateway took over an unfinished reap (see the script). */
+  reapResume(reapingSet: string, lock: string, gateways: string, liveness: string, deadId: string, reaperId: string, lockTtlMs: number): Promise<number>;
+  /** lua/reap-lock-2.lua: renews (ttlMs > 0) or releases (0) a reaper lock held by reaperId; 1 held, 0 lost. */
+  reapLock(lock: string, reapingSet: string, reaperId: string, ttlMs: number, deadId: string): Promise<number>;
 }
 
 const camel = (name: string) => name.replace(/-\d+$/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -10,6 +10,8 @@ export interface ShardBackpressureOptions {
   pollMs: number;
   /** Longest a sender is held before its stanza goes out anyway (ms); a safety valve, not a drop. */
   maxHoldMs: number;
+  /** Called for each stanza that is held (metrics). */
+  onHold?: () => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export class ShardBackpressure {
     const h = this.held.get(shard);
     if (h === undefined) return undefined;
     this.heldStanzas += 1;
+    this.opts.onHold?.();
     return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);

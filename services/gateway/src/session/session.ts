@@ -84,7 +84,14 @@ export class ClientSession implements LocalSession {
     this.log = this.childLog();
     this.address = addressOfRemote(transport.remote);
     const limits = d.config.limits;
-    this.flow = new InputFlow(transport, {
+    const reading = {
+      pauseReading: () => {
+        d.metrics?.limit('input-paused');
+        transport.pauseReading();
+      },
+      resumeReading: () => transport.resumeReading(),
+    };
+    this.flow = new InputFlow(reading, {
       bytesPerSecond: limits.bytesPerSecond,
       burstBytes: limits.burstBytes,
       stanzasPerSecond: limits.stanzasPerSecond,
@@ -96,6 +103,7 @@ export class ClientSession implements LocalSession {
       onBytes: (n) => this.flow.onBytes(n),
       onSendOverflow: () => {
         this.log.info({ condition: 'resource-constraint' }, 'client does not read what is sent; closing');
+        this.d.metrics?.limit('slow-reader-closed');
         this.fail('resource-constraint', 'you are not reading what the server sends');
       },
       onStreamStart: (attrs, ns) => this.enqueue(() => this.onStreamStart(attrs, ns)),
@@ -263,7 +271,10 @@ export class ClientSession implements LocalSession {
       if (!host) return this.saslFailure('temporary-auth-failure');
       const throttle = this.d.authThrottle;
       const wait = (await throttle?.addressBlockedMs(this.address)) ?? 0;
-      if (wait > 0) return this.saslFailure('temporary-auth-failure', new AuthThrottled(wait, 'from your address').message);
+      if (wait > 0) {
+        this.d.metrics?.limit('auth-throttled');
+        return this.saslFailure('temporary-auth-failure', new AuthThrottled(wait, 'from your address').message);
+      }
       this.attempt.account = undefined;
       this.mechanism = createMechanism(name, throttle ? throttle.guard(host.backend, this.domain!, this.attempt) : host.backend, host.options);
       if (!this.mechanism) return this.saslFailure('invalid-mechanism');
@@ -290,7 +301,10 @@ export class ClientSession implements LocalSession {
       return await step();
     } catch (err) {
       // RFC 6120 §6.5.11: an account locked out after too many failures (issue #10).
-      if (err instanceof AuthThrottled) return { kind: 'failure', condition: 'temporary-auth-failure', text: err.message };
+      if (err instanceof AuthThrottled) {
+        this.d.metrics?.limit('auth-throttled');
+        return { kind: 'failure', condition: 'temporary-auth-failure', text: err.message };
+      }
       this.log.error({ err }, 'authentication backend failed');
       return { kind: 'failure', condition: 'temporary-auth-failure' };
     }

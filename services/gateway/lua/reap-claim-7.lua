@@ -5,6 +5,9 @@
 -- KEYS[4]  the dead gateway's delivery stream
 -- KEYS[5]  where that stream is renamed to while the reaper re-routes its entries
 -- KEYS[6]  the reaper lock of the dead gateway
+-- KEYS[7]  the set of gateways whose reap has not finished (the dead id is added; the
+--          reap removes it when it ends, and lua/reap-resume-4.lua lets a survivor finish
+--          the reap of a reaper that died)
 -- ARGV[1]  dead gateway id
 -- ARGV[2]  deadAfterMs
 -- ARGV[3]  the reaper's gateway id
@@ -19,6 +22,7 @@ local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score then return {-1, now} end
 if tonumber(score) > now - tonumber(ARGV[2]) then return {-2, now} end
 if not redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4], 'NX') then return {-3, now} end
+redis.call('SADD', KEYS[7], ARGV[1])
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[4]) == 1 then
