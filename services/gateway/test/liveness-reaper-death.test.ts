@@ -30,6 +30,7 @@ async function deadGateway(id: string, user: string): Promise<void> {
   await db.zadd(keys.gateways(), 1, id); // heartbeat at 1 ms since epoch: long dead
   const record: SessionRecord = { gateway: id, sessionId: `sid-${id}`, available: true, priority: 0, since: 1, transport: 'tcp' };
   await db.hset(keys.userSessions(`${user}@localhost`), 'phone', JSON.stringify(record));
+  await db.hset(keys.account(`${user}@localhost`), 'created', '1'); // the user exists (RFC 6121 §8.5.2: else a bounce)
   await db.sadd(keys.gatewaySessions(id), `${user}@localhost/phone`);
   for (let i = 0; i < 3; i++) {
     const xml = `<message xmlns='jabber:client' from='dave@localhost/d' to='${user}@localhost/phone' type='chat' id='m${i}'><body>kept ${i}</body></message>`;
@@ -91,6 +92,9 @@ describe('a reaper that dies mid-reap', () => {
     // A gateway reaped while only paused, which registered again after its reaper died.
     await deadGateway('gw-back', 'erin');
     await claimAndDie('gw-back', 'gw-killed-reaper', 300);
+    // It closed its sessions (stream error reset), which left the registry, and registered again.
+    await db.hdel(keys.userSessions('erin@localhost'), 'phone');
+    await db.srem(keys.gatewaySessions('gw-back'), 'erin@localhost/phone');
     await db.registerGateway(keys.gateways(), keys.gatewayToken('gw-back'), 'gw-back', 'tok2');
     await db.sadd(keys.gatewaySessions('gw-back'), 'erin@localhost/laptop');
     const beating = setInterval(() => {
