@@ -7,14 +7,13 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { repoRoot } from '@parley/testkit';
 import { ScansionClient } from '../scansion/lib/client.js';
+import { spawnLauncher } from './support/launcher.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
 let launcher: ChildProcess | undefined;
@@ -40,22 +39,10 @@ async function twoFreePorts(from: number): Promise<number> {
 test('the cluster command prints READY, serves rooms across gateways, and stops on SIGTERM', async () => {
   const c2s = await twoFreePorts(20000 + Math.floor(Math.random() * 20000));
   const ws = await twoFreePorts(c2s + 2);
-  const cli = join(repoRoot(), 'deploy', 'local', 'dist', 'cli.js');
-  launcher = spawn(process.execPath, [cli, '--gateways', '2', '--workers', '2', '--c2s-port', String(c2s), '--ws-port', String(ws), '--admin-port', '0', '--open-auth', '--data-dir', dataDir, '--json'], {
-    cwd: repoRoot(),
-    env: { ...process.env, REDIS_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const ready = new Promise<string>((resolve, reject) => {
-    createInterface({ input: launcher!.stdout! }).on('line', (line) => {
-      output.push(line);
-      if (line.includes('READY')) resolve(line);
-    });
-    launcher!.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-    launcher!.once('exit', (code) => reject(new Error(`launcher exited (${code}) before READY:\n${output.join('\n')}`)));
-    setTimeout(() => reject(new Error(`no READY within 60 s:\n${output.join('\n')}`)), 60_000).unref();
-  });
+  const started = spawnLauncher(['--gateways', '2', '--workers', '2', '--c2s-port', String(c2s), '--ws-port', String(ws), '--admin-port', '0', '--open-auth', '--data-dir', dataDir, '--json']);
+  launcher = started.child;
+  const output = started.output;
+  const ready = started.ready;
   const line = await ready;
   assert.match(line, /gateways=2/);
   assert.match(line, /workers=2/);

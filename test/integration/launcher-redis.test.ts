@@ -7,14 +7,14 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
-import { freePort, loginScram, RawClient, repoRoot, xmppctl } from '@parley/testkit';
+import { freePort, loginScram, RawClient, xmppctl } from '@parley/testkit';
 import { rawRedis } from './support/raw-redis.js';
+import { spawnLauncher } from './support/launcher.js';
 
 const dataDir = join(mkdtempSync(join(tmpdir(), 'parley-launcher-redis-')), 'data');
 let launcher: ChildProcess | undefined;
@@ -49,23 +49,11 @@ test('the launcher starts Redis with an ACL user, maxmemory/noeviction and priva
   chmodSync(join(dataDir, 'stale.aof'), 0o644);
 
   const c2s = await freePort();
-  const cli = join(repoRoot(), 'deploy', 'local', 'dist', 'cli.js');
-  launcher = spawn(process.execPath, [cli, '--gateways', '1', '--workers', '0', '--no-admin', '--c2s-port', String(c2s), '--ws-port', String(await freePort()),
-    '--data-dir', dataDir, '--redis-maxmemory', '64mb', '--json'], {
-    cwd: repoRoot(),
-    env: { ...process.env, REDIS_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const ready = new Promise<string>((resolve, reject) => {
-    createInterface({ input: launcher!.stdout! }).on('line', (line) => {
-      output.push(line);
-      if (line.includes('READY')) resolve(line);
-    });
-    launcher!.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-    launcher!.once('exit', (code) => reject(new Error(`launcher exited (${code}) before READY:\n${output.join('\n')}`)));
-    setTimeout(() => reject(new Error(`no READY within 60 s:\n${output.join('\n')}`)), 60_000).unref();
-  });
+  const started = spawnLauncher(['--gateways', '1', '--workers', '0', '--no-admin', '--c2s-port', String(c2s), '--ws-port', String(await freePort()),
+    '--data-dir', dataDir, '--redis-maxmemory', '64mb', '--json']);
+  launcher = started.child;
+  const output = started.output;
+  const ready = started.ready;
   const line = await ready;
   const url = /redis=(\S+)/.exec(line)?.[1];
   assert.ok(url, line);
