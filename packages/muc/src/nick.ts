@@ -1,7 +1,7 @@
 // Room nicks per RFC 8266 (the PRECIS Nickname profile, through `@parley/jid`): a nick is
 // shown in its enforced form (§2.3: spaces mapped and trimmed, NFKC, case kept) and
 // compared in its case-mapped form (§2.4), which is the key of `RoomState.occupants`. So
-// `Alice`, `alice` and `ａｌｉｃｅ` are one nick (XEP-0045 §7.2.9: the second gets conflict).
+// `Alice`, `alice` and `ａｌｉｃｅ` are one nick (XEP-0045 §7.2.8: the second gets conflict).
 import { tryNickname } from '@parley/jid';
 import type { Occupant, RoomState } from './room-state.js';
 

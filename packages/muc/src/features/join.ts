@@ -13,7 +13,7 @@
 // (groupchat 1.0, §7.2.18) rather than answered with the recommended 333 kick.
 // Nicks follow RFC 8266 (nick.ts): the requested nick is enforced (a nick that fails gets
 // jid-malformed, as a missing one does in §7.2.1) and compared case-insensitively, so an
-// equivalent nick held by another user is a §7.2.9 conflict. When the shown nick differs
+// equivalent nick held by another user is a §7.2.8 conflict. When the shown nick differs
 // from the requested one, self-presence carries status 210 (§7.2.2 "The service MAY
 // rewrite the new occupant's roomnick ... include a status code of "210"").
 import type { Element } from 'ltx';
