@@ -16,6 +16,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loginPlain, RawClient, startMucCluster, type GatewayProcess, type MucCluster } from '@parley/testkit';
+import { redisTimeMs } from '@parley/bus';
 import { xml } from '@xmpp/client';
 import type { Element } from 'ltx';
 import type { Redis } from 'ioredis';
@@ -144,9 +145,9 @@ test('a gateway flooded by two clients is busy, not dead: nobody reaps it', asyn
       const started = Date.now();
       const pong = await prober.iq('get', 'localhost', xml('ping', { xmlns: NS.ping }), 20_000).catch(() => undefined);
       if (pong) rtts.push(Date.now() - started);
-      const [sec, usec] = await db.time();
+      const now = redisTimeMs(await db.time());
       const score = Number(await db.zscore(cluster!.keys.gateways(), gwA.gatewayId));
-      maxAge = Math.max(maxAge, Number(sec) * 1000 + Math.floor(Number(usec) / 1000) - score);
+      maxAge = Math.max(maxAge, now - score);
       await sleep(100);
     }
   };

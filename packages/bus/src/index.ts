@@ -9,4 +9,4 @@ export type { RoomInputEnvelope } from './room-input.js';
 export { formatDeliveryMark, parseDeliveryMark, compareStreamIds, DeliveryMarks } from './delivery-mark.js';
 export type { DeliveryMark } from './delivery-mark.js';
 export { shardForRoom } from './shard.js';
-export { nextStreamId } from './stream-id.js';
+export { nextStreamId, redisTimeMs, streamIdMs } from './stream-id.js';

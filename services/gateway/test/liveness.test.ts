@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { Redis } from 'ioredis';
-import { keySpace } from '@parley/bus';
+import { keySpace, redisTimeMs } from '@parley/bus';
 import { loadConfig, OPEN_AUTH_BACKEND } from '@parley/config';
 import { loginPlain, RawClient, startGateway, startRedis, type GatewayProcess, type RedisServer } from '@parley/testkit';
 import { Gateway } from '../src/gateway.js';
@@ -72,8 +72,7 @@ describe('gateway liveness', () => {
     // A flood's worst case: no turn of the event loop at all for 3 s.
     while (Date.now() - blockedFrom < 3 * DEAD_AFTER_MS) { /* busy */ }
     const score = Number(await db.zscore(keys.gateways(), 'gw-a'));
-    const [s2, us2] = await db.time();
-    const age = Number(s2) * 1000 + Math.floor(Number(us2) / 1000) - score;
+    const age = redisTimeMs(await db.time()) - score;
     assert.ok(age < DEAD_AFTER_MS, `heartbeat age ${age} ms right after the block (the worker thread kept it fresh)`);
     await sleep(2 * DEAD_AFTER_MS); // B's scans that ran during the block have been answered
     assert.equal(await db.exists(keys.gatewayToken('gw-a')), 1, 'A is still registered (its token was not taken by a reaper)');

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { keySpace } from '@parley/bus';
+import { keySpace, redisTimeMs } from '@parley/bus';
 import { startRedis, type RedisServer } from '@parley/testkit';
 import { defineScripts, type ScriptedRedis } from '../src/routing/scripts.js';
 import { ShardBackpressure } from '../src/routing/shard-backpressure.js';
@@ -27,8 +27,7 @@ after(async () => {
 
 /** Appends an entry that has waited `ageMs` already (stream ids are Redis-clock milliseconds). */
 async function oldEntry(shard: number, ageMs: number): Promise<void> {
-  const [secs, micros] = await redis.time();
-  const ms = Number(secs) * 1000 + Math.floor(Number(micros) / 1000) - ageMs;
+  const ms = redisTimeMs(await redis.time()) - ageMs;
   await redis.xadd(keys.shardStream(shard), `${ms}-0`, 'k', 'v');
 }
 

@@ -444,7 +444,7 @@ export class RoomWorker {
     const planned = await Promise.all(
       applied.map(async (a) => {
         try {
-          const deliveries = await resolveRecipients(this.redis, this.keys, a.result.outputs, this.liveGateways, this.config.gateway.deadAfterMs, a.h.log);
+          const deliveries = await resolveRecipients(this.redis, this.keys, a.result.outputs, this.liveGateways, a.h.log);
           a.envelopes = planEnvelopes(a.h.shard, deliveries);
           return a;
         } catch (err) {

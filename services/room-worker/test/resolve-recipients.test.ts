@@ -36,7 +36,7 @@ describe('resolveRecipients', () => {
     const out = await resolveRecipients(redis, keys, [
       { entry: '1-0', out: { stanza: msg('a@localhost/x'), to: 'a@localhost/x', route: { gatewayId: 'gA', sessionId: 's1' } } },
       { entry: '1-0', out: { stanza: msg('b@localhost/x'), to: 'b@localhost/x', route: { gatewayId: 'gDead', sessionId: 's2' } } },
-    ], new Set(live), 5000, log);
+    ], new Set(live), log);
     assert.deepEqual(out.map((d) => [d.gatewayId, d.sessionId, d.to]), [['gA', 's1', 'a@localhost/x']]);
   });
 
@@ -46,7 +46,7 @@ describe('resolveRecipients', () => {
       { entry: '2-0', out: { stanza: msg('carol@localhost'), to: 'carol@localhost' } },
       { entry: '2-0', out: { stanza: msg('carol@localhost/away'), to: 'carol@localhost/away' } },
       { entry: '2-0', out: { stanza: msg('nobody@localhost'), to: 'nobody@localhost' } },
-    ], new Set(live), 5000, log);
+    ], new Set(live), log);
     assert.deepEqual(out.map((d) => [d.gatewayId, d.sessionId, d.to]), [
       ['gA', 's-desk', 'carol@localhost/desk'],
       ['gB', 's-phone', 'carol@localhost/phone'],
@@ -63,7 +63,7 @@ describe('resolveRecipients', () => {
       { entry: '3-0', out: { stanza: msg('a@localhost/x'), to: 'a@localhost/x', route: { gatewayId: 'gNew', sessionId: 's1' } } },
       { entry: '3-0', out: { stanza: msg('b@localhost/x'), to: 'b@localhost/x', route: { gatewayId: 'gStale', sessionId: 's2' } } },
       { entry: '3-0', out: { stanza: msg('c@localhost/x'), to: 'c@localhost/x', route: { gatewayId: 'gReaped', sessionId: 's3' } } },
-    ], known, 5000, log);
+    ], known, log);
     assert.deepEqual(out.map((d) => [d.gatewayId, d.sessionId]), [['gNew', 's1'], ['gStale', 's2']]);
     assert.ok(known.has('gNew') && known.has('gStale') && !known.has('gReaped'));
   });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
-import { decodeEnvelope, type KeySpace } from '@parley/bus';
+import { decodeEnvelope, redisTimeMs, type KeySpace } from '@parley/bus';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { Router } from '../routing/router.js';
 import type { ScriptedRedis } from '../routing/scripts.js';
@@ -89,8 +89,6 @@ export class Liveness {
   private pauseUntil = 0;
   private redisWasDown = false;
   private lastError = 0;
-  /** Redis time of the last heartbeat written, ms (0 before the first). */
-  lastBeatAt = 0;
   /** Local time of the last heartbeat the thread reported, ms since epoch. */
   private lastWorkerBeat = 0;
   private fallbackBusy = false;
@@ -158,7 +156,6 @@ export class Liveness {
   private onWorkerMessage(m: FromHeartbeat): void {
     switch (m.kind) {
       case 'beat':
-        this.lastBeatAt = m.at;
         this.lastWorkerBeat = Date.now();
         return;
       case 'recovered':
@@ -190,11 +187,10 @@ export class Liveness {
     this.fallbackBusy = true;
     try {
       const k = this.d.keys;
-      const [status, at] = await this.d.redis.heartbeat(
+      const [status] = await this.d.redis.heartbeat(
         k.gateways(), k.gatewayToken(this.d.gatewayId), k.livenessState(), this.d.gatewayId, this.token, 3 * this.d.heartbeatMs, this.d.deadAfterMs,
       );
-      if (status === 1) this.lastBeatAt = at;
-      else void this.recover();
+      if (status !== 1) void this.recover();
     } catch {
       // the thread reports heartbeat errors
     } finally {
@@ -212,8 +208,7 @@ export class Liveness {
     if (this.scanning || this.stopped || Date.now() < this.pauseUntil || this.d.redis.status !== 'ready') return;
     this.scanning = true;
     try {
-      const [sec, usec] = await this.d.redis.time();
-      const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+      const now = redisTimeMs(await this.d.redis.time());
       const candidates = await this.d.redis.zrangebyscore(this.d.keys.gateways(), '-inf', `(${now - this.d.deadAfterMs}`);
       for (const id of candidates) {
         if (id === this.d.gatewayId || Date.now() < this.pauseUntil) continue;

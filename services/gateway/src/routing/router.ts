@@ -47,11 +47,6 @@ export class Router {
 
   constructor(private readonly d: RouterDeps) {}
 
-  /** Stanzas currently waiting for Redis to come back. */
-  get outageWaiting(): number {
-    return this.waiting;
-  }
-
   /**
    * Routes one stanza by its `to` (RFC 6120 §10.4: to a served domain, or not).
    * While Redis is unreachable, a stanza (hops 0: from a session, or a reply) waits for it
@@ -116,9 +111,10 @@ export class Router {
     if (session && stanza.name === 'presence' && to.resource !== undefined && to.local !== undefined) session.rooms.add(room);
     // Overload backpressure: a client's stanza for a room whose shard is behind waits here,
     // so its session's queue fills and its socket stops being read (see ShardBackpressure).
-    const held = this.d.backpressure?.admit(shardForRoom(room, this.d.config.muc.shards));
+    const shard = shardForRoom(room, this.d.config.muc.shards);
+    const held = this.d.backpressure?.admit(shard);
     if (held !== undefined && session !== undefined) await held;
-    await this.toShard(room, {
+    await this.toShard(shard, {
       kind: 'stanza',
       room,
       xml: serialize(stanza),
@@ -133,7 +129,7 @@ export class Router {
    * removes its occupant with the unavailable presence XEP-0045 §7.14 requires.
    */
   async sessionEnded(fullJid: string, sessionId: string, rooms: Iterable<string>): Promise<void> {
-    await Promise.all([...rooms].map((room) => this.toShard(room, { kind: 'session-ended', room, jid: fullJid, sessionId })));
+    await Promise.all([...rooms].map((room) => this.toShard(shardForRoom(room, this.d.config.muc.shards), { kind: 'session-ended', room, jid: fullJid, sessionId })));
   }
 
   /** Tells every shard that a gateway died: its sessions leave every room. */
@@ -145,8 +141,7 @@ export class Router {
     await pipeline.exec();
   }
 
-  private async toShard(room: string, input: RoomInputEnvelope): Promise<void> {
-    const shard = shardForRoom(room, this.d.config.muc.shards);
+  private async toShard(shard: number, input: RoomInputEnvelope): Promise<void> {
     await this.d.redis.xadd(this.d.keys.shardStream(shard), '*', ...encodeRoomInput(input));
   }
 

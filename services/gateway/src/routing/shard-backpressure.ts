@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { KeySpace } from '@parley/bus';
+import { redisTimeMs, streamIdMs, type KeySpace } from '@parley/bus';
 import type { ScriptedRedis } from './scripts.js';
 
 /** Settings of {@link ShardBackpressure} (the `limits.shardLag*` configuration). */
@@ -104,12 +104,12 @@ export class ShardBackpressure {
       const replies = (await pipeline.exec()) ?? [];
       const time = replies[0]?.[1] as [string, string] | undefined;
       if (!time) return;
-      const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+      const nowMs = redisTimeMs(time);
       shards.forEach((shard, i) => {
         const [err, entries] = replies[i + 1] ?? [];
         if (err) return;
         const oldest = (entries as Array<[string, string[]]> | undefined)?.[0]?.[0];
-        const lag = oldest === undefined ? 0 : nowMs - Number(oldest.slice(0, oldest.indexOf('-')));
+        const lag = oldest === undefined ? 0 : nowMs - streamIdMs(oldest);
         const h = this.held.get(shard);
         if (h === undefined && lag > this.opts.maxLagMs) {
           this.held.set(shard, { since: nowMs, waiters: new Set() });

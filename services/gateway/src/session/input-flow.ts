@@ -86,8 +86,6 @@ export class InputFlow {
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** Times reading was paused, for logs and tests. */
-  pauses = 0;
 
   constructor(private readonly target: Readable, private readonly opts: InputFlowOptions, now?: () => number) {
     this.bytes = new TokenBucket(opts.bytesPerSecond, opts.burstBytes, now);
@@ -133,7 +131,6 @@ export class InputFlow {
     const pause = this.queueFull || wait > 0;
     if (pause && !this.paused) {
       this.paused = true;
-      this.pauses += 1;
       this.target.pauseReading();
     } else if (!pause && this.paused) {
       this.paused = false;

@@ -159,14 +159,17 @@ export class ClientSession implements LocalSession {
    */
   private enqueue(task: () => Promise<void> | void): void {
     this.flow.onQueued();
-    this.queue = this.queue
-      .then(task)
-      .catch((err: unknown) => {
-        this.log.error({ err }, 'session handler failed');
-        this.fail('internal-server-error');
-      })
-      .then(() => this.flow.onHandled());
+    this.queue = this.queue.then(task).then(this.handled, this.handlerFailed);
   }
+
+  /** One queued handler finished (bound once: no closure per element). */
+  private readonly handled = (): void => this.flow.onHandled();
+
+  private readonly handlerFailed = (err: unknown): void => {
+    this.log.error({ err }, 'session handler failed');
+    this.fail('internal-server-error');
+    this.flow.onHandled();
+  };
 
   // ---- stream level (RFC 6120 §4) -------------------------------------------------
 
@@ -256,7 +259,7 @@ export class ClientSession implements LocalSession {
     if (ns === NS.TLS && el.name === 'starttls') return this.startTls();
     if (ns !== NS.SASL) return this.fail('not-authorized', 'authenticate first');
     if (el.name === 'auth') this.mechanismName = el.attrs.mechanism ?? '';
-    if (this.startTlsOffer() === 'required' || (this.d.config.tls.required && !this.transport.secure)) {
+    if (this.d.config.tls.required && !this.transport.secure) {
       // RFC 6120 §5.3.1: TLS is mandatory-to-negotiate here, so no mechanism was offered; SASL
       // anyway gets <encryption-required/> (§6.5.3) and, as the client ignored the
       // <required/> STARTTLS feature, a policy-violation stream error (§4.9.3.12).

@@ -3,10 +3,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Element } from 'ltx';
 import { NS, StreamParser, serialize, streamHeader, streamFooter } from '@parley/xml';
 import type { SharedStanza } from '../routing/shared-stanza.js';
-import type { Transport, TransportEvents, StreamAttrs } from './transport.js';
-
-/** Bytes queued for a slow reader before the connection is dropped, unless `maxSendBufferBytes` says otherwise. */
-export const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
+import { SendBufferGuard, type Transport, type TransportEvents, type StreamAttrs } from './transport.js';
 
 /**
  * The parser is fed at most this many bytes at a time, and reading can pause between two
@@ -21,8 +18,8 @@ export interface TcpTransportOptions {
   idleTimeoutMs: number;
   /** Present when STARTTLS may be offered (RFC 6120 §5). */
   secureContext?: SecureContext;
-  /** Bytes written but not taken by the client before {@link TransportEvents.onSendOverflow}; default {@link MAX_SEND_BUFFER_BYTES}. */
-  maxSendBufferBytes?: number;
+  /** Bytes written but not taken by the client before {@link TransportEvents.onSendOverflow} (`limits.maxSendBufferBytes`). */
+  maxSendBufferBytes: number;
 }
 
 /**
@@ -41,6 +38,7 @@ export class TcpTransport implements Transport {
   private socket: Socket;
   private parser: StreamParser;
   private events: TransportEvents | undefined;
+  private readonly sendGuard: SendBufferGuard;
   private secured = false;
   /**
    * Set when `<starttls/>` arrives on the plaintext stream: everything the client sends after
@@ -53,6 +51,7 @@ export class TcpTransport implements Transport {
 
   constructor(socket: Socket, private readonly opts: TcpTransportOptions) {
     this.socket = socket;
+    this.sendGuard = new SendBufferGuard(opts.maxSendBufferBytes);
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.parser = this.newParser(opts.maxElementBytes);
     this.wire(socket);
@@ -226,16 +225,6 @@ export class TcpTransport implements Transport {
     this.pending = '';
     if (this.closed || this.socket.destroyed) return;
     this.socket.write(data);
-    if (this.socket.writableLength > (this.opts.maxSendBufferBytes ?? MAX_SEND_BUFFER_BYTES)) this.onOverflow();
-  }
-
-  private overflowed = false;
-
-  /** The client does not take what we send: the session ends it (`resource-constraint`), or we drop it. */
-  private onOverflow(): void {
-    if (this.overflowed) return;
-    this.overflowed = true;
-    if (this.events?.onSendOverflow) this.events.onSendOverflow();
-    else this.socket.destroy();
+    this.sendGuard.check(this.socket.writableLength, this.events, () => this.socket.destroy());
   }
 }

@@ -71,3 +71,23 @@ export interface Transport {
   /** Reads the socket again after {@link pauseReading}. */
   resumeReading(): void;
 }
+
+/**
+ * Ends a connection whose client does not take what it is sent (issue #10): once more than
+ * `maxBytes` (`limits.maxSendBufferBytes`) wait unsent, the session's
+ * {@link TransportEvents.onSendOverflow} ends the stream with `resource-constraint`; without
+ * that handler the connection is dropped. Trips once.
+ */
+export class SendBufferGuard {
+  private tripped = false;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Called after each write with the bytes still unsent. */
+  check(pendingBytes: number, events: TransportEvents | undefined, drop: () => void): void {
+    if (pendingBytes <= this.maxBytes || this.tripped) return;
+    this.tripped = true;
+    if (events?.onSendOverflow) events.onSendOverflow();
+    else drop();
+  }
+}

@@ -3,10 +3,7 @@ import type { WebSocket, RawData } from 'ws';
 import { Element } from 'ltx';
 import { NS, XmlError, parseElement, serialize } from '@parley/xml';
 import type { SharedStanza } from '../routing/shared-stanza.js';
-import type { Transport, TransportEvents, StreamAttrs } from './transport.js';
-
-/** Bytes queued for a slow reader before the connection is dropped. */
-export const MAX_WS_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
+import { SendBufferGuard, type Transport, type TransportEvents, type StreamAttrs } from './transport.js';
 
 export interface WebSocketTransportOptions {
   maxElementBytes: number;
@@ -18,8 +15,8 @@ export interface WebSocketTransportOptions {
    * leave in one write instead of one write per stanza. Frames stay one stanza each (RFC 7395 §3.3.3).
    */
   socket?: Socket;
-  /** Bytes written but not taken by the client before {@link TransportEvents.onSendOverflow}; default {@link MAX_WS_SEND_BUFFER_BYTES}. */
-  maxSendBufferBytes?: number;
+  /** Bytes written but not taken by the client before {@link TransportEvents.onSendOverflow} (`limits.maxSendBufferBytes`). */
+  maxSendBufferBytes: number;
   /** True when the listener is wss:// (TLS from the first byte, `tls.wss`); PLAIN is then offered. */
   secure?: boolean;
 }
@@ -37,6 +34,7 @@ export class WebSocketTransport implements Transport {
   readonly canStartTls = false;
   readonly remote: string;
   private events: TransportEvents | undefined;
+  private readonly sendGuard: SendBufferGuard;
   private maxElementBytes: number;
   private closing = false;
   private closed = false;
@@ -45,6 +43,7 @@ export class WebSocketTransport implements Transport {
 
   constructor(private readonly ws: WebSocket, remote: string, private readonly opts: WebSocketTransportOptions) {
     this.remote = remote;
+    this.sendGuard = new SendBufferGuard(opts.maxSendBufferBytes);
     this.secure = opts.secure === true;
     this.maxElementBytes = opts.maxElementBytes;
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
@@ -182,7 +181,6 @@ export class WebSocketTransport implements Transport {
   }
 
   private corked = false;
-  private overflowed = false;
 
   private sendRaw(text: string): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
@@ -196,11 +194,6 @@ export class WebSocketTransport implements Transport {
       });
     }
     this.ws.send(text);
-    if (this.ws.bufferedAmount > (this.opts.maxSendBufferBytes ?? MAX_WS_SEND_BUFFER_BYTES) && !this.overflowed) {
-      // The client is not taking what we send: the session ends the stream (resource-constraint).
-      this.overflowed = true;
-      if (this.events?.onSendOverflow) this.events.onSendOverflow();
-      else this.ws.terminate();
-    }
+    this.sendGuard.check(this.ws.bufferedAmount, this.events, () => this.ws.terminate());
   }
 }

@@ -35,7 +35,6 @@ export interface TurnOutput {
  * still gets its stanzas, and if it is reaped, its reaper deals with what is in its stream.
  *
  * @param liveGateways - ids of the gateways in the gateways sorted set; gateways found there are added
- * @param _deadAfterMs - unused (kept for callers): death is the reaper's decision
  * @returns the deliveries, in output order (resources of a bare JID sorted by name)
  */
 export async function resolveRecipients(
@@ -43,7 +42,6 @@ export async function resolveRecipients(
   keys: KeySpace,
   outputs: readonly TurnOutput[],
   liveGateways: Set<string>,
-  _deadAfterMs: number,
   log: Logger,
 ): Promise<Delivery[]> {
   const bares = [...new Set(outputs.filter((o) => !o.out.route).map((o) => splitJid(o.out.to).bare))];
