@@ -20,6 +20,7 @@ import { DeliveryConsumer } from './routing/delivery-consumer.js';
 import { LocalSessions } from './routing/local-sessions.js';
 import { OfflineStore } from './routing/offline-store.js';
 import { Router } from './routing/router.js';
+import { coreIqHandlers, type IqHandlers } from './server/iq-handlers.js';
 import { defineScripts, type ScriptedRedis } from './routing/scripts.js';
 import { SessionRegistry } from './routing/session-registry.js';
 import { ShardBackpressure } from './routing/shard-backpressure.js';
@@ -58,6 +59,8 @@ export class Gateway {
   private readonly authThrottle: AuthThrottle;
   private readonly registry: SessionRegistry;
   private readonly router: Router;
+  /** The iq requests answered by the server itself; modules register theirs in the constructor. */
+  private readonly iq: IqHandlers = coreIqHandlers();
   private readonly consumer: DeliveryConsumer;
   private readonly backpressure: ShardBackpressure;
   private readonly liveness: Liveness;
@@ -126,6 +129,7 @@ export class Gateway {
       log,
       now,
       backpressure: this.backpressure,
+      iq: this.iq,
     });
     this.consumer = new DeliveryConsumer(this.reader, this.keys, this.id, this.router, this.local, log);
     this.liveness = new Liveness({

@@ -1,55 +1,75 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Element } from 'ltx';
+import { parseJid } from '@parley/jid';
 import { NS } from '@parley/xml';
-import { answerIq, SERVER_FEATURES } from '../src/server/iq-handlers.js';
+import { coreIqHandlers, type IqContext } from '../src/server/iq-handlers.js';
 
 const query = (ns: string, name = 'query', attrs: Record<string, string> = {}) => new Element(name, { xmlns: ns, ...attrs });
 
-test('the server answers disco#info with its identity and features (XEP-0030 §3.1)', () => {
-  const answer = answerIq('get', query(NS.DISCO_INFO), { target: 'server', domain: 'localhost', node: undefined, mucDomain: 'conference.localhost' });
+function ctx(target: 'server' | 'account', node?: string): IqContext {
+  const from = parseJid('alice@localhost/phone');
+  const to = parseJid(target === 'server' ? 'localhost' : 'bob@localhost');
+  return { target, domain: 'localhost', node, mucDomain: 'conference.localhost', from, to, self: false, iq: new Element('iq', { type: 'get', id: '1' }) };
+}
+
+test('the server answers disco#info with its identity and every feature it answers (XEP-0030 §3.1)', async () => {
+  const table = coreIqHandlers();
+  const answer = await table.answer('get', query(NS.DISCO_INFO), ctx('server'));
   assert.ok('payload' in answer && answer.payload);
   const identity = answer.payload.getChild('identity');
   assert.equal(identity?.attrs.category, 'server');
   assert.equal(identity?.attrs.type, 'im');
-  const features = answer.payload.getChildren('feature').map((f) => f.attrs.var);
-  assert.deepEqual(features, SERVER_FEATURES);
-  assert.ok(features.includes(NS.PING));
+  const features: string[] = answer.payload.getChildren('feature').map((f) => String(f.attrs.var));
+  assert.deepEqual(features, [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.PING, NS.VERSION, 'msgoffline'].sort());
 });
 
-test('an account answers disco#info as account/registered', () => {
-  const answer = answerIq('get', query(NS.DISCO_INFO), { target: 'account', domain: 'localhost', node: undefined, mucDomain: 'conference.localhost' });
-  assert.ok('payload' in answer);
-  assert.equal(answer.payload?.getChild('identity')?.attrs.category, 'account');
+test('an account answers disco#info as account/registered, listing what is answered for it', async () => {
+  const answer = await coreIqHandlers().answer('get', query(NS.DISCO_INFO), ctx('account'));
+  assert.ok('payload' in answer && answer.payload);
+  assert.equal(answer.payload.getChild('identity')?.attrs.category, 'account');
+  const features: string[] = answer.payload.getChildren('feature').map((f) => String(f.attrs.var));
+  assert.ok(!features.includes(NS.VERSION), 'version is the server’s only');
+  assert.deepEqual(features, [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.PING].sort());
 });
 
-test('an unknown disco node is item-not-found', () => {
-  const answer = answerIq('get', query(NS.DISCO_INFO, 'query', { node: 'x', mucDomain: 'conference.localhost' }), { target: 'server', domain: 'localhost', node: 'x', mucDomain: 'conference.localhost' });
-  assert.deepEqual(answer, { error: 'item-not-found' });
+test('a registered handler is advertised and answered only where it was registered', async () => {
+  const table = coreIqHandlers().on('get', 'urn:example:x', 'query', ['account'], () => ({})).feature('urn:example:x', ['account']);
+  assert.deepEqual(await table.answer('get', query('urn:example:x'), ctx('account')), {});
+  assert.deepEqual(await table.answer('get', query('urn:example:x'), ctx('server')), { error: 'service-unavailable' });
+  assert.ok(table.featuresOf('account').includes('urn:example:x'));
+  assert.ok(!table.featuresOf('server').includes('urn:example:x'));
+  assert.throws(() => table.on('get', 'urn:example:x', 'query', ['server'], () => ({})), /twice/);
 });
 
-test('ping is an empty result (XEP-0199 §4.2)', () => {
-  assert.deepEqual(answerIq('get', query(NS.PING, 'ping'), { target: 'server', domain: 'localhost', node: undefined, mucDomain: 'conference.localhost' }), {});
+test('an unknown disco node is item-not-found', async () => {
+  assert.deepEqual(await coreIqHandlers().answer('get', query(NS.DISCO_INFO, 'query', { node: 'x' }), ctx('server', 'x')), { error: 'item-not-found' });
 });
 
-test('version names the software (XEP-0092)', () => {
-  const answer = answerIq('get', query(NS.VERSION), { target: 'server', domain: 'localhost', node: undefined, mucDomain: 'conference.localhost' });
+test('ping is an empty result (XEP-0199 §4.2)', async () => {
+  assert.deepEqual(await coreIqHandlers().answer('get', query(NS.PING, 'ping'), ctx('server')), {});
+});
+
+test('version names the software (XEP-0092)', async () => {
+  const answer = await coreIqHandlers().answer('get', query(NS.VERSION), ctx('server'));
   assert.ok('payload' in answer);
   assert.equal(answer.payload?.getChildText('name'), 'parley');
   assert.match(answer.payload?.getChildText('version') ?? '', /^\d+\.\d+\.\d+/);
 });
 
-test('unknown namespaces, and set where only get is defined, are service-unavailable (RFC 6120 §8.4)', () => {
-  const ctx = { target: 'server' as const, domain: 'localhost', node: undefined, mucDomain: 'conference.localhost' };
-  assert.deepEqual(answerIq('get', query('urn:example:unknown'), ctx), { error: 'service-unavailable' });
-  assert.deepEqual(answerIq('set', query(NS.VERSION), ctx), { error: 'service-unavailable' });
+test('unknown namespaces, and set where only get is defined, are service-unavailable (RFC 6120 §8.4)', async () => {
+  const table = coreIqHandlers();
+  assert.deepEqual(await table.answer('get', query('urn:example:unknown'), ctx('server')), { error: 'service-unavailable' });
+  assert.deepEqual(await table.answer('set', query(NS.VERSION), ctx('server')), { error: 'service-unavailable' });
+  assert.deepEqual(await table.answer('get', query(NS.VERSION), ctx('account')), { error: 'service-unavailable' });
 });
 
-test('the server lists its MUC service among its disco#items (XEP-0045 §6.1); an account lists nothing', () => {
-  const server = answerIq('get', query(NS.DISCO_ITEMS), { target: 'server', domain: 'localhost', node: undefined, mucDomain: 'conference.localhost' });
+test('the server lists its MUC service among its disco#items (XEP-0045 §6.1); an account lists nothing', async () => {
+  const table = coreIqHandlers();
+  const server = await table.answer('get', query(NS.DISCO_ITEMS), ctx('server'));
   assert.ok('payload' in server && server.payload);
   assert.deepEqual(server.payload.getChildren('item').map((i) => i.attrs.jid), ['conference.localhost']);
-  const account = answerIq('get', query(NS.DISCO_ITEMS), { target: 'account', domain: 'localhost', node: undefined, mucDomain: 'conference.localhost' });
+  const account = await table.answer('get', query(NS.DISCO_ITEMS), ctx('account'));
   assert.ok('payload' in account && account.payload);
   assert.equal(account.payload.getChildren('item').length, 0);
 });

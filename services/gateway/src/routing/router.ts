@@ -6,7 +6,7 @@ import { tryParseJid, type Jid } from '@parley/jid';
 import { errorReply, iqPayload, iqResult, type StanzaErrorCondition } from '@parley/stanza';
 import { serialize } from '@parley/xml';
 import type { AccountStore } from '@parley/accounts';
-import { answerIq } from '../server/iq-handlers.js';
+import type { IqHandlers } from '../server/iq-handlers.js';
 import type { LocalSessions } from './local-sessions.js';
 import type { OfflineStore } from './offline-store.js';
 import type { ScriptedRedis } from './scripts.js';
@@ -30,6 +30,8 @@ export interface RouterDeps {
   now: () => number;
   /** Holds senders of lagging room shards (issue #10 item 6); none: never held. */
   backpressure?: ShardBackpressure;
+  /** The iq requests answered by the server itself (for its domains and accounts' bare JIDs). */
+  iq: IqHandlers;
 }
 
 /**
@@ -211,8 +213,17 @@ export class Router {
     if (type !== 'get' && type !== 'set') return; // results and errors addressed to us end here
     const query = iqPayload(iq);
     if (!query) return this.bounce(iq, 'bad-request'); // RFC 6120 §8.2.3: exactly one child
-    const answer = answerIq(type, query, { target, domain: to.domain, node: query.attrs.node, mucDomain: this.d.config.mucDomain });
-    if ('error' in answer) return this.bounce(iq, answer.error);
+    const from = tryParseJid(iq.attrs.from ?? '');
+    if (!from) return; // not from a session: nobody to answer
+    const self = target === 'account' && from.bare().equals(to);
+    let answer;
+    try {
+      answer = await this.d.iq.answer(type, query, { target, domain: to.domain, node: query.attrs.node, mucDomain: this.d.config.mucDomain, from, to, self, iq });
+    } catch (err) {
+      this.d.log.error({ err, xmlns: query.attrs.xmlns }, 'iq handler failed');
+      return this.bounce(iq, 'internal-server-error');
+    }
+    if ('error' in answer) return this.bounce(iq, answer.error, answer.text);
     await this.route(iqResult(iq, answer.payload));
   }
 

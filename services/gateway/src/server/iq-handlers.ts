@@ -1,10 +1,11 @@
 import { Element } from 'ltx';
+import type { Jid } from '@parley/jid';
 import { NS } from '@parley/xml';
 import type { StanzaErrorCondition } from '@parley/stanza';
 import { SOFTWARE } from './version.js';
 
-/** What a handler answers: a result payload (or none), or a stanza error condition. */
-export type IqAnswer = { payload?: Element } | { error: StanzaErrorCondition };
+/** What a handler answers: a result payload (or none), or a stanza error condition with optional text. */
+export type IqAnswer = { payload?: Element } | { error: StanzaErrorCondition; text?: string };
 
 /** Context of one request: who asked, which JID was asked. */
 export interface IqContext {
@@ -16,30 +17,104 @@ export interface IqContext {
   node: string | undefined;
   /** The multi-user chat service's JID (XEP-0045 §6.1), listed as an item of the server. */
   mucDomain: string;
+  /** The requester's full JID (stamped by its session, RFC 6120 §8.1.2.1). */
+  from: Jid;
+  /** The JID addressed: the domain, or the account's bare JID. */
+  to: Jid;
+  /**
+   * True when the requester is the account addressed (its own bare JID, or no `to` at all,
+   * RFC 6120 §10.3.3): what only the account itself may read or change (roster, private
+   * storage, blocklist) checks this and answers others with `forbidden` or `service-unavailable`.
+   */
+  self: boolean;
+  /** The whole iq stanza (its `id`, `from`, `to` are already normalised). */
+  iq: Element;
 }
 
-type Handler = (query: Element, ctx: IqContext) => IqAnswer;
+/** Answers one query; may read Redis. Throwing makes the router answer `internal-server-error`. */
+export type IqHandler = (query: Element, ctx: IqContext) => IqAnswer | Promise<IqAnswer>;
 
-/** Features the server advertises in disco#info (XEP-0030 §3.1), sorted as the spec lists them. */
-export const SERVER_FEATURES = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.PING, NS.VERSION, 'msgoffline'];
+/** Where a handler answers, and so which disco#info lists its feature (XEP-0030 §3.1). */
+export type IqTarget = 'server' | 'account';
 
-const discoInfo: Handler = (query, ctx) => {
-  // XEP-0030 §3.1: "If the JID ... does not support the node, item-not-found".
-  if (ctx.node !== undefined) return { error: 'item-not-found' };
-  const reply = new Element('query', { xmlns: NS.DISCO_INFO });
-  if (ctx.target === 'server') {
-    reply.c('identity', { category: 'server', type: 'im', name: SOFTWARE.name }).up();
-    for (const f of SERVER_FEATURES) reply.c('feature', { var: f }).up();
-  } else {
-    // XEP-0030 §3.1 / RFC 6121: the server answers for an account's bare JID.
-    reply.c('identity', { category: 'account', type: 'registered' }).up();
-    reply.c('feature', { var: NS.DISCO_INFO }).up();
+interface Registration {
+  handler: IqHandler;
+  targets: ReadonlySet<IqTarget>;
+}
+
+/**
+ * The iq requests the gateway answers itself (addressed to a served domain or to an
+ * account's bare JID), keyed `"<type>/<namespace>:<element>"`. Anything not registered for
+ * the addressed entity gets `service-unavailable` (RFC 6120 §8.4). Each module registers its
+ * own handlers and features, so the features disco#info advertises (XEP-0030 §3.1) are
+ * exactly what is answered there.
+ */
+export class IqHandlers {
+  private readonly handlers = new Map<string, Registration>();
+  private readonly features = new Map<IqTarget, Set<string>>([
+    ['server', new Set()],
+    ['account', new Set()],
+  ]);
+  private readonly identities = new Map<IqTarget, Array<Record<string, string>>>([
+    ['server', []],
+    ['account', []],
+  ]);
+
+  /**
+   * Registers a handler for `type` iq requests whose payload is `<name xmlns=xmlns>`.
+   * @param targets - where it answers: the server's domain, accounts' bare JIDs, or both
+   * @throws Error when the same request is registered twice (a programming error)
+   */
+  on(type: 'get' | 'set', xmlns: string, name: string, targets: readonly IqTarget[], handler: IqHandler): this {
+    const key = `${type}/${xmlns}:${name}`;
+    if (this.handlers.has(key)) throw new Error(`iq handler registered twice: ${key}`);
+    this.handlers.set(key, { handler, targets: new Set(targets) });
+    return this;
   }
-  void query;
-  return { payload: reply };
-};
 
-const discoItems: Handler = (_query, ctx) => {
+  /** Adds `feature` to the disco#info of each target (XEP-0030 §3.1). Duplicates are ignored. */
+  feature(feature: string, targets: readonly IqTarget[]): this {
+    for (const t of targets) this.features.get(t)!.add(feature);
+    return this;
+  }
+
+  /** Adds a disco#info identity (XEP-0030 §3.1: category, type, optional name) to a target. */
+  identity(target: IqTarget, attrs: { category: string; type: string; name?: string }): this {
+    this.identities.get(target)!.push({ ...attrs });
+    return this;
+  }
+
+  /** The features advertised for `target`, sorted by name (XEP-0115 §5.1 hashes sort them too). */
+  featuresOf(target: IqTarget): string[] {
+    return [...this.features.get(target)!].sort();
+  }
+
+  /** The identities advertised for `target`, in registration order. */
+  identitiesOf(target: IqTarget): ReadonlyArray<Readonly<Record<string, string>>> {
+    return this.identities.get(target)!;
+  }
+
+  /** Answers one iq get/set; `service-unavailable` when nothing is registered for the target. */
+  async answer(type: string, query: Element, ctx: IqContext): Promise<IqAnswer> {
+    const entry = this.handlers.get(`${type}/${query.attrs.xmlns ?? ''}:${query.name}`);
+    if (!entry || !entry.targets.has(ctx.target)) return { error: 'service-unavailable' };
+    return entry.handler(query, ctx);
+  }
+}
+
+/** XEP-0030 §3.1: identities and features of the entity addressed. */
+function discoInfo(table: IqHandlers): IqHandler {
+  return (_query, ctx) => {
+    // XEP-0030 §3.1: "If the JID ... does not support the node, item-not-found".
+    if (ctx.node !== undefined) return { error: 'item-not-found' };
+    const reply = new Element('query', { xmlns: NS.DISCO_INFO });
+    for (const identity of table.identitiesOf(ctx.target)) reply.c('identity', { ...identity }).up();
+    for (const f of table.featuresOf(ctx.target)) reply.c('feature', { var: f }).up();
+    return { payload: reply };
+  };
+}
+
+const discoItems: IqHandler = (_query, ctx) => {
   if (ctx.node !== undefined) return { error: 'item-not-found' };
   const reply = new Element('query', { xmlns: NS.DISCO_ITEMS });
   // XEP-0045 §6.1: the server lists its MUC service among its items.
@@ -48,10 +123,10 @@ const discoItems: Handler = (_query, ctx) => {
 };
 
 /** XEP-0199 §4.2: a pong is an empty result; §4.3: the server answers for its own accounts too. */
-const ping: Handler = () => ({});
+const ping: IqHandler = () => ({});
 
-const version: Handler = (_query, ctx) => {
-  if (ctx.target !== 'server') return { error: 'service-unavailable' };
+/** XEP-0092 §2: the server's software name and version. */
+const version: IqHandler = () => {
   const reply = new Element('query', { xmlns: NS.VERSION });
   reply.c('name').t(SOFTWARE.name).up();
   reply.c('version').t(SOFTWARE.version).up();
@@ -59,18 +134,23 @@ const version: Handler = (_query, ctx) => {
 };
 
 /**
- * iq requests the server answers itself, as one table: `"<type>/<namespace>:<element>"`.
- * Anything not listed gets `service-unavailable` (RFC 6120 §8.4).
+ * The handlers every gateway has: disco#info and disco#items (XEP-0030), ping (XEP-0199),
+ * software version (XEP-0092), and the `msgoffline` feature (XEP-0160 §5). Other modules
+ * add theirs to the returned table.
  */
-export const IQ_HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
-  [`get/${NS.DISCO_INFO}:query`, discoInfo],
-  [`get/${NS.DISCO_ITEMS}:query`, discoItems],
-  [`get/${NS.PING}:ping`, ping],
-  [`get/${NS.VERSION}:query`, version],
-]);
-
-/** Answers one iq get/set addressed to the server or to an account's bare JID. */
-export function answerIq(type: string, query: Element, ctx: IqContext): IqAnswer {
-  const handler = IQ_HANDLERS.get(`${type}/${query.attrs.xmlns ?? ''}:${query.name}`);
-  return handler ? handler(query, ctx) : { error: 'service-unavailable' };
+export function coreIqHandlers(): IqHandlers {
+  const table = new IqHandlers();
+  table
+    .identity('server', { category: 'server', type: 'im', name: SOFTWARE.name })
+    .identity('account', { category: 'account', type: 'registered' })
+    .on('get', NS.DISCO_INFO, 'query', ['server', 'account'], discoInfo(table))
+    .feature(NS.DISCO_INFO, ['server', 'account'])
+    .on('get', NS.DISCO_ITEMS, 'query', ['server', 'account'], discoItems)
+    .feature(NS.DISCO_ITEMS, ['server', 'account'])
+    .on('get', NS.PING, 'ping', ['server', 'account'], ping)
+    .feature(NS.PING, ['server', 'account'])
+    .on('get', NS.VERSION, 'query', ['server'], version)
+    .feature(NS.VERSION, ['server'])
+    .feature('msgoffline', ['server']);
+  return table;
 }
