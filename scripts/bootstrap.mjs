@@ -2,17 +2,21 @@
 // Brings a fresh checkout to a runnable state, using only what Node 20 ships with:
 //  1. dependencies through pnpm 9 (fetched with `npx`; corepack cannot download here),
 //  2. a TypeScript build of every workspace project (`tsc -b`, incremental),
-//  3. Debian's `redis-server`, installed with apt-get when it is missing,
+//  3. Debian's `redis-server`, installed with apt-get when it is missing, and with
+//     `--with-prosody` (npm test, npm run setup) Debian's `prosody` (0.12, the reference
+//     server of test/scansion/test/prosody-differential.test.ts) too, without starting its
+//     system service (a system Prosody on 5222 would collide with `npm run cluster`),
 //  4. a `pnpm` command on the PATH (npm install -g pnpm@9), so that `pnpm cluster ...` works.
 // Idempotent: a second run only re-checks and rebuilds what changed.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
+const withProsody = process.argv.includes('--with-prosody');
 const say = (msg) => { if (!quiet) process.stderr.write(`[setup] ${msg}\n`); };
 
 function run(cmd, args, opts = {}) {
@@ -40,13 +44,45 @@ if (!existsSync(marker) || readFileSync(marker, 'utf8') !== lockHash) {
 say('building (tsc -b)');
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-b']);
 
-// 3. redis-server from Debian, unless REDIS_URL points at an existing server.
-if (!onPath('redis-server') && !process.env.REDIS_URL) {
-  say('redis-server not found: installing Debian package redis-server');
-  const sudo = process.getuid && process.getuid() === 0 ? [] : ['sudo'];
+// 3. redis-server from Debian, unless REDIS_URL points at an existing server; prosody with --with-prosody.
+const missing = [];
+if (!onPath('redis-server') && !process.env.REDIS_URL) missing.push('redis-server');
+if (withProsody && !onPath('prosody')) missing.push('prosody');
+if (missing.length > 0) {
+  say(`not found: installing Debian package(s) ${missing.join(' ')}`);
+  const root = process.getuid && process.getuid() === 0;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-qq'], { env });
-  run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', 'redis-server'], { env });
+  const apt = (...args) => (root ? run('apt-get', args, { env }) : run('sudo', ['apt-get', ...args], { env }));
+  // Packages' maintainer scripts start their services through invoke-rc.d / deb-systemd-invoke,
+  // which ask /usr/sbin/policy-rc.d first: 101 means "action forbidden" (invoke-rc.d(8)). Ours
+  // exists for the install only, and only when there was none. Our tests and the cluster start
+  // their own redis-server and Prosody processes on free ports; system services are not wanted.
+  const policy = '/usr/sbin/policy-rc.d';
+  const ourPolicy = root && !existsSync(policy);
+  const removePolicy = () => {
+    if (ourPolicy && existsSync(policy)) unlinkSync(policy);
+  };
+  if (ourPolicy) {
+    writeFileSync(policy, '#!/bin/sh\n# temporary, written by parley scripts/bootstrap.mjs: no service starts during the install\nexit 101\n', { mode: 0o755 });
+    process.once('exit', removePolicy); // run() exits the process when apt-get fails
+  }
+  apt('update', '-qq');
+  apt('install', '-y', '-qq', ...missing);
+  removePolicy();
+  // With a policy-rc.d that allowed it (not ours), the install may have started the system
+  // Prosody on 5222/5269/5280: stop the service we just installed.
+  if (missing.includes('prosody')) stopSystemProsody(root);
+}
+
+function stopSystemProsody(root) {
+  const pidfile = '/run/prosody/prosody.pid';
+  if (!existsSync(pidfile)) return;
+  say('stopping the system prosody service started by its installation');
+  const sudo = root ? [] : ['sudo'];
+  const systemd = existsSync('/run/systemd/system');
+  const [cmd, ...args] = systemd ? [...sudo, 'systemctl', 'stop', 'prosody'] : [...sudo, '/etc/init.d/prosody', 'stop'];
+  const r = spawnSync(cmd, args, { stdio: quiet ? 'ignore' : 'inherit' });
+  if (r.status !== 0) say(`could not stop the system prosody (${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}): stop it before \`npm run cluster\``);
 }
 // 4. `pnpm` itself, for the documented `pnpm cluster ...` form of the launcher.
 if (!onPath('pnpm')) {

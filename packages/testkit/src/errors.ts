@@ -19,6 +19,10 @@ export const TESTKIT_ERRORS = {
   SHARDS_NOT_OWNED: 'the room workers did not take every shard',
   /** A process did not exit after being signalled. */
   PROCESS_DID_NOT_EXIT: 'a child process did not exit',
+  /** `prosody` (Debian package `prosody`) is not on PATH. */
+  PROSODY_NOT_INSTALLED: 'prosody was not found on PATH: run `npm run setup` (installs Debian\'s prosody)',
+  /** Prosody exited, could not bind its ports, or did not accept c2s connections in time. */
+  PROSODY_START_FAILED: 'prosody did not start',
   /** A RawClient wait ran out of time or the socket closed first. */
   RAW_TIMEOUT: 'the expected data did not arrive',
   /** The server refused or broke a login done by `loginPlain`. */

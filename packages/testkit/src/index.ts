@@ -25,3 +25,4 @@ export { startRoomWorker, type RoomWorkerProcess, type StartRoomWorkerOptions } 
 export type { ServiceProcess } from './service-process.js';
 export { startAdminApi, type AdminApiProcess, type StartAdminApiOptions } from './start-admin-api.js';
 export { startMucCluster, type MucCluster, type StartMucClusterOptions } from './start-muc-cluster.js';
+export { startProsody, prosodyInstalled, prosodyReferenceDir, type ProsodyServer, type StartProsodyOptions } from './start-prosody.js';

@@ -183,6 +183,15 @@ export class ScansionClient {
     return this.#queue.shift();
   }
 
+  /**
+   * Puts stanzas taken with {@link next} back at the front of the queue, in the given order
+   * (used when a step that is expected to fail on this server consumed them while waiting).
+   */
+  requeue(items: readonly Received[]): void {
+    this.#queue.unshift(...items);
+    if (items.length > 0) this.#wake();
+  }
+
   /** Closes the stream (RFC 6120 §4.4) and waits up to `timeoutMs` for the server to close the connection. */
   async disconnect(timeoutMs = 2000): Promise<void> {
     if (!this.#closed) {

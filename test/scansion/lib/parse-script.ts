@@ -28,6 +28,24 @@ export interface ScriptStep {
   xml?: string;
   /** 1-based line number of the step in the file. */
   line: number;
+  /** The `# prosody-...:` directive on the comment line(s) just before the step, if any. */
+  prosody?: ProsodyDivergence;
+}
+
+/**
+ * How a step is expected to behave on reference Prosody 0.12 where it differs from us
+ * (test/scansion/README.md, "Differential run against Prosody"), from a comment line
+ * `# prosody-diverges: <reason>` (the step fails there; the run goes on),
+ * `# prosody-diverges-stop: <reason>` (the step fails there; the rest of the script is not
+ * run against Prosody) or `# prosody-may-diverge: <reason>` (the step may fail there, e.g.
+ * an order Prosody leaves to its hash tables; the run goes on). Other servers ignore it.
+ */
+export interface ProsodyDivergence {
+  kind: 'diverges' | 'diverges-stop' | 'may-diverge';
+  /** Why: the spec section and what Prosody does instead. */
+  reason: string;
+  /** 1-based line of the directive. */
+  line: number;
 }
 
 /** A parsed script. */
@@ -53,11 +71,15 @@ const SEPARATOR = /^-{3,}\s*$/;
 const CLIENT_HEADER = /^\[Client\]\s+(.+?)\s*$/;
 const KEY_VALUE = /^\s+([A-Za-z_]+)\s*:\s*(.*?)\s*$/;
 const INDENTED = /^[ \t]/;
+const DIRECTIVE = /^\s*#\s*prosody-([a-z-]*)(:?)\s*(.*?)\s*$/;
+const DIRECTIVE_KINDS: readonly string[] = ['diverges', 'diverges-stop', 'may-diverge'];
 
 /**
  * Parses the text of a `.scs` file.
  * @throws ScriptSyntaxError on an unknown line, a step of an undeclared client, a client
- *   without `jid` or `password`, or a `sends:`/`receives:` without an XML block
+ *   without `jid` or `password`, a `sends:`/`receives:` without an XML block, or a
+ *   `# prosody-...` comment that is not a known directive with a reason, or not followed by
+ *   a step, or is the second one before the same step
  */
 export function parseScript(text: string): Script {
   const lines = text.split(/\r?\n/);
@@ -113,19 +135,34 @@ export function parseScript(text: string): Script {
   // Steps. Longest names first, so that "Romeo Jr" is not read as "Romeo".
   const names = clients.map((c) => c.name).sort((a, b) => b.length - a.length);
   const steps: ScriptStep[] = [];
+  let directive: ProsodyDivergence | undefined;
+  const push = (step: ScriptStep): void => {
+    if (directive !== undefined) step.prosody = directive;
+    directive = undefined;
+    steps.push(step);
+  };
   while (i < lines.length) {
     const line = lines[i]!;
     const lineNo = i + 1;
     i++;
+    const d = DIRECTIVE.exec(line);
+    if (d) {
+      const kind = d[1]!;
+      if (!DIRECTIVE_KINDS.includes(kind) || d[2] !== ':') throw new ScriptSyntaxError(lineNo, `unknown directive prosody-${kind}: (known: ${DIRECTIVE_KINDS.map((k) => `prosody-${k}`).join(', ')})`);
+      if (d[3] === '') throw new ScriptSyntaxError(lineNo, `prosody-${kind}: needs a reason (spec section, what Prosody does)`);
+      if (directive !== undefined) throw new ScriptSyntaxError(lineNo, `a second prosody directive before the same step (first on line ${directive.line})`);
+      directive = { kind: kind as ProsodyDivergence['kind'], reason: d[3]!, line: lineNo };
+      continue;
+    }
     if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
     if (INDENTED.test(line)) throw new ScriptSyntaxError(lineNo, 'indented line outside a sends:/receives: block');
     const name = names.find((n) => line.startsWith(`${n} `));
     if (name === undefined) throw new ScriptSyntaxError(lineNo, `no declared client starts ${JSON.stringify(line)}`);
     const rest = line.slice(name.length).trim();
     if (rest === 'connects' || rest === 'disconnects') {
-      steps.push({ client: name, action: rest, line: lineNo });
+      push({ client: name, action: rest, line: lineNo });
     } else if (/^receives:\s*nothing$/.test(rest)) {
-      steps.push({ client: name, action: 'receives-nothing', line: lineNo });
+      push({ client: name, action: 'receives-nothing', line: lineNo });
     } else if (rest === 'sends:' || rest === 'receives:') {
       // The XML block: indented lines (blank lines inside it are kept).
       const block: string[] = [];
@@ -135,11 +172,12 @@ export function parseScript(text: string): Script {
       }
       const xml = dedent(block).trim();
       if (xml === '') throw new ScriptSyntaxError(lineNo, `${rest} without an indented XML block`);
-      steps.push({ client: name, action: rest === 'sends:' ? 'sends' : 'receives', xml, line: lineNo });
+      push({ client: name, action: rest === 'sends:' ? 'sends' : 'receives', xml, line: lineNo });
     } else {
       throw new ScriptSyntaxError(lineNo, `unknown step ${JSON.stringify(rest)}`);
     }
   }
+  if (directive !== undefined) throw new ScriptSyntaxError(directive.line, `prosody-${directive.kind}: is not followed by a step`);
   return { title, clients, steps };
 }
 

@@ -8,7 +8,7 @@ import { parseElement } from '@parley/xml';
 import type { Element } from 'ltx';
 import { ScansionClient, type Received } from './client.js';
 import { matches } from './match.js';
-import type { Script, ScriptClient, ScriptStep } from './parse-script.js';
+import type { ProsodyDivergence, Script, ScriptClient, ScriptStep } from './parse-script.js';
 
 /** How long `receives:` waits for a matching stanza, ms. */
 export const RECEIVE_TIMEOUT_MS = 3000;
@@ -22,6 +22,24 @@ export interface RunOptions {
   ports: number[];
   receiveTimeoutMs?: number;
   nothingWindowMs?: number;
+  /**
+   * The server is reference Prosody 0.12: honour the steps' `# prosody-...` directives
+   * (see {@link ProsodyDivergence}). A marked step that fails is recorded in
+   * {@link RunResult.divergences} and the run goes on (the stanzas it skipped while waiting
+   * are put back) or, for `diverges-stop`, ends there as a pass; a step marked `diverges`
+   * or `diverges-stop` that passes fails the run (the directive is stale). Default false:
+   * directives are ignored and every step must pass.
+   */
+  prosody?: boolean;
+}
+
+/** What a step marked with a `# prosody-...` directive did in a run with {@link RunOptions.prosody}. */
+export interface DivergenceOutcome {
+  /** Line of the step. */
+  line: number;
+  directive: ProsodyDivergence;
+  /** The step's failure (it diverged), or undefined when it passed. */
+  error?: string;
 }
 
 /** Outcome of one script. */
@@ -31,11 +49,14 @@ export interface RunResult {
   error?: string;
   /** Stanzas skipped by `receives:` (not failures, but each should be one the XEPs call for). */
   warnings: string[];
+  /** With {@link RunOptions.prosody}: every marked step that ran, in order. */
+  divergences: DivergenceOutcome[];
 }
 
 /** Runs `script`; never throws (every failure is in the result). Closes its clients. */
 export async function runScript(script: Script, opts: RunOptions): Promise<RunResult> {
   const warnings: string[] = [];
+  const divergences: DivergenceOutcome[] = [];
   const clients = new Map<string, ScansionClient>();
   /** Full JID each client bound on its latest connection. */
   const boundJids = new Map<string, string>();
@@ -43,17 +64,35 @@ export async function runScript(script: Script, opts: RunOptions): Promise<RunRe
   try {
     for (const [index, step] of script.steps.entries()) {
       for (const c of clients.values()) c.step = index;
-      const error = await runStep(step, index);
-      if (error !== undefined) return { ok: false, error: `line ${step.line} (${step.client} ${step.action}): ${error}`, warnings };
+      const marked = opts.prosody === true ? step.prosody : undefined;
+      const error = await runStep(step, index, marked !== undefined);
+      const where = `line ${step.line} (${step.client} ${step.action})`;
+      if (marked === undefined) {
+        if (error !== undefined) return { ok: false, error: `${where}: ${error}`, warnings, divergences };
+        continue;
+      }
+      divergences.push(error === undefined ? { line: step.line, directive: marked } : { line: step.line, directive: marked, error });
+      if (error === undefined) {
+        if (marked.kind === 'may-diverge') continue;
+        return {
+          ok: false,
+          error: `${where}: passed, but line ${marked.line} says prosody-${marked.kind}: ${marked.reason}\n  the directive is stale: remove it (or fix the step)`,
+          warnings,
+          divergences,
+        };
+      }
+      warnings.push(`${where} diverged as marked (prosody-${marked.kind}, line ${marked.line}): ${marked.reason}\n  ${error.split('\n').join('\n  ')}`);
+      if (marked.kind === 'diverges-stop') return { ok: true, warnings, divergences };
     }
-    return { ok: true, warnings };
+    return { ok: true, warnings, divergences };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err), warnings };
+    return { ok: false, error: err instanceof Error ? err.message : String(err), warnings, divergences };
   } finally {
     for (const c of clients.values()) c.destroy();
   }
 
-  async function runStep(step: ScriptStep, index: number): Promise<string | undefined> {
+  /** Runs one step; `mayFail`: a failing `receives` puts back what it took (the run goes on after it). */
+  async function runStep(step: ScriptStep, index: number, mayFail: boolean): Promise<string | undefined> {
     const entry = configs.get(step.client);
     if (entry === undefined) return `unknown client ${step.client}`;
     const client = clients.get(step.client);
@@ -85,7 +124,7 @@ export async function runScript(script: Script, opts: RunOptions): Promise<RunRe
       }
       case 'receives': {
         const expected = parseExpected(substitute(step.xml ?? ''));
-        return receive(step.client, client, expected);
+        return receive(step.client, client, expected, mayFail);
       }
       case 'receives-nothing': {
         // Stanzas queued before the previous step began were left over: skipped, not failures.
@@ -94,25 +133,29 @@ export async function runScript(script: Script, opts: RunOptions): Promise<RunRe
           await client.next(0);
         }
         const got = await client.next(opts.nothingWindowMs ?? NOTHING_WINDOW_MS);
-        return got === undefined ? undefined : `expected nothing, received:\n    ${got.el.toString()}`;
+        if (got === undefined) return undefined;
+        if (mayFail) client.requeue(asLeftOver([got]));
+        return `expected nothing, received:\n    ${got.el.toString()}`;
       }
     }
   }
 
-  async function receive(name: string, client: ScansionClient, expected: Element): Promise<string | undefined> {
+  async function receive(name: string, client: ScansionClient, expected: Element, requeueOnFailure: boolean): Promise<string | undefined> {
     const deadline = Date.now() + (opts.receiveTimeoutMs ?? RECEIVE_TIMEOUT_MS);
-    const seen: Element[] = [];
+    const seen: Received[] = [];
     for (;;) {
       const got = await client.next(Math.max(0, deadline - Date.now()));
       if (got === undefined) {
-        for (const el of seen) warnings.push(skipped(name, el));
-        return notReceived(expected, seen, client);
+        const failure = notReceived(expected, seen.map((r) => r.el), client);
+        if (requeueOnFailure) client.requeue(asLeftOver(seen));
+        else for (const r of seen) warnings.push(skipped(name, r.el));
+        return failure;
       }
       if (matches(expected, got.el).ok) {
-        for (const el of seen) warnings.push(skipped(name, el));
+        for (const r of seen) warnings.push(skipped(name, r.el));
         return undefined;
       }
-      seen.push(got.el);
+      seen.push(got);
     }
   }
 
@@ -127,6 +170,15 @@ export async function runScript(script: Script, opts: RunOptions): Promise<RunRe
       return escapeXml(bound);
     });
   }
+}
+
+/**
+ * Stanzas a diverging step took, to put back: a later `receives:` may still match them, and
+ * a later `receives: nothing` treats them as left over from before (warnings), as it would
+ * had a passing step skipped them.
+ */
+function asLeftOver(items: readonly Received[]): Received[] {
+  return items.map((r) => ({ el: r.el, step: -1 }));
 }
 
 function bareOf(c: ScriptClient): string {

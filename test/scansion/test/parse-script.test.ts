@@ -84,3 +84,42 @@ test('refuses malformed scripts with the line number', () => {
   assert.throws(() => parseScript(`${head}Romeo sends:\nRomeo disconnects\n`), /without an indented XML block/);
   assert.throws(() => parseScript('[Client] Romeo\n\tjid: a@localhost\n-----\n'), /needs jid and password/);
 });
+
+const HEADER = '# t\n\n[Client] Romeo\n\tjid: romeo@localhost\n\tpassword: p\n\n-----\n\nRomeo connects\n\n';
+
+test('a # prosody-... directive marks the next step, with its kind, reason and line', () => {
+  const script = parseScript(
+    HEADER +
+      '# prosody-diverges: XEP-0045 §10.2 says MUST\n# an ordinary comment in between\n\nRomeo receives:\n\t<presence/>\n\n' +
+      '# prosody-may-diverge: XEP-0045 §7.2.3 order\nRomeo receives: nothing\n\n' +
+      '# prosody-diverges-stop: not in Prosody 0.12\nRomeo disconnects\n',
+  );
+  assert.equal(script.steps[0]?.prosody, undefined);
+  assert.deepEqual(script.steps[1]?.prosody, { kind: 'diverges', reason: 'XEP-0045 §10.2 says MUST', line: 11 });
+  assert.equal(script.steps[1]?.line, 14);
+  assert.deepEqual(script.steps[2]?.prosody, { kind: 'may-diverge', reason: 'XEP-0045 §7.2.3 order', line: 17 });
+  assert.deepEqual(script.steps[3]?.prosody, { kind: 'diverges-stop', reason: 'not in Prosody 0.12', line: 20 });
+});
+
+test('a directive that is unknown, has no reason, is doubled or precedes no step is a syntax error', () => {
+  const cases: [string, RegExp, number][] = [
+    ['# prosody-diverge: typo\nRomeo disconnects\n', /unknown directive prosody-diverge/, 11],
+    ['# prosody-diverges no colon\nRomeo disconnects\n', /unknown directive prosody-diverges/, 11],
+    ['# prosody-diverges:\nRomeo disconnects\n', /needs a reason/, 11],
+    ['# prosody-diverges: a\n# prosody-may-diverge: b\nRomeo disconnects\n', /second prosody directive .*line 11/, 12],
+    ['Romeo disconnects\n# prosody-diverges: nothing after\n', /not followed by a step/, 12],
+  ];
+  for (const [tail, message, line] of cases) {
+    assert.throws(
+      () => parseScript(HEADER + tail),
+      (err: unknown) => err instanceof ScriptSyntaxError && err.line === line && message.test(err.message),
+      tail,
+    );
+  }
+});
+
+test('our scripts parse, directives included', () => {
+  const files = readdirSync(ours).filter((f) => f.endsWith('.scs'));
+  assert.ok(files.length > 0);
+  for (const file of files) assert.ok(parseScript(readFileSync(join(ours, file), 'utf8')).steps.length > 0, file);
+});
