@@ -108,6 +108,25 @@ describe('offline storage enabled (default)', () => {
     // Storage keeps the order of arrival, so a stored headline would have come first.
     assert.deepEqual(dave.received.filter((s) => s.name === 'message').map((s) => s.getChildText('body')), ['chat after the headline']);
   });
+
+  test('XEP-0334 hints: <no-store/> and bodiless messages are not stored; <no-permanent-store/> and <store/> are', async () => {
+    assert.ok(cluster);
+    const alice = clients[0]!;
+    await cluster.addUser('erin@localhost', 'erin-pw');
+    const hints = 'urn:xmpp:hints';
+    const chatState = () => xml('active', { xmlns: 'http://jabber.org/protocol/chatstates' });
+    await alice.send(xml('message', { to: 'erin@localhost', type: 'chat', id: 'h1' }, xml('body', {}, 'no-store'), xml('no-store', { xmlns: hints })));
+    await alice.send(xml('message', { to: 'erin@localhost', type: 'chat', id: 'h2' }, chatState()));
+    await alice.send(xml('message', { to: 'erin@localhost', type: 'chat', id: 'h3' }, xml('body', {}, 'temporary is fine'), xml('no-permanent-store', { xmlns: hints })));
+    await alice.send(xml('message', { to: 'erin@localhost', type: 'chat', id: 'h4' }, chatState(), xml('store', { xmlns: hints })));
+    await waitForLength(cluster, cluster.keys.offline('erin@localhost'), 2);
+    const erin = await login(gw, 'erin', 'e');
+    await erin.send(xml('presence'));
+    await erin.waitForStanza((s) => s.name === 'message' && s.attrs['id'] === 'h4');
+    // Storage keeps the order of arrival: h1 and h2 would have come before h3.
+    assert.deepEqual(erin.received.filter((s) => s.name === 'message').map((s) => s.attrs['id']), ['h3', 'h4']);
+    assert.equal(alice.received.filter((s) => s.name === 'message' && s.attrs['type'] === 'error').length, 0, 'dropped silently, no bounce');
+  });
 });
 
 describe('offline storage disabled', () => {

@@ -49,12 +49,14 @@ export class AccountStore {
     return true;
   }
 
-  /** Deletes an account and its offline messages; resolves false when there was none. */
+  /** Deletes an account, its offline messages and its roster; resolves false when there was none. */
   async delete(bareJid: string): Promise<boolean> {
     const [[, removed] = [null, 0]] = (await this.redis
       .multi()
       .del(this.keys.account(bareJid))
       .del(this.keys.offline(bareJid))
+      // Its roster (RFC 6121 §2), version, pending requests and last unavailable presence.
+      .del(this.keys.roster(bareJid), this.keys.rosterVersion(bareJid), this.keys.rosterPending(bareJid), this.keys.lastUnavailable(bareJid))
       .srem(this.keys.accountIndex(), bareJid)
       .exec()) ?? [];
     return removed === 1;

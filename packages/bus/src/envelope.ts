@@ -12,12 +12,16 @@
  *   occupant's presence, then its own) is one envelope, not one per occupant.
  * - `kick`: end session `sessionId` with the stream error `condition`
  *   (e.g. `conflict` when another login took the resource, RFC 6120 §4.9.3.3).
+ * - `route`: route `xml` (a whole stanza in jabber:client, with `from` and `to`) as a
+ *   stanza the gateway received from its `from` (RFC 6120 §10): a room's request to an
+ *   account rather than to a session (XEP-0045 §17.4: an occupant's vCard, XEP-0054, is
+ *   answered by the occupant's server at its bare JID).
  *
  * Room stanza text: a stanza in `jabber:client` serialised (ltx, double-quoted attributes)
  * without a `to` attribute and without `xmlns` on its root, so that a gateway writes it
  * to a session by splicing in ` to="…"` ({@link splitStartTag}) instead of parsing it.
  *
- * `stanza`, `fanout` and `stanzas` envelopes written by a room worker carry a
+ * `stanza`, `fanout`, `stanzas` and `route` envelopes written by a room worker carry a
  * {@link DeliveryMark} (`mark`), so that a gateway drops what a shard's new owner sends
  * again after a failover.
  */
@@ -25,7 +29,8 @@ export type Envelope =
   | { kind: 'stanza'; to: string; sessionId: string; xml: string; mark?: string }
   | { kind: 'fanout'; recipients: FanoutRecipient[]; xml: string; mark?: string }
   | { kind: 'stanzas'; to: string; sessionId: string; xml: string[]; mark?: string }
-  | { kind: 'kick'; to: string; sessionId: string; condition: string; text?: string };
+  | { kind: 'kick'; to: string; sessionId: string; condition: string; text?: string }
+  | { kind: 'route'; xml: string; mark?: string };
 
 /** One recipient of a `fanout` envelope: a full JID and the id of its session. */
 export interface FanoutRecipient {
@@ -37,6 +42,11 @@ export interface FanoutRecipient {
 export function encodeEnvelope(env: Envelope): string[] {
   if (env.kind === 'fanout') {
     const fields = ['kind', 'fanout', 'rcpt', JSON.stringify(env.recipients.map((r) => [r.to, r.sessionId])), 'xml', env.xml];
+    if (env.mark !== undefined) fields.push('mark', env.mark);
+    return fields;
+  }
+  if (env.kind === 'route') {
+    const fields = ['kind', 'route', 'xml', env.xml];
     if (env.mark !== undefined) fields.push('mark', env.mark);
     return fields;
   }
@@ -65,6 +75,11 @@ export function decodeEnvelope(fields: string[]): Envelope | undefined {
     const recipients = parseRecipients(m.get('rcpt'));
     if (xml === undefined || recipients === undefined) return undefined;
     return mark === undefined ? { kind, recipients, xml } : { kind, recipients, xml, mark };
+  }
+  if (kind === 'route') {
+    const xml = m.get('xml');
+    if (xml === undefined) return undefined;
+    return mark === undefined ? { kind, xml } : { kind, xml, mark };
   }
   const to = m.get('to');
   const sessionId = m.get('sid');

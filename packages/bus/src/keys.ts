@@ -31,6 +31,11 @@ export interface KeySpace {
   /** A random secret shared by the gateways: SCRAM decoy salts for unknown users derive from it. */
   saslDecoySecret(): string;
   /**
+   * A random secret shared by the room workers: the HMAC key of the ids of IQs that rooms
+   * forward to occupants (XEP-0045 §17.4, `@parley/muc` iq-forward.ts). Set once (NX).
+   */
+  mucForwardKey(): string;
+  /**
    * Key prefix of the failed-authentication counters (rate-limiter-flexible appends
    * `:<address>` or `:<bare JID>`; each counter expires with its window): `address` per
    * remote IP, `account` per bare JID (issue #10, `auth.maxFailuresPer*`).
@@ -41,6 +46,51 @@ export interface KeySpace {
    * and per sender bare JID `n:<jid>` (messages) and `b:<jid>` (bytes).
    */
   offlineQuota(bareJid: string): string;
+  /**
+   * Hash: contact bare JID → JSON roster item (`@parley/roster` encodeItem) of one account's
+   * roster (RFC 6121 §2), in the account's slot. Bounded by `limits.maxRosterItems`.
+   */
+  roster(bareJid: string): string;
+  /** String: the account's roster version counter (RFC 6121 §2.6), incremented on every roster change. */
+  rosterVersion(bareJid: string): string;
+  /**
+   * Hash: contact bare JID → the whole inbound subscription request (serialised presence,
+   * extensions included) the account has not answered yet: "Pending In" (RFC 6121 §3.1.3).
+   */
+  rosterPending(bareJid: string): string;
+  /**
+   * String: the account's last unavailable presence (serialised, from its bare JID) and
+   * `\n`-separated before it the time in ms since epoch, answered to probes when no resource
+   * is available (RFC 6121 §4.3.2).
+   */
+  lastUnavailable(bareJid: string): string;
+  /**
+   * Hash of the account's XEP-0054 vCard, in the account's slot: `xml` (the serialised
+   * `<vCard xmlns='vcard-temp'>`) and `photo` (XEP-0153 §4.1: lowercase hex SHA-1 of the
+   * PHOTO's decoded BINVAL, or empty when the vCard has no photo). Absent: no vCard.
+   */
+  vcard(bareJid: string): string;
+  /**
+   * Hash of the account's XEP-0049 private XML storage, in the account's slot: field
+   * `<namespace> <element name>` → the serialised element.
+   */
+  privateXml(bareJid: string): string;
+  /**
+   * Hash of the account's XEP-0012 last activity, in the account's slot: `t` (ms since epoch
+   * when one of its sessions last went unavailable) and `status` (that presence's status text).
+   */
+  lastActivity(bareJid: string): string;
+  /**
+   * Key prefix of the in-band registration counters (XEP-0077, `register.maxPerAddress`):
+   * rate-limiter-flexible appends `:<address>`; each counter expires with its window.
+   */
+  registrations(): string;
+  /**
+   * Sorted set of the account's XEP-0191 blocklist, in the account's slot: member = a
+   * normalised blocked JID (domain, bare or full), score = insertion order (so the list reads
+   * back as it was built). Bounded by `limits.maxBlocklistItems`.
+   */
+  blocklist(bareJid: string): string;
   /** Short-lived lock held while one gateway cleans up after a dead one. */
   reaperLock(gatewayId: string): string;
   /**
@@ -120,8 +170,18 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     reapingGateways: () => `${prefix}gateways:reaping`,
     livenessState: () => `${prefix}gateways:liveness`,
     saslDecoySecret: () => `${prefix}sasl-decoy-secret`,
+    mucForwardKey: () => `${prefix}muc:forward-key`,
     authFailures: (kind: 'address' | 'account') => `${prefix}auth-failures:${kind}`,
     offlineQuota: user('offline-quota'),
+    roster: user('roster'),
+    rosterVersion: user('roster-ver'),
+    rosterPending: user('roster-pending'),
+    lastUnavailable: user('last-unavailable'),
+    vcard: user('vcard'),
+    privateXml: user('private'),
+    lastActivity: user('last-activity'),
+    registrations: () => `${prefix}registrations`,
+    blocklist: user('blocklist'),
     shardStream: shard('in'),
     shardLease: shard('lease'),
     shardFence: shard('fence'),

@@ -15,6 +15,16 @@ export interface SessionRecord {
   since: number;
   /** How the client is connected. */
   transport: 'tcp' | 'websocket';
+  /** The session asked for the roster (RFC 6121 §2.1.3): an "interested resource" that gets roster pushes. */
+  interested?: boolean;
+  /** The session's last available presence broadcast, serialised, answered to probes (RFC 6121 §4.3.2). */
+  presence?: string;
+  /** Bare or full JIDs the session sent directed available presence to (RFC 6121 §4.6); they get unavailable at logout. */
+  directed?: string[];
+  /** The session asked for the blocklist (XEP-0191 §3.2): it gets blocklist pushes (§3.3, §3.4). */
+  blocklist?: boolean;
+  /** The session enabled message carbons (XEP-0280 §4; until disabled, §5): it gets copies (§7, §8). */
+  carbons?: boolean;
 }
 
 /** Parses a registry value, returning undefined for anything that is not a well-formed record. */
@@ -30,6 +40,11 @@ export function parseSessionRecord(raw: string | null | undefined): SessionRecor
       priority: typeof v.priority === 'number' ? v.priority : 0,
       since: typeof v.since === 'number' ? v.since : 0,
       transport: v.transport === 'websocket' ? 'websocket' : 'tcp',
+      ...(v.interested === true ? { interested: true } : {}),
+      ...(typeof v.presence === 'string' ? { presence: v.presence } : {}),
+      ...(v.blocklist === true ? { blocklist: true } : {}),
+      ...(v.carbons === true ? { carbons: true } : {}),
+      ...(Array.isArray(v.directed) ? { directed: v.directed.filter((j): j is string => typeof j === 'string') } : {}),
     };
   } catch {
     return undefined;

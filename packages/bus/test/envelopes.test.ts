@@ -9,6 +9,8 @@ test('delivery envelopes round-trip, marks included', () => {
     { kind: 'fanout', recipients: [{ to: 'a@localhost/r', sessionId: 's1' }, { to: 'b@localhost/q', sessionId: 's2' }], xml: '<message type="groupchat"/>', mark: '3:1-0:1' },
     { kind: 'stanzas', to: 'a@localhost/r', sessionId: 's1', xml: ['<presence from="r@c/a"/>', '<presence from="r@c/b">\n"x"</presence>'], mark: '3:1-0:2' },
     { kind: 'kick', to: 'a@localhost/r', sessionId: 's1', condition: 'conflict', text: 'replaced' },
+    { kind: 'route', xml: '<iq type="get" from="r@c/n" to="a@localhost" id="x"/>', mark: '3:1-0:3' },
+    { kind: 'route', xml: '<iq/>' },
   ];
   for (const env of cases) assert.deepEqual(decodeEnvelope(encodeEnvelope(env)), env);
 });
@@ -22,6 +24,7 @@ test('malformed delivery envelopes decode to undefined', () => {
   assert.equal(decodeEnvelope(['kind', 'stanzas', 'to', 'a@b/c', 'sid', 's', 'xml', '[]']), undefined);
   assert.equal(decodeEnvelope(['kind', 'stanzas', 'to', 'a@b/c', 'sid', 's', 'xml', '[1]']), undefined);
   assert.equal(decodeEnvelope(['kind', 'stanzas', 'to', 'a@b/c', 'sid', 's', 'xml', '<p/>']), undefined);
+  assert.equal(decodeEnvelope(['kind', 'route', 'mark', '3:1-0:3']), undefined);
 });
 
 test('room inputs round-trip; malformed ones decode to undefined', () => {

@@ -47,6 +47,12 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_SHARD_MAX_LAG_MS: 'limits.shardMaxLagMs',
   PARLEY_SHARD_LAG_POLL_MS: 'limits.shardLagPollMs',
   PARLEY_SHARD_MAX_HOLD_MS: 'limits.shardMaxHoldMs',
+  PARLEY_MAX_ROSTER_ITEMS: 'limits.maxRosterItems',
+  PARLEY_MAX_VCARD_BYTES: 'limits.maxVcardBytes',
+  PARLEY_MAX_PRIVATE_BYTES: 'limits.maxPrivateBytes',
+  PARLEY_MAX_BLOCKLIST_ITEMS: 'limits.maxBlocklistItems',
+  PARLEY_REGISTER_ENABLED: 'register.enabled',
+  PARLEY_REGISTER_MAX_PER_ADDRESS: 'register.maxPerAddress',
   PARLEY_OFFLINE_ENABLED: 'offline.enabled',
   PARLEY_OFFLINE_MAX_MESSAGES: 'offline.maxMessages',
   PARLEY_OFFLINE_MAX_BYTES: 'offline.maxBytes',
@@ -55,6 +61,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_MUC_SHARDS: 'muc.shards',
   PARLEY_MUC_ADMINS: 'muc.admins',
   PARLEY_MUC_HISTORY_LENGTH: 'muc.historyLength',
+  PARLEY_MUC_IQ_FORWARD_TTL_MS: 'muc.iqForwardTtlMs',
   PARLEY_ROOM_WORKER_ID: 'roomWorker.id',
   PARLEY_LEASE_TTL_MS: 'roomWorker.leaseTtlMs',
   PARLEY_ROOM_WORKER_HEARTBEAT_MS: 'roomWorker.heartbeatMs',
@@ -73,7 +80,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_LOG_PRETTY: 'log.pretty',
 };
 
-const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender)$/;
+const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items)$/;
 const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|pretty)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {

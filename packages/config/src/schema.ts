@@ -139,6 +139,64 @@ export const configSchema = z
         shardLagPollMs: z.number().int().min(10).max(60_000).default(50),
         /** Longest one stanza is held for a lagging shard; it then goes out anyway (nothing is dropped). */
         shardMaxHoldMs: z.number().int().min(100).max(600_000).default(10_000),
+        /**
+         * Per account: roster items (RFC 6121 §2). A roster set adding one more, or a
+         * subscription that would add an item, is refused with `resource-constraint`
+         * (RFC 6121 §2.3.3 lets a server bound rosters; RFC 6120 §8.3.3.18).
+         */
+        maxRosterItems: z.number().int().min(1).max(100_000).default(1000),
+        /** Longest roster item name and group name, in UTF-8 bytes; longer ones get `not-acceptable` (RFC 6121 §2.3.3). */
+        maxRosterNameBytes: z.number().int().min(16).max(65_535).default(1023),
+        /** Most groups on one roster item; more get `not-acceptable`. */
+        maxRosterGroups: z.number().int().min(1).max(10_000).default(100),
+        /**
+         * Per session: distinct JIDs it sent directed presence to (RFC 6121 §4.6), remembered
+         * so they get unavailable presence at logout; past it, older targets are forgotten.
+         */
+        maxDirectedPresence: z.number().int().min(0).max(10_000).default(100),
+        /**
+         * Per account: the stored XEP-0054 vCard, in bytes of its serialised XML. A vCard set
+         * past it is refused with `not-acceptable` (RFC 6120 §8.3.3.9: the request does not meet
+         * the server's criteria) and the stored vCard stays as it was. The default, 128 KiB,
+         * holds an avatar 10 times the 8 KB XEP-0153 §4.1 recommends (base64 grows it by a
+         * third) and stays under half of `maxStanzaBytes`, since the vCard travels in one iq.
+         */
+        maxVcardBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(128 * 1024),
+        /**
+         * Per account: XEP-0049 private XML storage, in bytes of the serialised elements over
+         * every namespace stored. A set that would go past it gets `not-acceptable` and stores
+         * nothing. 256 KiB holds XEP-0048 bookmarks of about a thousand rooms.
+         */
+        maxPrivateBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+        /** Per account: distinct elements (name and namespace) in XEP-0049 private storage; one more gets `not-acceptable`. */
+        maxPrivateItems: z.number().int().min(1).max(10_000).default(100),
+        /**
+         * Per account: JIDs on the XEP-0191 blocklist. A block that would go past it changes
+         * nothing and gets `policy-violation` (RFC 6120 §8.3.3.12); one request may name at most
+         * this many items. Prosody 0.12 sets no bound; 1000 is the roster's bound too.
+         */
+        maxBlocklistItems: z.number().int().min(1).max(100_000).default(1000),
+      })
+      .prefault({}),
+    register: z
+      .object({
+        /**
+         * XEP-0077 in-band registration: anyone who can reach the c2s port may create an
+         * account before authenticating (the `register` stream feature). Off by default, as in
+         * Prosody (`allow_registration = false`): open registration invites spam accounts.
+         * Password change and account removal (`<remove/>`) by an authenticated user work either way.
+         */
+        enabled: z.boolean().default(false),
+        /**
+         * Accounts created in-band from one remote IP address, over all gateways, within
+         * `windowMs`; further attempts get `not-acceptable` (XEP-0077 §3.1 allows it for
+         * "too many times") until the window ends.
+         */
+        maxPerAddress: z.number().int().min(1).max(1_000_000).default(5),
+        /** The window of `maxPerAddress`, ms; it starts at the first registration (a fixed window). */
+        windowMs: z.number().int().min(1000).max(7 * 24 * 3600 * 1000).default(3600_000),
+        /** Longest password accepted at registration or password change, UTF-8 bytes (longer: `not-acceptable`). */
+        maxPasswordBytes: z.number().int().min(8).max(4096).default(1023),
       })
       .prefault({}),
     offline: z
@@ -166,6 +224,12 @@ export const configSchema = z
         admins: z.array(z.string().min(3).max(3071)).default([]),
         /** Discussion history kept per room by default, in messages (XEP-0045 §7.2.15); 0 keeps none. */
         historyLength: z.number().int().min(0).max(1000).default(20),
+        /**
+         * How long a room relays the answer to an IQ it forwarded to an occupant (XEP-0045
+         * §17.4 rule 3), ms since the request; later answers are dropped. The room keeps no
+         * state per request: the forwarded id carries its issue time under an HMAC.
+         */
+        iqForwardTtlMs: z.number().int().min(1000).max(3_600_000).default(300_000),
       })
       .prefault({}),
     roomWorker: z

@@ -16,7 +16,9 @@ type Encode = (v: unknown) => string[] | undefined;
 const text: Encode = (v) => (typeof v === 'string' ? [v] : undefined);
 const bool: Encode = (v) => (typeof v === 'boolean' ? [v ? '1' : '0'] : undefined);
 const count: Encode = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? [String(v)] : undefined);
-const list: Encode = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
+const BROADCAST_ROLES: readonly unknown[] = ['moderator', 'participant', 'visitor'];
+/** Roles: the form ignores values it does not offer (a client's extension), JSON must be exact. */
+const roles: Encode = (v) => (Array.isArray(v) && v.every((x) => BROADCAST_ROLES.includes(x)) ? (v as string[]) : undefined);
 
 /** Every configuration key, its muc#roomconfig field and its JSON type. */
 const FIELDS: { readonly [K in keyof RoomConfig]: readonly [field: string, encode: Encode] } = {
@@ -33,9 +35,11 @@ const FIELDS: { readonly [K in keyof RoomConfig]: readonly [field: string, encod
   changeSubject: ['muc#roomconfig_changesubject', bool],
   allowInvites: ['muc#roomconfig_allowinvites', bool],
   allowPm: ['muc#roomconfig_allowpm', text],
-  presenceBroadcast: ['muc#roomconfig_presencebroadcast', list],
+  presenceBroadcast: ['muc#roomconfig_presencebroadcast', roles],
   historyLength: ['muc#roomconfig_historylength', count],
   language: ['muc#roomconfig_lang', text],
+  allowVoiceRequests: ['muc#roomconfig_allowvoicerequests', bool],
+  allowRegister: ['{urn:parley:muc}roomconfig_allowregister', bool],
 };
 
 function isKey(key: string): key is keyof RoomConfig {

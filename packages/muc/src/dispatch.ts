@@ -12,12 +12,16 @@ import { REFUSALS } from './errors.js';
 import { onAdminGet, onAdminSet } from './features/admin.js';
 import { onOwnerGet, onOwnerSet } from './features/config-form.js';
 import { onDiscoInfo, onDiscoItems } from './features/disco.js';
+import { onErrorKick, onMessageErrorToOccupant } from './features/error-kick.js';
 import { onGroupchat } from './features/groupchat.js';
 import { onRoomMessage } from './features/invite.js';
+import { onIqAnswer, onIqToOccupant } from './features/iq-forward.js';
 import { onOccupantPresence } from './features/join.js';
 import { onUnavailable } from './features/leave.js';
 import { onGroupchatToOccupant, onPrivateMessage } from './features/private-message.js';
+import { onProbe } from './features/probe.js';
 import { onRegisterGet, onRegisterSet } from './features/register.js';
+import { onBareMessage } from './features/voice-request.js';
 import { findSession } from './room-queries.js';
 import type { RoomState } from './room-state.js';
 import type { StanzaRequest, Turn } from './turn.js';
@@ -51,13 +55,6 @@ export interface Route {
 /** §7.2.1: presence to the bare room JID has no nick. */
 const noNick: Handler = (t, req) => t.refuse(req, REFUSALS.noNick);
 
-/**
- * §17.4: iq to an occupant JID is not forwarded (that would need id rewriting to keep
- * real JIDs hidden): occupants get service-unavailable, others bad-request (§6.7).
- */
-const iqToOccupant: Handler = (t, req) =>
-  t.refuse(req, findSession(t.room, req.from) === undefined ? REFUSALS.badRequest : REFUSALS.unsupported);
-
 const unsupported: Handler = (t, req) => t.refuse(req, REFUSALS.unsupported);
 
 const q = (ns: string): string => `${ns}:query`;
@@ -71,8 +68,15 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ['presence-available/bare', { handle: noNick, missing: 'handle', inPlace: true }],
   ['presence-unavailable/occupant', { handle: onUnavailable, missing: 'ignore' }],
   ['presence-unavailable/bare', { handle: onUnavailable, missing: 'ignore' }],
+  // §17.3 rule 4: probes to occupant JIDs (probe.ts); probes to the room itself are ignored.
+  ['presence-probe/occupant', { handle: onProbe, missing: 'ignore', inPlace: true }],
+  // XEP-0045 service-error-kick: an error from an occupant's session removes it (error-kick.ts).
+  ['presence-error/occupant', { handle: onErrorKick, missing: 'ignore' }],
+  ['presence-error/bare', { handle: onErrorKick, missing: 'ignore' }],
+  ['message-error/occupant', { handle: onMessageErrorToOccupant, missing: 'ignore' }],
+  ['message-error/bare', { handle: onErrorKick, missing: 'ignore' }],
   ['message-groupchat/bare', { handle: onGroupchat, missing: 'not-found', inPlace: true }],
-  ['message-normal/bare', { handle: onRoomMessage, missing: 'not-found' }],
+  ['message-normal/bare', { handle: onBareMessage, missing: 'not-found' }],
   ['message-chat/bare', { handle: onRoomMessage, missing: 'not-found' }],
   ['message-groupchat/occupant', { handle: onGroupchatToOccupant, missing: 'not-found', inPlace: true }],
   ['message-chat/occupant', { handle: onPrivateMessage, missing: 'not-found', inPlace: true }],
@@ -89,8 +93,11 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   // RFC 6120 §8.4: an iq get/set nobody handles gets service-unavailable.
   ['iq-get/bare', { handle: unsupported, missing: 'not-found', inPlace: true }],
   ['iq-set/bare', { handle: unsupported, missing: 'not-found', inPlace: true }],
-  ['iq-get/occupant', { handle: iqToOccupant, missing: 'not-found', inPlace: true }],
-  ['iq-set/occupant', { handle: iqToOccupant, missing: 'not-found', inPlace: true }],
+  // §17.4 rule 3 and XEP-0410: IQs to occupant JIDs are forwarded, answers relayed back (iq-forward.ts).
+  ['iq-get/occupant', { handle: onIqToOccupant, missing: 'not-found', inPlace: true }],
+  ['iq-set/occupant', { handle: onIqToOccupant, missing: 'not-found', inPlace: true }],
+  ['iq-result/occupant', { handle: onIqAnswer, missing: 'ignore', inPlace: true }],
+  ['iq-error/occupant', { handle: onIqAnswer, missing: 'ignore', inPlace: true }],
 ]);
 
 /** The stanza's type as used in keys. */
@@ -102,7 +109,7 @@ export function stanzaType(stanza: Element): string {
 
 /**
  * The route for a stanza, most specific key first; undefined means "ignore it" (iq
- * results and errors, presence probes and subscriptions, message errors, ...).
+ * results and errors to the bare room, presence subscriptions, ...).
  */
 export function findRoute(stanza: Element, type: string, toOccupant: boolean, payload: Element | undefined): Route | undefined {
   const base = `${stanza.name}-${type}/${toOccupant ? 'occupant' : 'bare'}`;

@@ -32,9 +32,10 @@ export const REFUSALS = {
   /**
    * §7.2.1 (a nick that is not a valid occupant JID resourcepart): the nick fails the
    * RFC 8266 Nickname profile (e.g. empty after trimming spaces, XEP-0045 §17.2 "MUST NOT
-   * allow empty or invisible Room Nicknames").
+   * allow empty or invisible Room Nicknames"), or holds an emoji or a variation selector
+   * (nick.ts, as Prosody 0.12 refuses them).
    */
-  badNick: r('jid-malformed', 'modify', 'The nickname is not acceptable (RFC 8266)'),
+  badNick: r('jid-malformed', 'modify', 'The nickname is not acceptable (RFC 8266; no emoji or variation selectors)'),
   /** §7.2.8, §7.6: nick held by another user (compared per RFC 8266 §2.4). */
   nickInUse: r('conflict', 'cancel'),
   /** §7.12: nick reserved (registered) by another user. */
@@ -76,7 +77,7 @@ export const REFUSALS = {
   /** §10.1.2: "violate one or more service policies (e.g., because the password ... is blank)". */
   configNotAcceptable: r('not-acceptable', 'modify'),
   /** §7.10: registration not allowed for this user. */
-  registerNotAllowed: r('not-allowed', 'cancel'),
+  registerNotAllowed: r('not-allowed', 'cancel', 'Only members may register with this room'),
   /** XEP-0077 §3.2: cancelling a registration that does not exist. */
   notRegistered: r('registration-required', 'auth'),
   /** Unknown iq payload (RFC 6120 §8.4) or an iq to an occupant (not forwarded). */

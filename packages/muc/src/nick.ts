@@ -21,11 +21,28 @@ const memo = new Map<string, Nick | null>();
 const MEMO_MAX = 10_000;
 const MEMO_INPUT_MAX = 256;
 
-/** The two forms of `input`, or undefined when it is not an acceptable nick (RFC 8266 §2.3). */
+/**
+ * Code points refused in nicks on top of RFC 8266 (which allows symbols): emoji that
+ * display as emoji by default (Unicode `Emoji_Presentation`: 🐱, flags, ...) and variation
+ * selectors (U+FE00-FE0F, U+E0100-E01EF, which turn text symbols such as ☺ into emoji).
+ * Prosody 0.12 refuses the former (its strict Resourceprep knows no code point assigned
+ * after Unicode 3.2) and silently drops the latter (`Ben☺️` joins as `Ben☺`); we refuse
+ * both rather than show a nick other than the one asked for. In an occupant JID a
+ * variation selector never gets here: the resourcepart (RFC 7622, PRECIS) disallows it and
+ * the gateway answers jid-malformed; this covers nicks in muc#admin items, registration
+ * forms and admin commands. XEP-0045 §14 lets a service
+ * apply "more stringent rules" to nicks; emoji are a favourite of nick spoofing.
+ */
+const REFUSED_IN_NICKS = /\p{Emoji_Presentation}|[\uFE00-\uFE0F]|[\u{E0100}-\u{E01EF}]/u;
+
+/**
+ * The two forms of `input`, or undefined when it is not an acceptable nick (RFC 8266 §2.3,
+ * or a code point of {@link REFUSED_IN_NICKS}).
+ */
 export function prepareNick(input: string): Nick | undefined {
   const hit = memo.get(input);
   if (hit !== undefined) return hit ?? undefined;
-  const prepared = tryNickname(input);
+  const prepared = REFUSED_IN_NICKS.test(input) ? undefined : tryNickname(input);
   const value = prepared === undefined ? null : Object.freeze(prepared);
   if (input.length <= MEMO_INPUT_MAX) {
     if (memo.size >= MEMO_MAX) memo.clear();

@@ -103,10 +103,12 @@ export function occupantPresence(
   if (change.unavailable === true) base.attrs.type = 'unavailable';
   else delete base.attrs.type;
   const jid = recipient.self ? recipient.to : recipient.seesJids ? occupant.sessions[0]?.fullJid : undefined;
+  // The actor's JID goes to those who may see real JIDs, but not in self-presence when the
+  // actor has a nick (as Prosody 0.12 does: the affected occupant learns who, by nick).
   const actor =
     change.actor === undefined
       ? undefined
-      : recipient.seesJids
+      : recipient.seesJids && !(recipient.self && change.actor.nick !== undefined)
         ? change.actor
         : change.actor.nick === undefined
           ? undefined

@@ -42,6 +42,17 @@ export interface RoomConfig {
   historyLength: number;
   /** muc#roomconfig_lang: language of discussion ('' = unspecified). */
   language: string;
+  /**
+   * muc#roomconfig_allowvoicerequests: visitors may request voice (§7.13). Rooms stored
+   * before this option lack it, which means on (voice-request.ts `voiceRequestsAllowed`).
+   */
+  allowVoiceRequests: boolean;
+  /**
+   * `{urn:parley:muc}roomconfig_allowregister` (ours; XEP-0045 §7.10 leaves who may
+   * register to the room): unaffiliated users may register a nick, which makes them
+   * members. Off by default, as in Prosody 0.12. Rooms stored before it existed read as off.
+   */
+  allowRegister: boolean;
 }
 
 const BUILT_IN: RoomConfig = {
@@ -61,6 +72,8 @@ const BUILT_IN: RoomConfig = {
   presenceBroadcast: ['moderator', 'participant', 'visitor'],
   historyLength: 20,
   language: '',
+  allowVoiceRequests: true,
+  allowRegister: false,
 };
 
 /**

@@ -38,4 +38,13 @@ export interface RoomContext {
   serviceAdmins: readonly string[];
   /** Deployment defaults for new rooms. */
   defaults?: Partial<RoomConfig>;
+  /**
+   * Key of the HMAC-SHA-256 that makes the ids of IQs forwarded to occupants (XEP-0045
+   * §17.4 rule 3, features/iq-forward.ts) unforgeable; shared by every room worker of the
+   * cluster (a result may come back to another worker after a failover). Without it, IQs
+   * to occupant JIDs are refused with `service-unavailable` (only self-pings are answered).
+   */
+  forwardKey?: string;
+  /** How long a forwarded IQ's answer is accepted, ms (default 300000). */
+  forwardTtlMs?: number;
 }

@@ -21,6 +21,13 @@ export interface Outgoing {
    * instead of each output; nobody may modify the shared children.
    */
   broadcast?: Broadcast;
+  /**
+   * The stanza is for an account, not a session (`to` is a bare JID the room does not
+   * route to sessions, e.g. an occupant's vCard request, XEP-0045 §17.4): it goes to the
+   * gateway `route.gatewayId` (with `route.sessionId` empty), which routes it as a stanza
+   * received from the room (RFC 6120 §10).
+   */
+  viaServer?: true;
 }
 
 /** A stanza sent to several recipients that differ only in `to`. */

@@ -29,7 +29,9 @@ describe('affiliations (XEP-0045 §9, §10)', () => {
     sim.create(ROMEO, 'Romeo');
     sim.join(JULIET, 'Juliet');
     const out = sim.send(ROMEO, admin(`<item affiliation='admin' jid='user2@localhost'/>`));
-    assert.equal(xShape(to(out, JULIET)[0]), `item(affiliation=admin,jid=${JULIET},role=moderator) status(code=110)`);
+    // §9.3 ff.: the announcement names the actor (nick only in self-presence, as Prosody does).
+    assert.equal(xShape(to(out, JULIET)[0]), `item(affiliation=admin,jid=${JULIET},role=moderator)[actor(nick=Romeo)] status(code=110)`);
+    assert.equal(xShape(to(out, ROMEO)[0]), `item(affiliation=admin,jid=${JULIET},role=moderator)[actor(jid=${ROMEO},nick=Romeo)]`);
     assert.equal(to(out, ROMEO)[1]!.attrs.type, 'result');
     assert.equal(sim.room?.occupants.get('juliet')?.role, 'moderator');
   });

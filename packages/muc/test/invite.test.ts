@@ -16,7 +16,21 @@ describe('mediated invitations (XEP-0045 §7.8.2)', () => {
     assert.equal(out[0]!.to, 'user3@localhost');
     assert.equal(out[0]!.route, undefined, 'unknown recipient: the worker routes it');
     assert.equal(out[0]!.stanza.attrs.from, ROOM);
-    assert.equal(xShape(out[0]!.stanza), `invite(from=${ROMEO})[reason()"Come!"] password()"pw"`);
+    // Semi-anonymous room: the inviter by occupant JID, never the real JID (§7.8.2).
+    assert.equal(xShape(out[0]!.stanza), `invite(from=${ROOM}/Romeo)[reason()"Come!"] password()"pw"`);
+    assert.equal(out[0]!.stanza.getChildText('body'), `${ROOM}/Romeo invites you to the room ${ROOM} (Come!)`);
+    const conference = out[0]!.stanza.getChild('x', 'jabber:x:conference');
+    assert.deepEqual({ ...conference?.attrs }, { xmlns: 'jabber:x:conference', jid: ROOM, password: 'pw', reason: 'Come!' });
+    assert.ok(!out[0]!.stanza.toString().includes('user@localhost'), 'no real JID anywhere in the invitation');
+  });
+
+  it('names the inviter by real JID in a non-anonymous room; an empty <reason/> when none was given', () => {
+    const sim = new Sim();
+    sim.create(ROMEO, 'Romeo', `<field var='muc#roomconfig_whois'><value>anyone</value></field>`);
+    const out = sim.send(ROMEO, `<message to='${ROOM}'><x xmlns='${NS.MUC_USER}'><invite to='user3@localhost'/></x></message>`);
+    assert.equal(xShape(out[0]!.stanza), `invite(from=${ROMEO})[reason()]`);
+    assert.equal(out[0]!.stanza.getChildText('body'), `${ROMEO} invites you to the room ${ROOM}`);
+    assert.deepEqual({ ...out[0]!.stanza.getChild('x', 'jabber:x:conference')?.attrs }, { xmlns: 'jabber:x:conference', jid: ROOM });
   });
 
   it('in members-only rooms: members may not invite unless allowed; an admin invite adds a member', () => {

@@ -69,11 +69,32 @@ describe('join (XEP-0045 §7.2)', () => {
     assert.equal(sim.room, undefined);
   });
 
-  it('treats presence without <x/> from a non-occupant as a join', () => {
+  it('kicks a non-occupant that sends presence without <x/> with 110, 307 and 333 (§7.2.18)', () => {
     const sim = new Sim();
     sim.create(ROMEO, 'Romeo');
     const out = sim.send(JULIET, `<presence to='${ROOM}/Juliet'/>`);
-    assert.equal(xShape(to(out, JULIET)[1]), `item(affiliation=none,jid=${JULIET},role=participant) status(code=110)`);
+    assert.equal(out.length, 1);
+    assert.equal(out[0]?.to, JULIET);
+    assert.equal(out[0]?.stanza.attrs.type, 'unavailable');
+    assert.equal(out[0]?.stanza.attrs.from, `${ROOM}/Juliet`);
+    assert.equal(xShape(out[0]?.stanza), 'status(code=307) status(code=333) item(affiliation=none,role=none)[reason()"You are not in the room."] status(code=110)');
+    assert.equal(sim.room?.occupants.size, 1, 'not joined');
+    assert.ok(!sim.effects.some((e) => e.kind === 'persist'));
+  });
+
+  it('does not create a room for presence without <x/> (§7.2.18)', () => {
+    const sim = new Sim();
+    const out = sim.send(JULIET, `<presence to='${ROOM}/Juliet'/>`);
+    assert.equal(sim.room, undefined);
+    assert.equal(xShape(out[0]?.stanza), 'status(code=307) status(code=333) item(affiliation=none,role=none)[reason()"You are not in the room."] status(code=110)');
+  });
+
+  it('still treats presence without <x/> from a joined session as a presence update (§7.7)', () => {
+    const sim = new Sim();
+    sim.create(ROMEO, 'Romeo');
+    sim.join(JULIET, 'Juliet');
+    const out = sim.send(JULIET, `<presence to='${ROOM}/Juliet'><show>away</show></presence>`);
+    assert.equal(to(out, ROMEO)[0]?.getChildText('show'), 'away');
   });
 
   it('resends the join sequence to a joined session that sends an x-tagged join again (§7.2.1)', () => {

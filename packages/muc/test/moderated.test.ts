@@ -10,7 +10,7 @@ describe('moderated rooms (XEP-0045 §5.1.2, §8.3)', () => {
     let out = sim.join(JULIET, 'Juliet');
     assert.equal(xShape(to(out, JULIET)[1]), `item(affiliation=none,jid=${JULIET},role=visitor) status(code=110)`);
     out = sim.send(ROMEO, `<iq type='set' id='m' to='${ROOM}'><query xmlns='${NS.MUC_ADMIN}'><item affiliation='member' jid='user2@localhost'/></query></iq>`);
-    assert.equal(xShape(to(out, JULIET)[0]), `item(affiliation=member,jid=${JULIET},role=participant) status(code=110)`);
+    assert.equal(xShape(to(out, JULIET)[0]), `item(affiliation=member,jid=${JULIET},role=participant)[actor(nick=Romeo)] status(code=110)`);
   });
 
   it('granting voice lets a visitor speak', () => {

@@ -31,10 +31,16 @@ describe('presence broadcast (XEP-0045 §7.2.2, §7.7)', () => {
     assert.deepEqual(to(later, ROSALINE).map((s) => s.attrs.from).filter((f) => f === `${ROOM}/Juliet`), [], 'visitors are not listed to joiners');
   });
 
-  it('rejects an unknown role in the presencebroadcast field', () => {
+  it('ignores values it does not offer in the presencebroadcast field (e.g. none), keeping the rest of the form', () => {
     const sim = new Sim();
     sim.join(ROMEO, 'Romeo');
-    const out = sim.configure(ROMEO, `<field var='muc#roomconfig_presencebroadcast'><value>king</value></field>`);
-    assert.equal(to(out, ROMEO)[0]!.getChild('error')?.getChildElements()[0]?.name, 'bad-request');
+    const out = sim.configure(
+      ROMEO,
+      `<field var='muc#roomconfig_presencebroadcast'><value>moderator</value><value>none</value><value>king</value></field>` +
+        `<field var='muc#roomconfig_roomname'><value>Kept</value></field>`,
+    );
+    assert.equal(to(out, ROMEO)[0]!.attrs.type, 'result');
+    assert.deepEqual(sim.room?.config.presenceBroadcast, ['moderator']);
+    assert.equal(sim.room?.config.name, 'Kept');
   });
 });

@@ -38,12 +38,13 @@ describe('private messages (XEP-0045 §7.5)', () => {
     assert.equal(sim.send(ROMEO, `<message type='chat' to='${ROOM}/Juliet'><body>x</body></message>`)[0]?.to, JULIET);
   });
 
-  it('answers iq to an occupant JID without forwarding it', () => {
+  it('answers iq to an occupant JID itself when it has no forward key (forwarding: iq-forward.test.ts)', () => {
     const sim = new Sim();
     sim.create(ROMEO, 'Romeo');
     sim.join(JULIET, 'Juliet');
     const iq = `<iq type='get' id='v' to='${ROOM}/Juliet'><query xmlns='jabber:iq:version'/></iq>`;
     assert.equal(errorCondition(sim.send(ROMEO, iq)[0]?.stanza), 'service-unavailable');
-    assert.equal(errorCondition(sim.send(ROSALINE, iq)[0]?.stanza), 'bad-request');
+    // XEP-0410 §3.2 / §17.4: a requester that is not joined gets not-acceptable.
+    assert.equal(errorCondition(sim.send(ROSALINE, iq)[0]?.stanza), 'not-acceptable');
   });
 });

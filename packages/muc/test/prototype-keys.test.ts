@@ -83,7 +83,7 @@ describe('nicks and JIDs named like Object.prototype members', () => {
 
   it('affiliations, registration and reserved nicks with such names', () => {
     const sim = new Sim();
-    sim.create(ROMEO, 'Romeo');
+    sim.create(ROMEO, 'Romeo', `<field var='{urn:parley:muc}roomconfig_allowregister'><value>1</value></field>`);
     // A member whose reserved nick is __proto__, and an outcast named like a prototype member.
     const set = sim.send(ROMEO, admin(`<item affiliation='member' jid='user2@localhost' nick='__proto__'/>`));
     assert.equal(to(set, ROMEO).at(-1)?.attrs.type, 'result');

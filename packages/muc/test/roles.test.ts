@@ -39,7 +39,9 @@ describe('roles (XEP-0045 §5.1, §8)', () => {
     sim.join(ROSALINE, 'Rosaline');
     sim.send(ROMEO, role(`<item nick='Juliet' role='moderator'/>`));
     const out = sim.send(JULIET, role(`<item nick='Rosaline' role='participant'/>`));
-    assert.equal(xShape(to(out, ROSALINE)[0]), `item(affiliation=none,jid=${ROSALINE},role=participant) status(code=110)`);
+    assert.equal(xShape(to(out, ROSALINE)[0]), `item(affiliation=none,jid=${ROSALINE},role=participant)[actor(nick=Juliet)] status(code=110)`);
+    // §8.3: a participant does not see real JIDs in a semi-anonymous room: the actor by nick only.
+    assert.equal(xShape(to(out, ROMEO)[0]), `item(affiliation=none,jid=${ROSALINE},role=participant)[actor(jid=${JULIET},nick=Juliet)]`);
     assert.equal(errorCondition(sim.send(JULIET, role(`<item nick='Rosaline' role='moderator'/>`))[0]?.stanza), 'not-allowed');
   });
 

@@ -8,3 +8,4 @@ export {
 export { stanzaError, errorReply, type StanzaErrorOptions } from './stanza-error.js';
 export { streamError, type StreamErrorOptions } from './stream-error.js';
 export { stanzaKind, isErrorType, iqPayload, iqResult, type StanzaKind } from './stanza.js';
+export { HINTS_NS, keepForOffline, keepPermanently, storageHints, type StorageHints } from './storage-hints.js';

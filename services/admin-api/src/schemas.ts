@@ -62,6 +62,8 @@ export const roomConfigProperties = {
   presenceBroadcast: { type: 'array', items: { type: 'string', enum: ['moderator', 'participant', 'visitor'] }, uniqueItems: true, description: 'muc#roomconfig_presencebroadcast' },
   historyLength: { type: 'integer', minimum: 0, maximum: 1000, description: 'discussion history kept, in messages' },
   language: { type: 'string', maxLength: 64, description: 'muc#roomconfig_lang' },
+  allowVoiceRequests: { type: 'boolean', description: 'muc#roomconfig_allowvoicerequests (XEP-0045 §7.13 voice requests from visitors)' },
+  allowRegister: { type: 'boolean', description: 'unaffiliated users may register a nick with the room and so become members (XEP-0045 §7.10); default false' },
 } as const;
 
 /** A room configuration in a request: any subset of the fields. */

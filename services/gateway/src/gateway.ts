@@ -24,6 +24,14 @@ import { coreIqHandlers, type IqHandlers } from './server/iq-handlers.js';
 import { defineScripts, type ScriptedRedis } from './routing/scripts.js';
 import { SessionRegistry } from './routing/session-registry.js';
 import { ShardBackpressure } from './routing/shard-backpressure.js';
+import { RosterStore } from './roster/roster-store.js';
+import { PresenceService } from './roster/presence.js';
+import { registerRosterHandlers } from './roster/roster-iq.js';
+import { sendsPresenceTo } from '@parley/roster';
+import { AccountServices } from './account/index.js';
+import { Blocking } from './blocking/blocking.js';
+import { BlocklistStore } from './blocking/blocklist-store.js';
+import { Carbons } from './carbons/carbons.js';
 import { ClientSession, type SessionDeps } from './session/session.js';
 import { TcpTransport } from './transport/tcp-transport.js';
 import { AddressLimits, addressKey, refuseTcp, type AddressTicket } from './transport/address-limits.js';
@@ -60,12 +68,18 @@ export class Gateway {
   private readonly registry: SessionRegistry;
   private readonly router: Router;
   /** The iq requests answered by the server itself; modules register theirs in the constructor. */
-  private readonly iq: IqHandlers = coreIqHandlers();
+  private readonly iq: IqHandlers = coreIqHandlers(async (owner, requester) => sendsPresenceTo(await this.roster.subscriptionOf(owner, requester)));
   private readonly consumer: DeliveryConsumer;
   private readonly backpressure: ShardBackpressure;
   private readonly liveness: Liveness;
   private readonly accounts: AccountStore;
   private readonly offline: OfflineStore;
+  /** Rosters in Redis (RFC 6121 §2); `roster.subscriptionOf(owner, contact)` for other modules. */
+  readonly roster: RosterStore;
+  /** Presence with rosters (RFC 6121 §3, §4). */
+  private readonly presence: PresenceService;
+  /** vCards, private storage, last activity, time, in-band registration, caps (issue #11 items 5, 6). */
+  private readonly accountServices: AccountServices;
   private readonly secureContext: SecureContext | undefined;
   private tcp: TcpServer | undefined;
   private http: HttpServer | undefined;
@@ -98,6 +112,20 @@ export class Gateway {
     }
     this.accounts = new AccountStore(this.redis, this.keys, config.auth.scramIterations);
     this.registry = new SessionRegistry(this.redis, this.keys);
+    this.roster = new RosterStore(this.redis, this.keys, config.limits.maxRosterItems);
+    this.accountServices = new AccountServices(this.iq, {
+      config,
+      redis: this.redis,
+      keys: this.keys,
+      accounts: this.accounts,
+      connected: async (bare) => (await this.registry.sessionsOf(bare)).length > 0,
+      maySee: async (owner, requester) => sendsPresenceTo(await this.roster.subscriptionOf(owner, requester)),
+      now: () => Date.now(),
+      // XEP-0077 §3.2: the removed account's sessions end with not-authorized (RFC 6120 §4.9.3.14).
+      kickAll: async (bare) => {
+        for (const s of await this.registry.sessionsOf(bare)) await this.router.kick(`${bare}/${s.resource}`, s.record, 'not-authorized', 'account removed');
+      },
+    });
     this.offline = new OfflineStore(this.redis, this.keys, config.offline.maxMessages, {
       maxBytes: config.offline.maxBytes,
       maxMessagesPerSender: config.offline.maxMessagesPerSender,
@@ -131,6 +159,31 @@ export class Gateway {
       backpressure: this.backpressure,
       iq: this.iq,
     });
+    // XEP-0191 blocking and XEP-0280 carbons: iq handlers in the table, checks and copies in the router.
+    const blocking = new Blocking({
+      store: new BlocklistStore(this.redis, this.keys, config.limits.maxBlocklistItems),
+      registry: this.registry,
+      local: this.local,
+      hosts: config.hosts,
+      maySee: async (owner, contact) => sendsPresenceTo(await this.roster.subscriptionOf(owner, contact)),
+      router: () => this.router,
+      log,
+    });
+    blocking.register(this.iq);
+    const carbons = new Carbons({ registry: this.registry, local: this.local, hosts: config.hosts, router: () => this.router });
+    carbons.register(this.iq);
+    this.router.useBlockingAndCarbons(blocking, carbons);
+    // RFC 6121 §2–§4: roster iq handlers, subscriptions and presence with rosters.
+    this.presence = new PresenceService({ config, redis: this.redis, keys: this.keys, registry: this.registry, roster: this.roster, router: this.router, log, now });
+    this.router.usePresence(this.presence);
+    registerRosterHandlers(this.iq, {
+      roster: this.roster,
+      presence: this.presence,
+      router: this.router,
+      registry: this.registry,
+      local: this.local,
+      bounds: { maxNameBytes: config.limits.maxRosterNameBytes, maxGroupBytes: config.limits.maxRosterNameBytes, maxGroups: config.limits.maxRosterGroups },
+    });
     this.consumer = new DeliveryConsumer(this.reader, this.keys, this.id, this.router, this.local, log);
     this.liveness = new Liveness({
       gatewayId: this.id,
@@ -143,6 +196,7 @@ export class Gateway {
       heartbeatMs: config.gateway.heartbeatMs,
       deadAfterMs: config.gateway.deadAfterMs,
       onReaped: () => this.closeSessionsAfterReap(),
+      presence: this.presence,
       onRegisteredAgain: () => this.registeredAgain(),
     });
     const labels = { service: 'gateway', instance: this.id };
@@ -315,6 +369,8 @@ export class Gateway {
       onAuthenticated: (s: ClientSession) => this.tickets.get(s)?.authenticated(),
       authThrottle: this.authThrottle,
       metrics: this.metrics,
+      accountServices: this.accountServices,
+      presence: this.presence,
     };
     return this.deps;
   }

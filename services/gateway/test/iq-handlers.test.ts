@@ -25,7 +25,7 @@ test('the server answers disco#info with its identity and every feature it answe
 });
 
 test('an account answers disco#info as account/registered, listing what is answered for it', async () => {
-  const answer = await coreIqHandlers().answer('get', query(NS.DISCO_INFO), ctx('account'));
+  const answer = await coreIqHandlers(async () => true).answer('get', query(NS.DISCO_INFO), ctx('account'));
   assert.ok('payload' in answer && answer.payload);
   assert.equal(answer.payload.getChild('identity')?.attrs.category, 'account');
   const features: string[] = answer.payload.getChildren('feature').map((f) => String(f.attrs.var));
@@ -40,6 +40,24 @@ test('a registered handler is advertised and answered only where it was register
   assert.ok(table.featuresOf('account').includes('urn:example:x'));
   assert.ok(!table.featuresOf('server').includes('urn:example:x'));
   assert.throws(() => table.on('get', 'urn:example:x', 'query', ['server'], () => ({})), /twice/);
+});
+
+test('an account is discoverable by itself and by whom the guard allows; others get service-unavailable', async () => {
+  const asked: Array<[string, string]> = [];
+  const table = coreIqHandlers(async (owner, requester) => {
+    asked.push([owner, requester]);
+    return requester === 'carol@localhost';
+  });
+  for (const ns of [NS.DISCO_INFO, NS.DISCO_ITEMS]) {
+    assert.deepEqual(await table.answer('get', query(ns), ctx('account')), { error: 'service-unavailable' });
+    const own = await table.answer('get', query(ns), { ...ctx('account'), from: parseJid('bob@localhost/pc'), self: true });
+    assert.ok('payload' in own && own.payload, 'the account itself');
+    const contact = await table.answer('get', query(ns), { ...ctx('account'), from: parseJid('carol@localhost/pc') });
+    assert.ok('payload' in contact && contact.payload, 'a contact the guard allows');
+  }
+  assert.deepEqual(asked[0], ['bob@localhost', 'alice@localhost']);
+  const server = await table.answer('get', query(NS.DISCO_INFO), ctx('server'));
+  assert.ok('payload' in server, 'the server is discoverable by anyone');
 });
 
 test('an unknown disco node is item-not-found', async () => {
@@ -69,7 +87,7 @@ test('the server lists its MUC service among its disco#items (XEP-0045 §6.1); a
   const server = await table.answer('get', query(NS.DISCO_ITEMS), ctx('server'));
   assert.ok('payload' in server && server.payload);
   assert.deepEqual(server.payload.getChildren('item').map((i) => i.attrs.jid), ['conference.localhost']);
-  const account = await table.answer('get', query(NS.DISCO_ITEMS), ctx('account'));
+  const account = await table.answer('get', query(NS.DISCO_ITEMS), { ...ctx('account'), self: true });
   assert.ok('payload' in account && account.payload);
   assert.equal(account.payload.getChildren('item').length, 0);
 });

@@ -22,3 +22,9 @@ test('after authentication: bind, and the legacy session feature marked optional
   assert.ok(f.getChild('bind', NS.BIND));
   assert.ok(f.getChild('session', NS.SESSION)?.getChild('optional'));
 });
+
+test('after authentication: roster versioning and subscription pre-approval are announced (RFC 6121 §2.6.1, §3.4.1)', () => {
+  const f = postAuthFeatures();
+  assert.ok(f.getChild('ver', 'urn:xmpp:features:rosterver'));
+  assert.ok(f.getChild('sub', 'urn:xmpp:features:pre-approval'));
+});

@@ -93,6 +93,8 @@ export class RoomWorker {
   private loopDone: Promise<void> | undefined;
   private running = false;
   private readonly startedAt = Date.now();
+  /** The cluster's key for forwarded IQ ids, read at start. */
+  private forwardKey: string | undefined;
   private readonly ttl: number;
   private readonly log: Logger;
 
@@ -137,6 +139,10 @@ export class RoomWorker {
    */
   async start(): Promise<void> {
     await Promise.all([this.redis.connect(), this.reader.connect()]);
+    // The HMAC key of forwarded IQ ids (XEP-0045 §17.4, @parley/muc iq-forward.ts): one for
+    // the cluster, so an answer is relayed by whichever worker holds the room by then.
+    await this.redis.set(this.keys.mucForwardKey(), randomBytes(32).toString('base64'), 'NX');
+    this.forwardKey = (await this.redis.get(this.keys.mucForwardKey())) ?? undefined;
     this.running = true;
     await this.tick();
     this.timer = setInterval(() => {
@@ -535,6 +541,8 @@ export class RoomWorker {
       serviceJid: this.config.mucDomain,
       serviceAdmins: this.config.muc.admins,
       defaults: { historyLength: this.config.muc.historyLength },
+      ...(this.forwardKey === undefined ? {} : { forwardKey: this.forwardKey }),
+      forwardTtlMs: this.config.muc.iqForwardTtlMs,
     };
   }
 

@@ -93,6 +93,15 @@ describe('planEnvelopes', () => {
     assert.ok(view.xml.every((x) => !x.includes(' to=')));
   });
 
+  it('sends a stanza for an account (viaServer) as a marked route envelope of its own', () => {
+    const vcard = new Element('iq', { xmlns: 'jabber:client', from: 'r@c/n', to: 'u@x', type: 'get', id: 't' }).c('vCard', { xmlns: 'vcard-temp' }).root();
+    const plan = planEnvelopes(2, [d('1-0', 'g', 'a@x/1', msg('hi', 'a@x/1')), { ...d('1-0', 'g', 'u@x', vcard, ''), viaServer: true }, d('1-0', 'g', 'b@x/1', msg('hi', 'b@x/1'))]);
+    assert.deepEqual(plan.map((p) => p.envelope.kind), ['fanout', 'route']);
+    const route = plan[1]!.envelope;
+    assert.ok(route.kind === 'route' && route.mark === '2:1-0:1');
+    assert.ok(route.kind === 'route' && route.xml.includes('to="u@x"') && route.xml.includes('vcard-temp'));
+  });
+
   it('keeps a stanza addressed to a bare JID as it is, and sets a missing to', () => {
     const invite = new Element('message', { from: 'r@c', to: 'u@x' }).c('x').root();
     const noTo = new Element('presence', { from: 'r@c/n' });

@@ -9,7 +9,7 @@ import { Element } from 'ltx';
 import { tryParseJid } from '@parley/jid';
 import { NS } from '@parley/xml';
 import { REFUSALS, type Refusal } from '../errors.js';
-import { prepareNick } from '../nick.js';
+import { occupantByNick, prepareNick } from '../nick.js';
 import { findSession } from '../room-queries.js';
 import type { Affiliation, Role } from '../room-state.js';
 import type { StanzaRequest, Turn } from '../turn.js';
@@ -26,8 +26,15 @@ function attr(el: Element, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Parses one `<item/>` of an admin set. */
-function parseItem(item: Element): AdminItem | Refusal {
+/**
+ * Parses one `<item/>` of an admin set. An affiliation item without `jid` names its target
+ * by `nick` (an occupant's nick, any RFC 8266-equivalent form): the change applies to that
+ * occupant's bare JID (§5.2: affiliations are per bare JID; Prosody accepts such items)
+ * and reserves the occupant's nick for it, as Prosody does; item-not-found when no
+ * occupant has that nick. With a `jid`, `nick` is the nick to
+ * reserve (§9.3).
+ */
+function parseItem(t: Turn, item: Element): AdminItem | Refusal {
   const affiliation = attr(item, 'affiliation');
   const role = attr(item, 'role');
   const reasonText = item.getChildText('reason');
@@ -36,7 +43,15 @@ function parseItem(item: Element): AdminItem | Refusal {
   if (affiliation !== undefined) {
     if (!AFFILIATIONS.includes(affiliation as Affiliation)) return REFUSALS.badRequest;
     const jidText = attr(item, 'jid');
-    if (jidText === undefined) return REFUSALS.badRequest;
+    if (jidText === undefined) {
+      const byNick = attr(item, 'nick');
+      if (byNick === undefined || byNick === '') return REFUSALS.badRequest;
+      const occupant = occupantByNick(t.room, byNick);
+      if (occupant === undefined) return REFUSALS.noSuchOccupant;
+      // As Prosody 0.12: the occupant's nick becomes their reserved nick (§9.3 items carry
+      // one); dropped for outcasts, gone with the affiliation for none (applyAffiliation).
+      return { kind: 'affiliation', change: { jid: occupant.bareJid, affiliation: affiliation as Affiliation, nick: occupant.nick, ...reason } };
+    }
     const jid = tryParseJid(jidText);
     if (jid === undefined) return REFUSALS.badJid;
     const nick = attr(item, 'nick');
@@ -86,7 +101,7 @@ export function onAdminSet(t: Turn, req: StanzaRequest): void {
   if (raw.length === 0) return t.refuse(req, REFUSALS.badRequest);
   const items: AdminItem[] = [];
   for (const el of raw) {
-    const parsed = parseItem(el);
+    const parsed = parseItem(t, el);
     if (!('kind' in parsed)) return t.refuse(req, parsed);
     items.push(parsed);
   }

@@ -10,11 +10,13 @@
 // who may see real JIDs (all in a non-anonymous room, moderators in a semi-anonymous one,
 // §7.2.4), since the message names the user's JID.
 import { Element } from 'ltx';
+import { tryParseJid } from '@parley/jid';
 import { NS } from '@parley/xml';
+import type { FormField, SubmittedForm } from '../data-form.js';
 import { REFUSALS, type Refusal } from '../errors.js';
 import { mucUserX } from '../muc-user-x.js';
 import { nickKeyOf } from '../nick.js';
-import type { Affiliation, AffiliationRecord } from '../room-state.js';
+import type { Affiliation, AffiliationRecord, RoomState } from '../room-state.js';
 import { AFFILIATION_RANK, nickOwner, seesRealJids } from '../room-queries.js';
 import type { Turn } from '../turn.js';
 import type { Actor, Feature } from './feature.js';
@@ -35,13 +37,86 @@ export interface AffiliationChange {
   reason?: string;
 }
 
-/** §7.2.7: outcasts may not enter. */
+/** `<reason/>` of the removal of an occupant whose nick was reserved for someone else. */
+export const NICK_RESERVED_REASON = 'This nick is now reserved for another user';
+const OWNERS_FIELD = 'muc#roomconfig_roomowners';
+const ADMINS_FIELD = 'muc#roomconfig_roomadmins';
+/** Most JIDs one of those fields may list (a form is bounded by the stanza size too). */
+export const MAX_LIST_FIELD_JIDS = 1000;
+
+/** Stored bare JIDs with `affiliation`, in the order they were stored. */
+function jidsWith(room: RoomState, affiliation: Affiliation): string[] {
+  return [...room.affiliations].filter(([, rec]) => rec.affiliation === affiliation).map(([jid]) => jid);
+}
+
+/**
+ * §7.2.7: outcasts may not enter. §10.2: the configuration form shows the full owner and
+ * admin lists (muc#roomconfig_roomowners, muc#roomconfig_roomadmins, jid-multi, §16.5.3);
+ * a submitted list is applied by {@link affiliationChangesFromForm}, not as configuration.
+ */
 export const affiliations: Feature = {
   name: 'affiliations',
   preJoin(_t, join) {
     return join.affiliation === 'outcast' ? REFUSALS.banned : undefined;
   },
+  configFields(room): FormField[] {
+    return [
+      { var: ADMINS_FIELD, type: 'jid-multi', label: 'Full List of Room Admins', values: jidsWith(room, 'admin') },
+      { var: OWNERS_FIELD, type: 'jid-multi', label: 'Full List of Room Owners', values: jidsWith(room, 'owner') },
+    ];
+  },
 };
+
+/** The bare JIDs of a submitted jid-multi field (empty values skipped), or a refusal naming it. */
+function readJidList(form: SubmittedForm, field: string): Set<string> | Refusal | undefined {
+  const values = form.values.get(field);
+  if (values === undefined) return undefined;
+  if (values.length > MAX_LIST_FIELD_JIDS) return { ...REFUSALS.configNotAcceptable, text: `${field} lists more than ${MAX_LIST_FIELD_JIDS} JIDs` };
+  const out = new Set<string>();
+  for (const value of values) {
+    if (value.trim() === '') continue;
+    const jid = tryParseJid(value.trim());
+    if (jid === undefined) return { ...REFUSALS.badJid, text: `${field}: not a JID: ${value.slice(0, 100)}` };
+    out.add(jid.bare().toString());
+  }
+  return out;
+}
+
+/**
+ * §10.2 (muc#roomconfig_roomowners / muc#roomconfig_roomadmins, "the full list of room
+ * owners [admins], not the delta", §10.5 note): the affiliation changes that make the
+ * stored owner and admin lists equal to the submitted ones. Listed JIDs get the
+ * affiliation (owner wins when a JID is in both); a JID dropped from a list becomes admin
+ * when the admin list names it, else `none`. A field absent from the form changes
+ * nothing. Checked and applied like muc#admin items (checkAffiliationChanges, e.g. the
+ * last owner cannot go: conflict); Prosody 0.12 ignores both fields.
+ * @returns the changes (empty when the lists are as stored), or a refusal for a malformed JID.
+ */
+export function affiliationChangesFromForm(t: Turn, form: SubmittedForm): AffiliationChange[] | Refusal {
+  const owners = readJidList(form, OWNERS_FIELD);
+  if (owners !== undefined && !(owners instanceof Set)) return owners;
+  const admins = readJidList(form, ADMINS_FIELD);
+  if (admins !== undefined && !(admins instanceof Set)) return admins;
+  const wanted = new Map<string, Affiliation>();
+  if (admins !== undefined) {
+    for (const jid of jidsWith(t.room, 'admin')) if (!admins.has(jid)) wanted.set(jid, 'none');
+    for (const jid of admins) wanted.set(jid, 'admin');
+  }
+  if (owners !== undefined) {
+    for (const jid of jidsWith(t.room, 'owner')) if (!owners.has(jid)) wanted.set(jid, admins?.has(jid) === true ? 'admin' : 'none');
+    for (const jid of owners) wanted.set(jid, 'owner');
+  }
+  const changes: AffiliationChange[] = [];
+  for (const [jid, affiliation] of wanted) {
+    const current = t.room.affiliations.get(jid)?.affiliation ?? 'none';
+    if (current === affiliation) continue;
+    // An owner named in the admin list of a form without an owner list stays an owner:
+    // only the owner list takes owner status away.
+    if (affiliation === 'admin' && current === 'owner' && owners === undefined) continue;
+    changes.push({ jid, affiliation });
+  }
+  return changes;
+}
 
 /**
  * Checks a batch of affiliation changes by `actorBare` against the current room (all or
@@ -91,6 +166,8 @@ export function checkAffiliationChanges(
  * JID get updated presence, or are removed (301 when banned, 321 otherwise) when their
  * new affiliation gives them no role; if the user is not in the room, the occupants who
  * may see real JIDs get `<message from=room><x><item jid affiliation/></x></message>`.
+ * A reserved nick (`change.nick`) held by another occupant removes that occupant first
+ * (307, reason {@link NICK_RESERVED_REASON}).
  * `actor` is undefined when the user acted on their own affiliation (registration) or the
  * service did (an admin command): no `<actor/>` then.
  */
@@ -104,10 +181,20 @@ export function applyAffiliation(t: Turn, change: AffiliationChange, actor: Acto
     const rec: AffiliationRecord = { affiliation: change.affiliation };
     const nick = change.nick === undefined ? previous?.nick : change.nick === '' ? undefined : change.nick;
     if (nick !== undefined && change.affiliation !== 'outcast') rec.nick = nick;
-    if (change.reason !== undefined) rec.reason = change.reason;
+    // The reason stays with the affiliation it was given for (e.g. a re-registration).
+    const reason = change.reason ?? (previous?.affiliation === change.affiliation ? previous.reason : undefined);
+    if (reason !== undefined) rec.reason = reason;
     room.affiliations.set(change.jid, rec);
   }
   t.persist();
+  // §9.3/§7.12 (as Prosody): a nick reserved for this user is taken from another occupant
+  // using it: removed with 307 and a reason, before the affiliation is announced.
+  if (change.nick !== undefined && change.nick !== '' && change.affiliation !== 'outcast' && change.affiliation !== 'none') {
+    const squatter = room.occupants.get(nickKeyOf(change.nick));
+    if (squatter !== undefined && squatter.bareJid !== change.jid) {
+      removeOccupant(t, squatter, { codes: ['307'], affiliation: t.affiliation(squatter.bareJid), reason: NICK_RESERVED_REASON }, { notifySelf: true });
+    }
+  }
   const after = t.affiliation(change.jid);
   const reason = change.reason === undefined ? {} : { reason: change.reason };
   const present = [...room.occupants.values()].filter((o) => o.bareJid === change.jid);
@@ -115,17 +202,29 @@ export function applyAffiliation(t: Turn, change: AffiliationChange, actor: Acto
     notifyAbsent(t, change.jid, change.affiliation, change.reason);
     return;
   }
+  // §9.1, §9.3, §10.3 ff.: the announcement carries `<actor/>` (nick, and the full JID for
+  // those who may see real JIDs) and `<reason/>`, in Prosody's order (item, then actor, then
+  // reason) also when the occupant stays.
+  const actorPart = actor === undefined ? {} : { actor: actorRef(actor) };
   for (const occupant of present) {
     const role = roleAfterAffiliation(t, occupant.role, before, after);
     if (role === 'none') {
       const codes = [after === 'outcast' ? '301' : '321'];
-      const actorPart = actor === undefined ? {} : { actor: actorRef(actor) };
       removeOccupant(t, occupant, { codes, affiliation: after, ...actorPart, ...reason }, { notifySelf: true });
     } else {
       occupant.role = role;
-      publishOccupant(t, occupant, { affiliation: after, ...reason }, { self: occupant.sessions });
+      publishOccupant(t, occupant, { affiliation: after, ...actorPart, ...reason }, { self: occupant.sessions });
     }
   }
+}
+
+/** Whether a user with `actorAff` may read the list of `affiliation` (see {@link affiliationList}). */
+function mayReadList(t: Turn, actorAff: Affiliation, affiliation: Affiliation): boolean {
+  if (actorAff === 'owner') return true;
+  const nonAnonymous = t.room.config.whois === 'anyone';
+  if (affiliation === 'owner' || affiliation === 'admin') return nonAnonymous && AFFILIATION_RANK[actorAff] >= AFFILIATION_RANK.member;
+  if (actorAff === 'admin') return true;
+  return affiliation === 'member' && nonAnonymous && actorAff === 'member';
 }
 
 /** §10.6/§10.8: affiliation change of a user who is not in the room. */
@@ -142,16 +241,21 @@ function notifyAbsent(t: Turn, jid: string, affiliation: Affiliation, reason: st
 
 /**
  * §9.2, §9.5, §10.4, §10.7: the list of one affiliation as muc#admin items (affiliation,
- * bare jid, reserved nick; the reason for outcasts). Admins and owners may read every
- * list; in a non-anonymous room members may read the member list (§9.5 note).
+ * bare jid, reserved nick; the reason for outcasts). Who may read which list:
+ * - owners: every list;
+ * - admins: the member and outcast lists (§9.2, §9.5); the owner and admin lists only in a
+ *   non-anonymous room: §10.5 and §10.8 say "If the <user@host> of the 'from' address does
+ *   not match the bare JID of a room owner, the service MUST return a &forbidden; error to
+ *   the sender in semi-anonymous rooms. In non-anonymous rooms, the service MAY process the
+ *   request." (Prosody 0.12 also gives admins the admin list in semi-anonymous rooms; we
+ *   follow the MUST.)
+ * - members: in a non-anonymous room the owner, admin and member lists (§10.5/§10.8 MAY,
+ *   §9.5 note: "If the room is non-anonymous, a service SHOULD also allow any member to
+ *   retrieve the member list"); Prosody 0.12 refuses members every list.
  * @returns the items, or a refusal (forbidden).
  */
 export function affiliationList(t: Turn, actorBare: string, affiliation: Affiliation): Element[] | Refusal {
-  const actorAff = t.affiliation(actorBare);
-  const allowed =
-    AFFILIATION_RANK[actorAff] >= AFFILIATION_RANK.admin ||
-    (affiliation === 'member' && t.room.config.whois === 'anyone' && AFFILIATION_RANK[actorAff] >= AFFILIATION_RANK.member);
-  if (!allowed) return REFUSALS.forbidden;
+  if (!mayReadList(t, t.affiliation(actorBare), affiliation)) return REFUSALS.forbidden;
   const items: Element[] = [];
   for (const [jid, rec] of t.room.affiliations) {
     if (rec.affiliation !== affiliation) continue;

@@ -8,14 +8,17 @@ export function booleanField(name: string, label: string, value: boolean): FormF
 }
 
 /**
- * Reads boolean field `name` from `form`: calls `set` with the value when present.
- * @returns bad-request when the value is not a boolean.
+ * Reads boolean field `name` from `form`: calls `set` with the value when present (a
+ * field without `<value/>` leaves the setting as it is).
+ * @returns bad-request, with a `<text/>` naming the field, when the value is not a
+ *   XEP-0004 §3.3 boolean (`0`, `1`, `false`, `true`), an empty `<value/>` included
+ *   (Prosody 0.12 takes that as false).
  */
 export function readBoolean(form: SubmittedForm, name: string, set: (v: boolean) => void): Refusal | undefined {
   const value = form.values.get(name)?.[0];
   if (value === undefined) return undefined;
   const b = parseBoolean(value);
-  if (b === undefined) return REFUSALS.badFormValue;
+  if (b === undefined) return { ...REFUSALS.badFormValue, text: `${name} needs a boolean value (0, 1, false or true)` };
   set(b);
   return undefined;
 }

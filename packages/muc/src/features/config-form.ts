@@ -19,6 +19,7 @@ import { REFUSALS, type Refusal } from '../errors.js';
 import { mucUserX } from '../muc-user-x.js';
 import type { RoomConfig } from '../room-config.js';
 import type { StanzaRequest, Turn } from '../turn.js';
+import { affiliationChangesFromForm, applyAffiliation, checkAffiliationChanges } from './affiliations.js';
 import { destroyRoom, onDestroy } from './destroy.js';
 import type { Actor } from './feature.js';
 import { unlock } from './lock.js';
@@ -61,7 +62,18 @@ export function onOwnerSet(t: Turn, req: StanzaRequest): void {
   if (form.formType !== undefined && form.formType !== FORM_TYPE) return t.refuse(req, REFUSALS.badFormValue);
   const next = readSubmittedConfig(t, t.room.config, form);
   if ('condition' in next) return t.refuse(req, next);
-  const codes = applyConfig(t, next, actorOf(t, req.from));
+  // muc#roomconfig_roomowners / _roomadmins: affiliation changes, checked before anything
+  // is applied (all or nothing, like the rest of the form), announced as muc#admin
+  // changes are (§10.3 ff.: presence with <actor/>), before the iq result.
+  const changes = affiliationChangesFromForm(t, form);
+  if (!Array.isArray(changes)) return t.refuse(req, changes);
+  if (changes.length > 0) {
+    const refusal = checkAffiliationChanges(t, req.fromBare, changes);
+    if (refusal !== undefined) return t.refuse(req, refusal);
+  }
+  const actor = actorOf(t, req.from);
+  const codes = applyConfig(t, next, actor);
+  for (const change of changes) applyAffiliation(t, change, actor);
   t.result(req);
   if (codes !== undefined) announceConfigChange(t, codes);
 }

@@ -5,6 +5,7 @@
 // return a &forbidden; error ... If the sender is not an occupant of the room, the service
 // SHOULD return a &notacceptable; error". The message is reflected with all its children.
 import { Element } from 'ltx';
+import { keepPermanently } from '@parley/stanza';
 import { NS } from '@parley/xml';
 import { copyElement } from '../copy-element.js';
 import { REFUSALS } from '../errors.js';
@@ -30,7 +31,9 @@ export function onGroupchat(t: Turn, req: StanzaRequest): void {
   }
   for (const child of req.stanza.getChildElements()) message.cnode(copyElement(child));
   t.broadcast(allSessions(t), message);
-  if (req.stanza.getChild('body') !== undefined) appendHistory(t, message, sender.nick);
+  // §7.2.13 with XEP-0334: a message with a body or <store/> is kept in the history, unless
+  // it carries <no-store/> or <no-permanent-store/> (history is stored with the room).
+  if (keepPermanently(req.stanza)) appendHistory(t, message, sender.nick);
 }
 
 /** Every occupant session of the room, occupants in join order. */

@@ -11,6 +11,7 @@ import { affiliations } from './affiliations.js';
 import type { Feature } from './feature.js';
 import { history } from './history.js';
 import { invite } from './invite.js';
+import { selfPing } from './iq-forward.js';
 import { join } from './join.js';
 import { lock } from './lock.js';
 import { maxUsers } from './max-users.js';
@@ -23,6 +24,7 @@ import { register } from './register.js';
 import { roles } from './roles.js';
 import { roomProfile } from './room-profile.js';
 import { subject } from './subject.js';
+import { voiceRequest } from './voice-request.js';
 import { whois } from './whois.js';
 
 /** Every feature, in hook order. */
@@ -36,6 +38,7 @@ export const FEATURES: readonly Feature[] = [
   join,
   maxUsers,
   moderated,
+  voiceRequest,
   roles,
   subject,
   invite,
@@ -43,4 +46,5 @@ export const FEATURES: readonly Feature[] = [
   presenceBroadcast,
   history,
   whois,
+  selfPing,
 ];

@@ -22,6 +22,8 @@ import type { Feature } from './feature.js';
 import { actorOf } from './roles.js';
 
 const FIELD = 'muc#roomconfig_allowinvites';
+/** XEP-0249 (Direct MUC Invitations): the element naming the room, added to mediated invitations. */
+const NS_CONFERENCE = 'jabber:x:conference';
 
 /** Owns muc#roomconfig_allowinvites. */
 export const invite: Feature = {
@@ -69,15 +71,26 @@ function sendInvites(t: Turn, req: StanzaRequest, invites: readonly Element[]): 
   if (!allowed) return t.refuse(req, REFUSALS.inviteForbidden);
   const invitees = targets(invites);
   if (invitees === undefined) return t.refuse(req, REFUSALS.badJid);
+  // §7.8.2: the inviter as the invitee may know them: in a semi-anonymous room the occupant
+  // JID (the real JID would tell a non-occupant what the room hides from its own
+  // participants), in a non-anonymous room the real full JID.
+  const inviter = config.whois === 'anyone' ? req.from : t.occupantJid(sender.nick);
   invites.forEach((inv, i) => {
     const to = invitees[i]!;
+    const reason = inv.getChildText('reason') ?? '';
     const message = new Element('message', { xmlns: NS.CLIENT, from: t.roomJid, to });
     if (typeof req.stanza.attrs.id === 'string') message.attrs.id = req.stanza.attrs.id;
+    // Prosody's layout: muc#user x (invite with its reason, empty when none given, then the
+    // password), a <body/> fallback for clients that ignore muc#user, then XEP-0249's
+    // jabber:x:conference element naming the room.
     const ux = message.c('x', { xmlns: NS.MUC_USER });
-    const el = ux.c('invite', { from: req.from });
-    const reason = inv.getChildText('reason');
-    if (reason !== null) el.c('reason').t(reason);
+    ux.c('invite', { from: inviter }).c('reason').t(reason);
     if (config.passwordProtected) ux.c('password').t(config.password);
+    message.c('body').t(`${inviter} invites you to the room ${t.roomJid}${reason === '' ? '' : ` (${reason})`}`);
+    // XEP-0249 §2 attributes (Prosody puts the reason in the text, the pre-XEP-0249 way).
+    const conference = message.c('x', { xmlns: NS_CONFERENCE, jid: t.roomJid });
+    if (config.passwordProtected) conference.attrs.password = config.password;
+    if (reason !== '') conference.attrs.reason = reason;
     t.send(message, routeFor(t, to));
     const bare = tryParseJid(to)?.bare().toString();
     if (config.membersOnly && bare !== undefined && t.affiliation(bare) === 'none') {

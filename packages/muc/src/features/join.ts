@@ -9,16 +9,21 @@
 // that the user has two (or more) in-room "sessions" with the same roomnick").
 // §7.2.1: "When a MUC service receives an <x/> tagged join stanza from an already-joined
 // client ... it SHOULD send exactly the same stanzas to the client as if it actually just
-// joined the MUC." Presence without <x/> from a non-occupant is treated as a join
-// (groupchat 1.0, §7.2.18) rather than answered with the recommended 333 kick.
+// joined the MUC." §7.2.18 (groupchat 1.0): "it is RECOMMENDED that a service receiving a
+// <presence> without an <x> element from a non-occupant full-JID responds with an explicit
+// kick to that client. The kick MUST contain the status codes 110 (occupant's presence),
+// 307 (kick), and 333 (kick due to technical problems)" — done here, with the XEP's
+// reason text, for existing rooms and for rooms that do not exist (which such presence
+// does not create). Prosody 0.12 answers an `item-not-found` presence error instead.
 // Nicks follow RFC 8266 (nick.ts): the requested nick is enforced (a nick that fails gets
 // jid-malformed, as a missing one does in §7.2.1) and compared case-insensitively, so an
 // equivalent nick held by another user is a §7.2.8 conflict. When the shown nick differs
 // from the requested one, self-presence carries status 210 (§7.2.2 "The service MAY
 // rewrite the new occupant's roomnick ... include a status code of "210"").
-import type { Element } from 'ltx';
+import { Element } from 'ltx';
 import { NS, serialize } from '@parley/xml';
 import { REFUSALS } from '../errors.js';
+import { mucUserX } from '../muc-user-x.js';
 import { occupantPresence, viewPresence } from '../occupant-presence.js';
 import type { Nick } from '../nick.js';
 import type { Occupant, OccupantSession } from '../room-state.js';
@@ -46,10 +51,24 @@ export function onOccupantPresence(t: Turn, req: StanzaRequest): void {
   const nick = req.occupantNick;
   if (nick === undefined) return t.refuse(req, REFUSALS.badNick);
   const found = findSession(t.room, req.from);
-  if (found === undefined) return enter(t, req, nick);
+  if (found === undefined) return mucX(req.stanza) === undefined ? notInRoom(t, req, nick) : enter(t, req, nick);
   if (found.occupant.nick !== nick.nick) return changeNick(t, req, found.occupant, found.session, nick);
   if (mucX(req.stanza) !== undefined) return resync(t, req, found.occupant, found.session);
   updatePresence(t, req, found.occupant, found.session);
+}
+
+/**
+ * §7.2.18: available presence without `<x xmlns='http://jabber.org/protocol/muc'/>` from a
+ * session that is not in the room (a groupchat 1.0 join, or a client that lost track of
+ * the room): unavailable self-presence with status 307 and 333 (and 110), role none, the
+ * reason "You are not in the room.". Changes nothing.
+ */
+function notInRoom(t: Turn, req: StanzaRequest, nick: Nick): void {
+  const presence = new Element('presence', { xmlns: NS.CLIENT, from: t.occupantJid(nick.nick), type: 'unavailable' });
+  const item = { affiliation: t.affiliation(req.fromBare), role: 'none' as const, reason: 'You are not in the room.' };
+  presence.cnode(mucUserX({ codes: ['307', '333'], item, self: true }));
+  t.reply(req, presence);
+  t.log('debug', 'presence without muc x from a non-occupant (§7.2.18)');
 }
 
 function mucX(stanza: Element): Element | undefined {

@@ -6,7 +6,6 @@
 // all presence stanzas generated or reflected by the room". §7.2.3/§7.2.4: the real JID
 // goes only to those allowed to see it.
 import type { FormField } from '../data-form.js';
-import { REFUSALS } from '../errors.js';
 import { occupantPresence, type PresenceChange } from '../occupant-presence.js';
 import type { Occupant, OccupantSession, Role, RoomState } from '../room-state.js';
 import { seesRealJids } from '../room-queries.js';
@@ -79,9 +78,10 @@ export const presenceBroadcast: Feature = {
   readConfig(form, next) {
     const values = form.values.get(FIELD);
     if (values === undefined) return undefined;
-    const roles = ROLES.filter((r) => values.includes(r));
-    if (values.some((v) => !ROLES.includes(v as Role))) return REFUSALS.badFormValue;
-    next.presenceBroadcast = roles;
+    // A list-multi: values we do not offer (e.g. Prosody's `none`, which shows absent
+    // members) are ignored rather than refusing the whole form (XEP-0045 §10.2 submits the
+    // form as a whole; one foreign value should not undo the rest).
+    next.presenceBroadcast = ROLES.filter((r) => values.includes(r));
     return undefined;
   },
 };

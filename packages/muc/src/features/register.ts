@@ -6,9 +6,14 @@
 // return a &conflict; error"; "If the user did not include a valid data form, the room
 // MUST return a &badrequest; error"; "If the user requesting registration requirements is
 // not allowed to register with the room ..., the room MUST return a &notallowed; error" —
-// here: outcasts (forbidden, as for entering) and non-members of a members-only room
-// (registration must not be a way around the member list). A successful registration
-// makes the user a member with the nick reserved. §7.12: "If another user attempts to join
+// here: outcasts (forbidden, as for entering), and users without an affiliation unless the
+// room allows them to register ({urn:parley:muc}roomconfig_allowregister, off by default
+// as in Prosody 0.12, which answers registration-required; never in a members-only room:
+// registration must not be a way around the member list). A successful registration makes
+// the user a member with the nick reserved; one that leaves the affiliation as it was (a
+// member or owner registering or changing their nick) is still announced in presence, as
+// Prosody does. A nick in use by another occupant cannot be registered (conflict), but an
+// admin reserving one through muc#admin removes that occupant (affiliations.ts). §7.12: "If another user attempts to join
 // the room with a nickname reserved by the first user, the service MUST deny entry to the
 // second user and return a &conflict; error". XEP-0077 §3.2 (<remove/>): bad-request when
 // <remove/> is not alone, registration-required when not registered; the user's
@@ -21,12 +26,15 @@ import { buildForm, readForm } from '../data-form.js';
 import { REFUSALS } from '../errors.js';
 import { prepareNick } from '../nick.js';
 import { AFFILIATION_RANK, nickOwner, ownerCount } from '../room-queries.js';
+import type { Affiliation } from '../room-state.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { applyAffiliation } from './affiliations.js';
+import { booleanField, readBoolean } from './boolean-field.js';
 import type { Feature } from './feature.js';
 
 const FORM_TYPE = 'http://jabber.org/protocol/muc#register';
 const NICK_FIELD = 'muc#register_roomnick';
+const ALLOW_FIELD = '{urn:parley:muc}roomconfig_allowregister';
 
 /** Reserved nicks on join and nick change; the jabber:iq:register disco feature. */
 export const register: Feature = {
@@ -42,7 +50,19 @@ export const register: Feature = {
   discoFeatures() {
     return [NS.REGISTER];
   },
+  configFields(room) {
+    return [booleanField(ALLOW_FIELD, 'Allow users without an affiliation to register (and so become members)?', room.config.allowRegister === true)];
+  },
+  readConfig(form, next) {
+    return readBoolean(form, ALLOW_FIELD, (v) => (next.allowRegister = v));
+  },
 };
+
+/** Whether a user with `affiliation` may register with the room (see the header). */
+function mayRegister(t: Turn, affiliation: Affiliation): boolean {
+  if (AFFILIATION_RANK[affiliation] >= AFFILIATION_RANK.member) return true;
+  return affiliation === 'none' && t.room.config.allowRegister === true && !t.room.config.membersOnly;
+}
 
 /** iq get jabber:iq:register: `<registered/>` or the registration form. */
 export function onRegisterGet(t: Turn, req: StanzaRequest): void {
@@ -55,9 +75,7 @@ export function onRegisterGet(t: Turn, req: StanzaRequest): void {
     query.c('username').t(nick);
     return t.result(req, query);
   }
-  if (t.room.config.membersOnly && AFFILIATION_RANK[affiliation] < AFFILIATION_RANK.member) {
-    return t.refuse(req, REFUSALS.registerNotAllowed);
-  }
+  if (!mayRegister(t, affiliation)) return t.refuse(req, REFUSALS.registerNotAllowed);
   query.c('instructions').t('Choose a nickname to register with this room.');
   query.cnode(
     buildForm('form', FORM_TYPE, [{ var: NICK_FIELD, type: 'text-single', label: 'Desired Nickname', values: [], required: true }], {
@@ -74,9 +92,7 @@ export function onRegisterSet(t: Turn, req: StanzaRequest): void {
   if (query.getChild('remove') !== undefined) return unregister(t, req, query);
   const affiliation = t.affiliation(req.fromBare);
   if (affiliation === 'outcast') return t.refuse(req, REFUSALS.banned);
-  if (t.room.config.membersOnly && AFFILIATION_RANK[affiliation] < AFFILIATION_RANK.member) {
-    return t.refuse(req, REFUSALS.registerNotAllowed);
-  }
+  if (!mayRegister(t, affiliation)) return t.refuse(req, REFUSALS.registerNotAllowed);
   const x = query.getChild('x', NS.DATA);
   if (x === undefined) return t.refuse(req, REFUSALS.badRequest);
   const form = readForm(x);
@@ -91,12 +107,8 @@ export function onRegisterSet(t: Turn, req: StanzaRequest): void {
   const owner = nickOwner(t.room, wanted.key);
   if (owner !== undefined && owner !== req.fromBare) return t.refuse(req, REFUSALS.nickReserved);
   const stored = t.room.affiliations.get(req.fromBare);
-  if (stored === undefined) {
-    applyAffiliation(t, { jid: req.fromBare, affiliation: 'member', nick }, undefined);
-  } else if (stored.nick !== nick) {
-    stored.nick = nick;
-    t.persist();
-  }
+  // A new member, or the same affiliation with the (new) nick: announced either way.
+  applyAffiliation(t, { jid: req.fromBare, affiliation: stored?.affiliation ?? 'member', nick }, undefined);
   t.log('debug', 'registered', { jid: req.fromBare });
   t.result(req);
 }

@@ -111,7 +111,9 @@ export function applyRoleChange(t: Turn, change: RoleChange, actor: Actor | unde
   }
   target.role = change.role;
   t.persist();
-  publishOccupant(t, target, { affiliation, ...reason }, { self: target.sessions });
+  // §8.3 ff.: the new role is announced with `<actor/>` and `<reason/>` (as Prosody does).
+  const actorPart = actor === undefined ? {} : { actor: actorRef(actor) };
+  publishOccupant(t, target, { affiliation, ...actorPart, ...reason }, { self: target.sessions });
 }
 
 /** §8.5, §9.8: the occupants with `role`, as muc#admin items (nick, role, affiliation, jid). */

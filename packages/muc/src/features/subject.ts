@@ -32,7 +32,8 @@ export const subject: Feature = {
   roomInfoFields(room): FormField[] {
     return [
       { var: 'muc#roominfo_subject', label: 'Current Discussion Topic', values: [room.subject?.text ?? ''] },
-      { var: FIELD, label: 'Subject can be modified', values: [room.config.changeSubject ? 'true' : 'false'] },
+      // §16.5.4: the registered muc#roominfo name (Prosody 0.12 sends muc#roomconfig_changesubject).
+      { var: 'muc#roominfo_subjectmod', type: 'boolean', label: 'Subject can be modified', values: [room.config.changeSubject ? '1' : '0'] },
     ];
   },
 };

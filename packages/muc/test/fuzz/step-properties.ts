@@ -27,7 +27,7 @@ export interface FuzzProperty {
 }
 
 const ROOM = 'fuzz@conference.localhost';
-const CTX = { now: Date.UTC(2026, 0, 1, 12, 0, 0), serviceJid: 'conference.localhost', serviceAdmins: ['admin@localhost'] };
+const CTX = { now: Date.UTC(2026, 0, 1, 12, 0, 0), serviceJid: 'conference.localhost', serviceAdmins: ['admin@localhost'], forwardKey: 'fuzz-forward-key' };
 
 /** Senders: full JIDs, two resources of one user, a service admin. */
 export const USERS = ['owner@localhost/desk', 'owner@localhost/phone', 'bob@localhost/a', 'carol@other.test/x', 'admin@localhost/console', '__proto__@localhost/constructor'];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
-import { decodeEnvelope, redisTimeMs, type KeySpace } from '@parley/bus';
+import { decodeEnvelope, redisTimeMs, type KeySpace, type SessionRecord } from '@parley/bus';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { Router } from '../routing/router.js';
 import type { ScriptedRedis } from '../routing/scripts.js';
@@ -35,6 +35,8 @@ export interface LivenessDeps {
   onReaped: () => Promise<void>;
   /** Called after this gateway registered again following a reap (e.g. to rewrite its info hash). */
   onRegisteredAgain?: () => Promise<void>;
+  /** Sends a dead session's unavailable presence to its contacts and directed-presence targets (RFC 6121 §4.5.2, §4.6.3). */
+  presence?: { sessionGone(full: string, record: SessionRecord): Promise<void> };
 }
 
 /** Counts of one reap, for logs and tests. */
@@ -281,6 +283,14 @@ export class Liveness {
       // RFC 6121 §4.5.2: the user's other resources learn that this one went away.
       const unavailable = new Element('presence', { from: full, to: bare, type: 'unavailable' });
       await this.d.router.broadcastToOwnResources(bare, unavailable, full);
+    }
+    // RFC 6121 §4.5.2, §4.6.3: its contacts and directed-presence targets see it go offline.
+    for (const [full, record] of removed) {
+      try {
+        await this.d.presence?.sessionGone(full, record);
+      } catch (err) {
+        this.d.log.warn({ err, full }, 'sending unavailable presence for a dead session failed');
+      }
     }
     let { rerouted, droppedRoomDeliveries } = await this.rerouteOrphans(deadId);
     // Senders that looked the registry up before it was cleaned may still append to the dead

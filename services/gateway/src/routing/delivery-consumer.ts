@@ -132,6 +132,12 @@ export class DeliveryConsumer {
       await this.router.deliverLocal(env.to, env.sessionId, parseOwnElement(env.xml, NS.CLIENT));
       return;
     }
+    if (env.kind === 'route') {
+      // A room's stanza for an account (e.g. an occupant's vCard, XEP-0045 §17.4): routed
+      // as a stanza received from the room (blocking applies, XEP-0191).
+      await this.router.route(parseOwnElement(env.xml, NS.CLIENT));
+      return;
+    }
     if (env.kind === 'stanzas') {
       // One session's stanzas in order (a joiner's view of the room): written as they came,
       // with `to` spliced in; a session gone takes the router's path (RFC 6121 §8.5.3).

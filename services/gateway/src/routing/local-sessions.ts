@@ -1,4 +1,5 @@
 import type { Element } from 'ltx';
+import type { SessionRecord } from '@parley/bus';
 import type { SharedStanza } from './shared-stanza.js';
 
 /** What the router needs of a session held by this gateway. */
@@ -13,7 +14,16 @@ export interface LocalSession {
   deliverShared(stanza: SharedStanza, to: string): void;
   /** Ends the session with a stream error (e.g. `conflict`, RFC 6120 §4.9.3.3). */
   kick(condition: string, text?: string): void;
+  /**
+   * Merges per-session flags that other gateways must see into the session's registry record
+   * (RFC 6121 §2.1.6 roster interest, XEP-0191 §3.2 blocklist interest, XEP-0280 §4/§5
+   * carbons); a no-op once the session ended.
+   */
+  updateRecord(patch: SessionRecordPatch): Promise<void>;
 }
+
+/** The registry record fields a module other than the session itself may set. */
+export type SessionRecordPatch = Partial<Pick<SessionRecord, 'blocklist' | 'carbons' | 'interested'>>;
 
 /** The sessions this gateway holds, by full JID. */
 export class LocalSessions {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { encodeEnvelope, encodeRoomInput, shardForRoom, type KeySpace, type RoomInputEnvelope, type SessionRecord } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { tryParseJid, type Jid } from '@parley/jid';
-import { errorReply, iqPayload, iqResult, type StanzaErrorCondition } from '@parley/stanza';
+import { errorReply, iqPayload, iqResult, keepForOffline, type StanzaErrorCondition, type StanzaErrorType } from '@parley/stanza';
 import { serialize } from '@parley/xml';
 import type { AccountStore } from '@parley/accounts';
 import type { IqHandlers } from '../server/iq-handlers.js';
@@ -12,6 +12,10 @@ import type { OfflineStore } from './offline-store.js';
 import type { ScriptedRedis } from './scripts.js';
 import type { SessionRegistry, RegisteredSession } from './session-registry.js';
 import type { ShardBackpressure } from './shard-backpressure.js';
+
+/** Presence types the account's server handles itself: probes and the four subscription types (RFC 6121 §3, §4.3). */
+const isRosterPresence = (type: string | undefined) =>
+  type === 'probe' || type === 'subscribe' || type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed';
 
 /** How many times one stanza may be re-routed (stale registry entries) before it is dropped. */
 const MAX_HOPS = 3;
@@ -49,6 +53,36 @@ export class Router {
 
   constructor(private readonly d: RouterDeps) {}
 
+  /** Handles probes and subscription stanzas for local accounts (RFC 6121 §3, §4.3); set by the gateway. */
+  private presence: { inbound(stanza: Element, to: Jid): Promise<void> } | undefined;
+
+  /** Plugs in the roster-aware presence handling (see `roster/presence.ts`). */
+  usePresence(presence: { inbound(stanza: Element, to: Jid): Promise<void> }): void {
+    this.presence = presence;
+  }
+
+  /** XEP-0191 routing checks (see `blocking/blocking.ts`); set by the gateway. */
+  private blocking: { refuses(stanza: Element, to: Jid, fromClient: boolean): Promise<boolean> } | undefined;
+  /** XEP-0280 copies (see `carbons/carbons.ts`); set by the gateway. */
+  private carbons:
+    | {
+        sent(stanza: Element, from: Jid): Promise<void>;
+        received(stanza: Element, to: Jid, deliveredTo: readonly string[], sessions?: RegisteredSession[]): Promise<void>;
+        isCopy(stanza: Element, to: Jid): boolean;
+      }
+    | undefined;
+
+  /** Plugs in XEP-0191 blocking and XEP-0280 carbons. */
+  useBlockingAndCarbons(blocking: Router['blocking'], carbons: Router['carbons']): void {
+    this.blocking = blocking;
+    this.carbons = carbons;
+  }
+
+  /** Delivers a stanza as it is (its `to` unchanged) to one registered session, local or on another gateway. */
+  async deliverToSession(fullJid: string, record: SessionRecord, stanza: Element): Promise<void> {
+    return this.deliverTo(fullJid, record, stanza, 0);
+  }
+
   /**
    * Routes one stanza by its `to` (RFC 6120 §10.4: to a served domain, or not).
    * While Redis is unreachable, a stanza (hops 0: from a session, or a reply) waits for it
@@ -58,10 +92,16 @@ export class Router {
    * @param hops - how many times the stanza was routed already (re-routing after a stale
    *   registry entry or a dead gateway)
    */
-  async route(stanza: Element, hops = 0): Promise<void> {
+  async route(stanza: Element, hops = 0, origin: 'client' | 'server' = 'server'): Promise<void> {
     if (hops === 0 && this.d.redis.status !== 'ready' && !(await this.waitForRedis())) return this.refuseForOutage(stanza);
     const to = tryParseJid(stanza.attrs.to ?? '');
     if (!to) return this.bounce(stanza, 'jid-malformed');
+    if (hops === 0) {
+      // XEP-0191 §3.3: to or from a blocked JID; XEP-0280 §8: copies of what a client sent.
+      if (this.blocking && (await this.blocking.refuses(stanza, to, origin === 'client'))) return;
+      const from = origin === 'client' && this.carbons && stanza.name === 'message' ? tryParseJid(stanza.attrs.from ?? '') : undefined;
+      if (from) await this.carbons!.sent(stanza, from);
+    }
     if (this.d.config.hosts.includes(to.domain)) {
       if (to.local === undefined) return this.toServer(stanza, to);
       return to.resource === undefined ? this.toBareJid(stanza, to, hops) : this.toFullJid(stanza, to, hops);
@@ -188,8 +228,8 @@ export class Router {
   }
 
   /** Sends an error reply for `stanza` back to its sender, unless it is an error itself (RFC 6120 §8.3.1). */
-  async bounce(stanza: Element, condition: StanzaErrorCondition, text?: string): Promise<void> {
-    const reply = errorReply(stanza, condition, text === undefined ? undefined : { text });
+  async bounce(stanza: Element, condition: StanzaErrorCondition, text?: string, type?: StanzaErrorType): Promise<void> {
+    const reply = errorReply(stanza, condition, { ...(text === undefined ? {} : { text }), ...(type === undefined ? {} : { type }) });
     if (!reply) return;
     // Replies come from the JID that was addressed, or from the server when that was not a JID.
     if (tryParseJid(reply.attrs.from ?? '') === undefined) reply.attrs.from = this.d.config.hosts[0];
@@ -223,19 +263,26 @@ export class Router {
       this.d.log.error({ err, xmlns: query.attrs.xmlns }, 'iq handler failed');
       return this.bounce(iq, 'internal-server-error');
     }
-    if ('error' in answer) return this.bounce(iq, answer.error, answer.text);
+    if ('error' in answer) return this.bounce(iq, answer.error, answer.text, answer.type);
     await this.route(iqResult(iq, answer.payload));
+    await answer.afterReply?.().catch((err: unknown) => this.d.log.error({ err, xmlns: query.attrs.xmlns }, 'iq follow-up failed'));
   }
 
   private async toFullJid(stanza: Element, to: Jid, hops: number): Promise<void> {
+    // RFC 6121 §3.1.3, §4.3: subscription stanzas and probes are for the account (bare JID).
+    if (stanza.name === 'presence' && this.presence && isRosterPresence(stanza.attrs.type)) return this.toBareJid(stanza, to.bare(), hops);
     const record = await this.d.registry.lookup(to);
-    if (record) return this.deliverTo(to.toString(), record, stanza, hops);
-    return this.unknownResource(stanza, to, hops);
+    if (!record) return this.unknownResource(stanza, to, hops);
+    await this.deliverTo(to.toString(), record, stanza, hops);
+    // XEP-0280 §7: the account's other Carbons-enabled resources get a copy.
+    if (hops === 0 && this.carbons && stanza.name === 'message') await this.carbons.received(stanza, to, [to.resource ?? '']);
   }
 
   /** RFC 6121 §8.5.3.2: a full JID whose resource is not bound. */
   private async unknownResource(stanza: Element, to: Jid, hops: number): Promise<void> {
     const type = stanza.attrs.type;
+    // XEP-0280 §10.3: a carbon copy whose session has gone is dropped (not re-routed, not bounced).
+    if (this.carbons?.isCopy(stanza, to)) return;
     if (stanza.name === 'message') {
       // §8.5.3.2.1: normal and chat are treated as if sent to the bare JID; groupchat
       // gets service-unavailable; headline and error are silently ignored.
@@ -254,6 +301,8 @@ export class Router {
     if (sessions.length === 0 && !(await this.d.accounts.exists(bare))) return this.noSuchUser(stanza);
     const type = stanza.attrs.type;
     if (stanza.name === 'iq') return this.answerIq(stanza, 'account', to);
+    // RFC 6121 §3, §4.3.2: the account's server handles these against the account's roster.
+    if (stanza.name === 'presence' && this.presence && isRosterPresence(stanza.attrs.type)) return this.presence.inbound(stanza, to);
     const available = sessions.filter((s) => s.record.available && s.record.priority >= 0);
     if (stanza.name === 'presence') {
       // §8.5.2.1.2: presence goes to every available resource. Probes are the server's to
@@ -274,11 +323,18 @@ export class Router {
       const top = Math.max(...available.map((s) => s.record.priority));
       const chosen: RegisteredSession[] = available.filter((s) => s.record.priority === top);
       await Promise.all(chosen.map((s) => this.deliverTo(`${bare}/${s.resource}`, s.record, stanza, hops)));
+      // XEP-0280 §7: Carbons-enabled resources that did not get the message get a copy.
+      if (hops === 0 && this.carbons) await this.carbons.received(stanza, to, chosen.map((s) => s.resource), sessions);
       return;
     }
+    // XEP-0334 §4.2/§4.4: a message with <no-store/>, or without a body and without
+    // <store/> (chat states, receipts), is not kept offline: dropped silently (RFC 6121
+    // §8.5.2.1.1 lets the server ignore what it does not store). Prosody stores them all.
+    if (!keepForOffline(stanza)) return;
     if (!this.d.config.offline.enabled) return this.bounce(stanza, 'service-unavailable');
     const stored = await this.d.offline.push(bare, stanza, to.domain, this.d.now());
     if (!stored) return this.bounce(stanza, 'service-unavailable', 'offline storage is full');
+    if (hops === 0 && this.carbons) await this.carbons.received(stanza, to, [], sessions);
   }
 
   /** RFC 6121 §8.5.1: no account with that JID. */

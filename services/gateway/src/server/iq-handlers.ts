@@ -1,11 +1,18 @@
 import { Element } from 'ltx';
 import type { Jid } from '@parley/jid';
 import { NS } from '@parley/xml';
-import type { StanzaErrorCondition } from '@parley/stanza';
+import type { StanzaErrorCondition, StanzaErrorType } from '@parley/stanza';
 import { SOFTWARE } from './version.js';
+import { CAPS_NODE, capsVer } from '../account/caps.js';
 
-/** What a handler answers: a result payload (or none), or a stanza error condition with optional text. */
-export type IqAnswer = { payload?: Element } | { error: StanzaErrorCondition; text?: string };
+/**
+ * What a handler answers: a result payload (or none), or a stanza error condition with optional
+ * text. `afterReply` runs once the result has been routed to the requester (e.g. XEP-0191
+ * blocklist pushes, which follow the result); its failure is logged, the result stands.
+ * (Handlers returning `{}` on one path and an error on another need `Promise<IqAnswer>` as
+ * their declared return type.)
+ */
+export type IqAnswer = { payload?: Element; afterReply?: () => Promise<void> } | { error: StanzaErrorCondition; text?: string; type?: StanzaErrorType };
 
 /** Context of one request: who asked, which JID was asked. */
 export interface IqContext {
@@ -89,6 +96,21 @@ export class IqHandlers {
     return [...this.features.get(target)!].sort();
   }
 
+  private readonly vers = new Map<IqTarget, string>();
+
+  /**
+   * The XEP-0115 §5.1 verification string (SHA-1) of `target`'s disco#info, computed once
+   * on first use: call it only after every module registered (the Gateway constructor).
+   */
+  capsVer(target: IqTarget): string {
+    let ver = this.vers.get(target);
+    if (ver === undefined) {
+      ver = capsVer(this.identitiesOf(target), this.featuresOf(target));
+      this.vers.set(target, ver);
+    }
+    return ver;
+  }
+
   /** The identities advertised for `target`, in registration order. */
   identitiesOf(target: IqTarget): ReadonlyArray<Readonly<Record<string, string>>> {
     return this.identities.get(target)!;
@@ -102,19 +124,30 @@ export class IqHandlers {
   }
 }
 
+/**
+ * Who may discover an account (its bare JID's disco#info and disco#items): the account itself
+ * and the contacts it shares presence with. Anyone else gets `service-unavailable`, as if the
+ * account did not exist (RFC 6121 §8.5.1 / §8.5.2.1.3: no presence leak, no account probing),
+ * which is also what Prosody 0.12 answers.
+ */
+export type AccountDiscoveryGuard = (owner: string, requester: string) => Promise<boolean>;
+
 /** XEP-0030 §3.1: identities and features of the entity addressed. */
-function discoInfo(table: IqHandlers): IqHandler {
-  return (_query, ctx) => {
-    // XEP-0030 §3.1: "If the JID ... does not support the node, item-not-found".
-    if (ctx.node !== undefined) return { error: 'item-not-found' };
-    const reply = new Element('query', { xmlns: NS.DISCO_INFO });
+function discoInfo(table: IqHandlers, mayDiscover: AccountDiscoveryGuard): IqHandler {
+  return async (_query, ctx) => {
+    if (ctx.target === 'account' && !ctx.self && !(await mayDiscover(ctx.to.toString(), ctx.from.bare().toString()))) return { error: 'service-unavailable' };
+    // XEP-0030 §3.1: "If the JID ... does not support the node, item-not-found". The one
+    // node answered is XEP-0115 §6.2's `node#ver` of the entity's own capabilities.
+    if (ctx.node !== undefined && ctx.node !== `${CAPS_NODE}#${table.capsVer(ctx.target)}`) return { error: 'item-not-found' };
+    const reply = new Element('query', ctx.node === undefined ? { xmlns: NS.DISCO_INFO } : { xmlns: NS.DISCO_INFO, node: ctx.node });
     for (const identity of table.identitiesOf(ctx.target)) reply.c('identity', { ...identity }).up();
     for (const f of table.featuresOf(ctx.target)) reply.c('feature', { var: f }).up();
     return { payload: reply };
   };
 }
 
-const discoItems: IqHandler = (_query, ctx) => {
+const discoItems = (mayDiscover: AccountDiscoveryGuard): IqHandler => async (_query, ctx) => {
+  if (ctx.target === 'account' && !ctx.self && !(await mayDiscover(ctx.to.toString(), ctx.from.bare().toString()))) return { error: 'service-unavailable' };
   if (ctx.node !== undefined) return { error: 'item-not-found' };
   const reply = new Element('query', { xmlns: NS.DISCO_ITEMS });
   // XEP-0045 §6.1: the server lists its MUC service among its items.
@@ -137,15 +170,17 @@ const version: IqHandler = () => {
  * The handlers every gateway has: disco#info and disco#items (XEP-0030), ping (XEP-0199),
  * software version (XEP-0092), and the `msgoffline` feature (XEP-0160 §5). Other modules
  * add theirs to the returned table.
+ * @param mayDiscover - whether a requester other than the account itself may discover it;
+ *   default: nobody (see {@link AccountDiscoveryGuard})
  */
-export function coreIqHandlers(): IqHandlers {
+export function coreIqHandlers(mayDiscover: AccountDiscoveryGuard = async () => false): IqHandlers {
   const table = new IqHandlers();
   table
     .identity('server', { category: 'server', type: 'im', name: SOFTWARE.name })
     .identity('account', { category: 'account', type: 'registered' })
-    .on('get', NS.DISCO_INFO, 'query', ['server', 'account'], discoInfo(table))
+    .on('get', NS.DISCO_INFO, 'query', ['server', 'account'], discoInfo(table, mayDiscover))
     .feature(NS.DISCO_INFO, ['server', 'account'])
-    .on('get', NS.DISCO_ITEMS, 'query', ['server', 'account'], discoItems)
+    .on('get', NS.DISCO_ITEMS, 'query', ['server', 'account'], discoItems(mayDiscover))
     .feature(NS.DISCO_ITEMS, ['server', 'account'])
     .on('get', NS.PING, 'ping', ['server', 'account'], ping)
     .feature(NS.PING, ['server', 'account'])

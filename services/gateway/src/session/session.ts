@@ -6,10 +6,10 @@ import type { Config } from '@parley/config';
 import { tryParseJid, type Jid } from '@parley/jid';
 import { createMechanism, SUPPORTED_MECHANISMS, type SaslStep, type ServerMechanism } from '@parley/sasl';
 import { errorReply, iqResult, stanzaKind, streamError, type StanzaErrorCondition, type StreamErrorCondition } from '@parley/stanza';
-import { NS, type XmlError } from '@parley/xml';
+import { NS, serialize, type XmlError } from '@parley/xml';
 import { accountJid, type HostSasl } from '../auth/sasl-backends.js';
 import type { SessionMetrics } from '../metrics/gateway-metrics.js';
-import type { LocalSession, LocalSessions } from '../routing/local-sessions.js';
+import type { LocalSession, LocalSessions, SessionRecordPatch } from '../routing/local-sessions.js';
 import type { OfflineStore } from '../routing/offline-store.js';
 import type { Router } from '../routing/router.js';
 import type { SessionRegistry } from '../routing/session-registry.js';
@@ -19,6 +19,8 @@ import { addressOfRemote } from '../transport/address-limits.js';
 import { AuthThrottled, type AuthAttempt, type AuthThrottle } from './auth-throttle.js';
 import { InputFlow } from './input-flow.js';
 import { postAuthFeatures, preAuthFeatures } from './stream-features.js';
+import type { PresenceService } from '../roster/presence.js';
+import { REGISTER_FEATURE_NS, REGISTER_NS, stampAvatar, type AccountServices } from '../account/index.js';
 
 /** Failed SASL attempts allowed before the stream is closed (RFC 6120 §6.4.5: 2 to 5). */
 export const MAX_AUTH_FAILURES = 3;
@@ -45,6 +47,10 @@ export interface SessionDeps {
   onAuthenticated?: (session: ClientSession) => void;
   /** Failed-authentication counters per address and account (issue #10); none when absent. */
   authThrottle?: AuthThrottle;
+  /** vCard avatars, last activity, in-band registration and caps (issue #11); none when absent. */
+  accountServices?: AccountServices;
+  /** Presence with rosters: subscriptions, broadcast to contacts, probes (RFC 6121 §3, §4); none: own resources only. */
+  presence?: PresenceService;
 }
 
 type State = 'awaiting-header' | 'negotiating' | 'awaiting-restart' | 'binding' | 'bound' | 'closed';
@@ -153,6 +159,12 @@ export class ClientSession implements LocalSession {
     this.fail(condition as StreamErrorCondition, text);
   }
 
+  async updateRecord(patch: SessionRecordPatch): Promise<void> {
+    if (this.state !== 'bound' || !this.jid || !this.record) return;
+    this.record = { ...this.record, ...patch };
+    await this.d.registry.update(this.jid, this.record);
+  }
+
   /**
    * Queues one handler; handlers run one at a time in order. The queue is bounded by
    * {@link InputFlow}: at `limits.maxQueuedStanzas` entries the socket is not read until half drained.
@@ -193,10 +205,19 @@ export class ClientSession implements LocalSession {
     }
     if (this.authenticated) {
       this.state = 'binding';
-      this.transport.send(postAuthFeatures());
+      const features = postAuthFeatures();
+      // XEP-0115 §6.3: the server's capabilities among the stream features.
+      const caps = this.d.accountServices?.capsFeature();
+      if (caps) features.cnode(caps);
+      this.transport.send(features);
     } else {
       this.state = 'negotiating';
-      this.transport.send(preAuthFeatures({ startTls: this.startTlsOffer(), mechanisms: this.mechanisms() }));
+      const features = preAuthFeatures({ startTls: this.startTlsOffer(), mechanisms: this.mechanisms() });
+      // XEP-0077 §4: in-band registration offered before authentication when enabled (and TLS, if required, is up).
+      if (this.d.accountServices?.registration.enabled && (this.transport.secure || !this.d.config.tls.required)) {
+        features.c('register', { xmlns: REGISTER_FEATURE_NS }).up();
+      }
+      this.transport.send(features);
     }
   }
 
@@ -257,6 +278,7 @@ export class ClientSession implements LocalSession {
   private async onNegotiationElement(el: Element): Promise<void> {
     const ns = el.attrs.xmlns;
     if (ns === NS.TLS && el.name === 'starttls') return this.startTls();
+    if (el.name === 'iq' && (ns === undefined || ns === NS.CLIENT) && this.d.accountServices) return this.preAuthRegister(el);
     if (ns !== NS.SASL) return this.fail('not-authorized', 'authenticate first');
     if (el.name === 'auth') this.mechanismName = el.attrs.mechanism ?? '';
     if (this.d.config.tls.required && !this.transport.secure) {
@@ -297,6 +319,37 @@ export class ClientSession implements LocalSession {
     }
     return this.fail('unsupported-stanza-type');
   }
+
+  /**
+   * An iq before SASL: XEP-0077 §3.1 in-band registration, answered on the stream (no
+   * routing: the entity has no JID yet), `service-unavailable` when `register.enabled` is
+   * off (§3.1 MUST); any other iq is `service-unavailable` too (as Prosody 0.12). One
+   * account per stream: a second set gets `not-acceptable` (§3.1 "register a second
+   * identity"). With `tls.required`, only after STARTTLS (else `policy-violation`).
+   */
+  private async preAuthRegister(iq: Element): Promise<void> {
+    if (this.d.config.tls.required && !this.transport.secure) return this.fail('policy-violation', 'STARTTLS is required before registration');
+    const query = iq.children.find((c): c is Element => typeof c !== 'string');
+    const send = (reply: Element | undefined) => {
+      if (!reply) return;
+      delete reply.attrs.from;
+      delete reply.attrs.to;
+      this.transport.send(reply);
+    };
+    if (iq.attrs.id === undefined || (iq.attrs.type !== 'get' && iq.attrs.type !== 'set')) return send(errorReply(iq, 'bad-request'));
+    if (!query || query.name !== 'query' || query.attrs.xmlns !== REGISTER_NS) return send(errorReply(iq, 'service-unavailable'));
+    if (iq.attrs.type === 'set' && this.registeredInBand && query.getChild('remove') === undefined) return send(errorReply(iq, 'not-acceptable', { text: 'one registration per stream' }));
+    const answer = await this.d.accountServices!.registration.preAuth(iq, query, this.domain!, this.address);
+    if ('error' in answer) return send(errorReply(iq, answer.error, answer.text === undefined ? undefined : { text: answer.text }));
+    if (iq.attrs.type === 'set') {
+      this.registeredInBand = true;
+      this.log.info('account registered in-band');
+    }
+    send(iqResult(iq, answer.payload));
+  }
+
+  /** Whether this stream created an account in-band (XEP-0077 §3.1). */
+  private registeredInBand = false;
 
   /** Runs one mechanism step; a backend failure (e.g. Redis down) is `temporary-auth-failure` (RFC 6120 §6.5.11). */
   private async runMechanism(step: () => Promise<SaslStep>): Promise<SaslStep> {
@@ -478,11 +531,57 @@ export class ClientSession implements LocalSession {
       if (type !== 'get' && type !== 'set' && type !== 'result' && type !== 'error') return this.reply(el, 'bad-request', 'iq type');
       if (el.attrs.id === undefined) return this.reply(el, 'bad-request', 'iq without id');
     }
+    // XEP-0153 §4.2 / XEP-0398: the avatar hash on every available presence (broadcast,
+    // directed, to rooms); last activity (XEP-0012) remembers the status of an unavailable one.
+    if (kind === 'presence') await this.accountPresence(el);
     if (el.attrs.to === undefined) return this.toOwnAccount(el, kind);
     const to = tryParseJid(el.attrs.to);
-    if (!to) return this.reply(el, 'jid-malformed');
+    // RFC 6120 §8.3.3.8; e.g. a room nick with a variation selector (RFC 7622 §3.4: the
+    // resourcepart's PRECIS class disallows it), which Prosody 0.12 silently strips.
+    if (!to) return this.reply(el, 'jid-malformed', 'The to address is not a valid JID (RFC 7622)');
     el.attrs.to = to.toString();
-    await this.d.router.route(el);
+    if (kind === 'presence' && this.d.presence) {
+      const type = el.attrs.type;
+      // RFC 6121 §3: subscription stanzas go through the user's roster first (bare-JID stamping, §3.1.2).
+      if (type === 'subscribe' || type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed') {
+        const refused = await this.d.presence.outboundSubscription(full, el);
+        if (refused) this.reply(el, refused);
+        return;
+      }
+      if ((type === undefined || type === 'unavailable') && to.domain !== this.d.config.mucDomain) await this.trackDirected(el, to);
+    }
+    await this.d.router.route(el, 0, 'client');
+  }
+
+  /**
+   * RFC 6121 §4.6: remembers (in the registry record, so a reaper sees them too) the JIDs
+   * this session sent directed available presence to, unless they get its broadcasts
+   * anyway, so they get unavailable presence when it goes offline (§4.6.3); a directed
+   * unavailable forgets the target. At most `limits.maxDirectedPresence`, oldest dropped.
+   */
+  private async trackDirected(el: Element, to: Jid): Promise<void> {
+    const target = to.toString();
+    const before = this.record!.directed ?? [];
+    const list = before.filter((j) => j !== target);
+    if (el.attrs.type === undefined && !(await this.d.presence!.getsBroadcasts(this.jid!.bare().toString(), to.bare().toString()))) {
+      list.push(target);
+      while (list.length > this.d.config.limits.maxDirectedPresence) list.shift();
+    }
+    if (list.length === before.length && list.every((j, i) => j === before[i])) return;
+    this.record = { ...this.record!, directed: list };
+    await this.d.registry.update(this.jid!, this.record);
+  }
+
+  /** The status text of the last unavailable presence broadcast by this session (XEP-0012 §3). */
+  private unavailableStatus = '';
+
+  /** Stamps the XEP-0153 photo hash on available presence; notes the status of unavailable broadcasts. */
+  private async accountPresence(el: Element): Promise<void> {
+    const services = this.d.accountServices;
+    if (!services) return;
+    const type = el.attrs.type;
+    if (type === undefined) stampAvatar(el, await services.vcards.photoHash(this.jid!.bare().toString()));
+    else if (type === 'unavailable' && el.attrs.to === undefined) this.unavailableStatus = el.getChildText('status') ?? '';
   }
 
   /** RFC 6120 §10.3: a stanza with no `to` is for the user's own account. */
@@ -490,7 +589,7 @@ export class ClientSession implements LocalSession {
     const bare = this.jid!.bare().toString();
     if (kind === 'presence') return this.presenceBroadcast(el);
     el.attrs.to = bare;
-    await this.d.router.route(el);
+    await this.d.router.route(el, 0, 'client');
   }
 
   /** RFC 6121 §4.2 (initial presence), §4.4 (updates), §4.5 (unavailable). */
@@ -507,7 +606,9 @@ export class ClientSession implements LocalSession {
       priority = n;
     }
     const available = type === undefined;
-    this.record = { ...record, available, priority };
+    // The last available presence is kept for probes (RFC 6121 §4.3.2); directed-presence
+    // targets are forgotten once they got the unavailable (§4.6.3).
+    this.record = available ? { ...record, available, priority, presence: serialize(el) } : { ...record, available, priority, presence: undefined, directed: undefined };
     await this.d.registry.update(this.jid!, this.record);
     const bare = this.jid!.bare().toString();
     if (available) {
@@ -517,8 +618,13 @@ export class ClientSession implements LocalSession {
       if (!wasAvailable && priority >= 0) {
         for (const message of await this.d.offline.popAll(bare)) this.deliver(message);
       }
+      // RFC 6121 §4.2 (initial: contacts, probes, pending requests) and §4.4 (updates).
+      if (!wasAvailable) await this.d.presence?.initialPresence(this.jid!, el, (x) => this.deliver(x));
+      else await this.d.presence?.update(this.jid!, el);
     } else {
       if (wasAvailable) await this.d.router.broadcastToOwnResources(bare, el, this.jid!.toString());
+      // RFC 6121 §4.5.2, §4.6.3: contacts and directed-presence targets.
+      await this.d.presence?.unavailable(this.jid!, el, record.directed ?? [], wasAvailable);
       // RFC 6121 §4.6.3 (directed presence): going unavailable also reaches the rooms the
       // session was in, which remove its occupant (XEP-0045 §7.14).
       const rooms = [...this.rooms];
@@ -546,8 +652,16 @@ export class ClientSession implements LocalSession {
           const unavailable = new Element('presence', { from: full.toString(), to: bare, type: 'unavailable' });
           await this.d.router.broadcastToOwnResources(bare, unavailable, full.toString());
         }
+        // RFC 6121 §4.5.2, §4.6.3: contacts and directed-presence targets learn it is gone.
+        await this.d.presence?.sessionGone(full.toString(), record);
       } catch (err) {
         this.log.warn({ err }, 'session cleanup failed; the reaper will finish it');
+      }
+      // XEP-0012 §3: when the account last logged out, with its last unavailable status.
+      try {
+        await this.d.accountServices?.lastActivity.record(full.bare().toString(), this.d.now(), this.unavailableStatus);
+      } catch (err) {
+        this.log.warn({ err }, 'recording last activity failed');
       }
     }
     this.log.debug('disconnected');

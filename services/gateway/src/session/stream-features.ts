@@ -19,12 +19,16 @@ export function preAuthFeatures(opts: { startTls: 'no' | 'optional' | 'required'
 }
 
 /**
- * Stream features after SASL (RFC 6120 §7.2): resource binding, and the legacy session
- * feature marked optional (RFC 6121 Appendix E; draft-cridland-xmpp-session).
+ * Stream features after SASL (RFC 6120 §7.2): resource binding, the legacy session
+ * feature marked optional (RFC 6121 Appendix E; draft-cridland-xmpp-session), roster
+ * versioning (RFC 6121 §2.6.1) and subscription pre-approval (§3.4.1).
  */
 export function postAuthFeatures(): Element {
   const features = new Element('stream:features');
   features.c('bind', { xmlns: NS.BIND }).up();
   features.c('session', { xmlns: NS.SESSION }).c('optional').up().up();
+  // RFC 6121 §2.6.1 roster versioning and §3.4.1 subscription pre-approval.
+  features.c('ver', { xmlns: 'urn:xmpp:features:rosterver' }).up();
+  features.c('sub', { xmlns: 'urn:xmpp:features:pre-approval' }).up();
   return features;
 }

@@ -26,6 +26,8 @@ export interface Delivery {
    * `to` is serialised once per turn, not once per recipient.
    */
   broadcast?: Broadcast | undefined;
+  /** Routed by the gateway as a stanza from the room (`Outgoing.viaServer`): a `route` envelope. */
+  viaServer?: true;
 }
 
 /** An envelope ready for `XADD <gateway delivery stream> * ...encodeEnvelope(envelope)`. */
@@ -49,6 +51,8 @@ interface Draft {
   /** Mark sequence number of the first delivery in the draft. */
   seq: number;
   recipients: FanoutRecipient[];
+  /** A `route` envelope (Delivery.viaServer). */
+  viaServer?: true;
 }
 
 /** One entry's drafts for one gateway, with the indexes that keep planning linear. */
@@ -93,6 +97,10 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
       for (const d of list) {
         const mark = formatDeliveryMark({ shard, entry, seq: d.seq });
         const first = d.recipients[0]!;
+        if (d.viaServer) {
+          out.push({ gatewayId, envelope: { kind: 'route', xml: serialize(withTo(d.stanza, d.to)), mark } });
+          continue;
+        }
         out.push({
           gatewayId,
           envelope:
@@ -113,6 +121,11 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
     }
     let g = drafts.get(d.gatewayId);
     if (!g) drafts.set(d.gatewayId, (g = { list: [], lastWithBody: new Map(), lastWithRecipient: new Map() }));
+    if (d.viaServer) {
+      // Routed by the gateway: an envelope of its own, never shared.
+      g.list.push({ body: undefined, more: undefined, stanza: d.stanza, to: d.to, seq: d.seq, recipients: [{ to: d.to, sessionId: '' }], viaServer: true });
+      continue;
+    }
     const toAttr = d.stanza.attrs.to as string | undefined;
     // A stanza addressed otherwise than to its recipient (e.g. to the bare JID) keeps its `to`.
     const body = toAttr === undefined || toAttr === d.to ? bodyOf(d) : undefined;

@@ -91,7 +91,12 @@ export async function resolveRecipients(
     lastEntry = entry;
     const seqOf = (k: number) => index * SEQ_PER_OUTPUT + Math.min(k, SEQ_PER_OUTPUT - 1);
     const before = deliveries.length;
-    if (out.route) {
+    if (out.route && out.viaServer) {
+      // For an account: the named gateway routes it (a `route` envelope).
+      if (liveGateways.has(out.route.gatewayId)) {
+        deliveries.push({ entry, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: '', to: out.to, stanza: out.stanza, viaServer: true });
+      }
+    } else if (out.route) {
       if (liveGateways.has(out.route.gatewayId)) {
         deliveries.push({ entry, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza, broadcast: out.broadcast });
       }
