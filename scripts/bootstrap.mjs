@@ -5,7 +5,9 @@
 //  3. Debian's `redis-server`, installed with apt-get when it is missing, and with
 //     `--with-prosody` (npm test, npm run setup) Debian's `prosody` (0.12, the reference
 //     server of test/scansion/test/prosody-differential.test.ts) too, without starting its
-//     system service (a system Prosody on 5222 would collide with `npm run cluster`),
+//     system service (a system Prosody on 5222 would collide with `npm run cluster`), and with
+//     `--with-slixmpp` (npm test, npm run setup) Debian's `python3-slixmpp`, the client library
+//     test/integration/slixmpp-interop.test.ts drives with Debian's /usr/bin/python3,
 //  4. a `pnpm` command on the PATH (npm install -g pnpm@9), so that `pnpm cluster ...` works.
 // Idempotent: a second run only re-checks and rebuilds what changed.
 import { spawnSync } from 'node:child_process';
@@ -17,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 const withProsody = process.argv.includes('--with-prosody');
+const withSlixmpp = process.argv.includes('--with-slixmpp');
 const say = (msg) => { if (!quiet) process.stderr.write(`[setup] ${msg}\n`); };
 
 function run(cmd, args, opts = {}) {
@@ -44,10 +47,13 @@ if (!existsSync(marker) || readFileSync(marker, 'utf8') !== lockHash) {
 say('building (tsc -b)');
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-b']);
 
-// 3. redis-server from Debian, unless REDIS_URL points at an existing server; prosody with --with-prosody.
+// 3. redis-server from Debian, unless REDIS_URL points at an existing server; prosody with
+// --with-prosody; python3-slixmpp with --with-slixmpp (checked by importing it with Debian's
+// interpreter: a python3 earlier on the PATH, e.g. pyenv's, does not see Debian's packages).
 const missing = [];
 if (!onPath('redis-server') && !process.env.REDIS_URL) missing.push('redis-server');
 if (withProsody && !onPath('prosody')) missing.push('prosody');
+if (withSlixmpp && spawnSync('/usr/bin/python3', ['-c', 'import slixmpp'], { stdio: 'ignore' }).status !== 0) missing.push('python3-slixmpp');
 if (missing.length > 0) {
   say(`not found: installing Debian package(s) ${missing.join(' ')}`);
   const root = process.getuid && process.getuid() === 0;
