@@ -45,14 +45,7 @@ async function connect(user: string, gw: GatewayProcess): Promise<ScansionClient
   return c;
 }
 
-async function until(c: ScansionClient, pred: (el: Element) => boolean, what: string, timeoutMs = 10_000): Promise<Element> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await c.next(Math.max(0, deadline - Date.now()));
-    assert.ok(got, `timed out waiting for ${what}`);
-    if (pred(got.el)) return got.el;
-  }
-}
+const until = (c: ScansionClient, pred: (el: Element) => boolean, what: string, timeoutMs = 10_000): Promise<Element> => c.nextMatching(pred, timeoutMs, what);
 
 const statusCodes = (el: Element) => el.getChild('x', MUC_USER)?.getChildren('status').map((s) => s.attrs.code) ?? [];
 const selfPresence = (room: string, nick: string) => (el: Element) => el.name === 'presence' && el.attrs.from === `${room}/${nick}` && statusCodes(el).includes('110');

@@ -64,13 +64,7 @@ test('the cluster command prints READY, serves rooms across gateways, and stops 
   const a = await ScansionClient.connect({ host: '127.0.0.1', port: c2s, jid: 'romeo@localhost', password: 'x' });
   const b = await ScansionClient.connect({ host: '127.0.0.1', port: c2s + 1, jid: 'juliet@localhost', password: 'x' });
   const room = 'launcher@conference.localhost';
-  const until = async (c: ScansionClient, pred: (el: import('ltx').Element) => boolean) => {
-    for (;;) {
-      const got = await c.next(10_000);
-      assert.ok(got, 'timed out');
-      if (pred(got.el)) return got.el;
-    }
-  };
+  const until = (c: ScansionClient, pred: (el: import('ltx').Element) => boolean) => c.nextMatching(pred, 10_000);
   a.send(`<presence to='${room}/Romeo'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
   await until(a, (el) => el.name === 'message' && el.getChild('subject') !== undefined);
   a.send(`<iq type='set' to='${room}' id='c'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`);

@@ -33,14 +33,7 @@ async function connect(user: string, gateway: number): Promise<ScansionClient> {
 }
 
 /** The next stanza of `client` that `match` accepts (others are skipped). */
-async function next(client: ScansionClient, match: (el: Element) => boolean, timeoutMs = 5000): Promise<Element> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await client.next(Math.max(0, deadline - Date.now()));
-    assert.ok(got, 'timed out');
-    if (match(got.el)) return got.el;
-  }
-}
+const next = (client: ScansionClient, match: (el: Element) => boolean, timeoutMs = 5000): Promise<Element> => client.nextMatching(match, timeoutMs);
 
 /** Asserts that no iq reaches `client` within `ms`. */
 async function noIq(client: ScansionClient, ms = 700): Promise<void> {

@@ -6,7 +6,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GatewayProcess } from '@parley/testkit';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, type GatewayProcess } from '@parley/testkit';
 import { xml } from '@xmpp/client';
 import type { Element } from 'ltx';
 import { startCluster, printGatewayLogsOnFailure, type TestCluster } from './support/cluster.js';
@@ -62,6 +64,45 @@ test('disco#info names a server/im identity and the disco#info feature', async (
   assert.ok(identities.includes('server/im'), `identities: ${identities.join(', ')}`);
   const features = query.getChildren('feature').map((f) => String(f.attrs['var']));
   assert.ok(features.includes(NS.discoInfo), `features: ${features.join(', ')}`);
+});
+
+/**
+ * Which specification each feature the server or an account may advertise belongs to: a
+ * feature missing here, or whose specification has no row in docs/xeps.md (or only a
+ * `planned` one), fails the test below, so the document and disco#info cannot drift apart.
+ */
+const FEATURE_SPECS = new Map<string, string>([
+  ['http://jabber.org/protocol/disco#info', 'XEP-0030'],
+  ['http://jabber.org/protocol/disco#items', 'XEP-0030'],
+  ['urn:xmpp:ping', 'XEP-0199'],
+  ['jabber:iq:version', 'XEP-0092'],
+  ['msgoffline', 'XEP-0160'],
+  ['vcard-temp', 'XEP-0054'],
+  ['jabber:iq:private', 'XEP-0049'],
+  ['jabber:iq:last', 'XEP-0012'],
+  ['urn:xmpp:time', 'XEP-0202'],
+  ['jabber:iq:register', 'XEP-0077'],
+  ['urn:xmpp:blocking', 'XEP-0191'],
+  ['urn:xmpp:carbons:2', 'XEP-0280'],
+  ['jabber:iq:roster', 'RFC 6121'],
+]);
+
+test('every feature the server and an account advertise is a supported row of docs/xeps.md', async () => {
+  const doc = readFileSync(join(repoRoot(), 'docs', 'xeps.md'), 'utf8');
+  const statusOf = (spec: string) => new RegExp(`^\\| ${spec} [^|]*\\| [^|]*\\| (\\w+) \\|`, 'm').exec(doc)?.[1];
+  const server = assertResult(await client().iq('get', DOMAIN, xml('query', { xmlns: NS.discoInfo })));
+  const account = await client().iq('get', undefined, xml('query', { xmlns: NS.discoInfo }));
+  assert.equal(account.attrs['type'], 'result', account.toString());
+  for (const reply of [server, account]) {
+    const features = reply.getChild('query', NS.discoInfo)?.getChildren('feature').map((f) => String(f.attrs['var'])) ?? [];
+    assert.ok(features.length > 3, reply.toString());
+    for (const feature of features) {
+      const spec = FEATURE_SPECS.get(feature);
+      assert.ok(spec, `${feature} is advertised but not mapped to a specification here`);
+      const status = statusOf(spec);
+      assert.ok(status === 'complete' || status === 'partial', `${feature}: docs/xeps.md has ${spec} as ${String(status)}`);
+    }
+  }
 });
 
 test('disco#items lists the MUC service (XEP-0045 §6.1)', async () => {

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { KeySpace } from '@parley/bus';
+import type { Element } from 'ltx';
+import { parseSessionRecord, type KeySpace } from '@parley/bus';
+import { decodeItem, departureStanzas, type RosterItem } from '@parley/roster';
 import { deriveCredentials, type StoredCredentials } from '@parley/sasl';
 
 /**
@@ -49,14 +51,51 @@ export class AccountStore {
     return true;
   }
 
-  /** Deletes an account, its offline messages and its roster; resolves false when there was none. */
+  /**
+   * The stanzas that cancel the presence subscriptions of an account about to be removed
+   * (XEP-0077 §3.2; see `departureStanzas` in @parley/roster), from its roster, its
+   * unanswered requests and its available resources, read in one transaction. Both account
+   * removals (in-band on a gateway, the admin API's delete-user job) route them before
+   * {@link delete}, so each contact's server updates the contact's roster with a push.
+   * Also empties the account's blocklist (XEP-0191), so that these stanzas reach contacts it
+   * had blocked too. Resolves [] when there is nothing to cancel.
+   */
+  async departure(bareJid: string): Promise<Element[]> {
+    const replies = (await this.redis
+      .multi()
+      .hgetall(this.keys.roster(bareJid))
+      .hkeys(this.keys.rosterPending(bareJid))
+      .hgetall(this.keys.userSessions(bareJid))
+      .del(this.keys.blocklist(bareJid))
+      .exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    const roster = (replies[0]?.[1] ?? {}) as Record<string, string>;
+    const pendingFrom = (replies[1]?.[1] ?? []) as string[];
+    const sessions = (replies[2]?.[1] ?? {}) as Record<string, string>;
+    const items: RosterItem[] = [];
+    for (const [jid, raw] of Object.entries(roster)) {
+      const item = decodeItem(jid, raw);
+      if (item) items.push(item);
+    }
+    const availableResources = Object.entries(sessions)
+      .filter(([, raw]) => parseSessionRecord(raw)?.available === true)
+      .map(([resource]) => resource);
+    return departureStanzas(bareJid, { items, pendingFrom, availableResources });
+  }
+
+  /**
+   * Deletes an account and what is stored with it in its slot: offline messages, roster,
+   * blocklist, vCard, private XML, last activity; resolves false when there was none.
+   */
   async delete(bareJid: string): Promise<boolean> {
     const [[, removed] = [null, 0]] = (await this.redis
       .multi()
       .del(this.keys.account(bareJid))
-      .del(this.keys.offline(bareJid))
+      .del(this.keys.offline(bareJid), this.keys.offlineQuota(bareJid))
       // Its roster (RFC 6121 §2), version, pending requests and last unavailable presence.
       .del(this.keys.roster(bareJid), this.keys.rosterVersion(bareJid), this.keys.rosterPending(bareJid), this.keys.lastUnavailable(bareJid))
+      // XEP-0191 blocklist, XEP-0054 vCard, XEP-0049 private XML, XEP-0012 last activity.
+      .del(this.keys.blocklist(bareJid), this.keys.vcard(bareJid), this.keys.privateXml(bareJid), this.keys.lastActivity(bareJid))
       .srem(this.keys.accountIndex(), bareJid)
       .exec()) ?? [];
     return removed === 1;

@@ -16,6 +16,8 @@
  *   stanza the gateway received from its `from` (RFC 6120 §10): a room's request to an
  *   account rather than to a session (XEP-0045 §17.4: an occupant's vCard, XEP-0054, is
  *   answered by the occupant's server at its bare JID).
+ * - `blocklist`: the XEP-0191 blocklist of the account `owner` (bare JID) changed; the
+ *   gateway forgets its cached copy (sent to every gateway holding a session of `owner`).
  *
  * Room stanza text: a stanza in `jabber:client` serialised (ltx, double-quoted attributes)
  * without a `to` attribute and without `xmlns` on its root, so that a gateway writes it
@@ -30,7 +32,8 @@ export type Envelope =
   | { kind: 'fanout'; recipients: FanoutRecipient[]; xml: string; mark?: string }
   | { kind: 'stanzas'; to: string; sessionId: string; xml: string[]; mark?: string }
   | { kind: 'kick'; to: string; sessionId: string; condition: string; text?: string }
-  | { kind: 'route'; xml: string; mark?: string };
+  | { kind: 'route'; xml: string; mark?: string }
+  | { kind: 'blocklist'; owner: string; mark?: undefined };
 
 /** One recipient of a `fanout` envelope: a full JID and the id of its session. */
 export interface FanoutRecipient {
@@ -45,6 +48,7 @@ export function encodeEnvelope(env: Envelope): string[] {
     if (env.mark !== undefined) fields.push('mark', env.mark);
     return fields;
   }
+  if (env.kind === 'blocklist') return ['kind', 'blocklist', 'owner', env.owner];
   if (env.kind === 'route') {
     const fields = ['kind', 'route', 'xml', env.xml];
     if (env.mark !== undefined) fields.push('mark', env.mark);
@@ -75,6 +79,10 @@ export function decodeEnvelope(fields: string[]): Envelope | undefined {
     const recipients = parseRecipients(m.get('rcpt'));
     if (xml === undefined || recipients === undefined) return undefined;
     return mark === undefined ? { kind, recipients, xml } : { kind, recipients, xml, mark };
+  }
+  if (kind === 'blocklist') {
+    const owner = m.get('owner');
+    return owner === undefined ? undefined : { kind, owner };
   }
   if (kind === 'route') {
     const xml = m.get('xml');

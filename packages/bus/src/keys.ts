@@ -122,6 +122,19 @@ export interface KeySpace {
   shardCursor(shard: number): string;
   /** Hash: room bare JID → JSON room state (without history) for every room of the shard. */
   shardRooms(shard: number): string;
+  /**
+   * Hash of the shard's progress beyond its cursor (room worker fair scheduling): `n` → count
+   * of commits, `<lane>` → id of the last entry of that lane applied and committed when it is
+   * after the cursor. At most `roomWorker.lanes` + 1 fields.
+   */
+  shardLanes(shard: number): string;
+  /**
+   * Hash of the shard's rooms that are behind, written by its room worker for the gateways'
+   * backpressure (with a TTL): room bare JID → id of its oldest entry not yet applied, and
+   * `*` → the last entry read when the worker's read-ahead is full (entries after it wait
+   * unread). At most 64 rooms.
+   */
+  shardHotRooms(shard: number): string;
   /** List of a room's discussion history entries (JSON), oldest first, in its shard's slot. */
   roomHistory(shard: number, roomJid: string): string;
   /** Sorted set: room worker id → time of its last heartbeat (ms since epoch). */
@@ -187,6 +200,8 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     shardFence: shard('fence'),
     shardCursor: shard('cursor'),
     shardRooms: shard('rooms'),
+    shardLanes: shard('lanes'),
+    shardHotRooms: shard('hot'),
     roomHistory: (n, roomJid) => `${prefix}muc:{s:${n}}:history:${roomJid}`,
     roomWorkers: () => `${prefix}room-workers`,
     roomWorkerInfo: (id) => `${prefix}room-worker:{w:${id}}:info`,

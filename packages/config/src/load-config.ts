@@ -66,6 +66,8 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_LEASE_TTL_MS: 'roomWorker.leaseTtlMs',
   PARLEY_ROOM_WORKER_HEARTBEAT_MS: 'roomWorker.heartbeatMs',
   PARLEY_ROOM_WORKER_BATCH_SIZE: 'roomWorker.batchSize',
+  PARLEY_ROOM_WORKER_LANES: 'roomWorker.lanes',
+  PARLEY_ROOM_WORKER_READ_AHEAD: 'roomWorker.readAhead',
   PARLEY_METRICS_PUBLISH_MS: 'metrics.publishMs',
   PARLEY_ADMIN_BIND_HOST: 'adminApi.bindHost',
   PARLEY_ADMIN_PORT: 'adminApi.port',

@@ -240,8 +240,26 @@ export const configSchema = z
         leaseTtlMs: z.number().int().min(300).max(600_000).default(4000),
         /** How often a worker renews its leases, refreshes its heartbeat and rebalances. */
         heartbeatMs: z.number().int().min(50).max(60_000).default(1000),
-        /** Stream entries applied per shard per turn (one state commit per turn). */
+        /**
+         * Stream entries applied per turn, in all the worker's shards (one state commit per shard
+         * per turn), taken round robin between rooms' lanes; a catch-up after loading a shard
+         * applies that many of its entries per turn. Smaller: shorter turns (the latency every
+         * waiting stanza pays under load), more commits.
+         */
         batchSize: z.number().int().min(1).max(10_000).default(256),
+        /**
+         * Lanes of rooms per shard (issue #10 item 6): a turn serves a shard's lanes round robin
+         * and each lane in stream order, so a flooded room delays only the rooms of its own lane
+         * (about 1 in `lanes` of its shard's rooms). Each gateway remembers one delivery mark
+         * per shard and lane. Change it only with the whole cluster stopped.
+         */
+        lanes: z.number().int().min(1).max(1024).default(64),
+        /**
+         * Stream entries read ahead of the turns per shard (entries in memory, waiting), so that
+         * the fair schedule sees the quiet rooms' entries behind a flooded room's backlog. A
+         * shard's memory holds at most twice this many entries.
+         */
+        readAhead: z.number().int().min(1).max(100_000).default(1024),
       })
       .prefault({})
       .refine((w) => w.heartbeatMs * 2 < w.leaseTtlMs, { message: 'roomWorker.heartbeatMs must be less than half of roomWorker.leaseTtlMs' }),

@@ -16,7 +16,7 @@ type Encode = (v: unknown) => string[] | undefined;
 const text: Encode = (v) => (typeof v === 'string' ? [v] : undefined);
 const bool: Encode = (v) => (typeof v === 'boolean' ? [v ? '1' : '0'] : undefined);
 const count: Encode = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? [String(v)] : undefined);
-const BROADCAST_ROLES: readonly unknown[] = ['moderator', 'participant', 'visitor'];
+const BROADCAST_ROLES: readonly unknown[] = ['moderator', 'participant', 'visitor', 'none'];
 /** Roles: the form ignores values it does not offer (a client's extension), JSON must be exact. */
 const roles: Encode = (v) => (Array.isArray(v) && v.every((x) => BROADCAST_ROLES.includes(x)) ? (v as string[]) : undefined);
 

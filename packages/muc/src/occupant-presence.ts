@@ -5,6 +5,7 @@
 import { Element } from 'ltx';
 import { NS, parseOwnElement } from '@parley/xml';
 import { copyElement } from './copy-element.js';
+import { addOccupantId, isOccupantId } from './features/occupant-id.js';
 import { mucUserX, type MucUserX } from './muc-user-x.js';
 import type { Affiliation, Occupant, Role } from './room-state.js';
 import type { Broadcast } from './step-result.js';
@@ -45,10 +46,17 @@ export interface PresenceRecipient {
 }
 
 const STRIPPED = new Set<string>([NS.MUC, NS.MUC_USER]);
+/**
+ * XEP-0317 hats: only the room may say who wears which hat, so a client's own `<hats/>`
+ * (XEP-0317's namespace, and Prosody 0.12's, which Prosody filters the same way) is not
+ * reflected. (The room assigns no hats yet: see docs/xeps.md.)
+ */
+const HATS = new Set<string>(['urn:xmpp:hats:0', 'xmpp:prosody.im/protocol/hats:1']);
 
 /**
  * A presence content element without MUC extensions: the reflected part of what the
- * client sent (attributes other than `id` and `xml:lang` dropped).
+ * client sent (attributes other than `id` and `xml:lang` dropped; a client's own
+ * `<occupant-id/>` too, XEP-0421 §4: the room adds its own; and its `<hats/>`).
  */
 export function reflectable(presence: Element): Element {
   const out = new Element('presence', { xmlns: NS.CLIENT });
@@ -57,7 +65,8 @@ export function reflectable(presence: Element): Element {
   for (const child of presence.children) {
     if (typeof child === 'string') continue;
     if (child.name === 'x' && STRIPPED.has(String(child.attrs.xmlns))) continue;
-    if (child.name === 'error') continue;
+    if (child.name === 'error' || isOccupantId(child)) continue;
+    if (child.name === 'hats' && HATS.has(child.getNS() ?? '')) continue;
     out.cnode(copyElement(child));
   }
   return out;
@@ -127,6 +136,9 @@ export function occupantPresence(
     ...(change.destroy === undefined ? {} : { destroy: change.destroy }),
     self: recipient.self,
   };
+  // XEP-0421 §4: on every presence from an occupant JID (before the muc#user element, as
+  // Prosody 0.12 places it).
+  addOccupantId(base, occupant.occupantId);
   base.cnode(mucUserX(spec));
   return base;
 }
@@ -137,7 +149,8 @@ export function occupantPresence(
  * and then shared as a {@link Broadcast} by every join that shows it. A pure memo: the key
  * holds everything the stanza is made of (room, nick, stored presence, affiliation, role,
  * the real JID when shown), so a change to any of them makes a new entry. Least recently
- * used entries are dropped beyond {@link VIEW_PRESENCES_MAX}.
+ * used entries are dropped beyond {@link VIEW_PRESENCES_MAX}. (The XEP-0421 occupant id is
+ * part of the key: a nick may be held by another user later.)
  */
 const viewPresences = new Map<string, Broadcast>();
 const VIEW_PRESENCES_MAX = 16_384;
@@ -150,7 +163,7 @@ const VIEW_PRESENCES_MAX = 16_384;
 export function viewPresence(roomJid: string, occupant: Occupant, affiliation: Affiliation, seesJids: boolean): Broadcast {
   const primary = occupant.sessions[0];
   const jid = seesJids ? (primary?.fullJid ?? '') : '';
-  const key = `${roomJid}\0${occupant.nick}\0${affiliation}\0${occupant.role}\0${jid}\0${primary?.presence ?? ''}`;
+  const key = `${roomJid}\0${occupant.nick}\0${affiliation}\0${occupant.role}\0${jid}\0${occupant.occupantId ?? ''}\0${primary?.presence ?? ''}`;
   let view = viewPresences.get(key);
   if (view !== undefined) {
     viewPresences.delete(key);

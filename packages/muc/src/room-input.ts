@@ -47,4 +47,11 @@ export interface RoomContext {
   forwardKey?: string;
   /** How long a forwarded IQ's answer is accepted, ms (default 300000). */
   forwardTtlMs?: number;
+  /**
+   * A fresh, unique and unpredictable id on every call (the room worker:
+   * `crypto.randomUUID()`, 122 random bits): XEP-0359 stanza ids, XEP-0307 unique room
+   * names, and (two of them) the XEP-0421 key of a new room. The core's only source of
+   * randomness. Without it, ids are unique in the process but predictable (tests only).
+   */
+  newId?: () => string;
 }

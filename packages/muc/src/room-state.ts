@@ -48,6 +48,11 @@ export interface Occupant {
   role: Role;
   /** At least one. */
   sessions: OccupantSession[];
+  /**
+   * XEP-0421 occupant id of `bareJid` in this room (features/occupant-id.ts), set on join;
+   * absent only in rooms stored before XEP-0421 support, until their next turn.
+   */
+  occupantId?: string;
 }
 
 /** A discussion history entry (XEP-0045 §7.2.13). */
@@ -64,6 +69,8 @@ export interface RoomSubject {
   text: string;
   nick?: string;
   at?: number;
+  /** XEP-0421 occupant id of whoever set it (shown again at join, §7.2.15). */
+  occupantId?: string;
 }
 
 /** Everything the room core knows about one room. */
@@ -85,4 +92,10 @@ export interface RoomState {
   history: HistoryEntry[];
   /** When the room was created, ms since epoch. */
   created: number;
+  /**
+   * XEP-0421 §5.1: the room's secret HMAC key for occupant ids (features/occupant-id.ts),
+   * random, made when the room is created; never sent to anyone. Absent only in rooms
+   * stored before XEP-0421 support, until their next turn (`ensureOccupantIds`).
+   */
+  occupantIdKey?: string;
 }

@@ -4,16 +4,26 @@
 // public rooms. Anything else: iq get/set → service-unavailable (RFC 6120 §8.4); messages
 // → service-unavailable (the service has no one to deliver them to); presence, iq results
 // and errors → ignored (RFC 6120 §8.3.1: never an error in reply to an error).
+// XEP-0307 (Unique Room Names for Multi-User Chat) §2: an iq get with
+// `<unique xmlns='http://jabber.org/protocol/muc#unique'/>` is answered with a room name
+// (the localpart) nobody uses: a random UUID v4 (`RoomContext.newId`, 122 random bits; a
+// room created under it by someone else first is as unlikely as guessing it). The service
+// advertises the feature (§2), and XEP-0421's (occupant ids are on in every room, §4).
 import { Element } from 'ltx';
 import { tryParseJid } from '@parley/jid';
 import { errorReply, iqPayload, iqResult } from '@parley/stanza';
 import { NS } from '@parley/xml';
 import { REFUSALS, type Refusal } from './errors.js';
+import { OCCUPANT_ID_NS } from './features/occupant-id.js';
+import { newId } from './features/stanza-id.js';
 import type { RoomContext, StanzaOrigin } from './room-input.js';
 import type { Outgoing } from './step-result.js';
 
+/** XEP-0307 namespace and feature. */
+export const MUC_UNIQUE = 'http://jabber.org/protocol/muc#unique';
+
 /** Service features advertised in disco#info. */
-const SERVICE_FEATURES = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.MUC, 'http://jabber.org/protocol/muc#stable_id'];
+const SERVICE_FEATURES = [NS.DISCO_INFO, NS.DISCO_ITEMS, NS.MUC, 'http://jabber.org/protocol/muc#stable_id', MUC_UNIQUE, OCCUPANT_ID_NS];
 
 /**
  * Answers a stanza addressed to the service JID.
@@ -44,6 +54,11 @@ export function serviceStep(
   const payload = iqPayload(stanza);
   if (payload === undefined) return refuse(REFUSALS.badRequest);
   const ns = payload.getNS();
+  if (type === 'get' && payload.name === 'unique' && ns === MUC_UNIQUE) {
+    const unique = new Element('unique', { xmlns: MUC_UNIQUE });
+    unique.t(newId(ctx).toLowerCase());
+    return out(iqResult(stanza, unique));
+  }
   if (type !== 'get' || payload.name !== 'query' || (ns !== NS.DISCO_INFO && ns !== NS.DISCO_ITEMS)) return refuse(REFUSALS.unsupported);
   if (typeof payload.attrs.node === 'string') return refuse(REFUSALS.noSuchNode);
   const query = new Element('query', { xmlns: ns });

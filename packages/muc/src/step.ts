@@ -12,6 +12,7 @@ import { findRoute, stanzaType } from './dispatch.js';
 import { runCommand } from './features/commands.js';
 import { FEATURES } from './features/index.js';
 import { closeIfEmpty, dropSessions } from './features/leave.js';
+import { ensureOccupantIds } from './features/occupant-id.js';
 import { newRoom } from './new-room.js';
 import { prepareNick } from './nick.js';
 import type { CommandResult } from './room-command.js';
@@ -72,6 +73,7 @@ function dropStep(room: RoomState | undefined, ctx: RoomContext, gone: (s: Occup
   const affected = [...room.occupants.values()].some((o) => o.sessions.some(gone));
   if (!affected) return unchanged(room);
   const t = new Turn(structuredClone(room), ctx, FEATURES);
+  migrate(t);
   const dropped = dropSessions(t, gone);
   t.log('debug', 'sessions gone', { dropped });
   return finish(t, true);
@@ -130,6 +132,7 @@ function stanzaStep(
   // The hot path (groupchat, private messages, disco) needs no copy: see Route.inPlace.
   const inPlace = route.inPlace === true || route.inPlaceIf?.(room, req) === true;
   const t = new Turn(inPlace ? room : structuredClone(room), ctx, FEATURES);
+  migrate(t);
   route.handle(t, req);
   return finish(t, true);
 }
@@ -157,11 +160,20 @@ function commandStep(room: RoomState | undefined, roomJid: string, raw: unknown,
   if (command.op !== 'create' && room === undefined) return refuse(commandRefusal('item-not-found', 'no such room'));
   const jid = tryParseJid(roomJid)?.toString() ?? roomJid;
   const t = new Turn(room === undefined ? newRoom(jid, ctx) : structuredClone(room), ctx, FEATURES);
+  migrate(t);
   const outcome = runCommand(t, command);
   if (!outcome.ok) return refuse(outcome);
   const r = finish(t, room !== undefined);
   if (outcome.snapshot && r.room !== undefined) return answer(r, { ok: true, room: roomSnapshot(r.room, ctx) });
   return answer(r, { ok: true });
+}
+
+/**
+ * XEP-0421: a room stored before occupant ids gets its key and its occupants their ids
+ * before anything is sent (features/occupant-id.ts), persisted with this turn.
+ */
+function migrate(t: Turn): void {
+  if (ensureOccupantIds(t.room, t.ctx)) t.persist();
 }
 
 /** Ends a turn: empty temporary rooms close; the state change becomes an effect. */

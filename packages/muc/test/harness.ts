@@ -29,8 +29,13 @@ export const JULIET = 'user2@localhost/juliet';
 export const ROSALINE = 'user3@localhost/rosaline';
 export const ADMIN = 'admin@localhost/console';
 
+/**
+ * A context as the worker makes it, with `newId` counting `id-1`, `id-2`, ... from each
+ * call of makeCtx (deterministic: two contexts made alike give the same ids).
+ */
 export function makeCtx(now = Date.UTC(2026, 0, 1, 12, 0, 0)): RoomContext {
-  return { now, serviceJid: 'conference.localhost', serviceAdmins: ['admin@localhost'] };
+  let n = 0;
+  return { now, serviceJid: 'conference.localhost', serviceAdmins: ['admin@localhost'], newId: () => `id-${++n}` };
 }
 
 /** Parses stanza XML in jabber:client. */

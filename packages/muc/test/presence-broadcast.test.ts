@@ -31,7 +31,7 @@ describe('presence broadcast (XEP-0045 §7.2.2, §7.7)', () => {
     assert.deepEqual(to(later, ROSALINE).map((s) => s.attrs.from).filter((f) => f === `${ROOM}/Juliet`), [], 'visitors are not listed to joiners');
   });
 
-  it('ignores values it does not offer in the presencebroadcast field (e.g. none), keeping the rest of the form', () => {
+  it('ignores values it does not offer in the presencebroadcast field, keeping the rest of the form (none is offered)', () => {
     const sim = new Sim();
     sim.join(ROMEO, 'Romeo');
     const out = sim.configure(
@@ -40,7 +40,7 @@ describe('presence broadcast (XEP-0045 §7.2.2, §7.7)', () => {
         `<field var='muc#roomconfig_roomname'><value>Kept</value></field>`,
     );
     assert.equal(to(out, ROMEO)[0]!.attrs.type, 'result');
-    assert.deepEqual(sim.room?.config.presenceBroadcast, ['moderator']);
+    assert.deepEqual(sim.room?.config.presenceBroadcast, ['moderator', 'none']);
     assert.equal(sim.room?.config.name, 'Kept');
   });
 });

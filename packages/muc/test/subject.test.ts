@@ -10,13 +10,16 @@ describe('subject (XEP-0045 §8.1, §7.2.15)', () => {
     const out = sim.send(ROMEO, `<message type='groupchat' to='${ROOM}' id='s1'><subject>Fire Burn</subject></message>`);
     assert.equal(to(out, ROMEO)[0]!.getChildText('subject'), 'Fire Burn');
     assert.equal(to(out, ROMEO)[0]!.attrs.from, `${ROOM}/Romeo`);
-    assert.deepEqual(sim.room?.subject, { text: 'Fire Burn', nick: 'Romeo', at: sim.ctx.now });
+    const romeoId = sim.room?.occupants.get('romeo')?.occupantId;
+    assert.ok(romeoId !== undefined);
+    assert.deepEqual(sim.room?.subject, { text: 'Fire Burn', nick: 'Romeo', at: sim.ctx.now, occupantId: romeoId });
     assert.equal(sim.room?.history.length, 0, 'subject changes are not history');
     const join = to(sim.join(JULIET, 'Juliet'), JULIET);
     const subject = join[join.length - 1]!;
     assert.equal(subject.attrs.from, `${ROOM}/Romeo`);
     assert.equal(subject.getChildText('subject'), 'Fire Burn');
     assert.equal(subject.getChild('delay', NS.DELAY)?.attrs.stamp, '2026-01-01T12:00:00Z');
+    assert.equal(subject.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id, romeoId, 'XEP-0421: the setter\'s occupant id');
   });
 
   it('refuses participants unless changesubject is on', () => {

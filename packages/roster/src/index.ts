@@ -31,3 +31,4 @@ export {
   type RosterSet,
   type RosterSetError,
 } from './item.js';
+export { departureStanzas, type DepartureSnapshot } from './departure.js';

@@ -59,7 +59,7 @@ export const roomConfigProperties = {
   changeSubject: { type: 'boolean', description: 'muc#roomconfig_changesubject' },
   allowInvites: { type: 'boolean', description: 'muc#roomconfig_allowinvites' },
   allowPm: { type: 'string', enum: ['anyone', 'participants', 'moderators', 'none'], description: 'muc#roomconfig_allowpm' },
-  presenceBroadcast: { type: 'array', items: { type: 'string', enum: ['moderator', 'participant', 'visitor'] }, uniqueItems: true, description: 'muc#roomconfig_presencebroadcast' },
+  presenceBroadcast: { type: 'array', items: { type: 'string', enum: ['moderator', 'participant', 'visitor', 'none'] }, uniqueItems: true, description: 'muc#roomconfig_presencebroadcast (none: show absent members to joiners)' },
   historyLength: { type: 'integer', minimum: 0, maximum: 1000, description: 'discussion history kept, in messages' },
   language: { type: 'string', maxLength: 64, description: 'muc#roomconfig_lang' },
   allowVoiceRequests: { type: 'boolean', description: 'muc#roomconfig_allowvoicerequests (XEP-0045 §7.13 voice requests from visitors)' },

@@ -7,7 +7,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { keySpace, type KeySpace } from '@parley/bus';
+import { encodeEnvelope, keySpace, type KeySpace } from '@parley/bus';
 import { OPEN_AUTH_BACKEND, type Config } from '@parley/config';
 import { AccountStore } from '@parley/accounts';
 import { createRegistry, MetricsPublisher } from '@parley/metrics';
@@ -31,6 +31,7 @@ import { sendsPresenceTo } from '@parley/roster';
 import { AccountServices } from './account/index.js';
 import { Blocking } from './blocking/blocking.js';
 import { BlocklistStore } from './blocking/blocklist-store.js';
+import { BlocklistCache } from './blocking/blocklist-cache.js';
 import { Carbons } from './carbons/carbons.js';
 import { ClientSession, type SessionDeps } from './session/session.js';
 import { TcpTransport } from './transport/tcp-transport.js';
@@ -80,6 +81,8 @@ export class Gateway {
   private readonly presence: PresenceService;
   /** vCards, private storage, last activity, time, in-band registration, caps (issue #11 items 5, 6). */
   private readonly accountServices: AccountServices;
+  /** XEP-0191 blocklists of this gateway's accounts, for filtering what rooms deliver. */
+  private readonly blocklistCache: BlocklistCache;
   private readonly secureContext: SecureContext | undefined;
   private tcp: TcpServer | undefined;
   private http: HttpServer | undefined;
@@ -125,6 +128,7 @@ export class Gateway {
       kickAll: async (bare) => {
         for (const s of await this.registry.sessionsOf(bare)) await this.router.kick(`${bare}/${s.resource}`, s.record, 'not-authorized', 'account removed');
       },
+      route: (stanza) => this.router.route(stanza),
     });
     this.offline = new OfflineStore(this.redis, this.keys, config.offline.maxMessages, {
       maxBytes: config.offline.maxBytes,
@@ -160,8 +164,17 @@ export class Gateway {
       iq: this.iq,
     });
     // XEP-0191 blocking and XEP-0280 carbons: iq handlers in the table, checks and copies in the router.
+    const blocklists = new BlocklistStore(this.redis, this.keys, config.limits.maxBlocklistItems);
+    // XEP-0191 §3.3 for room deliveries: the blocklists of local sessions' accounts, in memory.
+    this.blocklistCache = new BlocklistCache(blocklists);
+    this.local.onAccountGone((bare) => this.blocklistCache.forget(bare));
     const blocking = new Blocking({
-      store: new BlocklistStore(this.redis, this.keys, config.limits.maxBlocklistItems),
+      store: blocklists,
+      cache: this.blocklistCache,
+      gatewayId: this.id,
+      notifyGateway: async (gateway, owner) => {
+        await this.redis.xadd(this.keys.gatewayDelivery(gateway), '*', ...encodeEnvelope({ kind: 'blocklist', owner }));
+      },
       registry: this.registry,
       local: this.local,
       hosts: config.hosts,
@@ -184,7 +197,7 @@ export class Gateway {
       local: this.local,
       bounds: { maxNameBytes: config.limits.maxRosterNameBytes, maxGroupBytes: config.limits.maxRosterNameBytes, maxGroups: config.limits.maxRosterGroups },
     });
-    this.consumer = new DeliveryConsumer(this.reader, this.keys, this.id, this.router, this.local, log);
+    this.consumer = new DeliveryConsumer(this.reader, this.keys, this.id, this.router, this.local, log, { mucDomain: config.mucDomain, cache: this.blocklistCache });
     this.liveness = new Liveness({
       gatewayId: this.id,
       redis: this.redis,
@@ -197,6 +210,7 @@ export class Gateway {
       deadAfterMs: config.gateway.deadAfterMs,
       onReaped: () => this.closeSessionsAfterReap(),
       presence: this.presence,
+      lastActivity: this.accountServices.lastActivity,
       onRegisteredAgain: () => this.registeredAgain(),
     });
     const labels = { service: 'gateway', instance: this.id };

@@ -1,5 +1,6 @@
 // Overload backpressure (issue #10 item 6): senders of a room shard whose oldest unapplied
-// entry is too old are held until the shard catches up; other shards are not held.
+// entry is too old are held until the shard catches up; other shards are not held. When the
+// shard's worker lists the rooms that are behind, only those rooms' senders are held.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -85,6 +86,47 @@ describe('ShardBackpressure', () => {
     } finally {
       bp.stop();
       await redis.del(keys.shardStream(7));
+    }
+  });
+
+  it('holds only the rooms its worker lists as behind, and the whole shard only when the worker says its read-ahead is full', async () => {
+    const bp = new ShardBackpressure(redis, keys, { maxLagMs: 2000, pollMs: 20, maxHoldMs: 60_000 }, log);
+    bp.start();
+    const shard = 11;
+    const hot = keys.shardHotRooms(shard);
+    const idAged = async (ageMs: number) => `${redisTimeMs(await redis.time()) - ageMs}-0`;
+    try {
+      // The stream's oldest entry is old (the flooded room's), but the worker lists the rooms.
+      await oldEntry(shard, 5000);
+      await redis.hset(hot, 'flood@conference.localhost', await idAged(5000), 'warm@conference.localhost', await idAged(120));
+      bp.admit(shard, 'quiet@conference.localhost');
+      await sleep(150);
+      assert.deepEqual(bp.heldShards, [], 'not the whole shard');
+      assert.deepEqual(bp.heldRooms.get(shard), ['flood@conference.localhost']);
+      assert.equal(bp.admit(shard, 'quiet@conference.localhost'), undefined, 'a quiet room of the busy shard is not held');
+      assert.equal(bp.admit(shard, 'warm@conference.localhost'), undefined, 'a room listed but below maxLagMs is not held');
+      const held = bp.admit(shard, 'flood@conference.localhost');
+      assert.ok(held, 'the room that is behind holds its senders');
+      assert.equal(await within(held, 150), 'pending');
+      // Its read-ahead full: every sender of the shard waits.
+      await redis.hset(hot, '*', await idAged(5000));
+      await sleep(150);
+      assert.deepEqual(bp.heldShards, [shard]);
+      const quiet = bp.admit(shard, 'quiet@conference.localhost');
+      assert.ok(quiet, 'with the read-ahead full, the whole shard is held');
+      // The worker caught up: the list is gone, and so is the backlog.
+      await redis.del(hot, keys.shardStream(shard));
+      assert.equal(await within(Promise.all([held, quiet]).then(() => undefined), 1000), 'resolved');
+      assert.deepEqual(bp.heldShards, []);
+      assert.equal(bp.heldRooms.size, 0);
+      // No list while the stream lags (the worker is gone): the whole shard is held, as before rooms were listed.
+      await oldEntry(shard, 5000);
+      bp.admit(shard, 'quiet@conference.localhost'); // a sender to the shard: it is watched again
+      await sleep(150);
+      assert.deepEqual(bp.heldShards, [shard]);
+    } finally {
+      bp.stop();
+      await redis.del(hot, keys.shardStream(shard));
     }
   });
 

@@ -10,6 +10,8 @@ export const JOBS_ERRORS = {
   BAD_JOB_DATA: 'the job data is malformed',
   /** A room refused `remove-user` with something other than `item-not-found` (the job retries). */
   ROOM_REFUSED: 'a room refused the command',
+  /** An account's subscriptions must be cancelled but no gateway is alive to route the stanzas (the job retries). */
+  NO_GATEWAY: 'no gateway is running to cancel the presence subscriptions',
 } as const;
 
 export type JobsErrorCode = keyof typeof JOBS_ERRORS;

@@ -140,3 +140,33 @@ test('a delete-user attempt that times out on a room is retried, and the retry f
     await jobs.stop();
   }
 });
+
+test('delete-user cancels the account\'s presence subscriptions through a live gateway before deleting its roster (XEP-0077 §3.2)', async () => {
+  const ERIN = 'erin@localhost';
+  assert.ok(await c.accounts.create(ERIN, 'secret'));
+  // Erin and bob see each other (both); dave asked erin (Pending In); erin blocked bob.
+  await c.redis.hset(c.keys.roster(ERIN), BOB, JSON.stringify({ s: 'both' }));
+  await c.redis.hset(c.keys.rosterPending(ERIN), 'dave@localhost', '<presence type="subscribe" from="dave@localhost"/>');
+  await c.redis.zadd(c.keys.blocklist(ERIN), 1, BOB);
+  await fakeSession(c, { bare: ERIN, resource: 'tab', gateway: 'gw-latest', sessionId: 's-erin' });
+  const runner = await startJobs(c, true);
+  try {
+    const job = await runner.deleteUser(ERIN);
+    const done = await finished(runner, job.id, 30_000);
+    assert.equal(done.state, 'completed', done.failedReason);
+    const routed = (await deliveries(c, 'gw-latest')).filter((e) => e.kind === 'route').map((e) => (e.kind === 'route' ? e.xml : ''));
+    const summary = routed.map((x) => {
+      const attr = (n: string) => new RegExp(`${n}="([^"]*)"`).exec(x)?.[1];
+      return `${attr('type')} ${attr('from')} -> ${attr('to')}`;
+    });
+    assert.deepEqual(summary, [
+      `unavailable ${ERIN}/tab -> ${BOB}`,
+      `unsubscribed ${ERIN} -> ${BOB}`,
+      `unsubscribe ${ERIN} -> ${BOB}`,
+      `unsubscribed ${ERIN} -> dave@localhost`,
+    ]);
+    for (const key of [c.keys.roster(ERIN), c.keys.rosterPending(ERIN), c.keys.blocklist(ERIN)]) assert.equal(await c.redis.exists(key), 0, key);
+  } finally {
+    await runner.stop();
+  }
+});

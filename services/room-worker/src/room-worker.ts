@@ -3,7 +3,7 @@
  * shards of the MUC service, loads their rooms, applies their stream entries in order and
  * commits what they changed. See README.md for the protocol.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -18,6 +18,7 @@ import { desiredOwner } from './membership/rendezvous.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { defineScripts, type ScriptedPipeline, type ScriptedRedis } from './redis-scripts.js';
 import type { CommandReply } from './shard/command-input.js';
+import { pickFairAcross } from './shard/fair-schedule.js';
 import { ShardActor, type StreamEntry, type TurnResult } from './shard/shard-actor.js';
 import { commitArgs, loadShard } from './shard/shard-store.js';
 
@@ -27,6 +28,10 @@ const BLOCK_MS = 200;
 const DIRECTORY_CACHE_MS = 1000;
 /** How long a command's reply list lives after a result is pushed, ms. */
 const COMMAND_REPLY_TTL_MS = 60_000;
+/** Most rooms per shard listed as behind for the gateways (`KeySpace.shardHotRooms`). */
+const MAX_HOT_ROOMS = 64;
+/** How long a shard's list of rooms that are behind lives unless rewritten, ms (a dead worker's list lapses). */
+const HOT_ROOMS_TTL_MS = 2000;
 
 /** A shard this worker holds a lease on. */
 interface HeldShard {
@@ -46,10 +51,9 @@ interface HeldShard {
   log: Logger;
 }
 
-/** Entries one XREAD (or a catch-up XRANGE) returned for one held shard. */
+/** A held shard with entries pending for a turn. */
 interface ShardEntries {
   h: HeldShard;
-  entries: StreamEntry[];
 }
 
 /** A shard's entries applied in memory, waiting for delivery and commit. */
@@ -97,6 +101,9 @@ export class RoomWorker {
   private forwardKey: string | undefined;
   private readonly ttl: number;
   private readonly log: Logger;
+  /** Shards whose list of rooms that are behind is in Redis (to delete once none is). */
+  private readonly hotPublished = new Set<number>();
+  private hotAt = 0;
 
   /** @param log - the process logger; the worker's lines carry `workerId` (and `shard`). */
   constructor(private readonly config: Config, log: Logger) {
@@ -310,14 +317,27 @@ export class RoomWorker {
           await sleep(BLOCK_MS / 4);
           continue;
         }
-        const streams = active.map((h) => this.keys.shardStream(h.shard));
-        const cursors = active.map((h) => h.actor!.cursor);
-        const read = ['COUNT', this.config.roomWorker.batchSize, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors] as const;
+        // Read ahead of the turns (up to `readAhead` entries pending per shard), so that the
+        // fair schedule sees the quiet rooms' entries behind a flooded room's backlog; block
+        // only when nothing is pending.
+        const readAhead = this.config.roomWorker.readAhead;
+        const readable = active.filter((h) => h.actor!.pending.length < readAhead);
+        const waiting = active.some((h) => h.actor!.pending.length > 0);
+        const streams = readable.map((h) => this.keys.shardStream(h.shard));
+        const cursors = readable.map((h) => h.actor!.readCursor);
+        const read = ['COUNT', readAhead, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors] as const;
+        // With entries pending, the read must not wait: XREAD without BLOCK.
+        const poll = ['COUNT', readAhead, 'STREAMS', ...streams, ...cursors] as const;
         let reply: Array<[string, StreamEntry[]]> | null;
-        if (deferred.length) {
+        if (!readable.length) {
+          if (deferred.length) await this.sendTurn(deferred);
+          deferred = [];
+          reply = null;
+        } else if (deferred.length) {
           const pipeline = this.reader.pipeline() as ScriptedPipeline;
           const sent = this.queueTurn(deferred, pipeline);
-          pipeline.xread(...read);
+          if (waiting) pipeline.xread(...poll);
+          else pipeline.xread(...read);
           const turn = deferred;
           deferred = [];
           const replies = await this.execTurn(turn, pipeline);
@@ -327,13 +347,13 @@ export class RoomWorker {
           if (err) throw err;
           reply = r as typeof reply;
         } else {
-          reply = (await this.reader.xread(...read)) as typeof reply;
+          reply = (await (waiting ? this.reader.xread(...poll) : this.reader.xread(...read))) as typeof reply;
         }
-        const batch: ShardEntries[] = [];
         for (const [stream, entries] of reply ?? []) {
-          const h = active[streams.indexOf(stream)];
-          if (h && h.actor && !h.lost && entries.length) batch.push({ h, entries });
+          const h = readable[streams.indexOf(stream)];
+          if (h && h.actor && !h.lost && entries.length) h.actor.enqueue(entries);
         }
+        const batch: ShardEntries[] = active.filter((h) => h.actor && !h.lost && h.actor.pending.length > 0).map((h) => ({ h }));
         if (!batch.length) continue;
         const live = await this.prepareTurn(batch);
         if (live.some((a) => a.result.roomWrites.size > 0 || a.result.replies.length > 0)) {
@@ -374,9 +394,9 @@ export class RoomWorker {
   private async activate(h: HeldShard): Promise<void> {
     const started = Date.now();
     try {
-      const { rooms, cursor } = await loadShard(this.redis, this.keys, h.shard, h.log);
+      const { rooms, cursor, laneMarks, commits } = await loadShard(this.redis, this.keys, h.shard, h.log);
       if (h.lost) return;
-      const actor = new ShardActor(h.shard, rooms, cursor);
+      const actor = new ShardActor(h.shard, rooms, cursor, { lanes: this.config.roomWorker.lanes, laneMarks, commits });
       // Persistent rooms outlive their occupants' gateways. A `gateway-down` entry per dead
       // gateway removes them: a real stream entry, so that what it produces carries a mark
       // that no earlier output of this shard has (a made-up input would have none).
@@ -394,13 +414,22 @@ export class RoomWorker {
       }
       h.actor = actor;
       let replayed = 0;
-      for (;;) {
-        const entries = (await this.redis.xrange(this.keys.shardStream(h.shard), `(${actor.cursor}`, '+', 'COUNT', this.config.roomWorker.batchSize)) as StreamEntry[];
-        if (!entries.length || h.lost || h.actor !== actor) break;
-        await this.turn([{ h, entries }]);
-        if (h.actor !== actor) return; // lost, or the turn failed and the shard will be loaded again
-        replayed += entries.length;
+      // The backlog, read ahead and applied with the same fair schedule as later turns.
+      const readAhead = this.config.roomWorker.readAhead;
+      let drained = false;
+      while (!h.lost && h.actor === actor) {
+        if (!drained && actor.pending.length < readAhead) {
+          const entries = (await this.redis.xrange(this.keys.shardStream(h.shard), `(${actor.readCursor}`, '+', 'COUNT', readAhead)) as StreamEntry[];
+          if (h.lost || h.actor !== actor) break;
+          drained = entries.length < readAhead;
+          // Entries a lane's mark covers were applied and committed already: enqueue skips them.
+          actor.enqueue(entries);
+          replayed += entries.length;
+        }
+        if (!actor.pending.length) break;
+        await this.turn([{ h }]);
       }
+      if (h.actor !== actor) return; // lost, or a turn failed and the shard will be loaded again
       h.log.info({ loadMs: Date.now() - started, replayed, rooms: rooms.size, token: h.token, cursor: actor.cursor }, 'shard acquired');
       await this.publishSummaries([...rooms.keys()], actor).catch((err: unknown) => h.log.warn({ err }, 'room directory update failed'));
     } catch (err) {
@@ -429,17 +458,22 @@ export class RoomWorker {
   /** Steps (a) and the planning of (b): applies and plans every shard of the batch; the shards whose turn can go on. */
   private async prepareTurn(batch: readonly ShardEntries[]): Promise<AppliedShard[]> {
     const applied: AppliedShard[] = [];
+    this.publishHotRooms([...this.held.values()].filter((h) => h.actor && !h.lost));
     let publicRooms: PublicRoom[] = [];
+    // The turn's entries: at most batchSize in all, round robin over every lane of every
+    // shard (fair-schedule.ts), so that a turn, which every waiting entry pays, stays short.
+    const picks = pickFairAcross(batch.map(({ h }) => h.actor?.pending ?? []), this.config.roomWorker.batchSize);
+    const turns = batch.map(({ h }, i) => ({ h, entries: h.actor ? h.actor.take(picks[i]!) : [] }));
     try {
-      if (batch.some(({ entries }) => entries.some(([, f]) => isServiceStanza(f, this.config.mucDomain)))) publicRooms = await this.publicRooms();
+      if (turns.some(({ entries }) => entries.some((e) => e.input?.kind === 'stanza' && e.input.room === this.config.mucDomain))) publicRooms = await this.publicRooms();
     } catch (err) {
       for (const { h } of batch) this.turnFailed(h, h.actor, err);
       return [];
     }
     const ctx = this.context();
-    for (const { h, entries } of batch) {
+    for (const { h, entries } of turns) {
       const actor = h.actor;
-      if (!actor || !this.leaseValid(h)) continue;
+      if (!actor || !entries.length || !this.leaseValid(h)) continue;
       try {
         const result = actor.apply(entries, { ctx, publicRooms, log: h.log, countInput: (kind) => this.metrics.input(kind) });
         applied.push({ h, actor, result, envelopes: [] });
@@ -535,6 +569,43 @@ export class RoomWorker {
     if (!h.lost) h.log.error({ err }, 'turn failed; the shard will be loaded again');
   }
 
+  /**
+   * Lists each shard's rooms that are behind for the gateways' backpressure (issue #10 item
+   * 6; the gateway's shard-backpressure.ts): `KeySpace.shardHotRooms`, room → id of its
+   * oldest entry not applied (those older than half of `limits.shardMaxLagMs`, at most
+   * {@link MAX_HOT_ROOMS}, oldest first), plus `*` → the last entry read when the shard's
+   * read-ahead is full. Rewritten at most every `limits.shardLagPollMs`, with a TTL of
+   * {@link HOT_ROOMS_TTL_MS}; deleted once no room is behind. Best effort (not awaited).
+   */
+  private publishHotRooms(active: readonly HeldShard[]): void {
+    const maxLag = this.config.limits.shardMaxLagMs;
+    const now = Date.now();
+    if (maxLag <= 0 || now - this.hotAt < this.config.limits.shardLagPollMs) return;
+    this.hotAt = now;
+    const pipeline = this.redis.pipeline();
+    let queued = 0;
+    for (const h of active) {
+      const actor = h.actor!;
+      const rooms = actor.behind(now - maxLag / 2, MAX_HOT_ROOMS);
+      const saturated = actor.pending.length >= this.config.roomWorker.readAhead;
+      const key = this.keys.shardHotRooms(h.shard);
+      if (!rooms.size && !saturated) {
+        if (this.hotPublished.delete(h.shard)) {
+          pipeline.del(key);
+          queued++;
+        }
+        continue;
+      }
+      const fields: string[] = [];
+      for (const [room, id] of rooms) fields.push(room, id);
+      if (saturated) fields.push('*', actor.readCursor);
+      pipeline.del(key).hset(key, ...fields).pexpire(key, HOT_ROOMS_TTL_MS);
+      this.hotPublished.add(h.shard);
+      queued++;
+    }
+    if (queued) pipeline.exec().catch((err: unknown) => this.log.warn({ err }, 'publishing the rooms that are behind failed'));
+  }
+
   private context(): RoomContext {
     return {
       now: Date.now(),
@@ -543,6 +614,8 @@ export class RoomWorker {
       defaults: { historyLength: this.config.muc.historyLength },
       ...(this.forwardKey === undefined ? {} : { forwardKey: this.forwardKey }),
       forwardTtlMs: this.config.muc.iqForwardTtlMs,
+      // XEP-0359 stanza ids, XEP-0307 unique names, XEP-0421 room keys (@parley/muc).
+      newId: randomUUID,
     };
   }
 
@@ -616,7 +689,4 @@ export class RoomWorker {
   }
 }
 
-function isServiceStanza(fields: string[], mucDomain: string): boolean {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'room') return fields[i + 1] === mucDomain;
-  return false;
-}
+

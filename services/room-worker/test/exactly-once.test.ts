@@ -37,6 +37,7 @@ async function snapshot() {
     rooms: await redis.hgetall(keys.shardRooms(shard)),
     history: await redis.lrange(keys.roomHistory(shard, ROOM), 0, -1),
     cursor: (await redis.get(keys.shardCursor(shard)))!,
+    lanes: await redis.hgetall(keys.shardLanes(shard)),
     entries: await redis.xrange(keys.shardStream(shard), '-', '+'),
   };
 }
@@ -46,6 +47,8 @@ async function restore(s: Awaited<ReturnType<typeof snapshot>>): Promise<void> {
   await redis.hset(keys.shardRooms(shard), s.rooms);
   if (s.history.length) await redis.rpush(keys.roomHistory(shard, ROOM), ...s.history);
   await redis.set(keys.shardCursor(shard), s.cursor);
+  await redis.del(keys.shardLanes(shard));
+  if (Object.keys(s.lanes).length) await redis.hset(keys.shardLanes(shard), s.lanes);
   for (const [id, fields] of s.entries) await redis.xadd(keys.shardStream(shard), id, ...fields);
 }
 

@@ -184,6 +184,20 @@ export class ScansionClient {
   }
 
   /**
+   * Takes received stanzas until one that `match` accepts (the others are dropped), waiting
+   * up to `timeoutMs` in all.
+   * @throws Error `timed out waiting for <what>` when none arrives in time or the connection closes
+   */
+  async nextMatching(match: (el: Element) => boolean, timeoutMs: number, what = 'a matching stanza'): Promise<Element> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const got = await this.next(Math.max(0, deadline - Date.now()));
+      if (!got) throw new Error(`timed out waiting for ${what}`);
+      if (match(got.el)) return got.el;
+    }
+  }
+
+  /**
    * Puts stanzas taken with {@link next} back at the front of the queue, in the given order
    * (used when a step that is expected to fail on this server consumed them while waiting).
    */

@@ -3,7 +3,10 @@
 // each occupant"; "The service SHOULD reflect the message with the same 'id'"; "If the
 // sender is a visitor (i.e., does not have voice in a moderated room), the service MUST
 // return a &forbidden; error ... If the sender is not an occupant of the room, the service
-// SHOULD return a &notacceptable; error". The message is reflected with all its children.
+// SHOULD return a &notacceptable; error". The message is reflected with all its children,
+// but for a client's `<occupant-id/>` (XEP-0421 §4) and a `<stanza-id/>` claiming to be
+// the room's (XEP-0359 §5), and gets the sender's occupant id (XEP-0421 §4) and the room's
+// stanza id (XEP-0359 §3, features/stanza-id.ts), in that order (as Prosody 0.12 does).
 import { Element } from 'ltx';
 import { keepPermanently } from '@parley/stanza';
 import { NS } from '@parley/xml';
@@ -13,6 +16,8 @@ import { findSession } from '../room-queries.js';
 import type { OccupantSession } from '../room-state.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { appendHistory } from './history.js';
+import { addOccupantId, isOccupantId } from './occupant-id.js';
+import { addStanzaId, isForgedStanzaId } from './stanza-id.js';
 import { changeSubject, isSubjectChange } from './subject.js';
 
 /** A groupchat message to the bare room JID: a subject change or a message to everyone. */
@@ -29,7 +34,12 @@ export function onGroupchat(t: Turn, req: StanzaRequest): void {
     const v: unknown = req.stanza.attrs[name];
     if (typeof v === 'string') message.attrs[name] = v;
   }
-  for (const child of req.stanza.getChildElements()) message.cnode(copyElement(child));
+  for (const child of req.stanza.getChildElements()) {
+    if (isOccupantId(child) || isForgedStanzaId(child, t.roomJid)) continue;
+    message.cnode(copyElement(child));
+  }
+  addOccupantId(message, sender.occupantId);
+  addStanzaId(message, t.roomJid, t.ctx);
   t.broadcast(allSessions(t), message);
   // §7.2.13 with XEP-0334: a message with a body or <store/> is kept in the history, unless
   // it carries <no-store/> or <no-permanent-store/> (history is stored with the room).

@@ -17,12 +17,14 @@ import { lock } from './lock.js';
 import { maxUsers } from './max-users.js';
 import { membersOnly } from './members-only.js';
 import { moderated } from './moderated.js';
+import { occupantIds } from './occupant-id.js';
 import { password } from './password.js';
 import { presenceBroadcast } from './presence-broadcast.js';
 import { privateMessage } from './private-message.js';
 import { register } from './register.js';
 import { roles } from './roles.js';
 import { roomProfile } from './room-profile.js';
+import { stanzaIds } from './stanza-id.js';
 import { subject } from './subject.js';
 import { voiceRequest } from './voice-request.js';
 import { whois } from './whois.js';
@@ -47,4 +49,6 @@ export const FEATURES: readonly Feature[] = [
   history,
   whois,
   selfPing,
+  stanzaIds,
+  occupantIds,
 ];

@@ -32,7 +32,8 @@ import type { StanzaRequest, Turn } from '../turn.js';
 import type { Feature, JoinAttempt } from './feature.js';
 import { sendHistory } from './history.js';
 import { changeNick } from './nick-change.js';
-import { isBroadcast, publishOccupant } from './presence-broadcast.js';
+import { addOccupantId, occupantIdOf } from './occupant-id.js';
+import { isBroadcast, publishOccupant, sendAbsentMembers } from './presence-broadcast.js';
 import { updatePresence } from './presence-update.js';
 import { defaultRole } from './roles.js';
 import { sendSubject } from './subject.js';
@@ -67,7 +68,7 @@ function notInRoom(t: Turn, req: StanzaRequest, nick: Nick): void {
   const presence = new Element('presence', { xmlns: NS.CLIENT, from: t.occupantJid(nick.nick), type: 'unavailable' });
   const item = { affiliation: t.affiliation(req.fromBare), role: 'none' as const, reason: 'You are not in the room.' };
   presence.cnode(mucUserX({ codes: ['307', '333'], item, self: true }));
-  t.reply(req, presence);
+  t.reply(req, addOccupantId(presence, occupantIdOf(t.room, req.fromBare)));
   t.log('debug', 'presence without muc x from a non-occupant (§7.2.18)');
 }
 
@@ -102,6 +103,11 @@ function enter(t: Turn, req: StanzaRequest, nick: Nick): void {
   // happens on a fresh room of this turn's own).
   const existing = attempt.existing;
   const occupant: Occupant = existing ?? { nick: nick.nick, bareJid: req.fromBare, role, sessions: [session] };
+  // XEP-0421 §5: the same id on every join of this bare JID (features/occupant-id.ts).
+  if (existing === undefined) {
+    const occupantId = occupantIdOf(t.room, req.fromBare);
+    if (occupantId !== undefined) occupant.occupantId = occupantId;
+  }
   sendRoomState(t, req, occupant, session);
   // §7.2.2: the new occupant's presence to everyone else (a further session of an
   // existing nick changes nothing the others see).
@@ -122,6 +128,7 @@ function sendRoomState(t: Turn, req: StanzaRequest, occupant: Occupant, session:
     if (other.nick === occupant.nick || !isBroadcast(room, other.role)) continue;
     t.sendShared(session, viewPresence(room.jid, other, t.affiliation(other.bareJid), sees));
   }
+  sendAbsentMembers(t, session, occupant.bareJid, sees);
   const selfCodes: string[] = [];
   if (req.created) selfCodes.push('201');
   if (room.config.whois === 'anyone') selfCodes.push('100');

@@ -5,20 +5,63 @@
 // occupants (including the new occupant)." §5.1: "Information about roles MUST be sent in
 // all presence stanzas generated or reflected by the room". §7.2.3/§7.2.4: the real JID
 // goes only to those allowed to see it.
+//
+// Absent members (issue #12, as Prosody 0.12 does): the value `none` in
+// muc#roomconfig_presencebroadcast (not in the default) means "show the members who are
+// not in the room": a joining session gets, after the other occupants' presence and before
+// its self-presence (§7.2.3's order, the absent ones being "occupants" of role none),
+// unavailable presence for each affiliated bare JID with a registered nick (§7.10) and
+// without an occupant, with its affiliation and role `none` (§5.1: "none" = not in the
+// room), from room/nick with `nick`; the real JID in the item only for those who may see
+// it (§7.2.3, §7.2.4). Members without a registered nick have no occupant JID to show and
+// are left out (Prosody 0.12 does not show them either). Unlike Prosody 0.12, outcasts are
+// not shown (§9.2: the ban list is for admins) and the presence carries the member's
+// XEP-0421 occupant id (XEP-0421 §4: "every presence sent by a MUC").
+import { Element } from 'ltx';
+import { NS } from '@parley/xml';
 import type { FormField } from '../data-form.js';
+import { mucUserX } from '../muc-user-x.js';
 import { occupantPresence, type PresenceChange } from '../occupant-presence.js';
 import type { Occupant, OccupantSession, Role, RoomState } from '../room-state.js';
 import { seesRealJids } from '../room-queries.js';
 import type { Broadcast } from '../step-result.js';
 import type { Turn } from '../turn.js';
 import type { Feature } from './feature.js';
+import { addOccupantId, occupantIdOf } from './occupant-id.js';
 
 const FIELD = 'muc#roomconfig_presencebroadcast';
-const ROLES: readonly Role[] = ['moderator', 'participant', 'visitor'];
+/** The values offered; `none` shows absent members (see above). */
+const ROLES: readonly Role[] = ['moderator', 'participant', 'visitor', 'none'];
 
 /** Whether presence of occupants with `role` is broadcast to the other occupants. */
 export function isBroadcast(room: RoomState, role: Role): boolean {
-  return room.config.presenceBroadcast.includes(role);
+  return role !== 'none' && room.config.presenceBroadcast.includes(role);
+}
+
+/** Whether the room shows its absent members to joiners (`none` in presencebroadcast). */
+export function showsAbsentMembers(room: RoomState): boolean {
+  return room.config.presenceBroadcast.includes('none');
+}
+
+/**
+ * Sends `session` (joining as `joinerBare`) the unavailable presence of every absent
+ * member, when the room shows them (see the file comment). Members are bare JIDs with an
+ * affiliation other than outcast, a registered nick, and no occupant in the room (nor the
+ * joiner itself); `sees` is whether the joiner may see real JIDs. At most one presence
+ * per affiliation, in the affiliations' order.
+ */
+export function sendAbsentMembers(t: Turn, session: OccupantSession, joinerBare: string, sees: boolean): void {
+  const room = t.room;
+  if (!showsAbsentMembers(room)) return;
+  const present = new Set<string>([joinerBare]);
+  for (const occupant of room.occupants.values()) present.add(occupant.bareJid);
+  for (const [bare, record] of room.affiliations) {
+    if (record.affiliation === 'outcast' || record.nick === undefined || present.has(bare)) continue;
+    const presence = new Element('presence', { xmlns: NS.CLIENT, from: t.occupantJid(record.nick), type: 'unavailable' });
+    const item = { affiliation: t.affiliation(bare), role: 'none' as const, nick: record.nick, ...(sees ? { jid: bare } : {}) };
+    presence.cnode(mucUserX({ item }));
+    t.sendTo(session, addOccupantId(presence, occupantIdOf(room, bare)));
+  }
 }
 
 /** Who gets an occupant's presence. */
@@ -71,6 +114,7 @@ export const presenceBroadcast: Feature = {
           { label: 'Moderator', value: 'moderator' },
           { label: 'Participant', value: 'participant' },
           { label: 'Visitor', value: 'visitor' },
+          { label: 'None (absent members)', value: 'none' },
         ],
       },
     ];
@@ -78,9 +122,8 @@ export const presenceBroadcast: Feature = {
   readConfig(form, next) {
     const values = form.values.get(FIELD);
     if (values === undefined) return undefined;
-    // A list-multi: values we do not offer (e.g. Prosody's `none`, which shows absent
-    // members) are ignored rather than refusing the whole form (XEP-0045 §10.2 submits the
-    // form as a whole; one foreign value should not undo the rest).
+    // A list-multi: values we do not offer are ignored rather than refusing the whole form
+    // (XEP-0045 §10.2 submits the form as a whole; one foreign value should not undo the rest).
     next.presenceBroadcast = ROLES.filter((r) => values.includes(r));
     return undefined;
   },

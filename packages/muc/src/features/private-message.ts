@@ -17,6 +17,8 @@ import type { Role } from '../room-state.js';
 import { findSession } from '../room-queries.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import type { Feature } from './feature.js';
+import { addOccupantId, isOccupantId } from './occupant-id.js';
+import { isForgedStanzaId } from './stanza-id.js';
 
 const FIELD = 'muc#roomconfig_allowpm';
 const VALUES: readonly AllowPm[] = ['anyone', 'participants', 'moderators', 'none'];
@@ -75,9 +77,13 @@ export function onPrivateMessage(t: Turn, req: StanzaRequest): void {
       const v: unknown = req.stanza.attrs[name];
       if (typeof v === 'string') message.attrs[name] = v;
     }
-    for (const child of req.stanza.getChildElements()) message.cnode(copyElement(child));
+    for (const child of req.stanza.getChildElements()) {
+      if (isOccupantId(child) || isForgedStanzaId(child, t.roomJid)) continue;
+      message.cnode(copyElement(child));
+    }
     if (message.getChild('x', NS.MUC_USER) === undefined) message.c('x', { xmlns: NS.MUC_USER });
-    t.sendTo(session, message);
+    // XEP-0421 §4: private messages from an occupant carry its occupant id too.
+    t.sendTo(session, addOccupantId(message, sender.occupantId));
   }
 }
 

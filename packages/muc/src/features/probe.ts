@@ -22,6 +22,7 @@ import { occupantPresence } from '../occupant-presence.js';
 import { findSession, nickOwner, seesRealJids } from '../room-queries.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { NOT_JOINED } from './iq-forward.js';
+import { addOccupantId, occupantIdOf } from './occupant-id.js';
 
 /** A presence probe to room/nick. */
 export function onProbe(t: Turn, req: StanzaRequest): void {
@@ -42,5 +43,6 @@ export function onProbe(t: Turn, req: StanzaRequest): void {
   const presence = new Element('presence', { xmlns: NS.CLIENT, from: t.occupantJid(record.nick), type: 'unavailable' });
   const item = { affiliation: t.affiliation(owner), role: 'none' as const, nick: record.nick, ...(sees ? { jid: owner } : {}) };
   presence.cnode(mucUserX({ item }));
-  t.reply(req, presence);
+  // XEP-0421 §4: every presence the room sends, an absent member's too.
+  t.reply(req, addOccupantId(presence, occupantIdOf(t.room, owner)));
 }

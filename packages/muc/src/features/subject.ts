@@ -17,6 +17,8 @@ import { formatStamp } from '../stamp.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { booleanField, readBoolean } from './boolean-field.js';
 import type { Feature } from './feature.js';
+import { addOccupantId, isOccupantId } from './occupant-id.js';
+import { addStanzaId, isForgedStanzaId } from './stanza-id.js';
 
 const FIELD = 'muc#roomconfig_changesubject';
 
@@ -50,12 +52,18 @@ export function changeSubject(t: Turn, req: StanzaRequest, occupant: Occupant): 
   const text = req.stanza.getChildText('subject') ?? '';
   const message = new Element('message', { xmlns: NS.CLIENT, from: t.occupantJid(occupant.nick), type: 'groupchat' });
   if (typeof req.stanza.attrs.id === 'string') message.attrs.id = req.stanza.attrs.id;
-  for (const child of req.stanza.getChildElements()) message.cnode(copyElement(child));
+  // As any groupchat message (groupchat.ts): XEP-0421 and XEP-0359 ids of the room's own.
+  for (const child of req.stanza.getChildElements()) {
+    if (isOccupantId(child) || isForgedStanzaId(child, t.roomJid)) continue;
+    message.cnode(copyElement(child));
+  }
+  addOccupantId(message, occupant.occupantId);
+  addStanzaId(message, t.roomJid, t.ctx);
   const sessions: OccupantSession[] = [];
   for (const other of t.room.occupants.values()) sessions.push(...other.sessions);
   t.broadcast(sessions, message);
   // Runs on the room in place (dispatch.ts): the state changes last, after nothing can refuse.
-  t.room.subject = text === '' ? null : { text, nick: occupant.nick, at: t.ctx.now };
+  t.room.subject = text === '' ? null : { text, nick: occupant.nick, at: t.ctx.now, ...(occupant.occupantId === undefined ? {} : { occupantId: occupant.occupantId }) };
   t.persist();
 }
 
@@ -66,5 +74,6 @@ export function sendSubject(t: Turn, session: OccupantSession): void {
   const message = new Element('message', { xmlns: NS.CLIENT, from, type: 'groupchat' });
   message.c('subject').t(s?.text ?? '');
   if (s?.at !== undefined) message.c('delay', { xmlns: NS.DELAY, from: t.roomJid, stamp: formatStamp(s.at) });
+  if (s?.nick !== undefined) addOccupantId(message, s.occupantId);
   t.sendTo(session, message);
 }

@@ -30,6 +30,8 @@ export interface AccountServicesDeps {
   now: () => number;
   /** Ends every session of an account with the stream error `not-authorized` (after XEP-0077 removal). */
   kickAll: (bareJid: string) => Promise<void>;
+  /** Routes a stanza made by the server (the router's `route`; resolved at call time). */
+  route: (stanza: Element) => Promise<void>;
 }
 
 /** The account services of one gateway, registered into its IqHandlers table. */
@@ -44,7 +46,7 @@ export class AccountServices {
     this.vcards = new VcardStore(d.redis, d.keys, limits.maxVcardBytes);
     this.privateXml = new PrivateStore(d.redis, d.keys, { maxBytes: limits.maxPrivateBytes, maxItems: limits.maxPrivateItems });
     this.lastActivity = new LastActivityStore(d.redis, d.keys);
-    this.registration = new Registration(d.redis, d.keys, d.accounts, { ...d.config.register, tombstoneTtlMs: d.config.jobs.tombstoneTtlMs }, (bare) => this.forget(bare));
+    this.registration = new Registration(d.redis, d.keys, d.accounts, { ...d.config.register, tombstoneTtlMs: d.config.jobs.tombstoneTtlMs }, (bare) => this.forget(bare), d.route);
     registerVcard(table, this.vcards);
     registerPrivateStorage(table, this.privateXml);
     registerLastActivity(table, { store: this.lastActivity, connected: d.connected, maySee: d.maySee, startedAt: d.now(), now: d.now });

@@ -61,6 +61,8 @@ export class Registration {
 
   /**
    * @param forget - deletes what other modules store for an account (vCard, private XML, ...)
+   * @param route - routes a stanza from the server (the router's `route`), for the
+   *   subscription cancellations of a removed account
    */
   constructor(
     redis: Redis,
@@ -68,6 +70,7 @@ export class Registration {
     private readonly accounts: AccountStore,
     private readonly opts: RegisterOptions,
     private readonly forget: (bareJid: string) => Promise<void>,
+    private readonly route: (stanza: Element) => Promise<void>,
   ) {
     this.perAddress = new RateLimiterRedis({
       storeClient: redis,
@@ -118,12 +121,17 @@ export class Registration {
   }
 
   /**
-   * Removes the account `bareJid` (XEP-0077 §3.2): tombstone, then the account and its
-   * offline messages, then what other modules stored. The caller answers the iq and ends
-   * the account's sessions with the stream error `not-authorized`.
+   * Removes the account `bareJid` (XEP-0077 §3.2): tombstone; then every presence
+   * subscription cancelled (§3.2 "SHOULD also cancel all existing presence subscriptions":
+   * `AccountStore.departure`, the same stanzas as the admin API's delete-user job, routed
+   * here so each contact's roster is updated and pushed, and contacts who saw it online get
+   * unavailable presence); then the account, its offline messages and roster, then what
+   * other modules stored. The caller answers the iq and ends the account's sessions with the
+   * stream error `not-authorized`.
    */
   async remove(bareJid: string): Promise<void> {
     if ((await this.accounts.deletedAt(bareJid)) === undefined) await this.accounts.markDeleted(bareJid, this.opts.tombstoneTtlMs);
+    for (const stanza of await this.accounts.departure(bareJid)) await this.route(stanza);
     await this.accounts.delete(bareJid);
     await this.forget(bareJid);
   }

@@ -8,6 +8,7 @@ import { NS, parseOwnElement } from '@parley/xml';
 import type { IqAnswer, IqHandler, IqHandlers } from '../server/iq-handlers.js';
 import type { LocalSessions } from '../routing/local-sessions.js';
 import type { SessionRegistry } from '../routing/session-registry.js';
+import type { BlocklistCache } from './blocklist-cache.js';
 import type { BlocklistStore } from './blocklist-store.js';
 import { NS_BLOCKING, NS_BLOCKING_ERRORS, readItems } from './jid-match.js';
 
@@ -28,6 +29,11 @@ export interface BlockingDeps {
   /** Resolved at call time (the router is built after this module). */
   router: () => BlockingRouter;
   log: Logger;
+  /** This gateway's copies of blocklists, for filtering room deliveries; told of every change. */
+  cache?: BlocklistCache;
+  /** This gateway's id, and how to tell another gateway that `owner`'s list changed (a `blocklist` envelope). */
+  gatewayId?: string;
+  notifyGateway?: (gatewayId: string, owner: string) => Promise<void>;
 }
 
 /**
@@ -36,7 +42,9 @@ export interface BlockingDeps {
  * JID are dropped or refused, stanzas to one are answered with `not-acceptable` +
  * `<blocked xmlns='urn:xmpp:blocking:errors'/>`. The list lives in Redis
  * ({@link BlocklistStore}); whether a session asked for it is kept in its registry record,
- * so a change on one gateway reaches resources on every gateway.
+ * so a change on one gateway reaches resources on every gateway. What rooms deliver does
+ * not pass through the router: the delivery consumer filters it against each gateway's
+ * {@link BlocklistCache}, which every change here invalidates (`changed`).
  */
 export class Blocking {
   constructor(private readonly d: BlockingDeps) {}
@@ -75,6 +83,7 @@ export class Blocking {
     const owner = ctx.to.toString();
     const added = await this.d.store.add(owner, read.jids);
     if (added === 'full') return { error: 'policy-violation', text: `the blocklist holds at most ${this.d.store.maxItems} items` };
+    if (added.length > 0) await this.changed(owner);
     return {
       afterReply: async () => {
         await this.push(owner, 'block', read.jids);
@@ -90,6 +99,7 @@ export class Blocking {
     if ('error' in read) return read;
     const owner = ctx.to.toString();
     const removed = read.jids.length === 0 ? await this.d.store.clear(owner) : await this.d.store.remove(owner, read.jids);
+    if (removed.length > 0) await this.changed(owner);
     return {
       afterReply: async () => {
         await this.push(owner, 'unblock', read.jids);
@@ -97,6 +107,19 @@ export class Blocking {
       },
     };
   };
+
+  /**
+   * `owner`'s list changed: before the iq result, this gateway's cached copy is dropped and
+   * every other gateway holding a session of `owner` is told to drop its own (whether or not
+   * those sessions asked for the list), so room deliveries are filtered by the new list.
+   */
+  private async changed(owner: string): Promise<void> {
+    this.d.cache?.invalidate(owner);
+    if (!this.d.notifyGateway) return;
+    const gateways = new Set((await this.d.registry.sessionsOf(owner)).map((s) => s.record.gateway));
+    gateways.delete(this.d.gatewayId ?? '');
+    await Promise.all([...gateways].map((g) => this.d.notifyGateway!(g, owner)));
+  }
 
   /** §3.3/§3.4/§3.5: an iq set with the change to every resource of `owner` that asked for the blocklist. */
   private async push(owner: string, kind: 'block' | 'unblock', jids: readonly string[]): Promise<void> {

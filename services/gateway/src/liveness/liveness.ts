@@ -37,6 +37,21 @@ export interface LivenessDeps {
   onRegisteredAgain?: () => Promise<void>;
   /** Sends a dead session's unavailable presence to its contacts and directed-presence targets (RFC 6121 §4.5.2, §4.6.3). */
   presence?: { sessionGone(full: string, record: SessionRecord): Promise<void> };
+  /**
+   * XEP-0012 §3 last activity: records (bare JID, ms since epoch, status text) for an
+   * account whose last session died with its gateway (`LastActivityStore.record`).
+   */
+  lastActivity?: { record(bareJid: string, at: number, status: string): Promise<void> };
+}
+
+/** The `<status/>` text of a session's last available presence (as kept in its record), or ''. */
+export function lastStatus(record: SessionRecord): string {
+  if (!record.presence) return '';
+  try {
+    return parseOwnElement(record.presence, NS.CLIENT).getChildText('status') ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** Counts of one reap, for logs and tests. */
@@ -292,6 +307,7 @@ export class Liveness {
         this.d.log.warn({ err, full }, 'sending unavailable presence for a dead session failed');
       }
     }
+    await this.recordLastActivity(removed, started);
     let { rerouted, droppedRoomDeliveries } = await this.rerouteOrphans(deadId);
     // Senders that looked the registry up before it was cleaned may still append to the dead
     // gateway's stream (a new one, with no reader): sweep it now and once more a little later.
@@ -312,6 +328,30 @@ export class Liveness {
   }
 
   /**
+   * XEP-0012 §3: the accounts of the dead sessions that have no session left anywhere went
+   * offline at the reap (`at`, ms since epoch; when the death was noticed, within
+   * `deadAfterMs` of it), with the status of their last presence (the last one of the dead
+   * sessions that had one). An account with another session keeps "online" (answered 0).
+   */
+  private async recordLastActivity(removed: ReadonlyArray<readonly [string, SessionRecord]>, at: number): Promise<void> {
+    if (!this.d.lastActivity) return;
+    const status = new Map<string, string>();
+    for (const [full, record] of removed) {
+      const bare = full.slice(0, full.indexOf('/'));
+      const s = lastStatus(record);
+      if (!status.has(bare) || s !== '') status.set(bare, s);
+    }
+    for (const [bare, text] of status) {
+      try {
+        if ((await this.d.registry.sessionsOf(bare)).length > 0) continue;
+        await this.d.lastActivity.record(bare, at, text);
+      } catch (err) {
+        this.d.log.warn({ err, bare }, 'recording the last activity of a dead session failed');
+      }
+    }
+  }
+
+  /**
    * Routes every entry of a dead gateway's set-aside delivery stream (`gw:{g:<id>}:reaping`)
    * again, then deletes the stream: its sessions are gone, so each stanza is handled as
    * addressed to an unbound resource (RFC 6121 §8.5.3.2). Room deliveries (they carry a
@@ -329,7 +369,18 @@ export class Liveness {
       const entries = (await this.d.redis.xrange(stream, from, '+', 'COUNT', REROUTE_BATCH)) as Array<[string, string[]]>;
       for (const [id, fields] of entries) {
         const env = decodeEnvelope(fields);
-        if (!env || env.kind === 'kick') continue;
+        if (!env || env.kind === 'kick' || env.kind === 'blocklist') continue;
+        if (env.kind === 'route' && env.mark === undefined) {
+          // A server-made stanza handed to that gateway to route (the delete-user job's
+          // subscription cancellations): routed here instead.
+          try {
+            await this.d.router.route(parseOwnElement(env.xml, NS.CLIENT));
+            rerouted += 1;
+          } catch (err) {
+            this.d.log.error({ err, id }, 're-routing an entry of a dead gateway failed');
+          }
+          continue;
+        }
         if (env.kind !== 'stanza' || env.mark !== undefined) {
           droppedRoomDeliveries += 1;
           continue;

@@ -40,6 +40,9 @@ export interface PresenceDeps {
 
 const newId = () => randomBytes(9).toString('base64url');
 
+/** KEYS[1] the key to set, KEYS[2] the account hash; ARGV[1] the value: set only while the account exists. */
+const SET_IF_ACCOUNT = `if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SET', KEYS[1], ARGV[1]) end return 0`;
+
 /**
  * Presence with rosters (RFC 6121 §3, §4) for accounts of this cluster: subscription
  * stanzas applied to both rosters (Appendix A; the contact's roster is in Redis too, so the
@@ -275,7 +278,9 @@ export class PresenceService {
       for (const i of items) if (sendsPresenceTo(i.subscription)) targets.add(i.jid);
       const stored = clone(presence);
       delete stored.attrs.to;
-      await this.d.redis.set(this.d.keys.lastUnavailable(owner), `${this.d.now()}\n${serialize(stored)}`);
+      // Only while the account exists (same slot): the sessions of a removed account end
+      // after its keys were deleted and must not leave this behind.
+      await this.d.redis.eval(SET_IF_ACCOUNT, 2, this.d.keys.lastUnavailable(owner), this.d.keys.account(owner), `${this.d.now()}\n${serialize(stored)}`);
     }
     for (const j of directed) targets.add(j);
     await this.broadcastTo([...targets], full, presence);

@@ -1,10 +1,20 @@
 import type { Redis } from 'ioredis';
+import type { Element } from 'ltx';
 import type { Logger } from 'pino';
 import { decodeEnvelope, DeliveryMarks, DELIVERY_GROUP, nextStreamId, parseDeliveryMark, type KeySpace } from '@parley/bus';
+import { tryParseJid, type Jid } from '@parley/jid';
 import { NS, parseOwnElement } from '@parley/xml';
+import type { BlocklistCache } from '../blocking/blocklist-cache.js';
+import { blockKeys } from '../blocking/jid-match.js';
 import type { LocalSessions } from './local-sessions.js';
 import type { Router } from './router.js';
 import { SharedStanza } from './shared-stanza.js';
+
+/** The sender of a room's stanza, with its XEP-0191 §6 match keys computed once. */
+interface RoomSender {
+  jid: Jid;
+  keys: readonly string[];
+}
 
 /** Entries read per XREADGROUP call. */
 const BATCH = 256;
@@ -36,6 +46,8 @@ export class DeliveryConsumer {
     private readonly router: Router,
     private readonly local: LocalSessions,
     private readonly log: Logger,
+    /** XEP-0191 §3.3 filtering of what rooms deliver (see {@link roomSender}); none when absent. */
+    private readonly blocking?: { mucDomain: string; cache: BlocklistCache },
   ) {}
 
   get stream(): string {
@@ -112,6 +124,10 @@ export class DeliveryConsumer {
       this.log.warn({ fields: fields.filter((_, i) => i % 2 === 0) }, 'malformed delivery envelope');
       return;
     }
+    if (env.kind === 'blocklist') {
+      this.blocking?.cache.invalidate(env.owner);
+      return;
+    }
     if (env.kind === 'kick') {
       const session = this.local.get(env.to);
       if (session && session.sessionId === env.sessionId) session.kick(env.condition, env.text);
@@ -129,7 +145,10 @@ export class DeliveryConsumer {
       }
     }
     if (env.kind === 'stanza') {
-      await this.router.deliverLocal(env.to, env.sessionId, parseOwnElement(env.xml, NS.CLIENT));
+      const el = parseOwnElement(env.xml, NS.CLIENT);
+      const sender = this.roomSender(el.attrs.from);
+      if (sender && (await this.blockedBy(env.to, sender))) return this.refuse(el, env.to);
+      await this.router.deliverLocal(env.to, env.sessionId, el);
       return;
     }
     if (env.kind === 'route') {
@@ -143,15 +162,63 @@ export class DeliveryConsumer {
       // with `to` spliced in; a session gone takes the router's path (RFC 6121 §8.5.3).
       for (const xml of env.xml) {
         const shared = SharedStanza.fromText(xml);
+        const sender = this.roomSender(shared.from);
+        if (sender && (await this.blockedBy(env.to, sender))) continue;
         if (!this.writeLocal(shared, env.to, env.sessionId)) await this.router.deliverLocal(env.to, env.sessionId, shared.element(env.to));
       }
       return;
     }
     // A fanout (a room's broadcast): written to each recipient with its own `to`.
     const shared = SharedStanza.fromText(env.xml);
+    const sender = this.roomSender(shared.from);
     for (const { to, sessionId } of env.recipients) {
+      if (sender) {
+        const blocked = this.blockedBy(to, sender);
+        if (blocked === true || (blocked !== false && (await blocked))) continue;
+      }
       if (!this.writeLocal(shared, to, sessionId)) await this.router.deliverLocal(to, sessionId, shared.element(to));
     }
+  }
+
+  /**
+   * The sender of a stanza a room delivers (a room's bare JID, an occupant JID
+   * room@service/nick, or the service itself), or undefined when the stanza is not from
+   * the MUC service: stanzas routed by gateways were checked by their router already.
+   */
+  private roomSender(from: string | undefined): RoomSender | undefined {
+    if (!this.blocking || from === undefined || !from.includes(this.blocking.mucDomain)) return undefined;
+    const jid = tryParseJid(from);
+    return jid && jid.domain === this.blocking.mucDomain ? { jid, keys: blockKeys(jid) } : undefined;
+  }
+
+  /**
+   * XEP-0191 §3.3: whether the account of the full JID `to` blocks `from` (the occupant
+   * JID, the room's bare JID or the service domain, §6 matching), from the gateway's cache
+   * (no Redis round trip once loaded). When the list cannot be read the stanza is delivered
+   * (logged): failing closed would hide a room from everyone during a Redis outage.
+   */
+  private blockedBy(to: string, from: RoomSender): boolean | Promise<boolean> {
+    const slash = to.indexOf('/');
+    const owner = slash < 0 ? to : to.slice(0, slash);
+    const cached = this.blocking!.cache.check(owner, from.keys);
+    if (cached !== undefined) return cached;
+    return this.blocking!.cache.blocks(owner, from.jid).catch((err: unknown) => {
+      this.log.warn({ err, owner }, 'reading a blocklist failed; delivering');
+      return false;
+    });
+  }
+
+  /**
+   * A room's stanza for a user who blocks its sender is not delivered (XEP-0191 §3.3).
+   * iq get/set are answered `service-unavailable` (§3.3, as the router does); messages and
+   * presence are dropped without an error, since a room may remove an occupant whose client
+   * bounces its messages (Prosody does), and Prosody 0.12 drops them too.
+   */
+  private async refuse(stanza: Element, to: string): Promise<void> {
+    const type = stanza.attrs.type;
+    if (stanza.name !== 'iq' || (type !== 'get' && type !== 'set')) return;
+    stanza.attrs.to = to;
+    await this.router.bounce(stanza, 'service-unavailable');
   }
 
   /** Writes `shared` to the session (`to`, `sessionId`) when it is on this gateway; false when it is gone. */

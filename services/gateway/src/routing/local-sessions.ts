@@ -28,6 +28,19 @@ export type SessionRecordPatch = Partial<Pick<SessionRecord, 'blocklist' | 'carb
 /** The sessions this gateway holds, by full JID. */
 export class LocalSessions {
   private readonly byJid = new Map<string, LocalSession>();
+  /** Local sessions per bare JID. */
+  private readonly perAccount = new Map<string, number>();
+  private readonly goneListeners: Array<(bareJid: string) => void> = [];
+
+  /** Calls `listener` with a bare JID when the last session of that account on this gateway is deleted. */
+  onAccountGone(listener: (bareJid: string) => void): void {
+    this.goneListeners.push(listener);
+  }
+
+  /** Whether this gateway holds a session of the account `bareJid`. */
+  hasAccount(bareJid: string): boolean {
+    return this.perAccount.has(bareJid);
+  }
 
   get size(): number {
     return this.byJid.size;
@@ -38,15 +51,33 @@ export class LocalSessions {
   }
 
   set(fullJid: string, session: LocalSession): void {
+    if (!this.byJid.has(fullJid)) {
+      const bare = bareOf(fullJid);
+      this.perAccount.set(bare, (this.perAccount.get(bare) ?? 0) + 1);
+    }
     this.byJid.set(fullJid, session);
   }
 
   /** Removes the entry only if it is still this session (a newer one may have replaced it). */
   delete(fullJid: string, session: LocalSession): void {
-    if (this.byJid.get(fullJid) === session) this.byJid.delete(fullJid);
+    if (this.byJid.get(fullJid) !== session) return;
+    this.byJid.delete(fullJid);
+    const bare = bareOf(fullJid);
+    const left = (this.perAccount.get(bare) ?? 1) - 1;
+    if (left > 0) {
+      this.perAccount.set(bare, left);
+      return;
+    }
+    this.perAccount.delete(bare);
+    for (const listener of this.goneListeners) listener(bare);
   }
 
   entries(): IterableIterator<[string, LocalSession]> {
     return this.byJid.entries();
   }
+}
+
+function bareOf(fullJid: string): string {
+  const slash = fullJid.indexOf('/');
+  return slash < 0 ? fullJid : fullJid.slice(0, slash);
 }

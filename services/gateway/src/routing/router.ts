@@ -151,10 +151,10 @@ export class Router {
     const from = stanza.attrs.from ?? '';
     const session = this.d.local.get(from);
     if (session && stanza.name === 'presence' && to.resource !== undefined && to.local !== undefined) session.rooms.add(room);
-    // Overload backpressure: a client's stanza for a room whose shard is behind waits here,
+    // Overload backpressure: a client's stanza for a room that is behind (or whose shard is) waits here,
     // so its session's queue fills and its socket stops being read (see ShardBackpressure).
     const shard = shardForRoom(room, this.d.config.muc.shards);
-    const held = this.d.backpressure?.admit(shard);
+    const held = this.d.backpressure?.admit(shard, room);
     if (held !== undefined && session !== undefined) await held;
     await this.toShard(shard, {
       kind: 'stanza',

@@ -2,7 +2,7 @@
 // fanout, XEP-0045 §7.4 "reflect the message out to the full JID of each occupant", or a
 // joiner's view of the room): kept as text, and each recipient's copy is that text with its
 // own `to` attribute spliced in. No element, no parse and no serialisation per recipient.
-import { Element } from 'ltx';
+import { Element, unescapeXML } from 'ltx';
 import { splitStartTag } from '@parley/bus';
 import { NS, escapeAttrValue, parseOwnElement, serialize } from '@parley/xml';
 
@@ -17,6 +17,8 @@ export class SharedStanza {
   private readonly head: string;
   private readonly tail: string;
   private qualifiedHead: string | undefined;
+  /** null: not read yet. */
+  private fromAttr: string | undefined | null = null;
 
   private constructor(head: string, tail: string) {
     this.head = head;
@@ -57,6 +59,21 @@ export class SharedStanza {
   text(to: string, omitClientNs: boolean): string {
     const head = omitClientNs ? this.head : (this.qualifiedHead ??= `<${this.name} xmlns="${NS.CLIENT}"${this.head.slice(this.name.length + 1)}`);
     return `${head} to="${escapeAttrValue(to)}"${this.tail}`;
+  }
+
+  /** The stanza's `from` attribute (unescaped), or undefined; read from the start tag at first use. */
+  get from(): string | undefined {
+    if (this.fromAttr === null) {
+      this.fromAttr = undefined;
+      // The start tag's attributes in order (name="value" or name='value'; values escaped).
+      for (const m of this.head.matchAll(/\s([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+        if (m[1] === 'from') {
+          this.fromAttr = unescapeXML(m[2] ?? m[3] ?? '');
+          break;
+        }
+      }
+    }
+    return this.fromAttr;
   }
 
   /** The stanza with `to` set, as an element (for the router's slow path, RFC 6121 §8.5.3). */

@@ -1,6 +1,9 @@
 // Deleting an account (issue #4): remember the name, end its sessions, take it out of every
 // room, then delete the account and its offline messages. Each step is safe to repeat, so a
 // retry after a partial run finishes the work without doing anything twice that matters.
+import type { Element } from 'ltx';
+import { encodeEnvelope } from '@parley/bus';
+import { serialize } from '@parley/xml';
 import { jobScratchKey, SCRATCH_TTL_MS } from '../job-keys.js';
 import { JobsError } from '../errors.js';
 import type { ProcessedJob, ProcessorContext } from '../processor-context.js';
@@ -30,7 +33,8 @@ export interface DeleteUserResult {
 export const ACCOUNT_DELETED_CONDITION = 'not-authorized';
 
 /**
- * Runs one attempt of a `delete-user` job. Progress: 5 after the tombstone, 10 after the
+ * Runs one attempt of a `delete-user` job. A retry after step 4's cancellations sends them
+ * again, which changes nothing at the contacts (RFC 6121 Appendix A.3). Progress: 5 after the tombstone, 10 after the
  * kick, 10..90 in proportion to the rooms done, 100 at the end.
  * @throws ControlError `COMMAND_TIMEOUT` when a room does not answer (the job retries);
  *   JobsError `ROOM_REFUSED` when a room refuses the command other than as `item-not-found`
@@ -63,12 +67,31 @@ export async function deleteUser(job: ProcessedJob<DeleteUserData>, ctx: Process
     await job.updateProgress(10 + Math.floor((80 * (i + 1)) / rooms.length));
   }
 
-  // 4. The account and its offline messages; then end any session opened since step 2.
+  // 4. Every presence subscription cancelled (XEP-0077 §3.2 asks it of an account's
+  //    removal; the same stanzas as an in-band removal), then the account and what is
+  //    stored with it; then end any session opened since step 2.
+  await cancelSubscriptions(ctx, await ctx.accounts.departure(jid));
   await ctx.accounts.delete(jid);
   const sessionsKicked = await kickAll(ctx, kickedKey, jid);
   const done = (await ctx.redis.smembers(roomsKey)).sort();
   await job.updateProgress(100);
   return { rooms: done, sessionsKicked };
+}
+
+/**
+ * Hands the stanzas cancelling a removed account's subscriptions (`AccountStore.departure`)
+ * to the gateway with the latest heartbeat, as `route` envelopes: it routes each as a
+ * stanza from the server, so the contact's roster is updated by the RFC 6121 Appendix A.3
+ * table and pushed to the contact's interested resources, on whichever gateway they are.
+ * @throws JobsError `NO_GATEWAY` when there are stanzas and no gateway (the job retries)
+ */
+async function cancelSubscriptions(ctx: ProcessorContext, stanzas: readonly Element[]): Promise<void> {
+  if (stanzas.length === 0) return;
+  const [gateway] = await ctx.redis.zrange(ctx.keys.gateways(), '-1', '-1');
+  if (gateway === undefined) throw new JobsError('NO_GATEWAY');
+  const p = ctx.redis.pipeline();
+  for (const el of stanzas) p.xadd(ctx.keys.gatewayDelivery(gateway), '*', ...encodeEnvelope({ kind: 'route', xml: serialize(el) }));
+  for (const [err] of (await p.exec()) ?? []) if (err) throw err;
 }
 
 /**

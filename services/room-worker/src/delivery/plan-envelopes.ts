@@ -11,6 +11,8 @@ import { serialize } from '@parley/xml';
 export interface Delivery {
   /** Id of the shard stream entry whose application produced the stanza. */
   entry: string;
+  /** The entry's lane within the shard, for the mark (undefined: a mark without a lane). */
+  lane?: number | undefined;
   /**
    * Mark sequence number: from the stanza's position among its entry's outputs, so the
    * same on every application of the entry; increasing in delivery order within an entry.
@@ -67,7 +69,7 @@ interface GatewayDrafts {
 /**
  * Turns deliveries (in the order the room produced them, grouped by entry as produced)
  * into envelopes, in the same order per gateway. Each envelope is marked
- * `<shard>:<entry>:<seq>` with the `seq` of its first delivery; per (entry, gateway) the
+ * `<shard>.<lane>:<entry>:<seq>` (`<shard>:<entry>:<seq>` for a delivery without a lane) with the `seq` of its first delivery; per (entry, gateway) the
  * envelopes are in order of their first delivery, so the marks increase. Stanzas of one entry to one
  * gateway that differ only in `to` (a broadcast) share one `fanout` envelope, placed where
  * the first of them was, but only when no recipient would then receive its stanzas in
@@ -90,12 +92,13 @@ interface GatewayDrafts {
 export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): PlannedEnvelope[] {
   const out: PlannedEnvelope[] = [];
   let entry: string | undefined;
+  let lane: number | undefined;
   let drafts = new Map<string, GatewayDrafts>();
   const flush = () => {
     if (entry === undefined) return;
     for (const [gatewayId, { list }] of drafts) {
       for (const d of list) {
-        const mark = formatDeliveryMark({ shard, entry, seq: d.seq });
+        const mark = formatDeliveryMark({ shard, lane, entry, seq: d.seq });
         const first = d.recipients[0]!;
         if (d.viaServer) {
           out.push({ gatewayId, envelope: { kind: 'route', xml: serialize(withTo(d.stanza, d.to)), mark } });
@@ -118,6 +121,7 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
     if (d.entry !== entry) {
       flush();
       entry = d.entry;
+      lane = d.lane;
     }
     let g = drafts.get(d.gatewayId);
     if (!g) drafts.set(d.gatewayId, (g = { list: [], lastWithBody: new Map(), lastWithRecipient: new Map() }));

@@ -19,6 +19,8 @@ export const SEQ_PER_OUTPUT = 256;
 /** A room's outgoing stanza and the shard stream entry that produced it. */
 export interface TurnOutput {
   entry: string;
+  /** The lane the entry's deliveries are marked with (@parley/bus delivery-mark.ts); undefined: none. */
+  lane?: number | undefined;
   out: Outgoing;
 }
 
@@ -84,7 +86,7 @@ export async function resolveRecipients(
   const deliveries: Delivery[] = [];
   let lastEntry: string | undefined;
   let index = 0;
-  for (const { entry, out } of outputs) {
+  for (const { entry, lane, out } of outputs) {
     // The output's position within its entry decides its mark, not what the registry or
     // the set of live gateways say at the time: a replay after a failover gets the same marks.
     index = entry === lastEntry ? index + 1 : 0;
@@ -94,11 +96,11 @@ export async function resolveRecipients(
     if (out.route && out.viaServer) {
       // For an account: the named gateway routes it (a `route` envelope).
       if (liveGateways.has(out.route.gatewayId)) {
-        deliveries.push({ entry, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: '', to: out.to, stanza: out.stanza, viaServer: true });
+        deliveries.push({ entry, lane, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: '', to: out.to, stanza: out.stanza, viaServer: true });
       }
     } else if (out.route) {
       if (liveGateways.has(out.route.gatewayId)) {
-        deliveries.push({ entry, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza, broadcast: out.broadcast });
+        deliveries.push({ entry, lane, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza, broadcast: out.broadcast });
       }
     } else {
       const { bare, resource } = splitJid(out.to);
@@ -108,7 +110,7 @@ export async function resolveRecipients(
         : [[resource, parseSessionRecord(sessions.get(resource))] as const];
       candidates.forEach(([res, rec], k) => {
         if (rec && liveGateways.has(rec.gateway)) {
-          deliveries.push({ entry, seq: seqOf(k), gatewayId: rec.gateway, sessionId: rec.sessionId, to: `${bare}/${res}`, stanza: out.stanza });
+          deliveries.push({ entry, lane, seq: seqOf(k), gatewayId: rec.gateway, sessionId: rec.sessionId, to: `${bare}/${res}`, stanza: out.stanza });
         }
       });
     }

@@ -2,17 +2,36 @@
  * One shard's rooms in memory and the application of its stream entries: the actor's turn
  * without its I/O. Rooms of a shard share one sequential turn loop, so every room sees its
  * inputs one at a time, in stream order (XEP-0045 leaves ordering to the service; clients
- * expect a room to be a single point of serialisation).
+ * expect a room to be a single point of serialisation). Which read entries a turn applies
+ * is fair between the shard's lanes of rooms (fair-schedule.ts): a room's entries stay in
+ * order, but one flooded room does not hold the other lanes behind its backlog.
+ *
+ * Progress is the cursor (every entry up to it applied and committed) plus, per lane, the
+ * last entry applied after the cursor (`laneMarks`, committed with the turn, see
+ * shard-store.ts): after a failover the next owner reads from the cursor and skips what a
+ * lane's mark covers, so nothing is lost and nothing committed is applied twice; what was
+ * applied but not committed is applied again and its deliveries carry the same marks.
  */
 import type { Logger } from 'pino';
-import { decodeRoomInput } from '@parley/bus';
+import { compareStreamIds, decodeRoomInput, laneForRoom, prevStreamId, type RoomInputEnvelope } from '@parley/bus';
 import { serviceStep, step, type CommandResult, type RoomContext, type RoomInput, type RoomState } from '@parley/muc';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { TurnOutput } from '../delivery/resolve-recipients.js';
 import { parseCommand, type CommandReply } from './command-input.js';
+import { BARRIER, pickFair } from './fair-schedule.js';
 
 /** A shard stream entry as XREAD / XRANGE return it: id and flat field/value pairs. */
 export type StreamEntry = [id: string, fields: string[]];
+
+/** A read entry waiting for its turn, decoded once. */
+export interface PendingEntry {
+  id: string;
+  fields: string[];
+  /** Undefined when malformed (skipped at its turn). */
+  input: RoomInputEnvelope | undefined;
+  /** Its room's lane (`laneForRoom`), or `BARRIER` for `gateway-down`; malformed entries go to lane 0. */
+  lane: number;
+}
 
 /** What a room's history list must undergo at commit. */
 export interface HistoryChange {
@@ -26,8 +45,17 @@ export interface HistoryChange {
 
 /** Everything a turn changed, to be delivered and committed by the worker. */
 export interface TurnResult {
-  /** Id of the last entry applied: the cursor to commit. */
+  /** Every entry up to this id is applied: the cursor to commit (it may not move in a turn). */
   cursor: string;
+  /**
+   * This shard's commit count after this turn (`ShardActor.commits`): a commit whose count
+   * is already stored is a resend and writes nothing. Undefined: the cursor alone says that.
+   */
+  commit?: number;
+  /** Lane → id of its last applied entry, for the lanes that moved and are after {@link cursor}. */
+  laneMarks?: Map<number, string>;
+  /** Lanes whose mark the cursor has caught up with: their stored mark is deleted. */
+  laneDrops?: number[];
   /** Number of entries applied (malformed ones included: they are skipped, not retried). */
   applied: number;
   /** Outgoing stanzas in production order, each with the entry that produced it. */
@@ -64,28 +92,103 @@ const COMMAND_FAILED: CommandResult = { ok: false, error: 'bad-request', message
  * loads the shard again from Redis.
  */
 export class ShardActor {
+  /** Id of the last entry read into {@link pending} (reads go on after it). */
+  readCursor: string;
+  /** Read entries not yet applied, in stream order. */
+  pending: PendingEntry[] = [];
+  /** Lane → id of its last applied entry, for lanes ahead of {@link cursor} (at most `lanes`). */
+  readonly laneMarks: Map<number, string>;
+  /** Number of turns committed (or applied and awaiting their commit). */
+  commits: number;
+  /** Lanes per shard (`roomWorker.lanes`); a barrier entry's deliveries are marked with lane `lanes`. */
+  readonly lanes: number;
+
   constructor(
     readonly shard: number,
     /** Room JID → state, history included. */
     readonly rooms: Map<string, RoomState>,
-    /** Id of the last committed stream entry (`0-0` before the first). */
+    /** Every entry up to this id is committed (`0-0` before the first). */
     public cursor: string,
-  ) {}
+    progress: { lanes?: number; laneMarks?: Map<number, string>; commits?: number } = {},
+  ) {
+    this.readCursor = cursor;
+    this.lanes = progress.lanes ?? 1;
+    this.laneMarks = new Map(progress.laneMarks ?? []);
+    this.commits = progress.commits ?? 0;
+  }
 
   /**
-   * Applies `entries` (in stream order, all after {@link cursor}) to the rooms.
-   * Malformed entries and stanzas are logged and skipped; a room whose `step` throws keeps
-   * its state and the input is skipped (logged at error level).
+   * Adds read entries (in stream order) to {@link pending}. Entries at or before
+   * {@link readCursor} (read already) or covered by their lane's mark (applied and committed
+   * before a failover) are left out.
+   */
+  enqueue(entries: readonly StreamEntry[]): void {
+    for (const [id, fields] of entries) {
+      if (compareStreamIds(id, this.readCursor) <= 0) continue;
+      this.readCursor = id;
+      const input = decodeRoomInput(fields);
+      const lane = input === undefined ? 0 : input.kind === 'gateway-down' ? BARRIER : laneForRoom(input.room, this.lanes);
+      const mark = lane === BARRIER ? undefined : this.laneMarks.get(lane);
+      if (mark !== undefined && compareStreamIds(id, mark) <= 0) continue;
+      this.pending.push({ id, fields, input, lane });
+    }
+  }
+
+  /**
+   * Removes and returns the entries of the next turn, at most `max` (fair-schedule.ts), in
+   * stream order; empty when nothing is pending.
+   */
+  next(max: number): PendingEntry[] {
+    return this.take(pickFair(this.pending, max));
+  }
+
+  /**
+   * Removes and returns the pending entries at `picked` (ascending indexes into
+   * {@link pending}, as `pickFairAcross` gives them), in stream order.
+   */
+  take(picked: readonly number[]): PendingEntry[] {
+    if (!picked.length) return [];
+    const taken = new Set(picked);
+    const entries = picked.map((i) => this.pending[i]!);
+    this.pending = this.pending.filter((_, i) => !taken.has(i));
+    return entries;
+  }
+
+  /**
+   * The rooms whose oldest pending entry was added before `beforeMs` (Redis time, from the
+   * entry id), oldest first, at most `max`: the rooms that are behind, for the gateways'
+   * backpressure. Reads only the pending entries older than `beforeMs`.
+   * @returns room JID → id of its oldest pending entry
+   */
+  behind(beforeMs: number, max: number): Map<string, string> {
+    const rooms = new Map<string, string>();
+    for (const e of this.pending) {
+      if (rooms.size >= max || Number(e.id.slice(0, e.id.indexOf('-'))) >= beforeMs) break;
+      const room = e.input?.kind === 'gateway-down' ? undefined : e.input?.room;
+      if (room !== undefined && !rooms.has(room)) rooms.set(room, e.id);
+    }
+    return rooms;
+  }
+
+  /**
+   * Applies `entries` (taken from {@link pending} by {@link next}) to the rooms, and moves
+   * the cursor and the lane marks. Malformed entries and stanzas are logged and skipped; a room whose `step` throws
+   * keeps its state and the input is skipped (logged at error level).
    * @param entries - at least one entry
    */
-  apply(entries: readonly StreamEntry[], env: TurnEnv): TurnResult {
+  apply(entries: readonly PendingEntry[], env: TurnEnv): TurnResult {
     const result: TurnResult = { cursor: this.cursor, applied: 0, outputs: [], roomWrites: new Map(), history: new Map(), replies: [] };
     const dirty = new Set<string>();
-    for (const [id, fields] of entries) {
-      result.cursor = id;
+    const moved = new Set<number>();
+    for (const entry of entries) {
+      const { id, fields, input } = entry;
+      const markLane = entry.lane === BARRIER ? this.lanes : entry.lane;
+      if (entry.lane !== BARRIER) {
+        this.laneMarks.set(entry.lane, id);
+        moved.add(entry.lane);
+      }
       result.applied++;
       const log = env.log.child({ streamId: id });
-      const input = decodeRoomInput(fields);
       env.countInput?.(input ? input.kind : 'malformed');
       if (!input) {
         log.warn({ fields: fields.filter((_, i) => i % 2 === 0) }, 'malformed room input skipped');
@@ -94,11 +197,11 @@ export class ShardActor {
       if (input.kind === 'gateway-down') {
         // Sorted, so that a re-applied turn produces its stanzas in the same order.
         for (const room of [...this.rooms.keys()].sort()) {
-          this.stepRoom(room, { kind: 'gateway-down', gatewayId: input.gateway }, id, env, log, result, dirty);
+          this.stepRoom(room, { kind: 'gateway-down', gatewayId: input.gateway }, id, markLane, env, log, result, dirty);
         }
       } else if (input.kind === 'session-ended') {
         if (this.rooms.has(input.room)) {
-          this.stepRoom(input.room, { kind: 'session-ended', fullJid: input.jid, sessionId: input.sessionId }, id, env, log, result, dirty);
+          this.stepRoom(input.room, { kind: 'session-ended', fullJid: input.jid, sessionId: input.sessionId }, id, markLane, env, log, result, dirty);
         }
       } else if (input.kind === 'command') {
         const parsed = parseCommand(input.command);
@@ -107,7 +210,7 @@ export class ShardActor {
           commandResult = parsed.error;
         } else {
           const command: RoomInput = { kind: 'command', command: parsed.command, commandId: input.commandId };
-          commandResult = this.stepRoom(input.room, command, id, env, log, result, dirty) ?? COMMAND_FAILED;
+          commandResult = this.stepRoom(input.room, command, id, markLane, env, log, result, dirty) ?? COMMAND_FAILED;
         }
         result.replies.push({ replyTo: input.replyTo, commandId: input.commandId, result: commandResult });
         const op = 'command' in parsed && typeof parsed.command?.op === 'string' ? parsed.command.op : undefined;
@@ -127,17 +230,33 @@ export class ShardActor {
         const origin = { gatewayId: input.gateway, sessionId: input.sessionId };
         if (input.room === env.ctx.serviceJid) {
           try {
-            for (const out of serviceStep(stanza, origin, env.ctx, env.publicRooms)) result.outputs.push({ entry: id, out });
+            for (const out of serviceStep(stanza, origin, env.ctx, env.publicRooms)) result.outputs.push({ entry: id, lane: markLane, out });
           } catch (err) {
             log.error({ err }, 'the MUC service failed on a stanza; skipped');
           }
         } else {
-          this.stepRoom(input.room, { kind: 'stanza', stanza, origin }, id, env, log, result, dirty);
+          this.stepRoom(input.room, { kind: 'stanza', stanza, origin }, id, markLane, env, log, result, dirty);
         }
       }
     }
     for (const room of dirty) result.roomWrites.set(room, this.rooms.get(room));
     for (const [room, change] of result.history) change.keep = this.rooms.get(room)?.config.historyLength ?? 0;
+    // Everything before the oldest pending entry is applied (read entries are pending or applied).
+    const first = this.pending[0];
+    const cursor = first === undefined ? this.readCursor : prevStreamId(first.id);
+    if (compareStreamIds(cursor, this.cursor) > 0) result.cursor = cursor;
+    result.laneMarks = new Map();
+    result.laneDrops = [];
+    for (const [lane, mark] of this.laneMarks) {
+      if (compareStreamIds(mark, result.cursor) <= 0) {
+        this.laneMarks.delete(lane);
+        result.laneDrops.push(lane);
+      } else if (moved.has(lane)) {
+        result.laneMarks.set(lane, mark);
+      }
+    }
+    this.commits += 1;
+    result.commit = this.commits;
     return result;
   }
 
@@ -145,7 +264,7 @@ export class ShardActor {
    * Runs one input against one room and records what it changed in `result`.
    * @returns the result of a `command` input (undefined for other inputs, or when `step` threw)
    */
-  private stepRoom(room: string, input: RoomInput, entry: string, env: TurnEnv, log: Logger, result: TurnResult, dirty: Set<string>): CommandResult | undefined {
+  private stepRoom(room: string, input: RoomInput, entry: string, lane: number, env: TurnEnv, log: Logger, result: TurnResult, dirty: Set<string>): CommandResult | undefined {
     const before = this.rooms.get(room);
     let r;
     try {
@@ -195,7 +314,7 @@ export class ShardActor {
       h.reset = true;
       h.append = [];
     }
-    for (const out of r.out) result.outputs.push({ entry, out });
+    for (const out of r.out) result.outputs.push({ entry, lane, out });
     return commandResult;
   }
 }

@@ -11,8 +11,12 @@ import type { TurnResult } from './shard-actor.js';
 /** A shard as loaded: its rooms (history reattached) and its cursor. */
 export interface LoadedShard {
   rooms: Map<string, RoomState>;
-  /** Id of the last committed entry; `0-0` when the shard never committed. */
+  /** Every entry up to this id is committed; `0-0` when the shard never committed. */
   cursor: string;
+  /** Lane → last committed entry of that lane after the cursor (`KeySpace.shardLanes`). */
+  laneMarks: Map<number, string>;
+  /** Number of commits so far (0 for a shard committed only by workers before lanes). */
+  commits: number;
 }
 
 /**
@@ -22,7 +26,13 @@ export interface LoadedShard {
  * in Redis).
  */
 export async function loadShard(redis: ScriptedRedis, keys: KeySpace, shard: number, log: Logger): Promise<LoadedShard> {
-  const [raw, cursor] = await Promise.all([redis.hgetall(keys.shardRooms(shard)), redis.get(keys.shardCursor(shard))]);
+  const [raw, cursor, progress] = await Promise.all([redis.hgetall(keys.shardRooms(shard)), redis.get(keys.shardCursor(shard)), redis.hgetall(keys.shardLanes(shard))]);
+  const laneMarks = new Map<number, string>();
+  let commits = 0;
+  for (const [field, value] of Object.entries(progress)) {
+    if (field === 'n') commits = Number(value) || 0;
+    else if (/^\d{1,4}$/.test(field) && /^\d+-\d+$/.test(value)) laneMarks.set(Number(field), value);
+  }
   const rooms = new Map<string, RoomState>();
   for (const [jid, json] of Object.entries(raw)) {
     try {
@@ -47,13 +57,13 @@ export async function loadShard(redis: ScriptedRedis, keys: KeySpace, shard: num
       });
     });
   }
-  return { rooms, cursor: cursor ?? '0-0' };
+  return { rooms, cursor: cursor ?? '0-0', laneMarks, commits };
 }
 
 /**
  * Commits a turn with `commit-shard-n.lua`: room writes and deletes, history changes, the
- * new cursor and the trim of the applied entries, all or nothing, and only while the lease
- * still holds `leaseValue`.
+ * new cursor, the lane marks and commit count, and the trim of the applied entries (those
+ * up to the cursor), all or nothing, and only while the lease still holds `leaseValue`.
  *
  * @returns `ok`, or `fenced` when the lease is not ours any more (nothing was written)
  */
@@ -67,8 +77,11 @@ export async function commitTurn(redis: ScriptedRedis, keys: KeySpace, shard: nu
  * {@link commitTurn} or for queueing the commit on a pipeline behind the turn's deliveries.
  */
 export function commitArgs(keys: KeySpace, shard: number, leaseValue: string, turn: TurnResult): (string | number)[] {
-  const keyList = [keys.shardLease(shard), keys.shardCursor(shard), keys.shardRooms(shard), keys.shardStream(shard)];
-  const args: (string | number)[] = [leaseValue, turn.cursor, nextStreamId(turn.cursor), turn.roomWrites.size];
+  const keyList = [keys.shardLease(shard), keys.shardCursor(shard), keys.shardRooms(shard), keys.shardStream(shard), keys.shardLanes(shard)];
+  const lanes: (string | number)[] = [turn.commit ?? '', turn.laneMarks?.size ?? 0];
+  for (const [lane, mark] of turn.laneMarks ?? []) lanes.push(lane, mark);
+  lanes.push(turn.laneDrops?.length ?? 0, ...(turn.laneDrops ?? []));
+  const args: (string | number)[] = [leaseValue, turn.cursor, nextStreamId(turn.cursor), ...lanes, turn.roomWrites.size];
   for (const [jid, room] of turn.roomWrites) args.push(jid, room ? JSON.stringify({ ...roomToJson(room), history: [] }) : '');
   for (const [jid, h] of turn.history) {
     keyList.push(keys.roomHistory(shard, jid));

@@ -138,6 +138,7 @@ function expand(env: Envelope): Received[] {
     case 'fanout':
       return env.recipients.map((r) => ({ to: r.to, sessionId: r.sessionId, xml: withTo(env.xml, r.to), mark: env.mark }));
     case 'kick':
+    case 'blocklist':
       return [];
     case 'route':
       return [{ to: '', sessionId: '', xml: env.xml, mark: env.mark }];
