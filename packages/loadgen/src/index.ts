@@ -12,7 +12,6 @@ export { encodeStamp, decodeStamp, decodeStampAt, stampPrefix, type BodyStamp } 
 export { newHistogram, recordUs, encodeHistogram, decodeHistogram, mergeHistograms, summarize, HIGHEST_US, type LatencySummary, type Histogram } from './histogram.js';
 export { nowUs, nowMs } from './clock.js';
 export { StreamScanner, type ScannerEvents } from './stream-scanner.js';
-export { ScramSha1Client } from './scram-client.js';
 export { renderHtml } from './html-report.js';
 export { formatProgress } from './progress-line.js';
 export { Layout } from './layout.js';

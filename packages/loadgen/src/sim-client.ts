@@ -12,7 +12,7 @@
 import { Element, parse as ltxParse } from 'ltx';
 import { decodeStampAt, encodeStamp, stampPrefix, type BodyStamp } from './body-stamp.js';
 import { nowUs } from './clock.js';
-import { ScramSha1Client } from './scram-client.js';
+import { ScramClient } from '@parley/sasl';
 import { connectTransport, type Transport } from './transport.js';
 
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
@@ -125,7 +125,7 @@ export class SimClient {
       const outcome = await this.#next(deadline, 'SASL outcome');
       if (outcome.name !== 'success') throw new PhaseError('login', saslCondition(outcome));
     } else {
-      const scram = new ScramSha1Client(username, this.#config.password);
+      const scram = new ScramClient('SCRAM-SHA-1', username, this.#config.password);
       t.send(`<auth xmlns='${NS_SASL}' mechanism='SCRAM-SHA-1'>${b64(scram.first())}</auth>`);
       const challenge = await this.#next(deadline, 'SCRAM challenge');
       if (challenge.name !== 'challenge') throw new PhaseError('login', saslCondition(challenge));

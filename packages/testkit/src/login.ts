@@ -1,6 +1,6 @@
 import { TestkitError } from './errors.js';
 import type { RawClient } from './raw-client.js';
-import { ScramClient, type ScramMechanism } from './scram-client.js';
+import { ScramClient, type ScramMechanism } from '@parley/sasl';
 import { elementRe, escapeXml, FEATURES_RE, streamHeader, unescapeXml } from './xml-text.js';
 
 /*
@@ -96,7 +96,7 @@ export async function authenticateScram(raw: RawClient, opts: RawLogin & { mecha
 
   const serverFirst = await step(`<auth xmlns='${NS_SASL}' mechanism='${opts.mechanism}'>${b64(scram.first())}</auth>`);
   if (serverFirst.name !== 'challenge') throw new TestkitError('LOGIN_FAILED', `${opts.mechanism}: ${serverFirst.text}`);
-  let outcome = await step(`<response xmlns='${NS_SASL}'>${b64(scram.final(serverFirst.payload))}</response>`);
+  let outcome = await step(`<response xmlns='${NS_SASL}'>${b64(await scram.final(serverFirst.payload))}</response>`);
   let serverFinal = outcome.payload;
   if (outcome.name === 'challenge') {
     // RFC 6120 §6.4.3: server-final may come as a challenge, answered with an empty response.
