@@ -27,7 +27,6 @@ import { ShardBackpressure } from './routing/shard-backpressure.js';
 import { RosterStore } from './roster/roster-store.js';
 import { PresenceService } from './roster/presence.js';
 import { registerRosterHandlers } from './roster/roster-iq.js';
-import { sendsPresenceTo } from '@parley/roster';
 import { AccountServices } from './account/index.js';
 import { Blocking } from './blocking/blocking.js';
 import { BlocklistStore } from './blocking/blocklist-store.js';
@@ -69,7 +68,7 @@ export class Gateway {
   private readonly registry: SessionRegistry;
   private readonly router: Router;
   /** The iq requests answered by the server itself; modules register theirs in the constructor. */
-  private readonly iq: IqHandlers = coreIqHandlers(async (owner, requester) => sendsPresenceTo(await this.roster.subscriptionOf(owner, requester)));
+  private readonly iq: IqHandlers = coreIqHandlers((owner, requester) => this.roster.sendsPresenceTo(owner, requester));
   private readonly consumer: DeliveryConsumer;
   private readonly backpressure: ShardBackpressure;
   private readonly liveness: Liveness;
@@ -122,7 +121,7 @@ export class Gateway {
       keys: this.keys,
       accounts: this.accounts,
       connected: async (bare) => (await this.registry.sessionsOf(bare)).length > 0,
-      maySee: async (owner, requester) => sendsPresenceTo(await this.roster.subscriptionOf(owner, requester)),
+      maySee: (owner, requester) => this.roster.sendsPresenceTo(owner, requester),
       now: () => Date.now(),
       // XEP-0077 §3.2: the removed account's sessions end with not-authorized (RFC 6120 §4.9.3.14).
       kickAll: async (bare) => {
@@ -178,7 +177,7 @@ export class Gateway {
       registry: this.registry,
       local: this.local,
       hosts: config.hosts,
-      maySee: async (owner, contact) => sendsPresenceTo(await this.roster.subscriptionOf(owner, contact)),
+      maySee: (owner, contact) => this.roster.sendsPresenceTo(owner, contact),
       router: () => this.router,
       log,
     });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { KeySpace } from '@parley/bus';
-import { decodeItem, encodeItem, type RosterItem, type Subscription } from '@parley/roster';
+import { decodeItem, encodeItem, sendsPresenceTo, type RosterItem, type Subscription } from '@parley/roster';
 
 /** Why a roster change was not made. */
 export class RosterFullError extends Error {
@@ -76,6 +76,14 @@ export class RosterStore {
    */
   async subscriptionOf(owner: string, contact: string): Promise<Subscription> {
     return decodeItem(contact, await this.redis.hget(this.keys.roster(owner), contact))?.subscription ?? 'none';
+  }
+
+  /**
+   * Whether `owner` shares its presence with `contact` (subscription `from` or `both`, RFC 6121
+   * §3): who may read its last activity, discover it, and hear of a block.
+   */
+  async sendsPresenceTo(owner: string, contact: string): Promise<boolean> {
+    return sendsPresenceTo(await this.subscriptionOf(owner, contact));
   }
 
   /** The whole roster of `owner` and its version (RFC 6121 §2.1.3, §2.6). */
