@@ -62,10 +62,16 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_MUC_ADMINS: 'muc.admins',
   PARLEY_MUC_HISTORY_LENGTH: 'muc.historyLength',
   PARLEY_MUC_IQ_FORWARD_TTL_MS: 'muc.iqForwardTtlMs',
+  PARLEY_MUC_MAX_HATS_PER_USER: 'muc.maxHatsPerUser',
+  PARLEY_MUC_VOICE_REQUEST_INTERVAL_MS: 'muc.voiceRequestIntervalMs',
+  PARLEY_MUC_ARCHIVE_MAX_MESSAGES: 'muc.archive.maxMessages',
+  PARLEY_MUC_ARCHIVE_MAX_AGE_DAYS: 'muc.archive.maxAgeDays',
+  PARLEY_MUC_ARCHIVE_MAX_QUERY_RESULTS: 'muc.archive.maxQueryResults',
   PARLEY_ROOM_WORKER_ID: 'roomWorker.id',
   PARLEY_LEASE_TTL_MS: 'roomWorker.leaseTtlMs',
   PARLEY_ROOM_WORKER_HEARTBEAT_MS: 'roomWorker.heartbeatMs',
   PARLEY_ROOM_WORKER_BATCH_SIZE: 'roomWorker.batchSize',
+  PARLEY_ROOM_WORKER_MAX_OUTPUTS_PER_TURN: 'roomWorker.maxOutputsPerTurn',
   PARLEY_ROOM_WORKER_LANES: 'roomWorker.lanes',
   PARLEY_ROOM_WORKER_READ_AHEAD: 'roomWorker.readAhead',
   PARLEY_METRICS_PUBLISH_MS: 'metrics.publishMs',
@@ -82,7 +88,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_LOG_PRETTY: 'log.pretty',
 };
 
-const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items)$/;
+const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items|PerUser|Days|Results)$/;
 const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|pretty)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {

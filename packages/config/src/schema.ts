@@ -230,6 +230,39 @@ export const configSchema = z
          * state per request: the forwarded id carries its issue time under an HMAC.
          */
         iqForwardTtlMs: z.number().int().min(1000).max(3_600_000).default(300_000),
+        /**
+         * XEP-0317: most hats one user may wear in a room (assigned through the admin API;
+         * more are refused with 400 `bad-request`). Each hat's title is at most 256 UTF-8
+         * bytes and its URI at most 1024.
+         */
+        maxHatsPerUser: z.number().int().min(1).max(256).default(16),
+        /**
+         * XEP-0045 §7.13: least time between two voice requests of one occupant that reach
+         * the moderators, ms; a request sooner than that gets `resource-constraint` (type
+         * wait). 0 relays every request (as Prosody 0.12 does).
+         */
+        voiceRequestIntervalMs: z.number().int().min(0).max(86_400_000).default(60_000),
+        /**
+         * XEP-0313 room archives (kept in Redis, one stream per room in its shard's slot;
+         * rooms turn archiving on or off with `muc#roomconfig_enablearchiving`, on by default).
+         */
+        archive: z
+          .object({
+            /** Most messages one room's archive keeps; the oldest go first (XEP-0313 §2.2). */
+            maxMessages: z.number().int().min(1).max(1_000_000).default(10_000),
+            /**
+             * Greatest age of archived messages, days (Prosody 0.12's `muc_log_expires_after`
+             * default is one week): older ones are left out of query results and trimmed
+             * from the archive at the room's next archived message. 0: no age limit.
+             */
+            maxAgeDays: z.number().int().min(0).max(36_500).default(7),
+            /**
+             * Results per query page when the client asks for none, and the cap on its RSM
+             * `<max/>` (Prosody's `max_archive_query_results` default: 50).
+             */
+            maxQueryResults: z.number().int().min(1).max(1000).default(50),
+          })
+          .prefault({}),
       })
       .prefault({}),
     roomWorker: z
@@ -247,6 +280,14 @@ export const configSchema = z
          * waiting stanza pays under load), more commits.
          */
         batchSize: z.number().int().min(1).max(10_000).default(256),
+        /**
+         * Outgoing stanzas a turn may produce before it stops applying entries (the rest wait
+         * for the next turn; each shard with work still applies one entry per turn). A join to a
+         * room of N occupants produces about 2N stanzas (XEP-0045 §7.2.3), so this, not
+         * `batchSize`, bounds a turn of joins to a big room: how long the event loop is busy and
+         * how big the turn's delivery pipeline is.
+         */
+        maxOutputsPerTurn: z.number().int().min(1).max(1_000_000).default(8192),
         /**
          * Lanes of rooms per shard (issue #10 item 6): a turn serves a shard's lanes round robin
          * and each lane in stream order, so a flooded room delays only the rooms of its own lane

@@ -14,6 +14,7 @@ import { roomSummary, type RoomContext } from '@parley/muc';
 import type { Registry } from 'prom-client';
 import { planEnvelopes, type PlannedEnvelope } from './delivery/plan-envelopes.js';
 import { resolveRecipients } from './delivery/resolve-recipients.js';
+import { LeaseKeeper, type Grant } from './membership/lease-keeper.js';
 import { desiredOwner } from './membership/rendezvous.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { defineScripts, type ScriptedPipeline, type ScriptedRedis } from './redis-scripts.js';
@@ -104,6 +105,8 @@ export class RoomWorker {
   /** Shards whose list of rooms that are behind is in Redis (to delete once none is). */
   private readonly hotPublished = new Set<number>();
   private hotAt = 0;
+  /** Renews the leases and the membership heartbeat from a thread of its own. */
+  private readonly keeper: LeaseKeeper;
 
   /** @param log - the process logger; the worker's lines carry `workerId` (and `shard`). */
   constructor(private readonly config: Config, log: Logger) {
@@ -122,6 +125,21 @@ export class RoomWorker {
       roomCounts: () => this.roomCounts(),
       shardsHeld: () => this.held.size,
       shardLag: () => this.shardLag(),
+    });
+    this.keeper = new LeaseKeeper({
+      redisUrl: config.redis.url,
+      keys: this.keys,
+      workerId: this.id,
+      ttlMs: this.ttl,
+      heartbeatMs: config.roomWorker.heartbeatMs,
+      log: this.log,
+      onRenewed: (grants, sentAt) => this.renewed(grants, sentAt),
+      onRefused: (grants) => {
+        for (const [shard, value] of grants) {
+          const h = this.held.get(shard);
+          if (h && h.leaseValue === value) this.lose(h, 'renewal refused');
+        }
+      },
     });
     this.publisher = new MetricsPublisher({
       redis: this.redis,
@@ -151,6 +169,7 @@ export class RoomWorker {
     await this.redis.set(this.keys.mucForwardKey(), randomBytes(32).toString('base64'), 'NX');
     this.forwardKey = (await this.redis.get(this.keys.mucForwardKey())) ?? undefined;
     this.running = true;
+    this.keeper.start();
     await this.tick();
     this.timer = setInterval(() => {
       if (!this.tickDone) this.tickDone = this.tick().finally(() => (this.tickDone = undefined));
@@ -171,6 +190,7 @@ export class RoomWorker {
     await this.loopDone;
     await this.publisher.stop();
     for (const h of [...this.held.values()]) await this.release(h).catch((err: unknown) => h.log.error({ err }, 'releasing the lease failed'));
+    this.keeper.stop();
     await this.redis
       .multi()
       .zrem(this.keys.roomWorkers(), this.id)
@@ -188,6 +208,7 @@ export class RoomWorker {
   async crash(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
+    this.keeper.stop();
     void this.publisher.stop({ remove: false });
     this.held.clear();
     this.redis.disconnect();
@@ -200,7 +221,10 @@ export class RoomWorker {
   private async tick(): Promise<void> {
     try {
       const now = Date.now();
-      await this.renewAll();
+      this.keeper.alive();
+      // The lease thread renews; the main thread only while it has not heard from the thread
+      // for two periods (it is starting, or restarting after it died).
+      if (now - this.keeper.lastReportAt > 2 * this.config.roomWorker.heartbeatMs) await this.renewAll();
       const cutoff = now - this.ttl;
       const [, [, workers], [, gateways]] = ((await this.redis
         .multi()
@@ -224,6 +248,14 @@ export class RoomWorker {
     }
   }
 
+  /** Grants the lease thread renewed with a request sent at `sentAt` (local ms). */
+  private renewed(grants: readonly Grant[], sentAt: number): void {
+    for (const [shard, value] of grants) {
+      const h = this.held.get(shard);
+      if (h && !h.lost && h.leaseValue === value) h.expiresAt = Math.max(h.expiresAt, sentAt + this.ttl);
+    }
+  }
+
   private async renewAll(): Promise<void> {
     const held = [...this.held.values()];
     if (!held.length) return;
@@ -234,7 +266,7 @@ export class RoomWorker {
     held.forEach((h, i) => {
       const [err, ok] = replies[i] ?? [new Error('no reply'), 0];
       if (err) return; // unknown: the lease may still be ours; it lapses locally at expiresAt
-      if (ok === 1) h.expiresAt = sent + this.ttl;
+      if (ok === 1) h.expiresAt = Math.max(h.expiresAt, sent + this.ttl);
       else this.lose(h, 'renewal refused');
     });
   }
@@ -258,6 +290,7 @@ export class RoomWorker {
     wanted.forEach((shard, i) => {
       const [err, token] = replies[i] ?? [new Error('no reply'), null];
       if (err || token === null || typeof token !== 'number') return; // held by someone else (for now)
+      this.keeper.hold([shard, `${this.id} ${token}`]);
       this.held.set(shard, {
         shard,
         token,
@@ -277,13 +310,38 @@ export class RoomWorker {
     h.lost = true;
     h.actor = undefined;
     if (this.held.get(h.shard) === h) this.held.delete(h.shard);
+    this.keeper.drop([h.shard, h.leaseValue]);
     h.log.warn({ reason, token: h.token }, 'shard lost');
+  }
+
+  /**
+   * Renews now, from the main thread, the leases of `shards` whose local deadline has passed
+   * although they were neither refused nor lost: after the main thread was blocked for longer
+   * than the TTL, the lease thread's reports of its renewals may still be queued behind the
+   * turn. A renewal is fenced (it extends only this grant's value), so a shard whose lease
+   * really lapsed is refused and lost here. One pipeline, only when a deadline passed.
+   */
+  private async confirmLeases(shards: readonly HeldShard[]): Promise<void> {
+    const late = shards.filter((h) => !h.lost && Date.now() >= h.expiresAt);
+    if (!late.length) return;
+    const sent = Date.now();
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    for (const h of late) pipeline.renewLease(this.keys.shardLease(h.shard), h.leaseValue, this.ttl);
+    // A failure leaves the deadlines as they are: leaseValid then drops those shards.
+    const replies = (await pipeline.exec().catch(() => null)) ?? [];
+    late.forEach((h, i) => {
+      const [err, ok] = replies[i] ?? [new Error('no reply'), 0];
+      if (!err && ok === 1) h.expiresAt = Math.max(h.expiresAt, sent + this.ttl);
+    });
   }
 
   private leaseValid(h: HeldShard): boolean {
     if (h.lost) return false;
     if (Date.now() < h.expiresAt) return true;
     this.lose(h, 'lease lapsed without renewal');
+    // If Redis still has this grant (no renewal came back in time, but none was refused),
+    // free the shard now rather than when the grant expires there (compare-and-delete).
+    void this.redis.releaseLease(this.keys.shardLease(h.shard), h.leaseValue).catch(() => undefined);
     return false;
   }
 
@@ -292,6 +350,7 @@ export class RoomWorker {
     if (h.lost) return;
     h.lost = true;
     h.actor = undefined;
+    this.keeper.drop([h.shard, h.leaseValue]);
     await this.redis.releaseLease(this.keys.shardLease(h.shard), h.leaseValue);
     h.log.info({ heldMs: Date.now() - h.acquiredAt }, 'shard released');
   }
@@ -459,6 +518,7 @@ export class RoomWorker {
   private async prepareTurn(batch: readonly ShardEntries[]): Promise<AppliedShard[]> {
     const applied: AppliedShard[] = [];
     this.publishHotRooms([...this.held.values()].filter((h) => h.actor && !h.lost));
+    await this.confirmLeases(batch.map(({ h }) => h));
     let publicRooms: PublicRoom[] = [];
     // The turn's entries: at most batchSize in all, round robin over every lane of every
     // shard (fair-schedule.ts), so that a turn, which every waiting entry pays, stays short.
@@ -471,11 +531,16 @@ export class RoomWorker {
       return [];
     }
     const ctx = this.context();
+    // Every shard applies at least one entry, the turn's later shards only while the turn has
+    // produced fewer than maxOutputsPerTurn stanzas: a turn of joins to a big room stays short.
+    let outputs = 0;
+    const maxOutputs = this.config.roomWorker.maxOutputsPerTurn;
     for (const { h, entries } of turns) {
       const actor = h.actor;
       if (!actor || !entries.length || !this.leaseValid(h)) continue;
       try {
-        const result = actor.apply(entries, { ctx, publicRooms, log: h.log, countInput: (kind) => this.metrics.input(kind) });
+        const result = actor.apply(entries, { ctx, publicRooms, log: h.log, countInput: (kind) => this.metrics.input(kind), maxOutputs: Math.max(0, maxOutputs - outputs) });
+        outputs += result.outputs.length;
         applied.push({ h, actor, result, envelopes: [] });
       } catch (err) {
         this.turnFailed(h, actor, err);

@@ -14,7 +14,7 @@
  */
 import type { Logger } from 'pino';
 import { compareStreamIds, decodeRoomInput, laneForRoom, prevStreamId, type RoomInputEnvelope } from '@parley/bus';
-import { serviceStep, step, type CommandResult, type RoomContext, type RoomInput, type RoomState } from '@parley/muc';
+import { serviceStep, step, type ArchiveEntry, type ArchiveQuery, type CommandResult, type RoomContext, type RoomInput, type RoomState } from '@parley/muc';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { TurnOutput } from '../delivery/resolve-recipients.js';
 import { parseCommand, type CommandReply } from './command-input.js';
@@ -66,6 +66,25 @@ export interface TurnResult {
   history: Map<string, HistoryChange>;
   /** Results of the turn's `command` entries, in entry order: pushed only once the turn is committed. */
   replies: CommandReply[];
+  /** XEP-0313 archive changes by room JID (archive-store.ts), when the turn has any. */
+  archive?: Map<string, ArchiveChange>;
+  /**
+   * XEP-0313 queries accepted this turn, in entry order, with the entry and lane that made
+   * them: the worker answers them before delivering the turn (archive-store.ts).
+   */
+  archiveQueries?: { entry: string; lane: number; query: ArchiveQuery }[];
+}
+
+/** What a room's XEP-0313 archive must undergo at commit. */
+export interface ArchiveChange {
+  /** Delete the archive before appending (the room was destroyed during the turn). */
+  reset: boolean;
+  /** Archive entries to append, oldest first. */
+  append: ArchiveEntry[];
+  /** Entries kept at most after appending (`RoomContext.archiveMaxMessages`; 0: no bound). */
+  maxEntries: number;
+  /** Entries older than this (ms since epoch) are trimmed (0: none). */
+  minAt: number;
 }
 
 /** Kinds of shard stream entries, as counted by {@link TurnEnv.countInput}. */
@@ -81,6 +100,14 @@ export interface TurnEnv {
   log: Logger;
   /** Called once per entry with its kind (metrics). */
   countInput?: (kind: InputKind) => void;
+  /**
+   * Outgoing stanzas this turn may still produce (`roomWorker.maxOutputsPerTurn` less what
+   * the turn's other shards produced). Once reached, {@link ShardActor.apply} applies no
+   * further entry: the rest go back to {@link ShardActor.pending}, in stream order, for the
+   * next turn. The first entry is always applied, so every shard makes progress. Undefined:
+   * no bound.
+   */
+  maxOutputs?: number;
 }
 
 /** The result of a command whose `step` threw or answered nothing (a bug in the room core). */
@@ -174,13 +201,22 @@ export class ShardActor {
    * Applies `entries` (taken from {@link pending} by {@link next}) to the rooms, and moves
    * the cursor and the lane marks. Malformed entries and stanzas are logged and skipped; a room whose `step` throws
    * keeps its state and the input is skipped (logged at error level).
-   * @param entries - at least one entry
+   *
+   * Stops early once the turn has produced `env.maxOutputs` stanzas (a join to a room of N
+   * occupants alone produces about 2N, XEP-0045 §7.2.3): the entries not applied go back to
+   * {@link pending}. Applied entries precede them in stream order, so every lane's applied
+   * entries precede its unapplied ones and the lane marks stay right.
+   * @param entries - at least one entry, in stream order
    */
   apply(entries: readonly PendingEntry[], env: TurnEnv): TurnResult {
     const result: TurnResult = { cursor: this.cursor, applied: 0, outputs: [], roomWrites: new Map(), history: new Map(), replies: [] };
     const dirty = new Set<string>();
     const moved = new Set<number>();
-    for (const entry of entries) {
+    for (const [index, entry] of entries.entries()) {
+      if (index > 0 && env.maxOutputs !== undefined && result.outputs.length >= env.maxOutputs) {
+        this.putBack(entries.slice(index));
+        break;
+      }
       const { id, fields, input } = entry;
       const markLane = entry.lane === BARRIER ? this.lanes : entry.lane;
       if (entry.lane !== BARRIER) {
@@ -260,6 +296,25 @@ export class ShardActor {
     return result;
   }
 
+  /** Returns entries taken but not applied to {@link pending}, keeping stream order. */
+  private putBack(entries: readonly PendingEntry[]): void {
+    const merged: PendingEntry[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < entries.length || j < this.pending.length) {
+      const a = entries[i];
+      const b = this.pending[j];
+      if (b === undefined || (a !== undefined && compareStreamIds(a.id, b.id) < 0)) {
+        merged.push(a!);
+        i++;
+      } else {
+        merged.push(b);
+        j++;
+      }
+    }
+    this.pending = merged;
+  }
+
   /**
    * Runs one input against one room and records what it changed in `result`.
    * @returns the result of a `command` input (undefined for other inputs, or when `step` threw)
@@ -279,6 +334,16 @@ export class ShardActor {
       if (!h) result.history.set(room, (h = { reset: false, keep: 0, append: [] }));
       return h;
     };
+    const archive = () => {
+      const changes = (result.archive ??= new Map());
+      let a = changes.get(room);
+      if (!a) {
+        const maxAge = env.ctx.archiveMaxAgeMs ?? 0;
+        a = { reset: false, append: [], maxEntries: env.ctx.archiveMaxMessages ?? 0, minAt: maxAge > 0 ? env.ctx.now - maxAge : 0 };
+        changes.set(room, a);
+      }
+      return a;
+    };
     for (const effect of r.effects) {
       switch (effect.kind) {
         case 'command-result':
@@ -290,11 +355,20 @@ export class ShardActor {
         case 'history-append':
           history().append.push(JSON.stringify(effect.entry));
           break;
+        case 'archive-append':
+          archive().append.push(effect.entry);
+          break;
+        case 'archive-query':
+          (result.archiveQueries ??= []).push({ entry, lane, query: effect.query });
+          break;
         case 'destroyed': {
           dirty.add(room);
           const h = history();
           h.reset = true;
           h.append = [];
+          const a = archive();
+          a.reset = true;
+          a.append = [];
           log.info({ room, reason: effect.reason }, 'room destroyed');
           break;
         }
@@ -313,6 +387,9 @@ export class ShardActor {
       const h = history();
       h.reset = true;
       h.append = [];
+      const a = archive();
+      a.reset = true;
+      a.append = [];
     }
     for (const out of r.out) result.outputs.push({ entry, lane, out });
     return commandResult;
