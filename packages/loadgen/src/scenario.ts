@@ -64,6 +64,13 @@ const roomsSchema = z.strictObject({
   joinRatePerSec: positive.default(200),
   /** The first occupant submits the instant-room form when the room is new (XEP-0045 §10.1.2). */
   configureInstant: z.boolean().default(true),
+  /**
+   * Fields the first occupant submits in the room's configuration form instead of the empty
+   * instant-room form (XEP-0045 §10.2; `FORM_TYPE` is added): field var → its values, e.g.
+   * `{"muc#roomconfig_presencebroadcast": ["moderator"]}` for a room that broadcasts only
+   * moderators' presence. Needs `configureInstant`.
+   */
+  config: z.record(z.string().min(1).max(256), z.array(z.string().max(1024)).max(64)).default({}),
   /** A join (presence sent → self-presence 110) must finish within this, s. */
   joinTimeoutSec: positive.default(60),
 });

@@ -9,7 +9,7 @@
  * Login and join parse each element with ltx. Afterwards the receive path does not parse:
  * a `<message` is scanned with indexOf for its body and the stamp in it.
  */
-import { Element, parse as ltxParse } from 'ltx';
+import { Element, escapeXML, parse as ltxParse } from 'ltx';
 import { decodeStampAt, encodeStamp, stampPrefix, type BodyStamp } from './body-stamp.js';
 import { nowUs } from './clock.js';
 import { ScramClient } from '@parley/sasl';
@@ -168,11 +168,12 @@ export class SimClient {
 
   /**
    * Enters `roomJid` as `nick`; when the room turns out to be new (status 201) and
-   * `configureInstant`, submits the instant-room form (XEP-0045 §10.1.2) before resolving.
+   * `configureInstant`, submits the instant-room form (XEP-0045 §10.1.2), or `config`'s
+   * fields (§10.2) when it has any, before resolving.
    * @returns the join duration (presence sent → 110 received, plus the configuration), µs, and whether the room was created
    * @throws PhaseError `join` (presence error or timeout) or `configure`
    */
-  join(roomJid: string, nick: string, configureInstant: boolean, timeoutMs: number): Promise<{ joinUs: number; created: boolean }> {
+  join(roomJid: string, nick: string, configureInstant: boolean, timeoutMs: number, config: Readonly<Record<string, readonly string[]>> = {}): Promise<{ joinUs: number; created: boolean }> {
     this.#roomJid = roomJid;
     this.#occupantJid = `${roomJid}/${nick}`;
     const t0 = nowUs();
@@ -198,7 +199,7 @@ export class SimClient {
               resolve({ joinUs: nowUs() - t0, created });
             } else reject(new PhaseError('configure', stanzaCondition(el)));
           });
-          this.send(`<iq type='set' to='${roomJid}' id='${id}'><query xmlns='${NS_MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'/></query></iq>`);
+          this.send(`<iq type='set' to='${roomJid}' id='${id}'><query xmlns='${NS_MUC_OWNER}'>${configForm(config)}</query></iq>`);
         },
         reject: (e) => {
           clearTimeout(timer);
@@ -397,4 +398,12 @@ export function stanzaCondition(el: Element): string {
 
 function streamCondition(el: Element): string {
   return el.children.find((c): c is Element => typeof c !== 'string' && c.attrs.xmlns === NS_STREAMS && c.name !== 'text')?.name ?? 'undefined-condition';
+}
+
+/** The owner's form submission: empty (instant room, XEP-0045 §10.1.2) or the given fields (§10.2). */
+function configForm(config: Readonly<Record<string, readonly string[]>>): string {
+  const fields = Object.entries(config);
+  if (!fields.length) return `<x xmlns='jabber:x:data' type='submit'/>`;
+  const field = (v: string, values: readonly string[]) => `<field var='${escapeXML(v)}'>${values.map((x) => `<value>${escapeXML(x)}</value>`).join('')}</field>`;
+  return `<x xmlns='jabber:x:data' type='submit'>${field('FORM_TYPE', ['http://jabber.org/protocol/muc#roomconfig'])}${fields.map(([v, values]) => field(v, values)).join('')}</x>`;
 }

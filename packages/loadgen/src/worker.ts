@@ -151,7 +151,7 @@ async function joinPhase(cmd: Extract<ToWorker, { type: 'join' }>): Promise<void
   const one = async (c: SimClient) => {
     if (firstSentMs === 0) firstSentMs = nowMs();
     try {
-      const r = await c.join(layout.roomJid(c.room), layout.nick(c.index), scenario.rooms.configureInstant, scenario.rooms.joinTimeoutSec * 1000);
+      const r = await c.join(layout.roomJid(c.room), layout.nick(c.index), scenario.rooms.configureInstant, scenario.rooms.joinTimeoutSec * 1000, scenario.rooms.config);
       recordUs(hist, r.joinUs);
       joined.push(c.index);
       if (r.created) created++;
