@@ -85,6 +85,23 @@ const FEATURE_SPECS = new Map<string, string>([
   ['urn:xmpp:blocking', 'XEP-0191'],
   ['urn:xmpp:carbons:2', 'XEP-0280'],
   ['jabber:iq:roster', 'RFC 6121'],
+  ['http://jabber.org/protocol/pubsub#access-open', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#access-presence', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#access-whitelist', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#auto-create', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#config-node-max', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#delete-nodes', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#filtered-notifications', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#item-ids', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#last-published', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#multi-items', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#persistent-items', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#presence-notifications', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#publish', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#publish-options', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#retract-items', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#retrieve-items', 'XEP-0163'],
+  ['urn:xmpp:bookmarks:1#compat', 'XEP-0402'],
 ]);
 
 test('every feature the server and an account advertise is a supported row of docs/xeps.md', async () => {

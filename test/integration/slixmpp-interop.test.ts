@@ -200,6 +200,17 @@ test('carbons between two resources on different gateways: received and sent cop
   assert.equal(c['bob_got_from'], `${alice}/a1`);
 });
 
+test('PEP and CSI with slixmpp: +notify from its caps across gateways, XEP-0223 publish options, CSI holding presence (XEP-0163, XEP-0115, XEP-0352)', () => {
+  const p = stepOf('pep');
+  assert.equal(p['event_from'], alice);
+  assert.equal(p['event_title'], 'Spiegel im Spiegel');
+  assert.equal(p['private_title'], 'only mine');
+  assert.equal(p['bob_read_private'], 'not-allowed', 'XEP-0060 §6.5.9.5: a whitelist node');
+  assert.equal(p['csi'], true, 'slixmpp saw the csi stream feature');
+  assert.equal(p['held'], true, 'the presence waited while inactive');
+  assert.deepEqual(p['order'], ['presence:csi held', 'message']);
+});
+
 /** A step's observations that must match between servers: timings and opaque roster versions left out. */
 function comparable(run: DriverRun): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = Object.create(null) as Record<string, Record<string, unknown>>;
@@ -230,4 +241,9 @@ test('the same observations against reference Prosody 0.12, but for the document
   delete theirs['blocking']!['inbound_error'];
   delete mine['blocking']!['inbound_error'];
   assert.deepEqual(mine, theirs);
+  // PEP (Prosody's mod_pep is in the reference configuration, CSI is not).
+  const [pm, pt] = [stepOf('pep'), stepOf('pep', reference)];
+  for (const key of ['event_from', 'event_title', 'private_title']) assert.equal(pt[key], pm[key], key);
+  // XEP-0060 §6.5.9.5 says not-allowed (+ closed-node) for a whitelist node; Prosody 0.12 answers forbidden.
+  assert.equal(pt['bob_read_private'], 'forbidden', 'Prosody now answers differently: update docs/xeps.md (XEP-0163)');
 });

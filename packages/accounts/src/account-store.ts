@@ -85,9 +85,13 @@ export class AccountStore {
 
   /**
    * Deletes an account and what is stored with it in its slot: offline messages, roster,
-   * blocklist, vCard, private XML, last activity; resolves false when there was none.
+   * blocklist, vCard, private XML, last activity, PEP nodes; resolves false when there was none.
    */
   async delete(bareJid: string): Promise<boolean> {
+    // XEP-0163 PEP: the node hash, the byte count and each node's items and order.
+    const pepNodes = await this.redis.hkeys(this.keys.pepNodes(bareJid));
+    const pepKeys = [this.keys.pepNodes(bareJid), this.keys.pepMeta(bareJid)];
+    for (const node of pepNodes) pepKeys.push(this.keys.pepItems(bareJid, node), this.keys.pepOrder(bareJid, node));
     const [[, removed] = [null, 0]] = (await this.redis
       .multi()
       .del(this.keys.account(bareJid))
@@ -96,6 +100,7 @@ export class AccountStore {
       .del(this.keys.roster(bareJid), this.keys.rosterVersion(bareJid), this.keys.rosterPending(bareJid), this.keys.lastUnavailable(bareJid))
       // XEP-0191 blocklist, XEP-0054 vCard, XEP-0049 private XML, XEP-0012 last activity.
       .del(this.keys.blocklist(bareJid), this.keys.vcard(bareJid), this.keys.privateXml(bareJid), this.keys.lastActivity(bareJid))
+      .del(...pepKeys)
       .srem(this.keys.accountIndex(), bareJid)
       .exec()) ?? [];
     return removed === 1;

@@ -91,6 +91,17 @@ export interface KeySpace {
    * back as it was built). Bounded by `limits.maxBlocklistItems`.
    */
   blocklist(bareJid: string): string;
+  /**
+   * Hash of the account's XEP-0163 PEP nodes, in the account's slot: node name → JSON node
+   * configuration (services/gateway/src/pep/pep-config.ts). Bounded by `limits.maxPepNodes`.
+   */
+  pepNodes(bareJid: string): string;
+  /** Hash of the account's PEP bookkeeping, in its slot: `bytes` (payload bytes of every node) and `seq` (publish counter). */
+  pepMeta(bareJid: string): string;
+  /** Hash of one PEP node's items, in the account's slot: item id → serialised payload. */
+  pepItems(bareJid: string, node: string): string;
+  /** Sorted set of one PEP node's item ids, in the account's slot, scored by publish order (newest highest). */
+  pepOrder(bareJid: string, node: string): string;
   /** Short-lived lock held while one gateway cleans up after a dead one. */
   reaperLock(gatewayId: string): string;
   /**
@@ -137,6 +148,20 @@ export interface KeySpace {
   shardHotRooms(shard: number): string;
   /** List of a room's discussion history entries (JSON), oldest first, in its shard's slot. */
   roomHistory(shard: number, roomJid: string): string;
+  /**
+   * Stream of a room's XEP-0313 archive, in its shard's slot: one entry per archived
+   * message (fields `s` = archive id, `e` = JSON `ArchiveEntry`), entry ids `<ms>-<seq>` from
+   * the message's time (services/room-worker/src/shard/archive-store.ts).
+   */
+  roomArchive(shard: number, roomJid: string): string;
+  /** Hash of a room's archive ids → their entry id in {@link roomArchive}, in its shard's slot. */
+  roomArchiveIndex(shard: number, roomJid: string): string;
+  /**
+   * Hash of a room's XEP-0425 §4 tombstones, in its shard's slot: archive id → serialised
+   * `<retracted/>` replacing that message's payload in query results (at most one field per
+   * entry of {@link roomArchive}, trimmed with it).
+   */
+  roomArchiveTombstones(shard: number, roomJid: string): string;
   /** Sorted set: room worker id → time of its last heartbeat (ms since epoch). */
   roomWorkers(): string;
   /** Hash describing one live room worker: pid, start time, shards held. */
@@ -195,6 +220,10 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     lastActivity: user('last-activity'),
     registrations: () => `${prefix}registrations`,
     blocklist: user('blocklist'),
+    pepNodes: user('pep-nodes'),
+    pepMeta: user('pep-meta'),
+    pepItems: (bare, node) => `${prefix}pep-items:{u:${bare}}:${node}`,
+    pepOrder: (bare, node) => `${prefix}pep-order:{u:${bare}}:${node}`,
     shardStream: shard('in'),
     shardLease: shard('lease'),
     shardFence: shard('fence'),
@@ -203,6 +232,9 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     shardLanes: shard('lanes'),
     shardHotRooms: shard('hot'),
     roomHistory: (n, roomJid) => `${prefix}muc:{s:${n}}:history:${roomJid}`,
+    roomArchive: (n, roomJid) => `${prefix}muc:{s:${n}}:archive:${roomJid}`,
+    roomArchiveIndex: (n, roomJid) => `${prefix}muc:{s:${n}}:archive-ids:${roomJid}`,
+    roomArchiveTombstones: (n, roomJid) => `${prefix}muc:{s:${n}}:archive-tombstones:${roomJid}`,
     roomWorkers: () => `${prefix}room-workers`,
     roomWorkerInfo: (id) => `${prefix}room-worker:{w:${id}}:info`,
     roomDirectory: () => `${prefix}muc:directory`,

@@ -25,6 +25,11 @@ export interface SessionRecord {
   blocklist?: boolean;
   /** The session enabled message carbons (XEP-0280 §4; until disabled, §5): it gets copies (§7, §8). */
   carbons?: boolean;
+  /**
+   * The PEP nodes whose notifications the client wants: the `<node>+notify` features of its
+   * XEP-0115 caps (XEP-0163 §4.4), bounded by `limits.maxNotifyNodes`. Absent: none known.
+   */
+  notify?: string[];
 }
 
 /** Parses a registry value, returning undefined for anything that is not a well-formed record. */
@@ -44,6 +49,7 @@ export function parseSessionRecord(raw: string | null | undefined): SessionRecor
       ...(typeof v.presence === 'string' ? { presence: v.presence } : {}),
       ...(v.blocklist === true ? { blocklist: true } : {}),
       ...(v.carbons === true ? { carbons: true } : {}),
+      ...(Array.isArray(v.notify) ? { notify: v.notify.filter((n): n is string => typeof n === 'string') } : {}),
       ...(Array.isArray(v.directed) ? { directed: v.directed.filter((j): j is string => typeof j === 'string') } : {}),
     };
   } catch {

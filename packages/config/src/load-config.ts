@@ -51,6 +51,11 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_MAX_VCARD_BYTES: 'limits.maxVcardBytes',
   PARLEY_MAX_PRIVATE_BYTES: 'limits.maxPrivateBytes',
   PARLEY_MAX_BLOCKLIST_ITEMS: 'limits.maxBlocklistItems',
+  PARLEY_MAX_PEP_NODES: 'limits.maxPepNodes',
+  PARLEY_MAX_PEP_ITEMS: 'limits.maxPepItems',
+  PARLEY_MAX_PEP_ITEM_BYTES: 'limits.maxPepItemBytes',
+  PARLEY_MAX_PEP_BYTES: 'limits.maxPepBytes',
+  PARLEY_MAX_CSI_QUEUE: 'limits.maxCsiQueue',
   PARLEY_REGISTER_ENABLED: 'register.enabled',
   PARLEY_REGISTER_MAX_PER_ADDRESS: 'register.maxPerAddress',
   PARLEY_OFFLINE_ENABLED: 'offline.enabled',
@@ -88,7 +93,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_LOG_PRETTY: 'log.pretty',
 };
 
-const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items|PerUser|Days|Results)$/;
+const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items|PerUser|Days|Results|Nodes|Queue)$/;
 const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|pretty)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {

@@ -176,6 +176,41 @@ export const configSchema = z
          * this many items. Prosody 0.12 sets no bound; 1000 is the roster's bound too.
          */
         maxBlocklistItems: z.number().int().min(1).max(100_000).default(1000),
+        /**
+         * Per account: XEP-0163 PEP nodes (auto-created on first publish, XEP-0060 §7.1.5). A
+         * publish that would create one more gets `not-acceptable` and changes nothing. Prosody
+         * 0.12 sets no bound; 64 holds what Conversations, Dino and Gajim publish (avatar,
+         * nick, bookmarks, OMEMO device list and a few bundles).
+         */
+        maxPepNodes: z.number().int().min(1).max(10_000).default(64),
+        /**
+         * Per PEP node: the largest `pubsub#max_items` (and what `max` means, XEP-0060 §16.4.4);
+         * a larger requested value gets `not-acceptable`. Bookmarks (XEP-0402) keep one item
+         * per room, so this is also the most rooms a bookmarks node holds.
+         */
+        maxPepItems: z.number().int().min(1).max(100_000).default(256),
+        /**
+         * Per PEP item: the serialised payload, in bytes; past it a publish gets `not-acceptable`
+         * with `<payload-too-big/>` (XEP-0060 §7.1.3.4). 64 KiB holds a XEP-0084 avatar of about
+         * 48 KB (base64 grows it by a third).
+         */
+        maxPepItemBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
+        /**
+         * Per account: bytes of every stored PEP item payload together; a publish that would go
+         * past it gets `not-acceptable` and stores nothing.
+         */
+        maxPepBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(2 * 1024 * 1024),
+        /**
+         * Per session: the `<node>+notify` features (XEP-0163 §4.4, XEP-0115) remembered from its
+         * client's disco#info; more are ignored. Also the bound of the gateway's cache of
+         * verified caps hashes (entries, not per session).
+         */
+        maxNotifyNodes: z.number().int().min(1).max(10_000).default(128),
+        /**
+         * Per session: stanzas held back while the client says it is inactive (XEP-0352); when
+         * the queue is full it is flushed. Presence keeps only the latest per sender full JID.
+         */
+        maxCsiQueue: z.number().int().min(1).max(10_000).default(200),
       })
       .prefault({}),
     register: z

@@ -11,7 +11,7 @@ export { DeliveryLedger, type RecordOutcome } from './delivery-ledger.js';
 export { encodeStamp, decodeStamp, decodeStampAt, stampPrefix, type BodyStamp } from './body-stamp.js';
 export { newHistogram, recordUs, encodeHistogram, decodeHistogram, mergeHistograms, summarize, HIGHEST_US, type LatencySummary, type Histogram } from './histogram.js';
 export { nowUs, nowMs } from './clock.js';
-export { StreamScanner, type ScannerEvents } from './stream-scanner.js';
+export { StreamScanner, type ScannerEvents } from '@parley/client';
 export { renderHtml } from './html-report.js';
 export { formatProgress } from './progress-line.js';
 export { Layout } from './layout.js';

@@ -40,6 +40,7 @@ const FIELDS: { readonly [K in keyof RoomConfig]: readonly [field: string, encod
   language: ['muc#roomconfig_lang', text],
   allowVoiceRequests: ['muc#roomconfig_allowvoicerequests', bool],
   allowRegister: ['{urn:parley:muc}roomconfig_allowregister', bool],
+  archiving: ['muc#roomconfig_enablearchiving', bool],
 };
 
 function isKey(key: string): key is keyof RoomConfig {

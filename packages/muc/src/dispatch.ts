@@ -14,6 +14,8 @@ import { onOwnerGet, onOwnerSet } from './features/config-form.js';
 import { onDiscoInfo, onDiscoItems } from './features/disco.js';
 import { onErrorKick, onMessageErrorToOccupant } from './features/error-kick.js';
 import { onGroupchat } from './features/groupchat.js';
+import { MAM_NS, onMamFormGet, onMamQuery } from './features/mam.js';
+import { MODERATE_NS, onModerate } from './features/moderate.js';
 import { onRoomMessage } from './features/invite.js';
 import { onIqAnswer, onIqToOccupant } from './features/iq-forward.js';
 import { onOccupantPresence } from './features/join.js';
@@ -90,6 +92,11 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   [`iq-set/bare/${q(NS.REGISTER)}`, { handle: onRegisterSet, missing: 'not-found' }],
   [`iq-get/bare/${q(NS.DISCO_INFO)}`, { handle: onDiscoInfo, missing: 'not-found', inPlace: true }],
   [`iq-get/bare/${q(NS.DISCO_ITEMS)}`, { handle: onDiscoItems, missing: 'not-found', inPlace: true }],
+  // XEP-0313 §4: archive queries and §4.1.4 the query form, on the room's bare JID (mam.ts).
+  [`iq-set/bare/${q(MAM_NS)}`, { handle: onMamQuery, missing: 'not-found', inPlace: true }],
+  [`iq-get/bare/${q(MAM_NS)}`, { handle: onMamFormGet, missing: 'not-found', inPlace: true }],
+  // XEP-0425 §3: a moderator retracts a message (moderate.ts); on a copy: it changes the history.
+  [`iq-set/bare/${MODERATE_NS}:moderate`, { handle: onModerate, missing: 'not-found' }],
   // RFC 6120 §8.4: an iq get/set nobody handles gets service-unavailable.
   ['iq-get/bare', { handle: unsupported, missing: 'not-found', inPlace: true }],
   ['iq-set/bare', { handle: unsupported, missing: 'not-found', inPlace: true }],

@@ -7,6 +7,7 @@ export { defaultRoomConfig, type RoomConfig, type AllowPm, type Whois } from './
 export type {
   Affiliation,
   AffiliationRecord,
+  Hat,
   HistoryEntry,
   Occupant,
   OccupantSession,
@@ -22,3 +23,15 @@ export { parseRoomCommand, type ParsedCommand } from './room-command-parse.js';
 export { roomSnapshot } from './room-snapshot.js';
 export { roomFromJson, roomToJson, RoomJsonError, type RoomJson } from './room-json.js';
 export { occupantByNick, prepareNick, type Nick } from './nick.js';
+export {
+  archiveEntryFromJson,
+  archiveItemNotFound,
+  archiveResults,
+  matchesWith,
+  DEFAULT_MAX_RESULTS as ARCHIVE_DEFAULT_MAX_RESULTS,
+  MAM_NS,
+  type ArchiveEntry,
+  type ArchivePage,
+  type ArchiveQuery,
+} from './features/mam.js';
+export { applyTombstone, MODERATE_NS, RETRACT_NS, type ArchiveRetraction } from './features/moderate.js';

@@ -1,7 +1,8 @@
 // XEP-0045 §15.2 (http://jabber.org/protocol/muc#user schema) and §12 (status codes): the
 // extended presence/message element. Child order follows Prosody, which the seed scripts
-// match strictly: event status codes, then <item/> (with <actor/> and <reason/>), then
-// <destroy/>, then status 110 last on self-presence.
+// match strictly: event status codes, then <destroy/> (§10.9; the schema's xs:choice leaves
+// the order open, Prosody 0.12 puts it before the item), then <item/> (with <actor/> and
+// <reason/>), then status 110 last on self-presence.
 import { Element } from 'ltx';
 import { NS } from '@parley/xml';
 import type { Affiliation, Role } from './room-state.js';
@@ -34,6 +35,12 @@ export interface MucUserX {
 export function mucUserX(spec: MucUserX): Element {
   const x = new Element('x', { xmlns: NS.MUC_USER });
   for (const code of spec.codes ?? []) x.c('status', { code });
+  if (spec.destroy !== undefined) {
+    const d = spec.destroy;
+    const el = x.c('destroy', d.jid === undefined ? {} : { jid: d.jid });
+    if (d.reason !== undefined) el.c('reason').t(d.reason);
+    if (d.password !== undefined) el.c('password').t(d.password);
+  }
   const item = spec.item;
   if (item !== undefined) {
     const attrs: Record<string, string> = {};
@@ -49,12 +56,6 @@ export function mucUserX(spec: MucUserX): Element {
       el.c('actor', actor);
     }
     if (item.reason !== undefined) el.c('reason').t(item.reason);
-  }
-  if (spec.destroy !== undefined) {
-    const d = spec.destroy;
-    const el = x.c('destroy', d.jid === undefined ? {} : { jid: d.jid });
-    if (d.reason !== undefined) el.c('reason').t(d.reason);
-    if (d.password !== undefined) el.c('password').t(d.password);
   }
   if (spec.self === true) x.c('status', { code: '110' });
   return x;

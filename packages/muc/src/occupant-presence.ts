@@ -7,7 +7,8 @@ import { NS, parseOwnElement } from '@parley/xml';
 import { copyElement } from './copy-element.js';
 import { addOccupantId, isOccupantId } from './features/occupant-id.js';
 import { mucUserX, type MucUserX } from './muc-user-x.js';
-import type { Affiliation, Occupant, Role } from './room-state.js';
+import type { Affiliation, Hat, Occupant, Role } from './room-state.js';
+import { hatsElement } from './features/hats.js';
 import type { Broadcast } from './step-result.js';
 
 /** What happened to the occupant, as carried by its presence. */
@@ -33,6 +34,11 @@ export interface PresenceChange {
   actor?: { nick?: string; jid?: string };
   reason?: string;
   destroy?: MucUserX['destroy'];
+  /**
+   * XEP-0317: the hats the occupant wears (features/hats.ts `hatsOf`), shown after the
+   * muc#user element in available presence; unavailable presence carries none.
+   */
+  hats?: readonly Hat[];
 }
 
 /** Who receives the presence. */
@@ -49,7 +55,7 @@ const STRIPPED = new Set<string>([NS.MUC, NS.MUC_USER]);
 /**
  * XEP-0317 hats: only the room may say who wears which hat, so a client's own `<hats/>`
  * (XEP-0317's namespace, and Prosody 0.12's, which Prosody filters the same way) is not
- * reflected. (The room assigns no hats yet: see docs/xeps.md.)
+ * reflected (the room adds the hats it assigned, features/hats.ts).
  */
 const HATS = new Set<string>(['urn:xmpp:hats:0', 'xmpp:prosody.im/protocol/hats:1']);
 
@@ -140,6 +146,8 @@ export function occupantPresence(
   // Prosody 0.12 places it).
   addOccupantId(base, occupant.occupantId);
   base.cnode(mucUserX(spec));
+  // XEP-0317: the hats after the muc#user element (as in its examples).
+  if (change.unavailable !== true && change.hats !== undefined && change.hats.length > 0) base.cnode(hatsElement(change.hats));
   return base;
 }
 
@@ -150,7 +158,7 @@ export function occupantPresence(
  * holds everything the stanza is made of (room, nick, stored presence, affiliation, role,
  * the real JID when shown), so a change to any of them makes a new entry. Least recently
  * used entries are dropped beyond {@link VIEW_PRESENCES_MAX}. (The XEP-0421 occupant id is
- * part of the key: a nick may be held by another user later.)
+ * part of the key: a nick may be held by another user later; so are the XEP-0317 hats.)
  */
 const viewPresences = new Map<string, Broadcast>();
 const VIEW_PRESENCES_MAX = 16_384;
@@ -160,17 +168,18 @@ const VIEW_PRESENCES_MAX = 16_384;
  * §17.3: role and affiliation always, the real JID only when `seesJids`).
  * The returned stanza is shared: callers send heads of it (`Turn.sendShared`), never modify it.
  */
-export function viewPresence(roomJid: string, occupant: Occupant, affiliation: Affiliation, seesJids: boolean): Broadcast {
+export function viewPresence(roomJid: string, occupant: Occupant, affiliation: Affiliation, seesJids: boolean, hats: readonly Hat[] = []): Broadcast {
   const primary = occupant.sessions[0];
   const jid = seesJids ? (primary?.fullJid ?? '') : '';
-  const key = `${roomJid}\0${occupant.nick}\0${affiliation}\0${occupant.role}\0${jid}\0${occupant.occupantId ?? ''}\0${primary?.presence ?? ''}`;
+  const hatsKey = hats.length === 0 ? '' : JSON.stringify(hats);
+  const key = `${roomJid}\0${occupant.nick}\0${affiliation}\0${occupant.role}\0${jid}\0${occupant.occupantId ?? ''}\0${hatsKey}\0${primary?.presence ?? ''}`;
   let view = viewPresences.get(key);
   if (view !== undefined) {
     viewPresences.delete(key);
     viewPresences.set(key, view);
     return view;
   }
-  const stanza = occupantPresence(roomJid, occupant, { affiliation }, { to: '', self: false, seesJids });
+  const stanza = occupantPresence(roomJid, occupant, { affiliation, hats }, { to: '', self: false, seesJids });
   delete stanza.attrs.to;
   view = { stanza };
   if (viewPresences.size >= VIEW_PRESENCES_MAX) viewPresences.delete(viewPresences.keys().next().value!);

@@ -10,7 +10,7 @@ import { commandRefusal, type CommandRefusal } from './errors.js';
 import { prepareNick } from './nick.js';
 import type { RoomCommand } from './room-command.js';
 import type { RoomConfig } from './room-config.js';
-import type { Affiliation, Role } from './room-state.js';
+import type { Affiliation, Hat, Role } from './room-state.js';
 
 /** A checked command, or why it is malformed. */
 export type ParsedCommand = { ok: true; command: RoomCommand } | CommandRefusal;
@@ -137,6 +137,15 @@ function parse(raw: Obj): RoomCommand {
     }
     case 'remove-user':
       return { op, jid: bareJid(reqString(raw, 'jid'), 'jid') };
+    case 'set-hats': {
+      // The hats themselves are checked by the room (features/hats.ts `checkHats`: its bound is a setting).
+      if (!Array.isArray(raw.hats)) throw new Malformed('hats must be an array');
+      return { op, jid: bareJid(reqString(raw, 'jid'), 'jid'), hats: raw.hats as Hat[] };
+    }
+    case 'remove-hats': {
+      const uri = optString(raw, 'uri');
+      return { op, jid: bareJid(reqString(raw, 'jid'), 'jid'), ...(uri === undefined || uri === '' ? {} : { uri }) };
+    }
     default:
       throw new Malformed(typeof op === 'string' ? `unknown op ${JSON.stringify(op)}` : 'op is required');
   }

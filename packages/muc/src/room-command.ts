@@ -2,7 +2,7 @@
 // through its shard stream, like stanzas, so they are serialised with everything else that
 // happens in the room, and they produce the same notifications XEP-0045 requires when an
 // occupant does the same thing (e.g. status 307 to the room for a kick, §8.2).
-import type { Affiliation, Role } from './room-state.js';
+import type { Affiliation, Hat, Role } from './room-state.js';
 import type { RoomConfig } from './room-config.js';
 
 /**
@@ -26,6 +26,11 @@ import type { RoomConfig } from './room-config.js';
  *   occupant `nick` as a normal message.
  * - `remove-user`: the account `jid` was deleted: its affiliation (if any) becomes none, with
  *   notifications, and its occupants leave the room (status 321 where membership mattered).
+ * - `set-hats`: XEP-0317, the hats `jid` wears from now on, in this order (replacing what it
+ *   wore; empty: none); `jid` needs a member, admin or owner affiliation (else `not-allowed`);
+ *   its occupants' presence is sent again. Bounds and checks: features/hats.ts `checkHats`.
+ * - `remove-hats`: XEP-0317, takes off the hat `uri` of `jid` (every hat without `uri`);
+ *   `item-not-found` when `jid` does not wear that hat (or none at all).
  */
 export type RoomCommand =
   | { op: 'create'; config?: Partial<RoomConfig>; owners?: string[] }
@@ -36,7 +41,9 @@ export type RoomCommand =
   | { op: 'set-role'; nick: string; role: Exclude<Role, 'none'>; reason?: string }
   | { op: 'set-affiliations'; items: { jid: string; affiliation: Affiliation; reason?: string; nick?: string }[] }
   | { op: 'send-message'; body: string; nick?: string }
-  | { op: 'remove-user'; jid: string };
+  | { op: 'remove-user'; jid: string }
+  | { op: 'set-hats'; jid: string; hats: Hat[] }
+  | { op: 'remove-hats'; jid: string; uri?: string };
 
 /** Why a command was refused. */
 export type CommandErrorCode = 'item-not-found' | 'conflict' | 'bad-request' | 'not-allowed';
@@ -53,6 +60,8 @@ export interface RoomSnapshot {
   occupants: { nick: string; jid: string; fullJids: string[]; role: Role; affiliation: Affiliation }[];
   /** Stored affiliations sorted by JID; `reason` as given when set (e.g. why a user was banned). */
   affiliations: { jid: string; affiliation: Exclude<Affiliation, 'none'>; nick?: string; reason?: string }[];
+  /** XEP-0317 hats by bare JID, sorted by JID, each list in the order assigned; absent when nobody wears any. */
+  hats?: { jid: string; hats: Hat[] }[];
 }
 
 /**

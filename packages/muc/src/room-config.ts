@@ -53,6 +53,12 @@ export interface RoomConfig {
    * members. Off by default, as in Prosody 0.12. Rooms stored before it existed read as off.
    */
   allowRegister: boolean;
+  /**
+   * muc#roomconfig_enablearchiving (Prosody 0.12's field): the room keeps a XEP-0313 archive
+   * (features/mam.ts). On by default (Prosody's muc_log_by_default); rooms stored before it
+   * existed read as on.
+   */
+  archiving: boolean;
 }
 
 const BUILT_IN: RoomConfig = {
@@ -74,6 +80,7 @@ const BUILT_IN: RoomConfig = {
   language: '',
   allowVoiceRequests: true,
   allowRegister: false,
+  archiving: true,
 };
 
 /**

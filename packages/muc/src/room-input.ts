@@ -47,6 +47,25 @@ export interface RoomContext {
   forwardKey?: string;
   /** How long a forwarded IQ's answer is accepted, ms (default 300000). */
   forwardTtlMs?: number;
+  /** XEP-0317: most hats one user may wear in a room (features/hats.ts; default 16). */
+  maxHatsPerUser?: number;
+  /**
+   * XEP-0045 §7.13: least time between two voice requests of one occupant that are
+   * relayed, ms (features/voice-request.ts; default 60000, 0 turns the limit off).
+   */
+  voiceRequestIntervalMs?: number;
+  /**
+   * XEP-0313: results per archive query page by default and at most (`<max/>` is capped to
+   * it; features/mam.ts; default 50, as Prosody's max_archive_query_results).
+   */
+  archiveMaxResults?: number;
+  /**
+   * XEP-0313 §2.2 (retention): most messages a room's archive keeps (the oldest go first)
+   * and their greatest age, ms (older ones are left out of results and trimmed at the next
+   * commit). Read by the room worker; 0 or undefined: no bound of that kind.
+   */
+  archiveMaxMessages?: number;
+  archiveMaxAgeMs?: number;
   /**
    * A fresh, unique and unpredictable id on every call (the room worker:
    * `crypto.randomUUID()`, 122 random bits): XEP-0359 stanza ids, XEP-0307 unique room

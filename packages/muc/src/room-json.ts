@@ -5,11 +5,13 @@
 // `Object.entries` (own properties only) into Maps. Occupants are stored by their shown
 // nick and re-keyed on reading by the RFC 8266 comparison form (nick.ts), so rooms stored
 // before nicks were compared that way load as well.
-import type { AffiliationRecord, Occupant, RoomState } from './room-state.js';
+import type { AffiliationRecord, Hat, Occupant, RoomState } from './room-state.js';
 import { keyOf } from './nick.js';
 
 /** The JSON shape of a stored room: `RoomState` with objects instead of Maps. */
-export type RoomJson = Omit<RoomState, 'occupants' | 'affiliations'> & {
+export type RoomJson = Omit<RoomState, 'occupants' | 'affiliations' | 'hats'> & {
+  /** XEP-0317 hats by bare JID (absent when the room has none; features/hats.ts). */
+  hats?: Record<string, Hat[]>;
   /** By shown nick, in join order (nicks that look like array indices come first in JSON). */
   occupants: Record<string, Occupant>;
   /** By bare JID. */
@@ -29,11 +31,31 @@ function table<T>(entries: Iterable<[string, T]>): Record<string, T> {
 
 /** `room` as JSON-ready data (shares the occupant, affiliation and history objects). */
 export function roomToJson(room: RoomState): RoomJson {
+  const { hats, ...rest } = room;
   return {
-    ...room,
+    ...rest,
     occupants: table([...room.occupants.values()].map((o): [string, Occupant] => [o.nick, o])),
     affiliations: table(room.affiliations),
+    ...(hats === undefined || hats.size === 0 ? {} : { hats: table(hats) }),
   };
+}
+
+/**
+ * Stored XEP-0317 hats (`hats` of {@link RoomJson}): lists of `{uri, title, hue?}`; a
+ * malformed entry is left out rather than failing the room (hats are decoration).
+ */
+function hatsFromJson(value: unknown): Map<string, Hat[]> | undefined {
+  if (!isRecord(value)) return undefined;
+  const out = new Map<string, Hat[]>();
+  for (const [bare, list] of Object.entries(value)) {
+    if (!Array.isArray(list)) continue;
+    const hats = list.filter(
+      (h: unknown): h is Hat =>
+        isRecord(h) && typeof h.uri === 'string' && typeof h.title === 'string' && (h.hue === undefined || typeof h.hue === 'number'),
+    );
+    if (hats.length > 0) out.set(bare, hats);
+  }
+  return out.size === 0 ? undefined : out;
 }
 
 const AFFILIATIONS = new Set<unknown>(['owner', 'admin', 'member', 'outcast']);
@@ -67,10 +89,13 @@ export function roomFromJson(value: unknown): RoomState {
     if (!isRecord(rec) || !AFFILIATIONS.has(rec.affiliation)) throw new RoomJsonError('malformed affiliation');
     byJid.set(bare, rec as unknown as AffiliationRecord);
   }
+  const { hats: storedHats, ...rest } = value;
+  const hats = hatsFromJson(storedHats);
   return {
-    ...(value as unknown as RoomState),
+    ...(rest as unknown as RoomState),
     occupants: byKey,
     affiliations: byJid,
     history: Array.isArray(history) ? (history as RoomState['history']) : [],
+    ...(hats === undefined ? {} : { hats }),
   };
 }

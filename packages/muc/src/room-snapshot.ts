@@ -8,7 +8,8 @@ import { affiliationOf } from './room-queries.js';
 /**
  * The {@link RoomSnapshot} of `room`: occupants in join order with their bare JID, every
  * session's full JID (primary first), role and effective affiliation (service admins are
- * owners); stored affiliations sorted by JID (code-point order) with reserved nick and reason.
+ * owners); stored affiliations sorted by JID (code-point order) with reserved nick and reason;
+ * XEP-0317 hats sorted by JID, when anyone wears some.
  */
 export function roomSnapshot(room: RoomState, ctx: RoomContext): RoomSnapshot {
   const subject = room.subject === null ? null : { text: room.subject.text, ...(room.subject.nick === undefined ? {} : { nick: room.subject.nick }) };
@@ -33,5 +34,12 @@ export function roomSnapshot(room: RoomState, ctx: RoomContext): RoomSnapshot {
         ...(rec.nick === undefined ? {} : { nick: rec.nick }),
         ...(rec.reason === undefined ? {} : { reason: rec.reason }),
       })),
+    ...(room.hats === undefined || room.hats.size === 0
+      ? {}
+      : {
+          hats: [...room.hats]
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([jid, hats]) => ({ jid, hats: hats.map((h) => ({ ...h })) })),
+        }),
   };
 }

@@ -53,6 +53,24 @@ export interface Occupant {
    * absent only in rooms stored before XEP-0421 support, until their next turn.
    */
   occupantId?: string;
+  /**
+   * When this occupant's last voice request was relayed, ms since epoch (XEP-0045 §7.13;
+   * features/voice-request.ts allows one per `RoomContext.voiceRequestIntervalMs`).
+   */
+  lastVoiceRequest?: number;
+}
+
+/**
+ * A hat the room assigned to a user (XEP-0317 §2: "a title and a URI", v0.3: an optional
+ * XEP-0392 hue angle). Bounded by features/hats.ts (`checkHats`).
+ */
+export interface Hat {
+  /** Identifies the hat (one URI is one hat); at most `HAT_URI_MAX_BYTES` UTF-8 bytes. */
+  uri: string;
+  /** Human-readable title; at most `HAT_TITLE_MAX_BYTES` UTF-8 bytes. */
+  title: string;
+  /** Hue angle in degrees, 0 ≤ hue < 360 (XEP-0392 §5.1). */
+  hue?: number;
 }
 
 /** A discussion history entry (XEP-0045 §7.2.13). */
@@ -98,4 +116,9 @@ export interface RoomState {
    * stored before XEP-0421 support, until their next turn (`ensureOccupantIds`).
    */
   occupantIdKey?: string;
+  /**
+   * XEP-0317 hats, by bare JID of an affiliated user (features/hats.ts), each list in the
+   * order assigned. Absent in rooms that never had hats (and rooms stored before them).
+   */
+  hats?: Map<string, Hat[]>;
 }

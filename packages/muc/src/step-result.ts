@@ -1,6 +1,8 @@
 // What a room turn produces: the next state, stanzas to route, and effects for the worker.
 import type { Element } from 'ltx';
 import type { CommandResult } from './room-command.js';
+import type { ArchiveEntry, ArchiveQuery } from './features/mam.js';
+import type { ArchiveRetraction } from './features/moderate.js';
 import type { HistoryEntry, RoomState } from './room-state.js';
 
 /** A stanza to deliver. */
@@ -42,6 +44,30 @@ export type Effect =
   | { kind: 'persist' }
   /** A history entry was added: append it, trimming to `config.historyLength`. */
   | { kind: 'history-append'; entry: HistoryEntry }
+  /**
+   * XEP-0313: a message to append to the room's archive (features/mam.ts), in the same
+   * commit as the turn; the worker trims the archive to its bounds.
+   */
+  | { kind: 'archive-append'; entry: ArchiveEntry }
+  /**
+   * XEP-0313 §4: an accepted archive query. The worker reads the archive (as committed
+   * before this turn) and adds `archiveResults(query, page, room)` (or, for an unknown RSM
+   * id, `archiveItemNotFound(query)`) to the turn's outputs, with this input's entry.
+   */
+  | { kind: 'archive-query'; query: ArchiveQuery }
+  /**
+   * XEP-0425 §4: replace an archived message by a tombstone, in the same commit as the turn,
+   * if the archive has it (features/moderate.ts). With `retraction.pending`, the worker first
+   * looks the id up in the archive (as committed, or appended earlier in this turn) and adds
+   * `pending.success` (appending `pending.notice`) or `pending.failure` to the turn's outputs,
+   * with this input's entry.
+   */
+  | { kind: 'archive-retract'; retraction: ArchiveRetraction }
+  /**
+   * The history lost an entry (XEP-0425 §5): write the room's whole history list again
+   * (`room.history` after the turn), instead of appending.
+   */
+  | { kind: 'history-rewrite' }
   /** The room is gone (temporary room emptied, creation cancelled, or destroyed by an owner). */
   | { kind: 'destroyed'; reason?: string }
   | { kind: 'log'; level: 'info' | 'warn' | 'debug'; msg: string; data?: Record<string, unknown> }

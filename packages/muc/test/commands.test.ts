@@ -283,7 +283,7 @@ describe('command: destroy (§10.9)', () => {
     const viaCommand = populated();
     const out = viaCommand.command({ op: 'destroy', reason: 'Plague', alternate: 'other@conference.localhost' });
     assert.deepEqual(out.map((o) => [o.to, o.stanza.toString()]), ownerOut.filter((o) => o.stanza.name !== 'iq').map((o) => [o.to, o.stanza.toString()]));
-    assert.equal(xShape(to(out, JULIET)[0]), `item(affiliation=none,jid=${JULIET},role=none) destroy(jid=other@conference.localhost)[reason()"Plague"] status(code=110)`);
+    assert.equal(xShape(to(out, JULIET)[0]), `destroy(jid=other@conference.localhost)[reason()"Plague"] item(affiliation=none,jid=${JULIET},role=none) status(code=110)`);
     assert.equal(viaCommand.room, undefined);
     assert.deepEqual(viaCommand.effects.slice(-2), [
       { kind: 'destroyed', reason: 'Plague' },

@@ -14,7 +14,7 @@ describe('destroying a room (XEP-0045 §10.9)', () => {
     const juliet = to(out, JULIET);
     assert.equal(juliet.length, 1);
     assert.equal(juliet[0]!.attrs.from, `${ROOM}/Juliet`);
-    assert.equal(xShape(juliet[0]), `item(affiliation=none,jid=${JULIET},role=none) destroy(jid=other@conference.localhost)[reason()"Macbeth doth come."] status(code=110)`);
+    assert.equal(xShape(juliet[0]), `destroy(jid=other@conference.localhost)[reason()"Macbeth doth come."] item(affiliation=none,jid=${JULIET},role=none) status(code=110)`);
     assert.deepEqual(to(out, ROMEO).map((s) => s.name), ['presence', 'iq']);
     assert.equal(sim.room, undefined);
     assert.deepEqual(sim.effects.filter((e) => e.kind === 'destroyed'), [{ kind: 'destroyed', reason: 'Macbeth doth come.' }]);

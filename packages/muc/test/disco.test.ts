@@ -18,14 +18,16 @@ describe('room disco (XEP-0045 §6.4, §6.5)', () => {
     assert.equal(value('muc#roominfo_occupants'), '1');
   });
 
-  it('lists occupants in disco#items only to occupants', () => {
+  it('lists no occupants in disco#items, to occupants or others (§6.5 Ex. 13, as Prosody 0.12)', () => {
     const sim = new Sim();
     sim.create(ROMEO, 'Romeo');
     sim.join(JULIET, 'Juliet');
     const items = (from: string) =>
       sim.send(from, `<iq type='get' id='i' to='${ROOM}'><query xmlns='${NS.DISCO_ITEMS}'/></iq>`)[0]!.stanza.getChild('query')!.getChildren('item').map((i) => i.attrs.jid);
-    assert.deepEqual(items(JULIET), [`${ROOM}/Romeo`, `${ROOM}/Juliet`]);
+    assert.deepEqual(items(JULIET), []);
     assert.deepEqual(items(ROSALINE), []);
+    const reply = sim.send(JULIET, `<iq type='get' id='i' to='${ROOM}'><query xmlns='${NS.DISCO_ITEMS}'/></iq>`)[0]!.stanza;
+    assert.equal(reply.attrs.type, 'result');
   });
 
   it('answers unknown payloads with service-unavailable and ignores results', () => {

@@ -33,6 +33,15 @@ describe('mediated invitations (XEP-0045 §7.8.2)', () => {
     assert.deepEqual({ ...out[0]!.stanza.getChild('x', 'jabber:x:conference')?.attrs }, { xmlns: 'jabber:x:conference', jid: ROOM });
   });
 
+  it('passes <continue/> and its thread on to the invitee (§7.9, Ex. 63–64)', () => {
+    const sim = new Sim();
+    sim.create(ROMEO, 'Romeo');
+    const withThread = sim.send(ROMEO, `<message to='${ROOM}'><x xmlns='${NS.MUC_USER}'><invite to='user3@localhost'><reason>Join us</reason><continue thread='e0ffe42b'/></invite></x></message>`);
+    assert.equal(xShape(withThread[0]!.stanza), `invite(from=${ROOM}/Romeo)[reason()"Join us" continue(thread=e0ffe42b)]`);
+    const bare = sim.send(ROMEO, `<message to='${ROOM}'><x xmlns='${NS.MUC_USER}'><invite to='user3@localhost'><continue/></invite></x></message>`);
+    assert.equal(xShape(bare[0]!.stanza), `invite(from=${ROOM}/Romeo)[reason() continue()]`);
+  });
+
   it('in members-only rooms: members may not invite unless allowed; an admin invite adds a member', () => {
     const sim = new Sim();
     sim.create(ROMEO, 'Romeo', `<field var='muc#roomconfig_membersonly'><value>1</value></field>`);

@@ -42,7 +42,36 @@ describe('voice requests (XEP-0045 §7.13, §8.6)', () => {
       'muc#request_allow': '0',
     });
     assert.equal(to(out, JULIET).length, 0);
+    // The time of the relayed request is kept (persisted) for the rate limit below.
+    assert.ok(sim.effects.some((e) => e.kind === 'persist'));
+    assert.equal(sim.room?.occupants.get('juliet')?.lastVoiceRequest, sim.ctx.now);
+  });
+
+  it('relays one request per occupant per voiceRequestIntervalMs (60 s by default); sooner ones get resource-constraint (wait)', () => {
+    const sim = room();
+    sim.send(JULIET, REQUEST);
+    sim.ctx = { ...sim.ctx, now: sim.ctx.now + 59_999 };
+    const again = sim.send(JULIET, REQUEST);
+    assert.equal(again.length, 1, 'nothing reaches the moderators');
+    const error = to(again, JULIET)[0]!;
+    assert.equal(error.attrs.type, 'error');
+    assert.equal(errorCondition(error), 'resource-constraint');
+    assert.equal(error.getChild('error')?.attrs.type, 'wait');
     assert.ok(!sim.effects.some((e) => e.kind === 'persist'));
+    sim.ctx = { ...sim.ctx, now: sim.ctx.now + 1 };
+    assert.deepEqual(sim.send(JULIET, REQUEST).map((o) => o.to).sort(), [ADMIN, ROMEO].sort(), 'after the interval it is relayed again');
+    // Another occupant has an interval of its own.
+    sim.send(ROSALINE, `<presence to='${ROOM}/Rosaline'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
+    assert.deepEqual(sim.send(ROSALINE, REQUEST).map((o) => o.to).sort(), [ADMIN, ROMEO].sort());
+  });
+
+  it('relays every request when voiceRequestIntervalMs is 0, and after a clock that went back', () => {
+    const sim = room();
+    sim.ctx = { ...sim.ctx, voiceRequestIntervalMs: 0 };
+    sim.send(JULIET, REQUEST);
+    assert.equal(sim.send(JULIET, REQUEST).length, 2);
+    sim.ctx = { ...sim.ctx, voiceRequestIntervalMs: 1000, now: sim.ctx.now - 5000 };
+    assert.equal(sim.send(JULIET, REQUEST).length, 2);
   });
 
   it('grants voice when a moderator approves, with the reason and actor (§8.3)', () => {

@@ -2,3 +2,4 @@
 export { loadServiceConfig } from './load-service-config.js';
 export { createLogger } from './create-logger.js';
 export { stopOnSignals } from './stop-on-signals.js';
+export { SupervisedThread, livenessRedisOptions, type SupervisedThreadOptions } from './supervised-thread.js';

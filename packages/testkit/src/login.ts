@@ -1,33 +1,112 @@
+import {
+  authenticate,
+  bindResource as bindOnChannel,
+  ClientError,
+  login,
+  offeredMechanisms as mechanismsOf,
+  openStream as openOnChannel,
+  parseTopLevel,
+  StreamScanner,
+  streamHeader,
+  type StreamChannel,
+  type TopElement,
+} from '@parley/client';
+import type { ScramMechanism } from '@parley/sasl';
 import { TestkitError } from './errors.js';
 import type { RawClient } from './raw-client.js';
-import { ScramClient, type ScramMechanism } from '@parley/sasl';
-import { elementRe, escapeXml, FEATURES_RE, streamHeader, unescapeXml } from './xml-text.js';
 
 /*
  * RFC 6120 over a raw socket: stream header (§4.2), SASL (§6; PLAIN per RFC 4616, SCRAM per
  * RFC 5802 / RFC 7677), stream restart (§6.4.6), resource binding (§7), and the legacy
- * session when it is offered without <optional/> (RFC 3921 §3).
+ * session when it is offered without <optional/> (RFC 3921 §3). The negotiation itself is
+ * @parley/client's; here it runs over the RawClient's received text (RawTextChannel), so
+ * what the helpers return and quote is the server's exact text.
  */
 
-const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
-const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
-const NS_SESSION = 'urn:ietf:params:xml:ns:xmpp-session';
-const SASL_REPLY_RE = /<(challenge|success|failure)\b[^>]*?(?:\/>|>[\s\S]*?<\/\1>)/;
+/** Request ids of the bind and session iqs (scripted test servers answer these). */
+const IDS = { bind: 'raw-bind', session: 'raw-session' };
+const TAIL = 2000;
 
 /**
- * Sends a stream header and waits for the server's `<stream:features>`.
+ * @parley/client's {@link StreamChannel} over a RawClient: the text received from the moment
+ * it is created (or the stream is reopened) is split into top-level elements with the
+ * shared StreamScanner. Nothing is consumed from the RawClient: its text stays whole.
+ */
+class RawTextChannel implements StreamChannel {
+  readonly #raw: RawClient;
+  readonly #pending: string[] = [];
+  readonly #scanner = new StreamScanner({ onStreamOpen: () => {}, onElement: (xml) => this.#pending.push(xml), onStreamClose: () => {} });
+  #fed: number;
+
+  /** @param inStream - the stream is already open (features received): read its children from now on */
+  constructor(raw: RawClient, inStream: boolean) {
+    this.#raw = raw;
+    this.#fed = raw.length;
+    this.#scanner.reset(inStream);
+  }
+
+  async openStream(domain: string): Promise<void> {
+    this.#pending.length = 0;
+    this.#scanner.reset();
+    this.#fed = this.#raw.length;
+    await this.#raw.send(streamHeader(domain));
+  }
+
+  send(xml: string): Promise<void> {
+    return this.#raw.send(xml);
+  }
+
+  async next(timeoutMs: number, what: string): Promise<TopElement> {
+    if (this.#catchUp() === 0) {
+      try {
+        await this.#raw.waitFor(() => this.#catchUp() > 0, { from: this.#raw.length, timeoutMs });
+      } catch {
+        const received = JSON.stringify(this.#raw.text.slice(-TAIL));
+        if (this.#raw.isClosed) throw new ClientError('closed', 'login', `socket closed while waiting for ${what}`, received);
+        throw new ClientError('timeout', 'login', `timeout waiting for ${what}`, received);
+      }
+    }
+    const xml = this.#pending.shift()!;
+    try {
+      return { xml, el: parseTopLevel(xml) };
+    } catch (err) {
+      throw new ClientError('closed', 'login', `unparsable element while waiting for ${what} (${(err as Error).message})`, xml);
+    }
+  }
+
+  /** Feeds the text received since the last call to the scanner; returns how many elements wait. */
+  #catchUp(): number {
+    const text = this.#raw.text;
+    if (text.length > this.#fed) {
+      this.#scanner.push(text.slice(this.#fed));
+      this.#fed = text.length;
+    }
+    return this.#pending.length;
+  }
+}
+
+/** Runs a negotiation step; a ClientError becomes a TestkitError (`RAW_TIMEOUT` when nothing came, `LOGIN_FAILED` otherwise). */
+async function step<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof ClientError)) throw err;
+    throw new TestkitError(err.code === 'timeout' || err.code === 'closed' ? 'RAW_TIMEOUT' : 'LOGIN_FAILED', err.message);
+  }
+}
+
+/**
+ * Sends a stream header and waits for the server's `<stream:features>` (the next element).
  * @returns the features element's text
+ * @throws TestkitError `RAW_TIMEOUT` when none arrives in time (or the socket closes), `LOGIN_FAILED` for a stream error or another element
  */
 export async function openStream(raw: RawClient, domain: string, timeoutMs = 5000): Promise<string> {
-  const from = raw.length;
-  await raw.send(streamHeader(domain));
-  const [features] = await raw.waitFor(FEATURES_RE, { from, timeoutMs });
-  return features;
+  return (await step(() => openOnChannel(new RawTextChannel(raw, false), domain, { timeoutMs }))).xml;
 }
 
 /** The SASL mechanisms listed in a features element's text. */
 export function offeredMechanisms(features: string): string[] {
-  return [...features.matchAll(/<mechanism>([^<]+)<\/mechanism>/g)].map((m) => m[1]!);
+  return mechanismsOf(parseTopLevel(features));
 }
 
 /** Who logs in, and where. */
@@ -52,17 +131,12 @@ export interface RawSession {
 /**
  * Logs in over a raw socket with SASL PLAIN and binds a resource. The server must offer
  * PLAIN (e.g. `PARLEY_ALLOW_PLAIN_WITHOUT_TLS=true`).
- * @throws TestkitError `LOGIN_FAILED` with the server's answer when a step is refused
+ * @throws TestkitError `LOGIN_FAILED` with the server's answer when a step is refused,
+ *   `RAW_TIMEOUT` when an answer does not come
  */
 export async function loginPlain(raw: RawClient, opts: RawLogin): Promise<RawSession> {
-  const timeoutMs = opts.timeoutMs ?? 5000;
-  await offering(raw, opts, 'PLAIN');
-  const token = Buffer.from(`\0${opts.user}\0${opts.password}`, 'utf8').toString('base64');
-  const from = raw.length;
-  await raw.send(`<auth xmlns='${NS_SASL}' mechanism='PLAIN'>${token}</auth>`);
-  const [outcome] = await raw.waitFor(SASL_REPLY_RE, { from, timeoutMs });
-  if (!outcome.startsWith('<success')) throw new TestkitError('LOGIN_FAILED', `SASL PLAIN: ${outcome}`);
-  return bindResource(raw, opts);
+  const { jid, features } = await step(() => login(new RawTextChannel(raw, false), { ...opts, mechanism: 'PLAIN', ids: IDS }));
+  return { jid, features: features.xml };
 }
 
 /**
@@ -72,9 +146,8 @@ export async function loginPlain(raw: RawClient, opts: RawLogin): Promise<RawSes
  * @throws TestkitError `LOGIN_FAILED` when refused or when the server signature is wrong
  */
 export async function loginScram(raw: RawClient, opts: RawLogin & { mechanism: ScramMechanism }): Promise<RawSession> {
-  await offering(raw, opts, opts.mechanism);
-  await authenticateScram(raw, opts);
-  return bindResource(raw, opts);
+  const { jid, features } = await step(() => login(new RawTextChannel(raw, false), { ...opts, ids: IDS }));
+  return { jid, features: features.xml };
 }
 
 /**
@@ -83,35 +156,7 @@ export async function loginScram(raw: RawClient, opts: RawLogin & { mechanism: S
  * @throws TestkitError `LOGIN_FAILED` with the server's answer (e.g. `<failure>...<not-authorized/>`)
  */
 export async function authenticateScram(raw: RawClient, opts: RawLogin & { mechanism: ScramMechanism }): Promise<string> {
-  const timeoutMs = opts.timeoutMs ?? 5000;
-  const scram = new ScramClient(opts.mechanism, opts.user, opts.password);
-  const step = async (send: string): Promise<{ name: string; text: string; payload: string }> => {
-    const from = raw.length;
-    await raw.send(send);
-    const m = await raw.waitFor(SASL_REPLY_RE, { from, timeoutMs });
-    const payloadB64 = /^<[^>]*>([^<]*)</.exec(m[0])?.[1] ?? '';
-    return { name: m[1]!, text: m[0], payload: Buffer.from(payloadB64.trim(), 'base64').toString('utf8') };
-  };
-  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-
-  const serverFirst = await step(`<auth xmlns='${NS_SASL}' mechanism='${opts.mechanism}'>${b64(scram.first())}</auth>`);
-  if (serverFirst.name !== 'challenge') throw new TestkitError('LOGIN_FAILED', `${opts.mechanism}: ${serverFirst.text}`);
-  let outcome = await step(`<response xmlns='${NS_SASL}'>${b64(await scram.final(serverFirst.payload))}</response>`);
-  let serverFinal = outcome.payload;
-  if (outcome.name === 'challenge') {
-    // RFC 6120 §6.4.3: server-final may come as a challenge, answered with an empty response.
-    serverFinal = outcome.payload;
-    outcome = await step(`<response xmlns='${NS_SASL}'/>`);
-  }
-  if (outcome.name !== 'success') throw new TestkitError('LOGIN_FAILED', `${opts.mechanism}: ${outcome.text}`);
-  if (!scram.verify(serverFinal)) throw new TestkitError('LOGIN_FAILED', `${opts.mechanism}: wrong server signature in ${JSON.stringify(serverFinal)}`);
-  return outcome.text;
-}
-
-async function offering(raw: RawClient, opts: RawLogin, mechanism: string): Promise<string> {
-  const features = await openStream(raw, opts.domain, opts.timeoutMs);
-  if (!offeredMechanisms(features).includes(mechanism)) throw new TestkitError('LOGIN_FAILED', `${mechanism} not offered: ${features}`);
-  return features;
+  return (await step(() => authenticate(new RawTextChannel(raw, true), opts))).xml;
 }
 
 /**
@@ -120,23 +165,6 @@ async function offering(raw: RawClient, opts: RawLogin, mechanism: string): Prom
  * @throws TestkitError `LOGIN_FAILED` with the server's answer
  */
 export async function bindResource(raw: RawClient, opts: Pick<RawLogin, 'domain' | 'resource' | 'timeoutMs'>): Promise<RawSession> {
-  const timeoutMs = opts.timeoutMs ?? 5000;
-  const features = await openStream(raw, opts.domain, timeoutMs);
-  if (!features.includes(NS_BIND)) throw new TestkitError('LOGIN_FAILED', `no bind feature after SASL: ${features}`);
-
-  let from = raw.length;
-  const resource = opts.resource === undefined ? '' : `<resource>${escapeXml(opts.resource)}</resource>`;
-  await raw.send(`<iq type='set' id='raw-bind'><bind xmlns='${NS_BIND}'>${resource}</bind></iq>`);
-  const [bound] = await raw.waitFor(elementRe('iq', { id: 'raw-bind' }), { from, timeoutMs });
-  const jid = /<jid>([^<]+)<\/jid>/.exec(bound)?.[1];
-  if (!/\stype=(['"])result\1/.test(bound) || jid === undefined) throw new TestkitError('LOGIN_FAILED', `bind: ${bound}`);
-
-  const session = /<session\b[^>]*?(?:\/>|>[\s\S]*?<\/session>)/.exec(features)?.[0];
-  if (session !== undefined && session.includes(NS_SESSION) && !session.includes('<optional')) {
-    from = raw.length;
-    await raw.send(`<iq type='set' id='raw-session'><session xmlns='${NS_SESSION}'/></iq>`);
-    const [reply] = await raw.waitFor(elementRe('iq', { id: 'raw-session' }), { from, timeoutMs });
-    if (!/\stype=(['"])result\1/.test(reply)) throw new TestkitError('LOGIN_FAILED', `session: ${reply}`);
-  }
-  return { jid: unescapeXml(jid), features };
+  const { jid, features } = await step(() => bindOnChannel(new RawTextChannel(raw, false), { ...opts, ids: IDS }));
+  return { jid, features: features.xml };
 }

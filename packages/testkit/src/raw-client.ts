@@ -1,5 +1,6 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
+import { connectSocket } from '@parley/client';
 import { TestkitError } from './errors.js';
 
 /** What {@link RawClient.waitFor} looks for in the received text. */
@@ -56,16 +57,12 @@ export class RawClient {
     );
   }
 
-  /** Opens a TCP connection to `host:port` (default host 127.0.0.1). */
-  static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ port, host });
-      socket.once('error', reject);
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(new RawClient(socket));
-      });
-    });
+  /**
+   * Opens a TCP connection to `host:port` (default host 127.0.0.1), through @parley/client.
+   * @throws Error on connection failure (e.g. `code` ECONNREFUSED) or after 10 s
+   */
+  static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+    return new RawClient(await connectSocket({ host, port }));
   }
 
   /** Everything received so far, decoded as UTF-8. */

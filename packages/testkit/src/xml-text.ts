@@ -1,3 +1,5 @@
+import { escapeXml } from '@parley/client';
+
 /*
  * Matching XMPP on raw text. Regular expressions on purpose: the raw client's job is to show
  * the server's exact bytes, not a parser's opinion of them.
@@ -6,10 +8,8 @@
 /** Matches a complete `<stream:features>` element (empty or not). */
 export const FEATURES_RE = /<(?:stream:)?features\b[^>]*?(?:\/>|>[\s\S]*?<\/(?:stream:)?features>)/;
 
-/** The opening stream header a client sends (RFC 6120 §4.2). */
-export function streamHeader(domain: string): string {
-  return `<?xml version='1.0'?><stream:stream to='${escapeXml(domain)}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`;
-}
+/** The opening stream header a client sends (RFC 6120 §4.2), and text escaping: @parley/client's. */
+export { streamHeader, escapeXml } from '@parley/client';
 
 /**
  * Matches the complete element `<name ...>...</name>` or `<name .../>` whose attributes
@@ -23,10 +23,6 @@ export function elementRe(name: string, attrs: Record<string, string> = {}): Reg
   return new RegExp(`<${escapeRe(name)}\\b${lookaheads}[^>]*?(?:/>|>[\\s\\S]*?</${escapeRe(name)}>)`);
 }
 
-/** Escapes text for use in XML content or a quoted attribute. */
-export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
-}
 
 /** Reverses {@link escapeXml} (the five predefined entities only). */
 export function unescapeXml(s: string): string {

@@ -65,13 +65,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'parley admin API',
         version: API_VERSION,
         description:
-          'Manage a parley XMPP cluster: users, sessions, rooms, occupants, affiliations, messages, jobs. ' +
+          'Manage a parley XMPP cluster: users, sessions, rooms, occupants, affiliations, hats, messages, jobs. ' +
           'Every error is `{ error, message, details? }`; lists are `{ items, next? }` with `limit` and `cursor`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'a token whose SHA-256 is in adminApi.tokens' } } },
       security: [{ bearerAuth: [] }],
       tags: [
-        { name: 'users' }, { name: 'sessions' }, { name: 'rooms' }, { name: 'occupants' }, { name: 'affiliations' },
+        { name: 'users' }, { name: 'sessions' }, { name: 'rooms' }, { name: 'occupants' }, { name: 'affiliations' }, { name: 'hats' },
         { name: 'messages' }, { name: 'jobs' }, { name: 'cluster' }, { name: 'health' },
       ],
     },

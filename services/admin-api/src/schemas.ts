@@ -64,6 +64,7 @@ export const roomConfigProperties = {
   language: { type: 'string', maxLength: 64, description: 'muc#roomconfig_lang' },
   allowVoiceRequests: { type: 'boolean', description: 'muc#roomconfig_allowvoicerequests (XEP-0045 §7.13 voice requests from visitors)' },
   allowRegister: { type: 'boolean', description: 'unaffiliated users may register a nick with the room and so become members (XEP-0045 §7.10); default false' },
+  archiving: { type: 'boolean', description: 'muc#roomconfig_enablearchiving: the room keeps a XEP-0313 message archive; default true' },
 } as const;
 
 /** A room configuration in a request: any subset of the fields. */
@@ -89,6 +90,25 @@ export const affiliationItemSchema = {
   properties: { jid: { type: 'string' }, affiliation: affiliationSchema, nick: { type: 'string' } },
 } as const;
 
+/** A XEP-0317 hat (`Hat` of @parley/muc); the room checks the byte limits and that `uri` is absolute. */
+export const hatSchema = {
+  type: 'object',
+  required: ['uri', 'title'],
+  properties: {
+    uri: { type: 'string', minLength: 1, maxLength: 1024, description: 'identifies the hat (an absolute URI, at most 1024 UTF-8 bytes)' },
+    title: { type: 'string', minLength: 1, maxLength: 256, description: 'shown to users (at most 256 UTF-8 bytes)' },
+    hue: { type: 'number', minimum: 0, maximum: 360, description: 'XEP-0392 hue angle in degrees, less than 360 (360 itself: 400 `bad-request` from the room)' },
+  },
+  additionalProperties: false,
+} as const;
+
+/** The hats one user wears in a room, in the order assigned. */
+export const hatsItemSchema = {
+  type: 'object',
+  required: ['jid', 'hats'],
+  properties: { jid: { type: 'string', description: 'bare JID' }, hats: { type: 'array', items: hatSchema } },
+} as const;
+
 /** `RoomSnapshot`: a room as `GET /v1/rooms/{jid}` shows it. */
 export const roomSchema = {
   type: 'object',
@@ -101,6 +121,7 @@ export const roomSchema = {
     created: { type: 'integer', description: 'ms since epoch' },
     occupants: { type: 'array', items: occupantSchema },
     affiliations: { type: 'array', items: affiliationItemSchema },
+    hats: { type: 'array', items: hatsItemSchema, description: 'XEP-0317 hats by user; absent when nobody wears any' },
   },
 } as const;
 

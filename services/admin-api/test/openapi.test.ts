@@ -46,6 +46,7 @@ describe('OpenAPI document', () => {
       'GET /v1/rooms', 'POST /v1/rooms', 'GET /v1/rooms/{jid}', 'PATCH /v1/rooms/{jid}', 'DELETE /v1/rooms/{jid}',
       'GET /v1/rooms/{jid}/occupants', 'DELETE /v1/rooms/{jid}/occupants/{nick}', 'PUT /v1/rooms/{jid}/occupants/{nick}/role',
       'GET /v1/rooms/{jid}/affiliations', 'PUT /v1/rooms/{jid}/affiliations/{userJid}', 'POST /v1/rooms/{jid}/affiliations',
+      'GET /v1/rooms/{jid}/hats', 'PUT /v1/rooms/{jid}/hats/{userJid}', 'DELETE /v1/rooms/{jid}/hats/{userJid}',
       'POST /v1/rooms/{jid}/messages', 'POST /v1/messages', 'POST /v1/announcements',
       'GET /v1/cluster', 'GET /v1/jobs/{id}', 'GET /healthz', 'GET /readyz', 'GET /metrics',
     ]) {

@@ -32,6 +32,8 @@ import { Blocking } from './blocking/blocking.js';
 import { BlocklistStore } from './blocking/blocklist-store.js';
 import { BlocklistCache } from './blocking/blocklist-cache.js';
 import { Carbons } from './carbons/carbons.js';
+import { PepService } from './pep/pep.js';
+import { PepStore } from './pep/pep-store.js';
 import { ClientSession, type SessionDeps } from './session/session.js';
 import { TcpTransport } from './transport/tcp-transport.js';
 import { AddressLimits, addressKey, refuseTcp, type AddressTicket } from './transport/address-limits.js';
@@ -82,6 +84,8 @@ export class Gateway {
   private readonly accountServices: AccountServices;
   /** XEP-0191 blocklists of this gateway's accounts, for filtering what rooms deliver. */
   private readonly blocklistCache: BlocklistCache;
+  /** XEP-0163 PEP (and XEP-0402 bookmarks on it) on accounts' bare JIDs. */
+  private readonly pep: PepService;
   private readonly secureContext: SecureContext | undefined;
   private tcp: TcpServer | undefined;
   private http: HttpServer | undefined;
@@ -128,6 +132,7 @@ export class Gateway {
         for (const s of await this.registry.sessionsOf(bare)) await this.router.kick(`${bare}/${s.resource}`, s.record, 'not-authorized', 'account removed');
       },
       route: (stanza) => this.router.route(stanza),
+      bookmarks: () => this.pep,
     });
     this.offline = new OfflineStore(this.redis, this.keys, config.offline.maxMessages, {
       maxBytes: config.offline.maxBytes,
@@ -196,6 +201,16 @@ export class Gateway {
       local: this.local,
       bounds: { maxNameBytes: config.limits.maxRosterNameBytes, maxGroupBytes: config.limits.maxRosterNameBytes, maxGroups: config.limits.maxRosterGroups },
     });
+    // XEP-0163 PEP: iq handlers on accounts' bare JIDs, notifications through the router.
+    this.pep = new PepService({
+      config,
+      store: new PepStore(this.redis, this.keys, { maxNodes: config.limits.maxPepNodes, maxBytes: config.limits.maxPepBytes }),
+      registry: this.registry,
+      roster: this.roster,
+      route: (stanza) => this.router.route(stanza),
+      log,
+    });
+    this.pep.register(this.iq);
     this.consumer = new DeliveryConsumer(this.reader, this.keys, this.id, this.router, this.local, log, { mucDomain: config.mucDomain, cache: this.blocklistCache });
     this.liveness = new Liveness({
       gatewayId: this.id,
@@ -384,6 +399,7 @@ export class Gateway {
       metrics: this.metrics,
       accountServices: this.accountServices,
       presence: this.presence,
+      pep: this.pep,
     };
     return this.deps;
   }

@@ -8,7 +8,9 @@
 -- KEYS[4]  the shard's input stream
 -- KEYS[5]  the shard's lanes hash: "n" -> commit count, "<lane>" -> last applied entry of
 --          that lane when after the cursor (room worker fair scheduling, shard-actor.ts)
--- KEYS[6..] history lists, one per room whose history changed, in the order of ARGV below
+-- KEYS[6..5+H] history lists, one per room whose history changed, in the order of ARGV below
+-- then     triples of XEP-0313 archive keys (the stream, its id index hash, its XEP-0425
+--          tombstones hash), one triple per room whose archive changed, in the order of ARGV below
 -- ARGV[1]  the lease value as granted: "<worker id> <token>"
 -- ARGV[2]  new cursor (it may equal the stored one: a turn that served lanes after it)
 -- ARGV[3]  XTRIM MINID threshold (the id just after the cursor), or "" to leave the stream alone
@@ -16,9 +18,21 @@
 -- ARGV[5]  S, lane marks to set; then S pairs: lane, entry id
 -- then     D, lane marks to delete; then D lanes
 -- then     W, the number of room writes; then W pairs: room JID, JSON state ("" = HDEL)
--- then, for each history key in order: reset (1 = DEL the list first, 0 = keep),
---          keep (max entries kept after appending; 0 deletes the list),
---          C (number of appended entries), then C JSON entries, oldest first
+-- then     H, the number of history keys; for each history key in order: reset (1 = DEL
+--          the list first, 0 = keep), keep (max entries kept after appending; 0 deletes the
+--          list), C (number of appended entries), then C JSON entries, oldest first
+-- then, for each archive key pair in order: reset (1 = DEL both first), max entries kept
+--          (0 = no bound), min time kept (ms; 0 = no bound), C (number of appended
+--          entries), then C triples: archive id, time (ms), JSON entry. Each entry gets the
+--          stream id "<time>-0", or one after the stream's last id when that is not greater
+--          (ids stay increasing whatever the workers' clocks); the index maps archive id to it.
+--          Then T (number of tombstones), then T pairs: archive id, serialised <retracted/>;
+--          each is stored in the tombstones hash only if the index has that id (an entry
+--          appended above included). Stream entries cannot be edited in place and XADD only
+--          appends (an id at or below the last one is refused), so the message is not
+--          rewritten: the query path (archive-store.ts) replaces its payload by the tombstone.
+--          Trimming (oldest first, XEP-0313 §2.2: no holes) removes their index and tombstone
+--          fields too, so the tombstones hash is bounded by the archive's own bounds.
 -- Returns  "ok" (also, writing nothing, when the commit is stored already: the same commit
 --          sent again, e.g. resent by the client after a reconnect, must not append its
 --          history entries twice; with N, when the stored count is at or past N, without
@@ -73,7 +87,9 @@ for _ = 1, w do
   end
   i = i + 2
 end
-for k = 6, #KEYS do
+local h = tonumber(ARGV[i])
+i = i + 1
+for k = 6, 5 + h do
   local key = KEYS[k]
   local reset, keep, count = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   i = i + 3
@@ -88,6 +104,59 @@ for k = 6, #KEYS do
     redis.call('DEL', key)
   else
     redis.call('LTRIM', key, -keep, -1)
+  end
+end
+-- Removes the stream entries `entries` (XRANGE reply) and their index fields.
+local function drop(stream, index, tombs, entries)
+  for _, e in ipairs(entries) do
+    local fields = e[2]
+    for f = 1, #fields, 2 do
+      if fields[f] == 's' then
+        redis.call('HDEL', index, fields[f + 1])
+        redis.call('HDEL', tombs, fields[f + 1])
+      end
+    end
+    redis.call('XDEL', stream, e[1])
+  end
+end
+for k = 6 + h, #KEYS, 3 do
+  local stream, index, tombs = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  local reset, maxn, minat, count = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  i = i + 4
+  if reset == '1' then
+    redis.call('DEL', stream)
+    redis.call('DEL', index)
+    redis.call('DEL', tombs)
+  end
+  for _ = 1, count do
+    local sid, at, json = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+    i = i + 3
+    local id = string.format('%.0f', at) .. '-0'
+    local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+    if last then
+      local lms, lseq = string.match(last[1], '^(%d+)-(%d+)$')
+      if compare_ids(id, last[1]) <= 0 then id = lms .. '-' .. string.format('%.0f', tonumber(lseq) + 1) end
+    end
+    redis.call('XADD', stream, id, 's', sid, 'e', json)
+    redis.call('HSET', index, sid, id)
+  end
+  local t = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, t do
+    if redis.call('HEXISTS', index, ARGV[i]) == 1 then redis.call('HSET', tombs, ARGV[i], ARGV[i + 1]) end
+    i = i + 2
+  end
+  if maxn > 0 then
+    local over = redis.call('XLEN', stream) - maxn
+    if over > 0 then drop(stream, index, tombs, redis.call('XRANGE', stream, '-', '+', 'COUNT', over)) end
+  end
+  if minat > 0 then
+    drop(stream, index, tombs, redis.call('XRANGE', stream, '-', string.format('%.0f', minat - 1), 'COUNT', 1000))
+  end
+  if redis.call('XLEN', stream) == 0 then
+    redis.call('DEL', stream)
+    redis.call('DEL', index)
+    redis.call('DEL', tombs)
   end
 end
 redis.call('SET', KEYS[2], ARGV[2])

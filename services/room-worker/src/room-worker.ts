@@ -21,6 +21,7 @@ import { defineScripts, type ScriptedPipeline, type ScriptedRedis } from './redi
 import type { CommandReply } from './shard/command-input.js';
 import { pickFairAcross } from './shard/fair-schedule.js';
 import { ShardActor, type StreamEntry, type TurnResult } from './shard/shard-actor.js';
+import { answerArchiveQueries, resolveArchiveRetractions } from './shard/archive-store.js';
 import { commitArgs, loadShard } from './shard/shard-store.js';
 
 /** How long one XREAD waits for entries, ms (also bounds how long a stop or a handover waits). */
@@ -539,7 +540,7 @@ export class RoomWorker {
       const actor = h.actor;
       if (!actor || !entries.length || !this.leaseValid(h)) continue;
       try {
-        const result = actor.apply(entries, { ctx, publicRooms, log: h.log, countInput: (kind) => this.metrics.input(kind), maxOutputs: Math.max(0, maxOutputs - outputs) });
+        const result = actor.apply(entries, { ctx, publicRooms, log: h.log, countInput: (kind) => this.metrics.input(kind), maxOutputs: Math.max(0, maxOutputs - outputs), ...(this.forwardKey === undefined ? {} : { idKey: this.forwardKey }) });
         outputs += result.outputs.length;
         applied.push({ h, actor, result, envelopes: [] });
       } catch (err) {
@@ -549,6 +550,15 @@ export class RoomWorker {
     const planned = await Promise.all(
       applied.map(async (a) => {
         try {
+          // XEP-0425 retractions only the archive can confirm, resolved among the turn's outputs.
+          if (a.result.archiveRetractions?.length) {
+            const maxAge = ctx.archiveMaxAgeMs ?? 0;
+            await resolveArchiveRetractions(this.redis, this.keys, a.h.shard, a.result, { maxEntries: ctx.archiveMaxMessages ?? 0, minAt: maxAge > 0 ? ctx.now - maxAge : 0 }, a.h.log);
+          }
+          // XEP-0313 queries of the turn, answered among its outputs (archive-store.ts).
+          if (a.result.archiveQueries?.length) {
+            await answerArchiveQueries(this.redis, this.keys, a.h.shard, a.result, a.actor.rooms, { now: ctx.now, maxAgeMs: ctx.archiveMaxAgeMs ?? 0 }, a.h.log);
+          }
           const deliveries = await resolveRecipients(this.redis, this.keys, a.result.outputs, this.liveGateways, a.h.log);
           a.envelopes = planEnvelopes(a.h.shard, deliveries);
           return a;
@@ -679,6 +689,12 @@ export class RoomWorker {
       defaults: { historyLength: this.config.muc.historyLength },
       ...(this.forwardKey === undefined ? {} : { forwardKey: this.forwardKey }),
       forwardTtlMs: this.config.muc.iqForwardTtlMs,
+      // XEP-0317 hats per user; XEP-0045 §7.13 voice requests per occupant (features/hats.ts, voice-request.ts).
+      maxHatsPerUser: this.config.muc.maxHatsPerUser,
+      voiceRequestIntervalMs: this.config.muc.voiceRequestIntervalMs,
+      archiveMaxResults: this.config.muc.archive.maxQueryResults,
+      archiveMaxMessages: this.config.muc.archive.maxMessages,
+      archiveMaxAgeMs: this.config.muc.archive.maxAgeDays * 86_400_000,
       // XEP-0359 stanza ids, XEP-0307 unique names, XEP-0421 room keys (@parley/muc).
       newId: randomUUID,
     };

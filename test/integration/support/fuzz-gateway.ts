@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Element } from 'ltx';
-import { RawClient, loginPlain, type GatewayProcess } from '@parley/testkit';
+import { RawClient, loginPlain, streamHeader, type GatewayProcess } from '@parley/testkit';
 import { runParser } from '../../../packages/xml/test/fuzz/stream-parser-properties.js';
 import {
   BAD_CONSTRUCTS,
@@ -39,7 +39,7 @@ export interface FuzzProperty {
   property: fc.IAsyncPropertyWithHooks<unknown> | fc.IRawProperty<unknown>;
 }
 
-const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='${DOMAIN}' version='1.0'>`;
+const HEADER = streamHeader(DOMAIN);
 
 /** Stream error conditions a well-formed stanza after login may still get (rate limits); `invalid-from` only for a spoofed `from`. */
 const TOLERATED_AFTER_LOGIN = new Set(['policy-violation', 'resource-constraint']);

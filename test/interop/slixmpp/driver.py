@@ -2,7 +2,8 @@
 
 Run by test/integration/slixmpp-interop.test.ts with Debian's /usr/bin/python3 and its
 python3-slixmpp package; it only uses slixmpp's own APIs (ClientXMPP, client_roster and the
-xep_0030, xep_0054, xep_0191, xep_0199 and xep_0280 plugins) and never writes raw XML.
+xep_0030, xep_0054, xep_0191, xep_0199 and xep_0280 plugins; for PEP and CSI (issue #13)
+xep_0115, xep_0163, xep_0118, xep_0223 and xep_0352) and never writes raw XML.
 
 Input: one JSON argument
     {"domain": "localhost", "ports": [<c2s port of gateway A>, <of gateway B>],
@@ -48,9 +49,9 @@ def emit(step, **data):
 class Client(slixmpp.ClientXMPP):
     """A ClientXMPP that logs every event it cares about, so that steps can wait after the fact."""
 
-    def __init__(self, jid):
+    def __init__(self, jid, extra=()):
         super().__init__(jid, PASSWORD)
-        for plugin in ("xep_0030", "xep_0054", "xep_0191", "xep_0199", "xep_0280"):
+        for plugin in ("xep_0030", "xep_0054", "xep_0191", "xep_0199", "xep_0280", *extra):
             self.register_plugin(plugin)
         # Subscription requests are answered by the steps, explicitly (RFC 6121 §3.1.3).
         self.auto_authorize = None
@@ -58,7 +59,7 @@ class Client(slixmpp.ClientXMPP):
         self.log = []  # (kind, stanza), in arrival order
         self.consumed = set()
         self.changed = asyncio.Event()
-        for kind in ("message", "message_error", "presence", "carbon_received", "carbon_sent", "roster_subscription_request", "blocked", "unblocked"):
+        for kind in ("message", "message_error", "presence", "carbon_received", "carbon_sent", "roster_subscription_request", "blocked", "unblocked", "user_tune_publish"):
             self.add_event_handler(kind, self._recorder(kind))
         self.started = asyncio.get_event_loop().create_future()
         self.add_event_handler("session_start", lambda _: self.started.done() or self.started.set_result(True))
@@ -117,9 +118,9 @@ class Client(slixmpp.ClientXMPP):
             return True
 
 
-async def login(bare, resource, port, status=None):
+async def login(bare, resource, port, status=None, plugins=()):
     """Connects without TLS, waits for the session, fetches the roster and sends initial presence."""
-    c = Client(f"{bare}/{resource}")
+    c = Client(f"{bare}/{resource}", plugins)
     c.connect(("127.0.0.1", port), force_starttls=False, disable_starttls=True)
     await asyncio.wait_for(c.started, T)
     await c.get_roster(timeout=T)
@@ -313,6 +314,46 @@ async def main():
                 "sent": {"wrapper_from": str(sent["from"]), "from": str(c["from"]), "to": str(c["to"]), "body": c["body"]},
                 "bob_got_from": str(at_bob["from"])}
     await step("carbons", carbons)
+
+    async def pep():
+        # XEP-0163 with slixmpp's xep_0115/xep_0163/xep_0118 plugins: Bob's client says
+        # tune+notify in its caps (the server asks its disco#info); Alice, on the other gateway,
+        # publishes a tune. XEP-0223 (publish options: whitelist, persistent) read back, and
+        # refused to Bob. XEP-0352 (xep_0352): Alice's presence waits while Bob is inactive,
+        # until a message with a body.
+        from slixmpp.plugins.xep_0118 import UserTune
+        plugins = ("xep_0115", "xep_0163", "xep_0118", "xep_0223", "xep_0352")
+        s["alice_p"] = ap = await login(ALICE, "p1", PORT_A, plugins=plugins)
+        s["bob_p"] = bp = await login(BOB, "p2", PORT_B, plugins=plugins)
+        await ap["xep_0118"].publish_tune(artist="Arvo Part", title="Spiegel im Spiegel", timeout=T)
+        event = await bp.wait_for("user_tune_publish", lambda m: m["from"].bare == ALICE)
+        title = event.xml.find(".//{http://jabber.org/protocol/tune}title")
+        private = UserTune()
+        private["title"] = "only mine"
+        await ap["xep_0223"].store(private, node="urn:x-parley:interop", id="current", timeout=T)
+        back = await ap["xep_0223"].retrieve("urn:x-parley:interop", id="current", timeout=T)
+        back_title = back.xml.find(".//{http://jabber.org/protocol/tune}title")
+        try:
+            await bp["xep_0060"].get_items(JID(ALICE), "urn:x-parley:interop", timeout=T)
+            bob_read = "allowed"
+        except IqError as e:
+            bob_read = e.iq["error"]["condition"]
+        out = {"event_from": str(event["from"]), "event_title": None if title is None else title.text,
+               "private_title": None if back_title is None else back_title.text, "bob_read_private": bob_read,
+               "csi": bp["xep_0352"].enabled}
+        if bp["xep_0352"].enabled:
+            bp["xep_0352"].send_inactive()
+            await bp["xep_0199"].send_ping(DOMAIN, timeout=T)  # the inactive nonza is handled before the ping
+            mark = bp.mark()
+            ap.send_presence(pstatus="csi held")
+            out["held"] = await bp.nothing("presence", lambda p: p["status"] == "csi held", 1.0)
+            ap.send_message(mto=f"{BOB}/p2", mbody="csi wake", mtype="chat")
+            await bp.wait_for("message", lambda m: m["body"] == "csi wake")
+            out["order"] = [k if k != "presence" else f"presence:{st['status']}" for k, st in bp.log[mark:]
+                            if k in ("presence", "message") and st["from"].bare == ALICE]
+            bp["xep_0352"].send_active()
+        return out
+    await step("pep", pep)
 
     for c in list(s.values()):
         try:

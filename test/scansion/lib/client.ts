@@ -1,11 +1,11 @@
 /*
- * One scansion client on a raw TCP socket: RFC 6120 stream header (§4.2), SASL PLAIN
- * (§6, RFC 4616), stream restart (§6.4.6), resource binding (§7), and the legacy session
- * when offered without <optional/> (RFC 3921 §3). No initial presence is sent: the script
- * sends one if it wants to. After login, every element the server sends is queued.
+ * One scansion client: @parley/client's TCP connection and login (RFC 6120 stream header
+ * §4.2, SASL PLAIN §6 / RFC 4616, stream restart §6.4.6, resource binding §7, the legacy
+ * session when offered without <optional/>, RFC 3921 §3). No initial presence is sent: the
+ * script sends one if it wants to. After login, every element the server sends is parsed
+ * (ltx) and queued.
  */
-import { connect as tcpConnect, type Socket } from 'node:net';
-import { NS, StreamParser, type XmlError } from '@parley/xml';
+import { ClientError, login, parseTopLevel, XmppConnection } from '@parley/client';
 import type { Element } from 'ltx';
 
 /** A stanza received after login, with the step that was running when it arrived. */
@@ -26,7 +26,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
-const escapeAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+/** Bound of one received element, UTF-16 code units. */
+const MAX_ELEMENT_CHARS = 1024 * 1024;
 
 /** A logged-in XMPP client whose incoming stanzas are parsed into a queue. */
 export class ScansionClient {
@@ -34,39 +35,15 @@ export class ScansionClient {
   jid = '';
   /** Set by the runner before each step; stamped on each received stanza. */
   step = 0;
-  readonly #socket: Socket;
-  readonly #parser: StreamParser;
+  readonly #conn: XmppConnection;
   readonly #queue: Received[] = [];
   #waiter: (() => void) | undefined;
   #closed = false;
   #closeReason = '';
-  readonly #closedPromise: Promise<void>;
 
-  private constructor(socket: Socket) {
-    this.#socket = socket;
-    this.#parser = new StreamParser(
-      {
-        onStreamStart: () => {},
-        onElement: (el) => {
-          this.#queue.push({ el, step: this.step });
-          this.#wake();
-        },
-        onStreamEnd: () => this.#markClosed('the server closed the stream'),
-        onError: (err: XmlError) => {
-          this.#markClosed(`unparsable input from the server (${err.condition}): ${err.message}`);
-          socket.destroy();
-        },
-      },
-      { maxStanzaBytes: 1024 * 1024, maxDepth: 64 },
-    );
-    socket.on('data', (chunk: Buffer) => this.#parser.write(chunk));
-    socket.on('error', (err) => this.#markClosed(`socket error: ${err.message}`));
-    this.#closedPromise = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.#markClosed('the connection was closed');
-        resolve();
-      }),
-    );
+  private constructor(conn: XmppConnection) {
+    this.#conn = conn;
+    conn.onClose((reason) => this.#markClosed(reason));
   }
 
   /**
@@ -74,25 +51,6 @@ export class ScansionClient {
    * @throws Error naming the failed step (SASL failure, bind error, timeout, closed stream)
    */
   static async connect(opts: ConnectOptions): Promise<ScansionClient> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = tcpConnect({ host: opts.host, port: opts.port });
-      s.once('error', reject);
-      s.once('connect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-    });
-    const client = new ScansionClient(socket);
-    try {
-      await client.#login(opts);
-    } catch (err) {
-      client.destroy();
-      throw err;
-    }
-    return client;
-  }
-
-  async #login(opts: ConnectOptions): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? 5000;
     const slash = opts.jid.indexOf('/');
     const bare = slash < 0 ? opts.jid : opts.jid.slice(0, slash);
@@ -100,52 +58,49 @@ export class ScansionClient {
     const at = bare.indexOf('@');
     const user = at < 0 ? '' : bare.slice(0, at);
     const domain = bare.slice(at + 1);
-
-    let features = await this.#openStream(domain, timeoutMs);
-    const mechanisms = features.getChild('mechanisms', NS.SASL)?.getChildren('mechanism').map((m) => m.getText().trim()) ?? [];
-    if (!mechanisms.includes('PLAIN')) throw new Error(`SASL PLAIN not offered: ${features.toString()}`);
-    const token = Buffer.from(`\0${user}\0${opts.password}`, 'utf8').toString('base64');
-    this.send(`<auth xmlns='${NS.SASL}' mechanism='PLAIN'>${token}</auth>`);
-    const outcome = await this.#nextNegotiation(timeoutMs, 'SASL outcome');
-    if (outcome.name !== 'success') throw new Error(`SASL PLAIN refused: ${outcome.toString()}`);
-
-    this.#parser.restart();
-    features = await this.#openStream(domain, timeoutMs);
-    if (!features.getChild('bind', NS.BIND)) throw new Error(`no bind feature after SASL: ${features.toString()}`);
-    const res = resource === undefined ? '' : `<resource>${escapeAttr(resource)}</resource>`;
-    this.send(`<iq type='set' id='scansion-bind'><bind xmlns='${NS.BIND}'>${res}</bind></iq>`);
-    const bound = await this.#nextNegotiation(timeoutMs, 'bind result');
-    const jid = bound.getChild('bind', NS.BIND)?.getChildText('jid');
-    if (bound.name !== 'iq' || bound.attrs.type !== 'result' || !jid) throw new Error(`bind failed: ${bound.toString()}`);
-    this.jid = jid.trim();
-
-    const session = features.getChild('session', NS.SESSION);
-    if (session && !session.getChild('optional')) {
-      this.send(`<iq type='set' id='scansion-session'><session xmlns='${NS.SESSION}'/></iq>`);
-      const reply = await this.#nextNegotiation(timeoutMs, 'session result');
-      if (reply.attrs.type !== 'result') throw new Error(`session failed: ${reply.toString()}`);
+    let conn: XmppConnection;
+    try {
+      conn = await XmppConnection.connect({ host: opts.host, port: opts.port, timeoutMs, maxElementChars: MAX_ELEMENT_CHARS });
+    } catch (err) {
+      throw new Error(`cannot connect to ${opts.host}:${opts.port}: ${(err as Error).message}`);
     }
+    const client = new ScansionClient(conn);
+    try {
+      const bound = await login(conn, {
+        domain,
+        user,
+        password: opts.password,
+        mechanism: 'PLAIN',
+        ...(resource === undefined ? {} : { resource }),
+        timeoutMs,
+        ids: { bind: 'scansion-bind', session: 'scansion-session' },
+      });
+      client.jid = bound.jid;
+    } catch (err) {
+      client.destroy();
+      throw err instanceof ClientError ? new Error(err.message) : err;
+    }
+    conn.deliverTo((xml) => client.#onElement(xml));
+    return client;
   }
 
-  async #openStream(domain: string, timeoutMs: number): Promise<Element> {
-    this.send(
-      `<?xml version='1.0'?><stream:stream xmlns='${NS.CLIENT}' xmlns:stream='${NS.STREAM}' to='${escapeAttr(domain)}' version='1.0'>`,
-    );
-    const features = await this.#nextNegotiation(timeoutMs, 'stream features');
-    if (features.name !== 'features') throw new Error(`expected <stream:features>, got ${features.toString()}`);
-    return features;
-  }
-
-  async #nextNegotiation(timeoutMs: number, what: string): Promise<Element> {
-    const r = await this.next(timeoutMs);
-    if (r === undefined) throw new Error(`no ${what} within ${timeoutMs} ms${this.#closed ? ` (${this.#closeReason})` : ''}`);
-    if (r.el.name === 'error' && r.el.attrs.xmlns === NS.STREAM) throw new Error(`stream error while waiting for ${what}: ${r.el.toString()}`);
-    return r.el;
+  #onElement(xml: string): void {
+    if (this.#closed) return;
+    let el: Element;
+    try {
+      el = parseTopLevel(xml);
+    } catch (err) {
+      this.#markClosed(`unparsable input from the server: ${(err as Error).message}`);
+      this.#conn.destroy();
+      return;
+    }
+    this.#queue.push({ el, step: this.step });
+    this.#wake();
   }
 
   /** Writes raw XML to the socket (ignored once closed). */
   send(xml: string): void {
-    if (!this.#closed) this.#socket.write(xml);
+    if (!this.#closed) this.#conn.send(xml);
   }
 
   /** Stanzas received and not yet taken. */
@@ -208,12 +163,9 @@ export class ScansionClient {
 
   /** Closes the stream (RFC 6120 §4.4) and waits up to `timeoutMs` for the server to close the connection. */
   async disconnect(timeoutMs = 2000): Promise<void> {
-    if (!this.#closed) {
-      this.#socket.write('</stream:stream>');
-      this.#socket.end();
-    }
+    if (!this.#closed) this.#conn.close();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#closedPromise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    await Promise.race([this.#conn.whenClosed(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
     this.destroy();
   }
@@ -221,7 +173,7 @@ export class ScansionClient {
   /** Drops the connection at once. */
   destroy(): void {
     this.#markClosed('destroyed by the runner');
-    this.#socket.destroy();
+    this.#conn.destroy();
   }
 
   #markClosed(reason: string): void {

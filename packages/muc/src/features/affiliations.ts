@@ -20,6 +20,7 @@ import type { Affiliation, AffiliationRecord, RoomState } from '../room-state.js
 import { AFFILIATION_RANK, nickOwner, seesRealJids } from '../room-queries.js';
 import type { Turn } from '../turn.js';
 import type { Actor, Feature } from './feature.js';
+import { dropHats } from './hats.js';
 import { removeOccupant } from './leave.js';
 import { publishOccupant } from './presence-broadcast.js';
 import { actorRef, roleAfterAffiliation } from './roles.js';
@@ -175,6 +176,8 @@ export function applyAffiliation(t: Turn, change: AffiliationChange, actor: Acto
   const room = t.room;
   const before = t.affiliation(change.jid);
   const previous = room.affiliations.get(change.jid);
+  // XEP-0317 hats are worn by affiliated users only (hats.ts): they go with the affiliation.
+  if (change.affiliation === 'none' || change.affiliation === 'outcast') dropHats(room, change.jid);
   if (change.affiliation === 'none') {
     room.affiliations.delete(change.jid);
   } else {
@@ -212,8 +215,9 @@ export function applyAffiliation(t: Turn, change: AffiliationChange, actor: Acto
       const codes = [after === 'outcast' ? '301' : '321'];
       removeOccupant(t, occupant, { codes, affiliation: after, ...actorPart, ...reason }, { notifySelf: true });
     } else {
+      const previousRole = occupant.role;
       occupant.role = role;
-      publishOccupant(t, occupant, { affiliation: after, ...actorPart, ...reason }, { self: occupant.sessions });
+      publishOccupant(t, occupant, { affiliation: after, ...actorPart, ...reason }, { self: occupant.sessions, previousRole });
     }
   }
 }
@@ -233,7 +237,10 @@ function notifyAbsent(t: Turn, jid: string, affiliation: Affiliation, reason: st
     if (!seesRealJids(t.room, occupant.role)) continue;
     for (const session of occupant.sessions) {
       const message = new Element('message', { xmlns: NS.CLIENT, from: t.roomJid });
-      message.cnode(mucUserX({ item: { jid, affiliation, ...(reason === undefined ? {} : { reason }) } }));
+      // A ban carries status 301 here too, as in Prosody 0.12 (the registry lists 301 for
+      // presence; XEP-0045 leaves this message's codes open).
+      const codes = affiliation === 'outcast' ? ['301'] : [];
+      message.cnode(mucUserX({ codes, item: { jid, affiliation, ...(reason === undefined ? {} : { reason }) } }));
       t.sendTo(session, message);
     }
   }

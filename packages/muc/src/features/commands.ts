@@ -7,7 +7,8 @@
 //   §10.3–§10.8 (301, 321, updated presence, the message about non-occupants);
 // - send-message: a message from the room itself (like the §10.2.1 notices);
 // - remove-user: an account was deleted: its affiliation goes (§9.4: 321 in a members-only
-//   room) and its occupants are removed (307 otherwise, as a kick by the service).
+//   room) and its occupants are removed (307 otherwise, as a kick by the service);
+// - set-hats / remove-hats: XEP-0317 hats (hats.ts), the occupants' presence sent again.
 // The actor is the service, which is not an occupant: notifications carry no <actor/>
 // (it is optional everywhere in XEP-0045). Commands are authorised by the admin API, so
 // the room's permission checks are skipped, not its invariants: the voice and moderator
@@ -27,6 +28,7 @@ import type { Turn } from '../turn.js';
 import { applyAffiliation, checkAffiliationChanges, type AffiliationChange } from './affiliations.js';
 import { announceConfigChange, applyConfig } from './config-form.js';
 import { destroyRoom } from './destroy.js';
+import { checkHats, DEFAULT_MAX_HATS_PER_USER, dropHats, hatsOf, setHats } from './hats.js';
 import { removeOccupant } from './leave.js';
 import { applyRoleChange } from './roles.js';
 
@@ -155,6 +157,7 @@ const removeUser: CommandHandler<'remove-user'> = (t, c) => {
     } else {
       // They are removed below: one unavailable presence rather than an update, then a removal.
       t.room.affiliations.delete(c.jid);
+      dropHats(t.room, c.jid);
       t.persist();
     }
   }
@@ -163,6 +166,23 @@ const removeUser: CommandHandler<'remove-user'> = (t, c) => {
   }
   t.log('info', 'user removed', { by: 'command' });
   return withSnapshot;
+};
+
+/** XEP-0317: checked against the room's bound first (features/hats.ts), then worn. */
+const setHatsCommand: CommandHandler<'set-hats'> = (t, c) => {
+  const hats = checkHats(c.hats, t.ctx.maxHatsPerUser ?? DEFAULT_MAX_HATS_PER_USER);
+  if (!Array.isArray(hats)) return hats;
+  return setHats(t, c.jid, hats) ?? withSnapshot;
+};
+
+/** XEP-0317: one hat (`uri`) or all of them off. */
+const removeHats: CommandHandler<'remove-hats'> = (t, c) => {
+  const current = hatsOf(t.room, c.jid);
+  const rest = c.uri === undefined ? [] : current.filter((h) => h.uri !== c.uri);
+  if (current.length === 0 || rest.length === current.length) {
+    return commandRefusal('item-not-found', c.uri === undefined ? `${c.jid} wears no hats` : `${c.jid} does not wear the hat ${c.uri}`);
+  }
+  return setHats(t, c.jid, rest) ?? withSnapshot;
 };
 
 /** The handlers, by op. */
@@ -176,6 +196,8 @@ export const COMMANDS: { readonly [K in Op]: CommandHandler<K> } = {
   'set-affiliations': setAffiliations,
   'send-message': sendMessage,
   'remove-user': removeUser,
+  'set-hats': setHatsCommand,
+  'remove-hats': removeHats,
 };
 
 /** Runs `command` against the turn's room (which exists; for `create`, a new room). */

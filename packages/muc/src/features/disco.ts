@@ -2,15 +2,14 @@
 // SHOULD return the features it supports", with the muc#roominfo form (XEP-0128). §6.5
 // (Room Items): "An implementation MAY return a list of existing occupants if that
 // information is publicly available, or return no list at all if this information is
-// kept private" — here the occupants' room JIDs go only to occupants (who see them
-// anyway); others get an empty list. §7.12: node 'x-roomuser-item' returns the requester's
-// registered nick as an identity, or an empty query. A locked room does not exist yet for
-// anyone but its owners (§7.2.10): item-not-found.
+// kept private" — the choice is left open: as Prosody 0.12, nobody gets a list (Ex. 13),
+// occupants included (they have the occupants' presence). §7.12: node 'x-roomuser-item'
+// returns the requester's registered nick as an identity, or an empty query. A locked room
+// does not exist yet for anyone but its owners (§7.2.10): item-not-found.
 import { Element } from 'ltx';
 import { NS } from '@parley/xml';
 import { buildForm, type FormField } from '../data-form.js';
 import { REFUSALS } from '../errors.js';
-import { findSession } from '../room-queries.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 
 /** Features every room has. */
@@ -57,9 +56,5 @@ export function onDiscoInfo(t: Turn, req: StanzaRequest): void {
 export function onDiscoItems(t: Turn, req: StanzaRequest): void {
   if (node(req) !== undefined) return t.refuse(req, REFUSALS.noSuchNode);
   if (hidden(t, req)) return t.refuse(req, REFUSALS.noRoom);
-  const query = new Element('query', { xmlns: NS.DISCO_ITEMS });
-  if (findSession(t.room, req.from) !== undefined) {
-    for (const { nick } of t.room.occupants.values()) query.c('item', { jid: t.occupantJid(nick), name: nick });
-  }
-  t.result(req, query);
+  t.result(req, new Element('query', { xmlns: NS.DISCO_ITEMS }));
 }

@@ -16,6 +16,7 @@ import { findSession } from '../room-queries.js';
 import type { OccupantSession } from '../room-state.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { appendHistory } from './history.js';
+import { archiveMessage } from './mam.js';
 import { addOccupantId, isOccupantId } from './occupant-id.js';
 import { addStanzaId, isForgedStanzaId } from './stanza-id.js';
 import { changeSubject, isSubjectChange } from './subject.js';
@@ -39,11 +40,15 @@ export function onGroupchat(t: Turn, req: StanzaRequest): void {
     message.cnode(copyElement(child));
   }
   addOccupantId(message, sender.occupantId);
-  addStanzaId(message, t.roomJid, t.ctx);
+  const stanzaId = addStanzaId(message, t.roomJid, t.ctx);
   t.broadcast(allSessions(t), message);
   // §7.2.13 with XEP-0334: a message with a body or <store/> is kept in the history, unless
-  // it carries <no-store/> or <no-permanent-store/> (history is stored with the room).
-  if (keepPermanently(req.stanza)) appendHistory(t, message, sender.nick);
+  // it carries <no-store/> or <no-permanent-store/> (history is stored with the room); the
+  // same rule decides what the XEP-0313 archive keeps (mam.ts).
+  if (keepPermanently(req.stanza)) {
+    archiveMessage(t, message, stanzaId, sender);
+    appendHistory(t, message, sender.nick);
+  }
 }
 
 /** Every occupant session of the room, occupants in join order. */

@@ -9,14 +9,17 @@
 // - disco#info features and muc#roominfo fields appear in this order.
 import { affiliations } from './affiliations.js';
 import type { Feature } from './feature.js';
+import { hats } from './hats.js';
 import { history } from './history.js';
 import { invite } from './invite.js';
 import { selfPing } from './iq-forward.js';
 import { join } from './join.js';
 import { lock } from './lock.js';
+import { mam } from './mam.js';
 import { maxUsers } from './max-users.js';
 import { membersOnly } from './members-only.js';
 import { moderated } from './moderated.js';
+import { moderation } from './moderate.js';
 import { occupantIds } from './occupant-id.js';
 import { password } from './password.js';
 import { presenceBroadcast } from './presence-broadcast.js';
@@ -51,4 +54,7 @@ export const FEATURES: readonly Feature[] = [
   selfPing,
   stanzaIds,
   occupantIds,
+  hats,
+  mam,
+  moderation,
 ];

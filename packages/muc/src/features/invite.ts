@@ -84,7 +84,15 @@ function sendInvites(t: Turn, req: StanzaRequest, invites: readonly Element[]): 
     // password), a <body/> fallback for clients that ignore muc#user, then XEP-0249's
     // jabber:x:conference element naming the room.
     const ux = message.c('x', { xmlns: NS.MUC_USER });
-    ux.c('invite', { from: inviter }).c('reason').t(reason);
+    const invEl = ux.c('invite', { from: inviter });
+    invEl.c('reason').t(reason);
+    // §7.9 (Converting a One-to-One Chat), Ex. 64: the <continue/> flag and its optional
+    // 'thread' (the one-to-one chat's ThreadID) reach the invitee.
+    const cont = inv.getChild('continue');
+    if (cont !== undefined) {
+      const thread: unknown = cont.attrs.thread;
+      invEl.c('continue', typeof thread === 'string' && thread !== '' ? { thread } : {});
+    }
     if (config.passwordProtected) ux.c('password').t(config.password);
     message.c('body').t(`${inviter} invites you to the room ${t.roomJid}${reason === '' ? '' : ` (${reason})`}`);
     // XEP-0249 §2 attributes (Prosody puts the reason in the text, the pre-XEP-0249 way).

@@ -30,6 +30,7 @@ import type { Occupant, OccupantSession } from '../room-state.js';
 import { findSession, seesRealJids } from '../room-queries.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import type { Feature, JoinAttempt } from './feature.js';
+import { hatsOf } from './hats.js';
 import { sendHistory } from './history.js';
 import { changeNick } from './nick-change.js';
 import { addOccupantId, occupantIdOf } from './occupant-id.js';
@@ -126,14 +127,14 @@ function sendRoomState(t: Turn, req: StanzaRequest, occupant: Occupant, session:
   const sees = seesRealJids(room, occupant.role);
   for (const other of room.occupants.values()) {
     if (other.nick === occupant.nick || !isBroadcast(room, other.role)) continue;
-    t.sendShared(session, viewPresence(room.jid, other, t.affiliation(other.bareJid), sees));
+    t.sendShared(session, viewPresence(room.jid, other, t.affiliation(other.bareJid), sees, hatsOf(room, other.bareJid)));
   }
   sendAbsentMembers(t, session, occupant.bareJid, sees);
   const selfCodes: string[] = [];
   if (req.created) selfCodes.push('201');
   if (room.config.whois === 'anyone') selfCodes.push('100');
   if (occupant.nick !== req.nick) selfCodes.push('210');
-  const self = { affiliation: t.affiliation(occupant.bareJid), base: req.stanza, selfCodes };
+  const self = { affiliation: t.affiliation(occupant.bareJid), base: req.stanza, selfCodes, hats: hatsOf(room, occupant.bareJid) };
   t.sendTo(session, occupantPresence(room.jid, occupant, self, { to: session.fullJid, self: true, seesJids: sees }));
   sendHistory(t, session, mucX(req.stanza)?.getChild('history'));
   sendSubject(t, session);

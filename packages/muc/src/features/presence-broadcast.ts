@@ -21,12 +21,14 @@ import { Element } from 'ltx';
 import { NS } from '@parley/xml';
 import type { FormField } from '../data-form.js';
 import { mucUserX } from '../muc-user-x.js';
-import { occupantPresence, type PresenceChange } from '../occupant-presence.js';
+import { occupantPresence, storedPresence, type PresenceChange } from '../occupant-presence.js';
+import type { RoomConfig } from '../room-config.js';
 import type { Occupant, OccupantSession, Role, RoomState } from '../room-state.js';
 import { seesRealJids } from '../room-queries.js';
 import type { Broadcast } from '../step-result.js';
 import type { Turn } from '../turn.js';
 import type { Feature } from './feature.js';
+import { hatsOf } from './hats.js';
 import { addOccupantId, occupantIdOf } from './occupant-id.js';
 
 const FIELD = 'muc#roomconfig_presencebroadcast';
@@ -70,24 +72,50 @@ export interface Publication {
   self: readonly OccupantSession[];
   /** Also send to the other occupants (when the occupant's role is broadcast). Default true. */
   others?: boolean;
+  /**
+   * The occupant's role before this change, when the change is a new role (§8.3 ff.,
+   * §9): if that role was broadcast and the new one is not, the others get unavailable
+   * presence (see {@link publishOccupant}).
+   */
+  previousRole?: Role;
 }
 
 /**
  * Sends `occupant`'s presence: self-presence to `pub.self`, then (unless the role is not
  * broadcast) to every session of every other occupant in the room. For a removal, pass
  * the occupant with its previous role and `change.role = 'none'`: the previous role
- * decides broadcast and what the removed user may see.
+ * decides broadcast and what the removed user may see. A role change from a broadcast
+ * role to one that is not (`pub.previousRole`) shows the occupant leaving: the others get
+ * unavailable presence with the new role (and the reflected presence, actor and reason),
+ * as Prosody 0.12 does; §7.2.2 stops its presence from reaching them from then on.
+ * Available presence carries the occupant's XEP-0317 hats (features/hats.ts) unless
+ * `change.hats` is given.
  */
 export function publishOccupant(t: Turn, occupant: Occupant, change: PresenceChange, pub: Publication): void {
   const room = t.room;
+  if (change.hats === undefined && change.unavailable !== true) {
+    const hats = hatsOf(room, occupant.bareJid);
+    if (hats.length > 0) change = { ...change, hats };
+  }
   const selfSees = seesRealJids(room, occupant.role);
   for (const session of pub.self) {
     t.sendTo(session, occupantPresence(room.jid, occupant, change, { to: session.fullJid, self: true, seesJids: selfSees }));
   }
-  if (pub.others === false || !isBroadcast(room, occupant.role)) return;
-  // What another occupant gets depends only on whether it sees real JIDs: one stanza per
-  // class, built on first use and sent as a broadcast (shared children, a head per
-  // session), in the occupants' order.
+  if (pub.others === false) return;
+  if (isBroadcast(room, occupant.role)) return sendToOthers(t, occupant, change);
+  if (pub.previousRole !== undefined && isBroadcast(room, pub.previousRole) && change.unavailable !== true) {
+    sendToOthers(t, occupant, { ...change, unavailable: true, base: storedPresence(occupant) });
+  }
+}
+
+/**
+ * `occupant`'s presence to every session of every other occupant, whatever its role.
+ * What another occupant gets depends only on whether it sees real JIDs: one stanza per
+ * class, built on first use and sent as a broadcast (shared children, a head per
+ * session), in the occupants' order.
+ */
+function sendToOthers(t: Turn, occupant: Occupant, change: PresenceChange): void {
+  const room = t.room;
   const classes: Array<Broadcast | undefined> = [undefined, undefined];
   for (const other of room.occupants.values()) {
     if (other.nick === occupant.nick) continue;
@@ -100,9 +128,31 @@ export function publishOccupant(t: Turn, occupant: Occupant, change: PresenceCha
   }
 }
 
+/**
+ * A new muc#roomconfig_presencebroadcast (§10.2; after Prosody 0.12, which does the same):
+ * each occupant whose role was not broadcast and now is gets its self-presence again and is
+ * announced to the others (available presence, as at its join, §7.2.2); each whose role was
+ * broadcast and no longer is gets its self-presence again and the others get unavailable
+ * presence for it (no presence content, role as now). In occupant order, before the
+ * configuration change is acknowledged and announced (104).
+ */
+function announceBroadcastChange(t: Turn, before: RoomConfig): void {
+  const wasBroadcast = (role: Role): boolean => role !== 'none' && before.presenceBroadcast.includes(role);
+  for (const occupant of [...t.room.occupants.values()]) {
+    const now = isBroadcast(t.room, occupant.role);
+    if (now === wasBroadcast(occupant.role)) continue;
+    const affiliation = t.affiliation(occupant.bareJid);
+    publishOccupant(t, occupant, { affiliation }, { self: occupant.sessions, others: now });
+    if (!now) sendToOthers(t, occupant, { affiliation, unavailable: true });
+  }
+}
+
 /** Owns muc#roomconfig_presencebroadcast. */
 export const presenceBroadcast: Feature = {
   name: 'presence-broadcast',
+  configApplied(t, before) {
+    announceBroadcastChange(t, before);
+  },
   configFields(room): FormField[] {
     return [
       {

@@ -21,6 +21,7 @@ import { mucUserX } from '../muc-user-x.js';
 import { occupantPresence } from '../occupant-presence.js';
 import { findSession, nickOwner, seesRealJids } from '../room-queries.js';
 import type { StanzaRequest, Turn } from '../turn.js';
+import { hatsOf } from './hats.js';
 import { NOT_JOINED } from './iq-forward.js';
 import { addOccupantId, occupantIdOf } from './occupant-id.js';
 
@@ -34,7 +35,8 @@ export function onProbe(t: Turn, req: StanzaRequest): void {
   const target = t.room.occupants.get(key);
   if (target !== undefined) {
     const self = target === prober.occupant;
-    const presence = occupantPresence(t.roomJid, target, { affiliation: t.affiliation(target.bareJid) }, { to: req.from, self: false, seesJids: sees || self });
+    const change = { affiliation: t.affiliation(target.bareJid), hats: hatsOf(t.room, target.bareJid) };
+    const presence = occupantPresence(t.roomJid, target, change, { to: req.from, self: false, seesJids: sees || self });
     return t.reply(req, presence);
   }
   const owner = nickOwner(t.room, key);

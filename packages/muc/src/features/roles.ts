@@ -109,11 +109,13 @@ export function applyRoleChange(t: Turn, change: RoleChange, actor: Actor | unde
     t.log('debug', 'occupant kicked', { nick: change.nick });
     return;
   }
+  const previousRole = target.role;
   target.role = change.role;
   t.persist();
-  // §8.3 ff.: the new role is announced with `<actor/>` and `<reason/>` (as Prosody does).
+  // §8.3 ff.: the new role is announced with `<actor/>` and `<reason/>` (as Prosody does);
+  // to a role whose presence is not broadcast, the others see the occupant go (presence-broadcast.ts).
   const actorPart = actor === undefined ? {} : { actor: actorRef(actor) };
-  publishOccupant(t, target, { affiliation, ...actorPart, ...reason }, { self: target.sessions });
+  publishOccupant(t, target, { affiliation, ...actorPart, ...reason }, { self: target.sessions, previousRole });
 }
 
 /** §8.5, §9.8: the occupants with `role`, as muc#admin items (nick, role, affiliation, jid). */

@@ -8,6 +8,7 @@
 // room "SHALL send the current room subject ... If there is no subject set, the room MUST
 // return an empty <subject/> element"; the subject "SHOULD be stamped with XEP-0203".
 import { Element } from 'ltx';
+import { storageHints } from '@parley/stanza';
 import { NS } from '@parley/xml';
 import { copyElement } from '../copy-element.js';
 import type { FormField } from '../data-form.js';
@@ -17,6 +18,7 @@ import { formatStamp } from '../stamp.js';
 import type { StanzaRequest, Turn } from '../turn.js';
 import { booleanField, readBoolean } from './boolean-field.js';
 import type { Feature } from './feature.js';
+import { archiveMessage } from './mam.js';
 import { addOccupantId, isOccupantId } from './occupant-id.js';
 import { addStanzaId, isForgedStanzaId } from './stanza-id.js';
 
@@ -58,10 +60,14 @@ export function changeSubject(t: Turn, req: StanzaRequest, occupant: Occupant): 
     message.cnode(copyElement(child));
   }
   addOccupantId(message, occupant.occupantId);
-  addStanzaId(message, t.roomJid, t.ctx);
+  const stanzaId = addStanzaId(message, t.roomJid, t.ctx);
   const sessions: OccupantSession[] = [];
   for (const other of t.room.occupants.values()) sessions.push(...other.sessions);
   t.broadcast(sessions, message);
+  // XEP-0313 §6.2.2: subject changes "SHOULD be stored" too (Prosody 0.12 does not), unless
+  // they carry a XEP-0334 <no-store/> or <no-permanent-store/> hint.
+  const hints = storageHints(req.stanza);
+  if (!hints.noStore && !hints.noPermanentStore) archiveMessage(t, message, stanzaId, occupant);
   // Runs on the room in place (dispatch.ts): the state changes last, after nothing can refuse.
   t.room.subject = text === '' ? null : { text, nick: occupant.nick, at: t.ctx.now, ...(occupant.occupantId === undefined ? {} : { occupantId: occupant.occupantId }) };
   t.persist();

@@ -21,7 +21,10 @@
 // muc#roomnick `bad-request`. Prosody 0.12 has no option to turn requests off; we add
 // muc#roomconfig_allowvoicerequests (default on, ejabberd's name for the same switch):
 // off, requests get `forbidden` and the disco feature `http://jabber.org/protocol/muc#request`
-// is not advertised.
+// is not advertised. Prosody 0.12 relays every request (a visitor can flood the moderators);
+// we relay one per occupant per `RoomContext.voiceRequestIntervalMs` (`muc.voiceRequestIntervalMs`,
+// default 60 s) and answer a request sooner than that with `resource-constraint` (type wait,
+// RFC 6120 §8.3.3.18) rather than dropping it silently.
 import { Element } from 'ltx';
 import { NS } from '@parley/xml';
 import { buildForm, parseBoolean, readForm, type FormField } from '../data-form.js';
@@ -42,6 +45,9 @@ const FIELD = 'muc#roomconfig_allowvoicerequests';
 const ROLE_OPTIONS = ['none', 'visitor', 'participant', 'moderator'].map((value) => ({ label: value, value }));
 const DISABLED: Refusal = { condition: 'forbidden', type: 'auth', text: 'Voice requests are disabled in this room' };
 const NO_NICK: Refusal = { condition: 'bad-request', type: 'modify', text: 'The approval names no muc#roomnick' };
+const TOO_SOON: Refusal = { condition: 'resource-constraint', type: 'wait', text: 'Voice was requested recently; wait before asking again' };
+/** Default of `RoomContext.voiceRequestIntervalMs`, ms. */
+export const DEFAULT_VOICE_REQUEST_INTERVAL_MS = 60_000;
 
 /** Whether visitors may request voice (rooms stored before the option have it on). */
 export function voiceRequestsAllowed(config: { allowVoiceRequests?: boolean }): boolean {
@@ -84,8 +90,19 @@ export function onBareMessage(t: Turn, req: StanzaRequest): void {
   approve(t, req, form.values);
 }
 
+/**
+ * Relays a visitor's request to the moderators (§8.6), at most one per occupant per
+ * `voiceRequestIntervalMs` (else `resource-constraint`, type wait); the time of the last
+ * relayed request is kept on the occupant (persisted, so a failover does not reset it).
+ */
 function relayRequest(t: Turn, req: StanzaRequest, sender: Occupant): void {
   if (!voiceRequestsAllowed(t.room.config)) return t.refuse(req, DISABLED);
+  const interval = t.ctx.voiceRequestIntervalMs ?? DEFAULT_VOICE_REQUEST_INTERVAL_MS;
+  const since = sender.lastVoiceRequest === undefined ? undefined : t.ctx.now - sender.lastVoiceRequest;
+  // (A clock that went back, e.g. another worker's after a failover, does not block requests.)
+  if (interval > 0 && since !== undefined && since >= 0 && since < interval) return t.refuse(req, TOO_SOON);
+  sender.lastVoiceRequest = t.ctx.now;
+  t.persist();
   const fields: FormField[] = [
     { var: 'muc#jid', type: 'jid-single', label: 'User ID', values: [req.from] },
     { var: 'muc#roomnick', type: 'text-single', label: 'Room Nickname', values: [sender.nick] },

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { affiliationRoutes } from './affiliations.js';
 import { clusterRoutes } from './cluster.js';
+import { hatRoutes } from './hats.js';
 import { healthRoutes } from './health.js';
 import { jobRoutes } from './jobs.js';
 import { messageRoutes } from './messages.js';
@@ -19,6 +20,7 @@ export const ROUTES: ReadonlyArray<(app: FastifyInstance, opts: RouteOptions) =>
   roomRoutes,
   occupantRoutes,
   affiliationRoutes,
+  hatRoutes,
   messageRoutes,
   jobRoutes,
   clusterRoutes,

@@ -10,7 +10,7 @@ import type { IqHandlers } from '../server/iq-handlers.js';
 import { capsElement } from './caps.js';
 import { registerEntityTime } from './entity-time.js';
 import { LastActivityStore, registerLastActivity, type MaySeePresence } from './last-activity.js';
-import { PrivateStore, registerPrivateStorage } from './private-storage.js';
+import { PrivateStore, registerPrivateStorage, type BookmarksBridge } from './private-storage.js';
 import { Registration } from './register.js';
 import { registerVcard, VcardStore } from './vcard.js';
 
@@ -32,6 +32,8 @@ export interface AccountServicesDeps {
   kickAll: (bareJid: string) => Promise<void>;
   /** Routes a stanza made by the server (the router's `route`; resolved at call time). */
   route: (stanza: Element) => Promise<void>;
+  /** XEP-0402 §5.3 legacy bookmarks over PEP (resolved at call time); none: private storage only. */
+  bookmarks?: () => BookmarksBridge | undefined;
 }
 
 /** The account services of one gateway, registered into its IqHandlers table. */
@@ -48,7 +50,7 @@ export class AccountServices {
     this.lastActivity = new LastActivityStore(d.redis, d.keys);
     this.registration = new Registration(d.redis, d.keys, d.accounts, { ...d.config.register, tombstoneTtlMs: d.config.jobs.tombstoneTtlMs }, (bare) => this.forget(bare), d.route);
     registerVcard(table, this.vcards);
-    registerPrivateStorage(table, this.privateXml);
+    registerPrivateStorage(table, this.privateXml, d.bookmarks);
     registerLastActivity(table, { store: this.lastActivity, connected: d.connected, maySee: d.maySee, startedAt: d.now(), now: d.now });
     registerEntityTime(table, d.now);
     this.registration.registerHandlers(table, d.kickAll);

@@ -19,6 +19,23 @@ export function privateField(el: Element): string {
   return `${el.getNS() ?? ''} ${el.name}`;
 }
 
+/**
+ * The XEP-0402 §5.3 compatibility of XEP-0048 bookmarks in private storage with the PEP
+ * bookmarks node (implemented by the PEP service): a get of `<storage xmlns='storage:bookmarks'/>`
+ * reads the PEP node, a set also publishes its rooms there.
+ */
+export interface BookmarksBridge {
+  /** The account's bookmarks as a legacy `<storage/>`, or undefined to answer from private storage. */
+  legacyBookmarks(owner: string, stored: Element | undefined): Promise<Element | undefined>;
+  /** Checks a legacy `<storage/>` before anything is stored: a refusal text, or undefined. */
+  refuseLegacy(storage: Element): string | undefined;
+  /** Publishes the rooms of a legacy `<storage/>` to the PEP node (and retracts the others). */
+  syncLegacy(owner: string, storage: Element): Promise<void>;
+}
+
+/** XEP-0048 §3: the legacy bookmarks namespace. */
+export const LEGACY_BOOKMARKS_NS = 'storage:bookmarks';
+
 /** Outcome of {@link PrivateStore.set}. */
 export type PrivateSetResult = 'stored' | 'too-large' | 'too-many';
 
@@ -104,7 +121,7 @@ return 'stored'
  * - get of nothing stored: the element asked for, empty (§2.3, as Prosody).
  * - Past `limits.maxPrivateBytes` / `maxPrivateItems`: `not-acceptable` with a text; nothing stored.
  */
-export function registerPrivateStorage(table: IqHandlers, store: PrivateStore): void {
+export function registerPrivateStorage(table: IqHandlers, store: PrivateStore, bookmarks: () => BookmarksBridge | undefined = () => undefined): void {
   const children = (query: Element) => query.children.filter((c): c is Element => typeof c !== 'string');
   const refusal = (els: Element[], get: boolean) => {
     if (els.length === 0) return 'the query must hold the element to store or retrieve';
@@ -118,7 +135,10 @@ export function registerPrivateStorage(table: IqHandlers, store: PrivateStore): 
     const refused = refusal(els, true);
     if (refused) return { error: 'not-acceptable', text: refused };
     const asked = els[0]!;
-    const stored = await store.get(ctx.to.toString(), privateField(asked));
+    let stored = await store.get(ctx.to.toString(), privateField(asked));
+    // XEP-0402 §5.3: legacy bookmarks come from the PEP node when it has any.
+    const bridge = asked.name === 'storage' && asked.getNS() === LEGACY_BOOKMARKS_NS ? bookmarks() : undefined;
+    if (bridge) stored = (await bridge.legacyBookmarks(ctx.to.toString(), stored)) ?? stored;
     const reply = new Element('query', { xmlns: PRIVATE_NS });
     reply.cnode(stored ?? new Element(asked.name, { xmlns: asked.getNS() }));
     return { payload: reply };
@@ -128,9 +148,15 @@ export function registerPrivateStorage(table: IqHandlers, store: PrivateStore): 
     const els = children(query);
     const refused = refusal(els, false);
     if (refused) return { error: 'not-acceptable', text: refused };
+    const legacy = els.find((el) => el.name === 'storage' && el.getNS() === LEGACY_BOOKMARKS_NS);
+    const bridge = legacy ? bookmarks() : undefined;
+    const bridgeRefusal = bridge?.refuseLegacy(legacy!);
+    if (bridgeRefusal) return { error: 'not-acceptable', text: bridgeRefusal };
     const result = await store.set(ctx.to.toString(), els);
     if (result === 'too-large') return { error: 'not-acceptable', text: 'private storage is full' };
     if (result === 'too-many') return { error: 'not-acceptable', text: 'too many elements in private storage' };
+    // XEP-0402 §5.3: the rooms go to the PEP bookmarks node too (its notifications follow the result).
+    if (bridge) return { afterReply: () => bridge.syncLegacy(ctx.to.toString(), legacy!) };
     return {};
   };
   table.on('get', PRIVATE_NS, 'query', ['account'], get).on('set', PRIVATE_NS, 'query', ['account'], set).feature(PRIVATE_NS, ['server', 'account']);

@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { keySpace } from '@parley/bus';
+import { livenessRedisOptions } from '@parley/service-runtime';
 import { defineScripts } from '../routing/scripts.js';
 
 /** What the main thread passes to the worker (`workerData`). */
@@ -43,13 +44,7 @@ let reapedReported = false;
 const post = (m: FromHeartbeat) => port.postMessage(m);
 
 // Fail fast while disconnected: a heartbeat that cannot be written now is worthless later.
-const redis = defineScripts(new Redis(d.redisUrl, {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  enableAutoPipelining: false,
-  connectTimeout: Math.max(1000, d.heartbeatMs),
-  retryStrategy: (times) => Math.min(times * 50, 500),
-}));
+const redis = defineScripts(new Redis(d.redisUrl, livenessRedisOptions(d.heartbeatMs)));
 redis.on('error', () => undefined); // reported through the failing heartbeat
 redis.on('close', () => { wasDown = true; });
 redis.on('ready', () => {

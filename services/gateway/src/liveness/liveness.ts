@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
 import { decodeEnvelope, redisTimeMs, type KeySpace, type SessionRecord } from '@parley/bus';
+import { SupervisedThread } from '@parley/service-runtime';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { Router } from '../routing/router.js';
 import type { ScriptedRedis } from '../routing/scripts.js';
@@ -97,7 +97,7 @@ export interface ReapReport {
  */
 export class Liveness {
   private timer: NodeJS.Timeout | undefined;
-  private worker: Worker | undefined;
+  private thread: SupervisedThread<ToHeartbeat, FromHeartbeat> | undefined;
   private scanning = false;
   private recovering = false;
   private stopped = false;
@@ -134,12 +134,12 @@ export class Liveness {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.post({ kind: 'stop' });
-    this.worker = undefined;
+    this.thread?.stop({ kind: 'stop' });
+    this.thread = undefined;
   }
 
   private post(m: ToHeartbeat): void {
-    this.worker?.postMessage(m);
+    this.thread?.post(m);
   }
 
   private startWorker(): void {
@@ -153,21 +153,16 @@ export class Liveness {
       deadAfterMs: this.d.deadAfterMs,
       stallMs: Math.max(30_000, 4 * this.d.deadAfterMs),
     };
-    // Run from source (tests through tsx), the thread still runs the built file: Node 20 does
-    // not apply the main thread's loader hooks to worker threads.
-    const worker = new Worker(new URL(ts ? '../../dist/liveness/heartbeat-worker.js' : './heartbeat-worker.js', import.meta.url), {
+    this.thread = new SupervisedThread({
+      name: 'heartbeat thread',
+      url: new URL(ts ? '../../dist/liveness/heartbeat-worker.js' : './heartbeat-worker.js', import.meta.url),
       workerData: data,
-      execArgv: [],
+      log: this.d.log,
+      onMessage: (m) => this.onWorkerMessage(m),
+      // A restarted thread starts from the token at its creation: give it the current one.
+      onStart: () => this.post({ kind: 'token', token: this.token }),
     });
-    worker.unref();
-    worker.on('message', (m: FromHeartbeat) => this.onWorkerMessage(m));
-    worker.on('error', (err) => this.d.log.error({ err }, 'heartbeat thread failed'));
-    worker.on('exit', (code) => {
-      if (this.stopped || this.worker !== worker) return;
-      this.d.log.error({ code }, 'heartbeat thread exited; starting it again');
-      this.startWorker();
-    });
-    this.worker = worker;
+    this.thread.start();
   }
 
   private onWorkerMessage(m: FromHeartbeat): void {

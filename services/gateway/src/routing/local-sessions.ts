@@ -23,7 +23,7 @@ export interface LocalSession {
 }
 
 /** The registry record fields a module other than the session itself may set. */
-export type SessionRecordPatch = Partial<Pick<SessionRecord, 'blocklist' | 'carbons' | 'interested'>>;
+export type SessionRecordPatch = Partial<Pick<SessionRecord, 'blocklist' | 'carbons' | 'interested' | 'notify'>>;
 
 /** The sessions this gateway holds, by full JID. */
 export class LocalSessions {

@@ -228,9 +228,11 @@ export class Router {
   }
 
   /** Sends an error reply for `stanza` back to its sender, unless it is an error itself (RFC 6120 §8.3.1). */
-  async bounce(stanza: Element, condition: StanzaErrorCondition, text?: string, type?: StanzaErrorType): Promise<void> {
+  async bounce(stanza: Element, condition: StanzaErrorCondition, text?: string, type?: StanzaErrorType, app?: Element): Promise<void> {
     const reply = errorReply(stanza, condition, { ...(text === undefined ? {} : { text }), ...(type === undefined ? {} : { type }) });
     if (!reply) return;
+    // RFC 6120 §8.3.2: an application-specific condition follows the defined one.
+    if (app) reply.getChild('error')?.cnode(app);
     // Replies come from the JID that was addressed, or from the server when that was not a JID.
     if (tryParseJid(reply.attrs.from ?? '') === undefined) reply.attrs.from = this.d.config.hosts[0];
     if (!reply.attrs.to) return;
@@ -263,7 +265,7 @@ export class Router {
       this.d.log.error({ err, xmlns: query.attrs.xmlns }, 'iq handler failed');
       return this.bounce(iq, 'internal-server-error');
     }
-    if ('error' in answer) return this.bounce(iq, answer.error, answer.text, answer.type);
+    if ('error' in answer) return this.bounce(iq, answer.error, answer.text, answer.type, answer.app);
     await this.route(iqResult(iq, answer.payload));
     await answer.afterReply?.().catch((err: unknown) => this.d.log.error({ err, xmlns: query.attrs.xmlns }, 'iq follow-up failed'));
   }

@@ -12,7 +12,10 @@ import { CAPS_NODE, capsVer } from '../account/caps.js';
  * (Handlers returning `{}` on one path and an error on another need `Promise<IqAnswer>` as
  * their declared return type.)
  */
-export type IqAnswer = { payload?: Element; afterReply?: () => Promise<void> } | { error: StanzaErrorCondition; text?: string; type?: StanzaErrorType };
+export type IqAnswer =
+  | { payload?: Element; afterReply?: () => Promise<void> }
+  /** `app`: an application-specific condition added to the `<error/>` (RFC 6120 §8.3.2, e.g. XEP-0060's `<precondition-not-met/>`). */
+  | { error: StanzaErrorCondition; text?: string; type?: StanzaErrorType; app?: Element };
 
 /** Context of one request: who asked, which JID was asked. */
 export interface IqContext {
@@ -91,6 +94,23 @@ export class IqHandlers {
     return this;
   }
 
+  private readonly itemProviders: Array<(ctx: IqContext) => Promise<Element[]>> = [];
+
+  /**
+   * Adds a source of disco#items `<item/>`s of accounts' bare JIDs (XEP-0030 §4, without a
+   * node), e.g. XEP-0163 PEP nodes; each gets the request's context (who asks).
+   */
+  accountItems(provider: (ctx: IqContext) => Promise<Element[]>): this {
+    this.itemProviders.push(provider);
+    return this;
+  }
+
+  /** The `<item/>`s every {@link accountItems} provider gives for this request, in registration order. */
+  async accountItemsFor(ctx: IqContext): Promise<Element[]> {
+    const lists = await Promise.all(this.itemProviders.map((p) => p(ctx)));
+    return lists.flat();
+  }
+
   /** The features advertised for `target`, sorted by name (XEP-0115 §5.1 hashes sort them too). */
   featuresOf(target: IqTarget): string[] {
     return [...this.features.get(target)!].sort();
@@ -146,12 +166,13 @@ function discoInfo(table: IqHandlers, mayDiscover: AccountDiscoveryGuard): IqHan
   };
 }
 
-const discoItems = (mayDiscover: AccountDiscoveryGuard): IqHandler => async (_query, ctx) => {
+const discoItems = (table: IqHandlers, mayDiscover: AccountDiscoveryGuard): IqHandler => async (_query, ctx) => {
   if (ctx.target === 'account' && !ctx.self && !(await mayDiscover(ctx.to.toString(), ctx.from.bare().toString()))) return { error: 'service-unavailable' };
   if (ctx.node !== undefined) return { error: 'item-not-found' };
   const reply = new Element('query', { xmlns: NS.DISCO_ITEMS });
   // XEP-0045 §6.1: the server lists its MUC service among its items.
   if (ctx.target === 'server') reply.c('item', { jid: ctx.mucDomain, name: 'Chatrooms' }).up();
+  else for (const item of await table.accountItemsFor(ctx)) reply.cnode(item);
   return { payload: reply };
 };
 
@@ -180,7 +201,7 @@ export function coreIqHandlers(mayDiscover: AccountDiscoveryGuard = async () => 
     .identity('account', { category: 'account', type: 'registered' })
     .on('get', NS.DISCO_INFO, 'query', ['server', 'account'], discoInfo(table, mayDiscover))
     .feature(NS.DISCO_INFO, ['server', 'account'])
-    .on('get', NS.DISCO_ITEMS, 'query', ['server', 'account'], discoItems(mayDiscover))
+    .on('get', NS.DISCO_ITEMS, 'query', ['server', 'account'], discoItems(table, mayDiscover))
     .feature(NS.DISCO_ITEMS, ['server', 'account'])
     .on('get', NS.PING, 'ping', ['server', 'account'], ping)
     .feature(NS.PING, ['server', 'account'])

@@ -21,6 +21,8 @@ import { InputFlow } from './input-flow.js';
 import { postAuthFeatures, preAuthFeatures } from './stream-features.js';
 import type { PresenceService } from '../roster/presence.js';
 import { REGISTER_FEATURE_NS, REGISTER_NS, stampAvatar, type AccountServices } from '../account/index.js';
+import { CSI_NS, CsiQueue, csiVerdict } from '../csi/csi-queue.js';
+import type { PepService } from '../pep/pep.js';
 
 /** Failed SASL attempts allowed before the stream is closed (RFC 6120 §6.4.5: 2 to 5). */
 export const MAX_AUTH_FAILURES = 3;
@@ -51,7 +53,12 @@ export interface SessionDeps {
   accountServices?: AccountServices;
   /** Presence with rosters: subscriptions, broadcast to contacts, probes (RFC 6121 §3, §4); none: own resources only. */
   presence?: PresenceService;
+  /** XEP-0163 PEP: caps discovery and last items when the session becomes available; none when absent. */
+  pep?: PepService;
 }
+
+/** Server-originated iq requests to the client that may wait for an answer at once (XEP-0115 disco#info). */
+const MAX_PENDING_REQUESTS = 4;
 
 type State = 'awaiting-header' | 'negotiating' | 'awaiting-restart' | 'binding' | 'bound' | 'closed';
 
@@ -85,6 +92,10 @@ export class ClientSession implements LocalSession {
   private readonly address: string;
   /** The account the current SASL exchange names, once its mechanism has read it. */
   private readonly attempt: AuthAttempt = { account: undefined };
+  /** XEP-0352: while the client is inactive, what is held back for it; undefined while active. */
+  private csi: CsiQueue<() => void> | undefined;
+  /** Iq requests this server sent the client (see {@link request}), by id. */
+  private readonly pendingRequests = new Map<string, (reply: Element | undefined) => void>();
 
   constructor(private readonly transport: Transport, private readonly d: SessionDeps) {
     this.log = this.childLog();
@@ -144,14 +155,83 @@ export class ClientSession implements LocalSession {
 
   deliver(stanza: Element): void {
     if (this.state !== 'bound') return;
+    if (this.csi) {
+      // XEP-0352 §4: non-urgent stanzas wait while the client is inactive; urgent ones flush first.
+      const verdict = csiVerdict(stanza, this.jid!.bare().toString());
+      if (verdict.hold) return this.hold(() => this.write(stanza), verdict.key);
+      this.flushCsi();
+    }
+    this.write(stanza);
+  }
+
+  private write(stanza: Element): void {
+    if (this.state !== 'bound') return;
     this.d.metrics?.stanzaOut(stanza.name);
     this.transport.send(stanza);
   }
 
   deliverShared(stanza: SharedStanza, to: string): void {
     if (this.state !== 'bound') return;
-    this.d.metrics?.stanzaOut(stanza.name);
-    this.transport.sendShared(stanza, to);
+    const send = () => {
+      if (this.state !== 'bound') return;
+      this.d.metrics?.stanzaOut(stanza.name);
+      this.transport.sendShared(stanza, to);
+    };
+    if (this.csi) {
+      // Room fanout: occupant presence waits (the latest per occupant JID); messages are urgent.
+      if (stanza.name === 'presence') return this.hold(send, `p ${stanza.from ?? ''}`);
+      this.flushCsi();
+    }
+    send();
+  }
+
+  /** Holds one delivery while inactive (XEP-0352); a full queue is flushed. */
+  private hold(send: () => void, key: string | undefined): void {
+    const flushed = this.csi!.push(send, key);
+    if (flushed) for (const f of flushed) f();
+  }
+
+  /** Writes what the inactive session held, in order. */
+  private flushCsi(): void {
+    if (!this.csi || this.csi.size === 0) return;
+    for (const f of this.csi.drain()) f();
+  }
+
+  /**
+   * XEP-0352 §3: `<inactive/>` starts holding non-urgent stanzas (bounded by
+   * `limits.maxCsiQueue`), `<active/>` flushes them and stops. Neither is answered.
+   */
+  private setClientState(inactive: boolean): void {
+    if (inactive) {
+      this.csi ??= new CsiQueue(this.d.config.limits.maxCsiQueue);
+      return;
+    }
+    this.flushCsi();
+    this.csi = undefined;
+  }
+
+  /**
+   * Sends an iq get or set from the server to the client (its `id` and `to` are set here) and
+   * resolves with the client's result or error, or undefined after `timeoutMs`, when the
+   * session ends, or when {@link MAX_PENDING_REQUESTS} are pending already. The answer is
+   * consumed here, not routed (XEP-0115 §6.2 disco#info of the client's caps).
+   */
+  request(iq: Element, timeoutMs: number): Promise<Element | undefined> {
+    if (this.state !== 'bound' || !this.jid || this.pendingRequests.size >= MAX_PENDING_REQUESTS) return Promise.resolve(undefined);
+    const id = `srv-${newId()}`;
+    iq.attrs.id = id;
+    iq.attrs.to = this.jid.toString();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      timer.unref();
+      const finish = (reply: Element | undefined) => {
+        clearTimeout(timer);
+        this.pendingRequests.delete(id);
+        resolve(reply);
+      };
+      this.pendingRequests.set(id, finish);
+      this.deliver(iq);
+    });
   }
 
   kick(condition: string, text?: string): void {
@@ -209,6 +289,8 @@ export class ClientSession implements LocalSession {
       // XEP-0115 §6.3: the server's capabilities among the stream features.
       const caps = this.d.accountServices?.capsFeature();
       if (caps) features.cnode(caps);
+      // XEP-0352 §3: client state indication.
+      features.c('csi', { xmlns: CSI_NS }).up();
       this.transport.send(features);
     } else {
       this.state = 'negotiating';
@@ -451,6 +533,7 @@ export class ClientSession implements LocalSession {
   // ---- after authentication: binding and stanzas (RFC 6120 §7, §8) ---------------------
 
   private async onAuthenticatedElement(el: Element): Promise<void> {
+    if (el.attrs.xmlns === CSI_NS && (el.name === 'active' || el.name === 'inactive')) return this.setClientState(el.name === 'inactive');
     const kind = stanzaKind(el);
     if (!kind) return this.fail('unsupported-stanza-type', `<${el.name}/> in ${el.attrs.xmlns ?? '?'}`);
     if (kind === 'iq' && (el.attrs.type === 'set' || el.attrs.type === 'get') && el.attrs.to === undefined) {
@@ -471,6 +554,7 @@ export class ClientSession implements LocalSession {
   private reply(stanza: Element, condition: StanzaErrorCondition, text?: string): void {
     const reply = errorReply(stanza, condition, text === undefined ? undefined : { text });
     if (!reply) return;
+    this.flushCsi(); // an error reply is urgent (XEP-0352): what was held goes first
     this.d.metrics?.stanzaOut(reply.name);
     this.transport.send(reply);
   }
@@ -530,6 +614,10 @@ export class ClientSession implements LocalSession {
       const type = el.attrs.type;
       if (type !== 'get' && type !== 'set' && type !== 'result' && type !== 'error') return this.reply(el, 'bad-request', 'iq type');
       if (el.attrs.id === undefined) return this.reply(el, 'bad-request', 'iq without id');
+      // The answer to a request of ours (see request()), addressed to the account or the server.
+      const waiter = type === 'result' || type === 'error' ? this.pendingRequests.get(el.attrs.id) : undefined;
+      const to = el.attrs.to;
+      if (waiter && (to === undefined || to === full.bare().toString() || to === full.domain)) return waiter(el);
     }
     // XEP-0153 §4.2 / XEP-0398: the avatar hash on every available presence (broadcast,
     // directed, to rooms); last activity (XEP-0012) remembers the status of an unavailable one.
@@ -621,6 +709,8 @@ export class ClientSession implements LocalSession {
       // RFC 6121 §4.2 (initial: contacts, probes, pending requests) and §4.4 (updates).
       if (!wasAvailable) await this.d.presence?.initialPresence(this.jid!, el, (x) => this.deliver(x));
       else await this.d.presence?.update(this.jid!, el);
+      // XEP-0163 §4.4, §6.2: the session's +notify nodes (from its caps) and the last items.
+      await this.d.pep?.onAvailable(this, el, !wasAvailable);
     } else {
       if (wasAvailable) await this.d.router.broadcastToOwnResources(bare, el, this.jid!.toString());
       // RFC 6121 §4.5.2, §4.6.3: contacts and directed-presence targets.
@@ -636,6 +726,8 @@ export class ClientSession implements LocalSession {
   /** Cleans up after the connection is gone: registry, local table, unavailable presence. */
   private async end(): Promise<void> {
     this.state = 'closed';
+    this.csi = undefined;
+    for (const waiter of [...this.pendingRequests.values()]) waiter(undefined);
     clearTimeout(this.authTimer);
     this.flow.stop();
     // Let queued work (e.g. a bind in flight) finish first so its registration is undone too.

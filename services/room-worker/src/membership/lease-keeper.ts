@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { KeySpace } from '@parley/bus';
+import { SupervisedThread } from '@parley/service-runtime';
 import type { FromLeaseThread, Grant, LeaseThreadData, ToLeaseThread } from './lease-thread.js';
 
 export type { Grant } from './lease-thread.js';
@@ -40,73 +40,59 @@ export interface LeaseKeeperDeps {
  *   thread renews by itself (see `RoomWorker.tick`, via {@link lastReportAt}).
  */
 export class LeaseKeeper {
-  private worker: Worker | undefined;
-  private stopped = false;
+  private readonly thread: SupervisedThread<ToLeaseThread, FromLeaseThread>;
   private readonly grants = new Map<number, string>();
   private lastError = 0;
   /** Local time of the thread's last report of a renewal round, ms since epoch (0: none yet). */
   lastReportAt = 0;
 
-  constructor(private readonly d: LeaseKeeperDeps) {}
+  constructor(private readonly d: LeaseKeeperDeps) {
+    const ts = import.meta.url.endsWith('.ts');
+    const workerData: LeaseThreadData = {
+      redisUrl: d.redisUrl,
+      keyPrefix: d.keys.prefix,
+      workerId: d.workerId,
+      ttlMs: d.ttlMs,
+      heartbeatMs: d.heartbeatMs,
+      stallMs: Math.max(10_000, 4 * d.ttlMs),
+    };
+    this.thread = new SupervisedThread({
+      name: 'lease thread',
+      url: new URL(ts ? '../../dist/membership/lease-thread.js' : './lease-thread.js', import.meta.url),
+      workerData,
+      log: d.log,
+      onMessage: (m) => this.onMessage(m),
+      // A restarted thread renews every grant held.
+      onStart: () => {
+        for (const grant of this.grants) this.thread.post({ kind: 'hold', grant });
+      },
+    });
+  }
 
   start(): void {
-    this.startThread();
+    this.thread.start();
   }
 
   /** The main thread holds this grant from now on: renew it. */
   hold(grant: Grant): void {
     this.grants.set(grant[0], grant[1]);
-    this.post({ kind: 'hold', grant });
+    this.thread.post({ kind: 'hold', grant });
   }
 
   /** The main thread let this grant go (released, lost or handed over): stop renewing it. */
   drop(grant: Grant): void {
     if (this.grants.get(grant[0]) === grant[1]) this.grants.delete(grant[0]);
-    this.post({ kind: 'drop', grant });
+    this.thread.post({ kind: 'drop', grant });
   }
 
   /** The main thread is responsive; call it every heartbeat. */
   alive(): void {
-    this.post({ kind: 'alive' });
+    this.thread.post({ kind: 'alive' });
   }
 
   /** Stops the thread: no renewal any more (on a clean stop after the releases, or to simulate a crash). */
   stop(): void {
-    this.stopped = true;
-    this.post({ kind: 'stop' });
-    this.worker = undefined;
-  }
-
-  private post(m: ToLeaseThread): void {
-    this.worker?.postMessage(m);
-  }
-
-  private startThread(): void {
-    const ts = import.meta.url.endsWith('.ts');
-    const data: LeaseThreadData = {
-      redisUrl: this.d.redisUrl,
-      keyPrefix: this.d.keys.prefix,
-      workerId: this.d.workerId,
-      ttlMs: this.d.ttlMs,
-      heartbeatMs: this.d.heartbeatMs,
-      stallMs: Math.max(10_000, 4 * this.d.ttlMs),
-    };
-    // Run from source (tests through tsx), the thread still runs the built file: Node 20 does
-    // not apply the main thread's loader hooks to worker threads.
-    const worker = new Worker(new URL(ts ? '../../dist/membership/lease-thread.js' : './lease-thread.js', import.meta.url), {
-      workerData: data,
-      execArgv: [],
-    });
-    worker.unref();
-    worker.on('message', (m: FromLeaseThread) => this.onMessage(m));
-    worker.on('error', (err) => this.d.log.error({ err }, 'lease thread failed'));
-    worker.on('exit', (code) => {
-      if (this.stopped || this.worker !== worker) return;
-      this.d.log.error({ code }, 'lease thread exited; starting it again');
-      this.startThread();
-    });
-    this.worker = worker;
-    for (const grant of this.grants) this.post({ kind: 'hold', grant });
+    this.thread.stop({ kind: 'stop' });
   }
 
   private onMessage(m: FromLeaseThread): void {

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { keySpace } from '@parley/bus';
+import { livenessRedisOptions } from '@parley/service-runtime';
 import { defineScripts, type ScriptedPipeline } from '../redis-scripts.js';
 
 /** What the main thread passes to the thread (`workerData`). */
@@ -53,13 +54,7 @@ const post = (m: FromLeaseThread) => port.postMessage(m);
 
 // Fail fast while disconnected: a renewal that cannot be sent now is worthless later (the
 // main thread's own deadline, `expiresAt`, then makes it stop using the shard).
-const redis = defineScripts(new Redis(d.redisUrl, {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  enableAutoPipelining: false,
-  connectTimeout: Math.max(1000, d.heartbeatMs),
-  retryStrategy: (times) => Math.min(times * 50, 500),
-}));
+const redis = defineScripts(new Redis(d.redisUrl, livenessRedisOptions(d.heartbeatMs)));
 redis.on('error', () => undefined); // reported through the failing renewal
 
 async function renew(): Promise<void> {

@@ -14,10 +14,11 @@
  */
 import type { Logger } from 'pino';
 import { compareStreamIds, decodeRoomInput, laneForRoom, prevStreamId, type RoomInputEnvelope } from '@parley/bus';
-import { serviceStep, step, type ArchiveEntry, type ArchiveQuery, type CommandResult, type RoomContext, type RoomInput, type RoomState } from '@parley/muc';
+import { serviceStep, step, type ArchiveEntry, type ArchiveQuery, type ArchiveRetraction, type CommandResult, type RoomContext, type RoomInput, type RoomState } from '@parley/muc';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { TurnOutput } from '../delivery/resolve-recipients.js';
 import { parseCommand, type CommandReply } from './command-input.js';
+import { entryIds } from './entry-ids.js';
 import { BARRIER, pickFair } from './fair-schedule.js';
 
 /** A shard stream entry as XREAD / XRANGE return it: id and flat field/value pairs. */
@@ -73,6 +74,11 @@ export interface TurnResult {
    * them: the worker answers them before delivering the turn (archive-store.ts).
    */
   archiveQueries?: { entry: string; lane: number; query: ArchiveQuery }[];
+  /**
+   * XEP-0425 retractions whose message only the archive can have (`retraction.pending`), in
+   * entry order: the worker resolves them before delivering the turn (archive-store.ts).
+   */
+  archiveRetractions?: { entry: string; lane: number; retraction: ArchiveRetraction }[];
 }
 
 /** What a room's XEP-0313 archive must undergo at commit. */
@@ -81,6 +87,12 @@ export interface ArchiveChange {
   reset: boolean;
   /** Archive entries to append, oldest first. */
   append: ArchiveEntry[];
+  /**
+   * XEP-0425 §4 tombstones to write after appending, in order: archive id → serialised
+   * `<retracted/>`; written only for ids the archive has (stored in a side hash, see
+   * commit-shard-n.lua).
+   */
+  retract: { id: string; retracted: string }[];
   /** Entries kept at most after appending (`RoomContext.archiveMaxMessages`; 0: no bound). */
   maxEntries: number;
   /** Entries older than this (ms since epoch) are trimmed (0: none). */
@@ -108,6 +120,11 @@ export interface TurnEnv {
    * no bound.
    */
   maxOutputs?: number;
+  /**
+   * The cluster secret from which the ids a room makes are derived per entry (entry-ids.ts):
+   * replays make the same stanza-ids. Undefined: `ctx.newId` as given.
+   */
+  idKey?: string;
 }
 
 /** The result of a command whose `step` threw or answered nothing (a bug in the room core). */
@@ -202,21 +219,23 @@ export class ShardActor {
    * the cursor and the lane marks. Malformed entries and stanzas are logged and skipped; a room whose `step` throws
    * keeps its state and the input is skipped (logged at error level).
    *
-   * Stops early once the turn has produced `env.maxOutputs` stanzas (a join to a room of N
+   * Stops early once the turn has produced `turnEnv.maxOutputs` stanzas (a join to a room of N
    * occupants alone produces about 2N, XEP-0045 §7.2.3): the entries not applied go back to
    * {@link pending}. Applied entries precede them in stream order, so every lane's applied
    * entries precede its unapplied ones and the lane marks stay right.
    * @param entries - at least one entry, in stream order
    */
-  apply(entries: readonly PendingEntry[], env: TurnEnv): TurnResult {
+  apply(entries: readonly PendingEntry[], turnEnv: TurnEnv): TurnResult {
     const result: TurnResult = { cursor: this.cursor, applied: 0, outputs: [], roomWrites: new Map(), history: new Map(), replies: [] };
     const dirty = new Set<string>();
     const moved = new Set<number>();
     for (const [index, entry] of entries.entries()) {
-      if (index > 0 && env.maxOutputs !== undefined && result.outputs.length >= env.maxOutputs) {
+      if (index > 0 && turnEnv.maxOutputs !== undefined && result.outputs.length >= turnEnv.maxOutputs) {
         this.putBack(entries.slice(index));
         break;
       }
+      // The ids this entry makes are derived from it, so that a replay makes the same ones.
+      const env = turnEnv.idKey === undefined ? turnEnv : { ...turnEnv, ctx: { ...turnEnv.ctx, newId: entryIds(turnEnv.idKey, this.shard, entry.id) } };
       const { id, fields, input } = entry;
       const markLane = entry.lane === BARRIER ? this.lanes : entry.lane;
       if (entry.lane !== BARRIER) {
@@ -339,7 +358,7 @@ export class ShardActor {
       let a = changes.get(room);
       if (!a) {
         const maxAge = env.ctx.archiveMaxAgeMs ?? 0;
-        a = { reset: false, append: [], maxEntries: env.ctx.archiveMaxMessages ?? 0, minAt: maxAge > 0 ? env.ctx.now - maxAge : 0 };
+        a = { reset: false, append: [], retract: [], maxEntries: env.ctx.archiveMaxMessages ?? 0, minAt: maxAge > 0 ? env.ctx.now - maxAge : 0 };
         changes.set(room, a);
       }
       return a;
@@ -361,6 +380,17 @@ export class ShardActor {
         case 'archive-query':
           (result.archiveQueries ??= []).push({ entry, lane, query: effect.query });
           break;
+        case 'archive-retract':
+          if (effect.retraction.pending) (result.archiveRetractions ??= []).push({ entry, lane, retraction: effect.retraction });
+          else archive().retract.push({ id: effect.retraction.id, retracted: effect.retraction.retracted });
+          break;
+        case 'history-rewrite': {
+          // XEP-0425: an entry left the history; the list is written again whole.
+          const h = history();
+          h.reset = true;
+          h.append = (r.room?.history ?? []).map((e) => JSON.stringify(e));
+          break;
+        }
         case 'destroyed': {
           dirty.add(room);
           const h = history();
@@ -369,6 +399,7 @@ export class ShardActor {
           const a = archive();
           a.reset = true;
           a.append = [];
+          a.retract = [];
           log.info({ room, reason: effect.reason }, 'room destroyed');
           break;
         }
@@ -390,6 +421,7 @@ export class ShardActor {
       const a = archive();
       a.reset = true;
       a.append = [];
+      a.retract = [];
     }
     for (const out of r.out) result.outputs.push({ entry, lane, out });
     return commandResult;

@@ -83,9 +83,19 @@ export function commitArgs(keys: KeySpace, shard: number, leaseValue: string, tu
   lanes.push(turn.laneDrops?.length ?? 0, ...(turn.laneDrops ?? []));
   const args: (string | number)[] = [leaseValue, turn.cursor, nextStreamId(turn.cursor), ...lanes, turn.roomWrites.size];
   for (const [jid, room] of turn.roomWrites) args.push(jid, room ? JSON.stringify({ ...roomToJson(room), history: [] }) : '');
+  args.push(turn.history.size);
   for (const [jid, h] of turn.history) {
     keyList.push(keys.roomHistory(shard, jid));
     args.push(h.reset ? '1' : '0', h.keep, h.append.length, ...h.append);
+  }
+  // XEP-0313 archives (archive-store.ts): a stream, its id index and its XEP-0425
+  // tombstones per room.
+  for (const [jid, a] of turn.archive ?? []) {
+    keyList.push(keys.roomArchive(shard, jid), keys.roomArchiveIndex(shard, jid), keys.roomArchiveTombstones(shard, jid));
+    args.push(a.reset ? '1' : '0', a.maxEntries, a.minAt, a.append.length);
+    for (const e of a.append) args.push(e.id, e.at, JSON.stringify(e));
+    args.push(a.retract.length);
+    for (const r of a.retract) args.push(r.id, r.retracted);
   }
   return [keyList.length, ...keyList, ...args];
 }

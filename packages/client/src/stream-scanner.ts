@@ -1,9 +1,13 @@
 /**
- * Splits an RFC 6120 XML stream (TCP c2s) into top-level elements without parsing them:
+ * Splits an RFC 6120 XML stream (TCP c2s, §4) into top-level elements without parsing them:
  * it follows tags with `indexOf('<')`, skips attribute values in quotes, and counts depth.
- * Cheap enough for the hot path (a few hundred ns per 300-byte stanza); the login and join
- * phases parse the elements it yields with ltx. Well-formedness is the server's business:
- * this only has to find element boundaries in well-formed input.
+ * Cheap enough for the load generator's hot path (a few hundred ns per 300-byte stanza);
+ * {@link parseTopLevel} turns an element's text into an ltx Element when a caller needs
+ * one. Well-formedness is the server's business: this only has to find element boundaries
+ * in well-formed input (and {@link parseTopLevel} throws on what is not).
+ *
+ * Bounded: an element (complete, or held unfinished) of more than `maxElementChars` UTF-16
+ * code units is refused: it reports `onError` once and ignores the rest of the input.
  */
 
 /** What a scanner reports. */
@@ -14,7 +18,12 @@ export interface ScannerEvents {
   onElement(xml: string): void;
   /** `</stream:stream>` */
   onStreamClose(): void;
+  /** One unfinished element grew over the limit; nothing is reported after this. */
+  onError?(reason: string): void;
 }
+
+/** Default bound of one top-level element, UTF-16 code units (1 Mi). */
+export const DEFAULT_MAX_ELEMENT_CHARS = 1024 * 1024;
 
 const LT = 60; // <
 const GT = 62; // >
@@ -32,22 +41,32 @@ export class StreamScanner {
   #depth = 0;
   /** Start of the element being collected, or -1. */
   #start = -1;
+  #failed = false;
   readonly #events: ScannerEvents;
+  readonly #max: number;
 
-  constructor(events: ScannerEvents) {
+  /** @param maxElementChars - bound of what is held (a positive integer; default {@link DEFAULT_MAX_ELEMENT_CHARS}) */
+  constructor(events: ScannerEvents, maxElementChars = DEFAULT_MAX_ELEMENT_CHARS) {
     this.#events = events;
+    this.#max = maxElementChars;
   }
 
-  /** Forgets the current stream (call before a stream restart, RFC 6120 §6.4.6). */
-  reset(): void {
+  /**
+   * Forgets the current stream: call before a stream restart (RFC 6120 §6.4.6), when the
+   * next thing is a new `<stream:stream>`. With `inStream`, the text that follows is taken
+   * as the inside of an already open stream (its next elements are top-level).
+   */
+  reset(inStream = false): void {
     this.#buf = '';
     this.#pos = 0;
-    this.#depth = 0;
+    this.#depth = inStream ? 1 : 0;
     this.#start = -1;
+    this.#failed = false;
   }
 
   /** Feeds a chunk of decoded text; complete elements are reported synchronously. */
   push(chunk: string): void {
+    if (this.#failed) return;
     const buf = this.#buf.length === 0 ? chunk : this.#buf + chunk;
     let pos = this.#pos;
     let keepFrom = -1;
@@ -86,6 +105,7 @@ export class StreamScanner {
         }
         this.#depth--;
         if (this.#depth === 1 && this.#start >= 0) {
+          if (gt + 1 - this.#start > this.#max) return this.#fail();
           this.#events.onElement(buf.slice(this.#start, gt + 1));
           this.#start = -1;
         } else if (this.#depth <= 0) {
@@ -107,7 +127,10 @@ export class StreamScanner {
         this.#start = -1;
         this.#events.onStreamOpen(buf.slice(lt, gt + 1));
       } else if (this.#depth === 1) {
-        if (selfClosing) this.#events.onElement(buf.slice(lt, gt + 1));
+        if (selfClosing) {
+          if (gt + 1 - lt > this.#max) return this.#fail();
+          this.#events.onElement(buf.slice(lt, gt + 1));
+        }
         else {
           this.#start = lt;
           this.#depth = 2;
@@ -130,6 +153,15 @@ export class StreamScanner {
       this.#buf = '';
       this.#pos = 0;
     }
+    if (this.#buf.length > this.#max) this.#fail();
+  }
+
+  #fail(): void {
+    this.#failed = true;
+    this.#buf = '';
+    this.#pos = 0;
+    this.#start = -1;
+    this.#events.onError?.(`an element over ${this.#max} characters`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamScanner } from '@parley/loadgen';
+import { StreamScanner } from '@parley/client';
 
 function scan(chunks: string[]): { opens: number; elements: string[]; closes: number } {
   const out = { opens: 0, elements: [] as string[], closes: 0 };
@@ -42,4 +42,37 @@ test('a stream restart after SASL opens a new stream', () => {
   const r = scan(["<stream:stream xmlns:stream='x'><success xmlns='s'/>", "<stream:stream xmlns:stream='x' id='2'><stream:features><bind/></stream:features>"]);
   assert.equal(r.opens, 2);
   assert.deepEqual(r.elements, ["<success xmlns='s'/>", '<stream:features><bind/></stream:features>']);
+});
+
+test('reset(true) reads the inside of an already open stream', () => {
+  const out: string[] = [];
+  let closes = 0;
+  const s = new StreamScanner({ onStreamOpen: () => assert.fail('no header here'), onElement: (x) => out.push(x), onStreamClose: () => closes++ });
+  s.reset(true);
+  s.push("<challenge xmlns='s'>YQ==</challenge><success xmlns='s'/></stream:stream>");
+  assert.deepEqual(out, ["<challenge xmlns='s'>YQ==</challenge>", "<success xmlns='s'/>"]);
+  assert.equal(closes, 1);
+});
+
+test('an element over the bound is refused once, and nothing is reported after it', () => {
+  const out: string[] = [];
+  const errors: string[] = [];
+  const s = new StreamScanner({ onStreamOpen: () => {}, onElement: (x) => out.push(x), onStreamClose: () => {}, onError: (r) => errors.push(r) }, 100);
+  s.push("<stream:stream><message><body>");
+  s.push('x'.repeat(60));
+  assert.deepEqual(errors, []);
+  s.push('x'.repeat(60));
+  assert.deepEqual(errors, ['an element over 100 characters']);
+  s.push('</body></message><presence/>');
+  assert.deepEqual(out, []);
+  assert.equal(errors.length, 1);
+});
+
+test('an over-long element that arrives whole in one chunk is refused too', () => {
+  const out: string[] = [];
+  const errors: string[] = [];
+  const s = new StreamScanner({ onStreamOpen: () => {}, onElement: (x) => out.push(x), onStreamClose: () => {}, onError: (r) => errors.push(r) }, 100);
+  s.push(`<stream:stream><presence/><message><body>${'x'.repeat(200)}</body></message><presence/>`);
+  assert.deepEqual(out, ['<presence/>']);
+  assert.deepEqual(errors, ['an element over 100 characters']);
 });
