@@ -50,8 +50,13 @@ export async function deleteUser(job: ProcessedJob<DeleteUserData>, ctx: Process
   if ((await ctx.accounts.deletedAt(jid)) === undefined) await ctx.accounts.markDeleted(jid, ctx.config.jobs.tombstoneTtlMs, ctx.now());
   await job.updateProgress(5);
 
-  // 2. End every session.
+  // 2. End every session, and wait (bounded) until their gateways have closed them: a session
+  //    ending sends its unavailable presence to the account's contacts (RFC 6121 §4.5.2),
+  //    which needs the roster that step 4 deletes, and must reach them before the
+  //    cancellations of step 4. A session still registered after SESSIONS_GONE_MS (its gateway
+  //    is dead: its reaper sends the unavailable presence) does not hold the deletion up.
   await kickAll(ctx, kickedKey, jid);
+  await sessionsGone(ctx, kickedKey, jid);
   await job.updateProgress(10);
 
   // 3. Every room holding an affiliation or an occupant of the account.
@@ -92,6 +97,20 @@ async function cancelSubscriptions(ctx: ProcessorContext, stanzas: readonly Elem
   const p = ctx.redis.pipeline();
   for (const el of stanzas) p.xadd(ctx.keys.gatewayDelivery(gateway), '*', ...encodeEnvelope({ kind: 'route', xml: serialize(el) }));
   for (const [err] of (await p.exec()) ?? []) if (err) throw err;
+}
+
+/** How long step 2 waits for the kicked sessions to leave the registry, ms. */
+const SESSIONS_GONE_MS = 5000;
+
+/** Resolves once no session this job kicked is in the registry, or after {@link SESSIONS_GONE_MS}. */
+async function sessionsGone(ctx: ProcessorContext, key: string, jid: string): Promise<void> {
+  const deadline = Date.now() + SESSIONS_GONE_MS;
+  for (;;) {
+    const kicked = new Set(await ctx.redis.smembers(key));
+    const left = (await ctx.sessions.ofUser(jid)).filter((s) => kicked.has(s.sessionId));
+    if (!left.length || Date.now() >= deadline) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
