@@ -84,6 +84,8 @@ const FEATURE_SPECS = new Map<string, string>([
   ['jabber:iq:register', 'XEP-0077'],
   ['urn:xmpp:blocking', 'XEP-0191'],
   ['urn:xmpp:carbons:2', 'XEP-0280'],
+  ['urn:xmpp:mam:2', 'XEP-0313'],
+  ['urn:xmpp:sid:0', 'XEP-0359'],
   ['jabber:iq:roster', 'RFC 6121'],
   ['http://jabber.org/protocol/pubsub#access-open', 'XEP-0163'],
   ['http://jabber.org/protocol/pubsub#access-presence', 'XEP-0163'],

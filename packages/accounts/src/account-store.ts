@@ -85,7 +85,7 @@ export class AccountStore {
 
   /**
    * Deletes an account and what is stored with it in its slot: offline messages, roster,
-   * blocklist, vCard, private XML, last activity, PEP nodes; resolves false when there was none.
+   * blocklist, vCard, private XML, last activity, PEP nodes, message archive; resolves false when there was none.
    */
   async delete(bareJid: string): Promise<boolean> {
     // XEP-0163 PEP: the node hash, the byte count and each node's items and order.
@@ -101,6 +101,8 @@ export class AccountStore {
       // XEP-0191 blocklist, XEP-0054 vCard, XEP-0049 private XML, XEP-0012 last activity.
       .del(this.keys.blocklist(bareJid), this.keys.vcard(bareJid), this.keys.privateXml(bareJid), this.keys.lastActivity(bareJid))
       .del(...pepKeys)
+      // XEP-0313 message archive, its id index and archiving preferences.
+      .del(this.keys.mamArchive(bareJid), this.keys.mamArchiveIndex(bareJid), this.keys.mamPrefs(bareJid))
       .srem(this.keys.accountIndex(), bareJid)
       .exec()) ?? [];
     return removed === 1;

@@ -18,6 +18,9 @@
  *   answered by the occupant's server at its bare JID).
  * - `blocklist`: the XEP-0191 blocklist of the account `owner` (bare JID) changed; the
  *   gateway forgets its cached copy (sent to every gateway holding a session of `owner`).
+ * - `sm-takeover`: a stream on gateway `gateway` resumes (XEP-0198 §5) session `sessionId`
+ *   of the full JID `to` whose SM-ID is `smId`: this gateway hands the session's state over
+ *   by pushing it (JSON) onto the list `reply`, then forwards what still arrives for it.
  *
  * Room stanza text: a stanza in `jabber:client` serialised (ltx, double-quoted attributes)
  * without a `to` attribute and without `xmlns` on its root, so that a gateway writes it
@@ -33,7 +36,8 @@ export type Envelope =
   | { kind: 'stanzas'; to: string; sessionId: string; xml: string[]; mark?: string }
   | { kind: 'kick'; to: string; sessionId: string; condition: string; text?: string }
   | { kind: 'route'; xml: string; mark?: string }
-  | { kind: 'blocklist'; owner: string; mark?: undefined };
+  | { kind: 'blocklist'; owner: string; mark?: undefined }
+  | { kind: 'sm-takeover'; to: string; sessionId: string; smId: string; gateway: string; reply: string; mark?: undefined };
 
 /** One recipient of a `fanout` envelope: a full JID and the id of its session. */
 export interface FanoutRecipient {
@@ -49,6 +53,7 @@ export function encodeEnvelope(env: Envelope): string[] {
     return fields;
   }
   if (env.kind === 'blocklist') return ['kind', 'blocklist', 'owner', env.owner];
+  if (env.kind === 'sm-takeover') return ['kind', 'sm-takeover', 'to', env.to, 'sid', env.sessionId, 'smid', env.smId, 'gw', env.gateway, 'reply', env.reply];
   if (env.kind === 'route') {
     const fields = ['kind', 'route', 'xml', env.xml];
     if (env.mark !== undefined) fields.push('mark', env.mark);
@@ -101,6 +106,13 @@ export function decodeEnvelope(fields: string[]): Envelope | undefined {
     const xml = parseStringList(m.get('xml'));
     if (xml === undefined || xml.length === 0) return undefined;
     return mark === undefined ? { kind, to, sessionId, xml } : { kind, to, sessionId, xml, mark };
+  }
+  if (kind === 'sm-takeover') {
+    const smId = m.get('smid');
+    const gateway = m.get('gw');
+    const reply = m.get('reply');
+    if (smId === undefined || gateway === undefined || reply === undefined) return undefined;
+    return { kind, to, sessionId, smId, gateway, reply };
   }
   if (kind === 'kick') {
     const condition = m.get('condition');

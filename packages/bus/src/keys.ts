@@ -14,6 +14,12 @@ export interface KeySpace {
   userSessions(bareJid: string): string;
   /** List of serialised stanzas waiting for the user's next available presence (RFC 6121 §8.5.2.1.1). */
   offline(bareJid: string): string;
+  /**
+   * List, in the account's slot, onto which a gateway pushes the state of a session it hands
+   * over to a XEP-0198 resumption on another gateway (JSON, see the gateway's session.ts);
+   * `nonce` is the resuming stream's. Expires after a minute.
+   */
+  smTakeover(bareJid: string, nonce: string): string;
   /** Hash holding one account: `credentials` (JSON StoredCredentials) and `created` (ms since epoch). */
   account(bareJid: string): string;
   /** Set of the bare JIDs of every account, for listing (`xmppctl user list`). */
@@ -102,6 +108,17 @@ export interface KeySpace {
   pepItems(bareJid: string, node: string): string;
   /** Sorted set of one PEP node's item ids, in the account's slot, scored by publish order (newest highest). */
   pepOrder(bareJid: string, node: string): string;
+  /**
+   * Stream: the account's XEP-0313 message archive, in the account's slot. One entry per
+   * archived message (entry id `<ms>-<seq>` by the Redis clock: the archive time), fields
+   * `s` (archive id = the XEP-0359 stanza-id), `w` (the other party's JID as addressed) and
+   * `x` (the serialised message). Bounded by `mam.maxMessagesPerAccount` and `mam.maxAgeDays`.
+   */
+  mamArchive(bareJid: string): string;
+  /** Hash: archive id → stream entry id of {@link mamArchive}, in the account's slot (RSM `after`/`before` lookups). */
+  mamArchiveIndex(bareJid: string): string;
+  /** String: JSON XEP-0313 §6 preferences of the account (`default`, `always`, `never`); absent: default `always`. */
+  mamPrefs(bareJid: string): string;
   /** Short-lived lock held while one gateway cleans up after a dead one. */
   reaperLock(gatewayId: string): string;
   /**
@@ -223,7 +240,11 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     pepNodes: user('pep-nodes'),
     pepMeta: user('pep-meta'),
     pepItems: (bare, node) => `${prefix}pep-items:{u:${bare}}:${node}`,
+    smTakeover: (bare, nonce) => `${prefix}sm-takeover:{u:${bare}}:${nonce}`,
     pepOrder: (bare, node) => `${prefix}pep-order:{u:${bare}}:${node}`,
+    mamArchive: user('mam'),
+    mamArchiveIndex: user('mam-ids'),
+    mamPrefs: user('mam-prefs'),
     shardStream: shard('in'),
     shardLease: shard('lease'),
     shardFence: shard('fence'),

@@ -10,6 +10,8 @@
  *   its occupant like an unavailable presence (XEP-0045 §7.14).
  * - `gateway-down`: every session of `gateway` is gone (the gateway died and was reaped); no
  *   `room`, since it concerns every room of the shard.
+ * - `session-moved`: session `sessionId` of the full JID `jid` is now held by `gateway` (a
+ *   XEP-0198 resumption on another gateway); the room routes to it there, nobody is told.
  * - `command`: an administrative command for `room` (e.g. from the admin API): `command` is
  *   a JSON `RoomCommand` (`@parley/muc`). It goes through the shard stream like stanzas, so
  *   it is serialised with everything else happening in the room. The room worker pushes the
@@ -20,7 +22,8 @@ export type RoomInputEnvelope =
   | { kind: 'stanza'; room: string; xml: string; gateway: string; sessionId: string }
   | { kind: 'command'; room: string; commandId: string; command: string; replyTo: string }
   | { kind: 'session-ended'; room: string; jid: string; sessionId: string }
-  | { kind: 'gateway-down'; gateway: string };
+  | { kind: 'gateway-down'; gateway: string }
+  | { kind: 'session-moved'; room: string; jid: string; sessionId: string; gateway: string };
 
 /** Flattens a room input into XADD field/value arguments. */
 export function encodeRoomInput(env: RoomInputEnvelope): string[] {
@@ -31,6 +34,8 @@ export function encodeRoomInput(env: RoomInputEnvelope): string[] {
       return ['kind', 'session-ended', 'room', env.room, 'jid', env.jid, 'sid', env.sessionId];
     case 'gateway-down':
       return ['kind', 'gateway-down', 'gw', env.gateway];
+    case 'session-moved':
+      return ['kind', 'session-moved', 'room', env.room, 'jid', env.jid, 'sid', env.sessionId, 'gw', env.gateway];
     case 'command':
       return ['kind', 'command', 'room', env.room, 'id', env.commandId, 'cmd', env.command, 'reply', env.replyTo];
   }
@@ -55,6 +60,11 @@ export function decodeRoomInput(fields: string[]): RoomInputEnvelope | undefined
     return { kind, room, jid, sessionId };
   }
   if (kind === 'gateway-down') return gateway === undefined ? undefined : { kind, gateway };
+  if (kind === 'session-moved') {
+    const jid = m.get('jid');
+    if (room === undefined || jid === undefined || sessionId === undefined || gateway === undefined) return undefined;
+    return { kind, room, jid, sessionId, gateway };
+  }
   if (kind === 'command') {
     const commandId = m.get('id');
     const command = m.get('cmd');

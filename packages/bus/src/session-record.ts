@@ -30,6 +30,11 @@ export interface SessionRecord {
    * XEP-0115 caps (XEP-0163 §4.4), bounded by `limits.maxNotifyNodes`. Absent: none known.
    */
   notify?: string[];
+  /**
+   * XEP-0198 §5: when (ms since epoch) the session's connection dropped without `</stream>`;
+   * the session is kept for resumption until `sm.resumeTimeoutSec` after it. Absent: connected.
+   */
+  detached?: number;
 }
 
 /** Parses a registry value, returning undefined for anything that is not a well-formed record. */
@@ -50,6 +55,7 @@ export function parseSessionRecord(raw: string | null | undefined): SessionRecor
       ...(v.blocklist === true ? { blocklist: true } : {}),
       ...(v.carbons === true ? { carbons: true } : {}),
       ...(Array.isArray(v.notify) ? { notify: v.notify.filter((n): n is string => typeof n === 'string') } : {}),
+      ...(typeof v.detached === 'number' ? { detached: v.detached } : {}),
       ...(Array.isArray(v.directed) ? { directed: v.directed.filter((j): j is string => typeof j === 'string') } : {}),
     };
   } catch {

@@ -234,6 +234,27 @@ export const configSchema = z
         maxPasswordBytes: z.number().int().min(8).max(4096).default(1023),
       })
       .prefault({}),
+    sm: z
+      .object({
+        /**
+         * XEP-0198 §5: how long a session whose connection dropped without `</stream>` is kept
+         * for resumption, seconds (the `max` of `<enabled/>`, or the client's smaller `max`); 0
+         * offers no resumption. Default 300 (Prosody 0.12's mod_smacks: 600).
+         */
+        resumeTimeoutSec: z.number().int().min(0).max(86_400).default(300),
+        /**
+         * XEP-0198 §4: stanzas sent to a client and not yet acknowledged (plus those queued while
+         * its session is detached), per session; one more ends the session with the
+         * `resource-constraint` stream error (RFC 6120 §4.9.3.17), unacknowledged ones handled
+         * as undelivered (RFC 6121 §8.5).
+         */
+        maxUnacked: z.number().int().min(10).max(100_000).default(500),
+        /** XEP-0198 §4: the server sends `<r/>` after this many unacknowledged stanzas... */
+        ackRequestStanzas: z.number().int().min(1).max(10_000).default(5),
+        /** ...or this long (ms) after an unacknowledged stanza was sent, whichever comes first. */
+        ackRequestMs: z.number().int().min(100).max(600_000).default(5000),
+      })
+      .prefault({}),
     offline: z
       .object({
         /** Store messages to users with no available resource (RFC 6121 §8.5.2.1.1); false answers service-unavailable. */
@@ -246,6 +267,28 @@ export const configSchema = z
         maxMessagesPerSender: z.number().int().min(1).max(100_000).default(100),
         /** Per user and sender (bare JID): bytes of stored messages; beyond it, service-unavailable. */
         maxBytesPerSender: z.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
+      })
+      .prefault({}),
+    /**
+     * XEP-0313 message archives of accounts (kept in Redis by the gateways: one stream per
+     * account in its slot, services/gateway/src/mam): one-to-one `chat`/`normal` messages
+     * with a body, both directions.
+     */
+    mam: z
+      .object({
+        /** Most messages one account's archive keeps; the oldest are trimmed first (XEP-0313 §2.2). */
+        maxMessagesPerAccount: z.number().int().min(1).max(1_000_000).default(10_000),
+        /**
+         * Greatest age of archived messages, days (Prosody 0.12's `archive_expires_after`
+         * default is one week): older ones are left out of query results and trimmed at the
+         * account's next archived message. 0: no age limit.
+         */
+        maxAgeDays: z.number().int().min(0).max(36_500).default(7),
+        /**
+         * Results per query page when the client asks for none, and the cap on its RSM
+         * `<max/>` (Prosody's `max_archive_query_results` default: 50).
+         */
+        maxQueryResults: z.number().int().min(1).max(1000).default(50),
       })
       .prefault({}),
     muc: z

@@ -22,6 +22,11 @@ export type RoomInput =
   /** Every session on that gateway is gone. */
   | { kind: 'gateway-down'; gatewayId: string }
   /**
+   * The session (full JID, session id) is now held by gateway `gatewayId` (a XEP-0198 §5
+   * resumption on another gateway): stanzas for it go there from now on; nothing is sent.
+   */
+  | { kind: 'session-moved'; fullJid: string; sessionId: string; gatewayId: string }
+  /**
    * An administrative command (issue #4, the admin API). `command` comes from JSON and is
    * validated by the core (a malformed one is refused with `bad-request`); `commandId`
    * names the command-result effect that answers it.

@@ -56,6 +56,8 @@ export function step(room: RoomState | undefined, roomJid: string, input: RoomIn
       return dropStep(room, ctx, (s) => s.sessionId === input.sessionId && s.fullJid === input.fullJid);
     case 'gateway-down':
       return dropStep(room, ctx, (s) => s.gatewayId === input.gatewayId);
+    case 'session-moved':
+      return moveStep(room, input.fullJid, input.sessionId, input.gatewayId);
     case 'command':
       return commandStep(room, roomJid, input.command, input.commandId, ctx);
   }
@@ -65,6 +67,21 @@ function unchanged(room: RoomState | undefined, msg?: string, data?: Record<stri
   const effects: StepResult['effects'] = [];
   if (msg !== undefined) effects.push({ kind: 'log', level: 'warn', msg, ...(data === undefined ? {} : { data }) });
   return { room, out: [], effects };
+}
+
+/**
+ * A session resumed on another gateway (XEP-0198 §5): its occupant sessions are routed to
+ * `gatewayId` from now on. No stanza: the occupant never left (no leave/join flap).
+ */
+function moveStep(room: RoomState | undefined, fullJid: string, sessionId: string, gatewayId: string): StepResult {
+  if (room === undefined) return unchanged(undefined);
+  const moves = (s: OccupantSession) => s.fullJid === fullJid && s.sessionId === sessionId && s.gatewayId !== gatewayId;
+  if (![...room.occupants.values()].some((o) => o.sessions.some(moves))) return unchanged(room);
+  const next = structuredClone(room);
+  for (const occupant of next.occupants.values()) {
+    for (const s of occupant.sessions) if (moves(s)) s.gatewayId = gatewayId;
+  }
+  return { room: next, out: [], effects: [{ kind: 'persist' }] };
 }
 
 /** §7.14: sessions gone without unavailable presence leave every nick they had. */

@@ -34,7 +34,10 @@ import { BlocklistCache } from './blocking/blocklist-cache.js';
 import { Carbons } from './carbons/carbons.js';
 import { PepService } from './pep/pep.js';
 import { PepStore } from './pep/pep-store.js';
+import { AccountArchive } from './mam/mam.js';
+import { MamStore } from './mam/mam-store.js';
 import { ClientSession, type SessionDeps } from './session/session.js';
+import { SmTakeover } from './sm/sm-takeover.js';
 import { TcpTransport } from './transport/tcp-transport.js';
 import { AddressLimits, addressKey, refuseTcp, type AddressTicket } from './transport/address-limits.js';
 import { AuthThrottle } from './session/auth-throttle.js';
@@ -211,6 +214,17 @@ export class Gateway {
       log,
     });
     this.pep.register(this.iq);
+    // XEP-0313 account archives: iq handlers on accounts' bare JIDs, archiving in the router.
+    const archive = new AccountArchive({
+      store: new MamStore(this.redis, this.keys, { maxEntries: config.mam.maxMessagesPerAccount, maxAgeMs: config.mam.maxAgeDays * 86_400_000 }),
+      local: this.local,
+      hosts: config.hosts,
+      maxQueryResults: config.mam.maxQueryResults,
+      log,
+      now,
+    });
+    archive.register(this.iq);
+    this.router.useArchive(archive);
     this.consumer = new DeliveryConsumer(this.reader, this.keys, this.id, this.router, this.local, log, { mucDomain: config.mucDomain, cache: this.blocklistCache });
     this.liveness = new Liveness({
       gatewayId: this.id,
@@ -400,6 +414,9 @@ export class Gateway {
       accountServices: this.accountServices,
       presence: this.presence,
       pep: this.pep,
+      // XEP-0198 §5: this gateway's resumable sessions by SM-ID, and resumptions of other gateways' sessions.
+      resumable: new Map(),
+      smTakeover: new SmTakeover(this.redis, this.keys, this.id, this.config.muc.shards),
     };
     return this.deps;
   }

@@ -162,6 +162,11 @@ const refusal = (condition: Refusal['condition'], type: Refusal['type'], text?: 
 export function onMamFormGet(t: Turn, req: StanzaRequest): void {
   const denied = accessRefusal(t, req.fromBare);
   if (denied !== undefined) return t.refuse(req, denied);
+  t.result(req, mamQueryForm());
+}
+
+/** §4.1.4: `<query xmlns='urn:xmpp:mam:2'>` with the form of the fields a query may use (with, start, end). */
+export function mamQueryForm(): Element {
   const query = new Element('query', { xmlns: MAM_NS });
   query.cnode(
     buildForm('form', MAM_NS, [
@@ -170,7 +175,7 @@ export function onMamFormGet(t: Turn, req: StanzaRequest): void {
       { var: 'end', type: 'text-single', values: [] },
     ]),
   );
-  t.result(req, query);
+  return query;
 }
 
 /** §6.2.2: the refusal for a requester who may not read the archive (none when they may). */

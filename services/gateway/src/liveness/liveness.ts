@@ -364,7 +364,8 @@ export class Liveness {
       const entries = (await this.d.redis.xrange(stream, from, '+', 'COUNT', REROUTE_BATCH)) as Array<[string, string[]]>;
       for (const [id, fields] of entries) {
         const env = decodeEnvelope(fields);
-        if (!env || env.kind === 'kick' || env.kind === 'blocklist') continue;
+        // A takeover request (XEP-0198) for a dead gateway's session goes unanswered: the resuming stream times out.
+        if (!env || env.kind === 'kick' || env.kind === 'blocklist' || env.kind === 'sm-takeover') continue;
         if (env.kind === 'route' && env.mark === undefined) {
           // A server-made stanza handed to that gateway to route (the delete-user job's
           // subscription cancellations): routed here instead.

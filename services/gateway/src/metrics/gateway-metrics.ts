@@ -25,9 +25,11 @@ export interface SessionMetrics {
  * (rate or queue bound), `connection-refused` a per-address cap refused a connection,
  * `auth-throttled` a SASL attempt got `temporary-auth-failure` for too many failures,
  * `slow-reader-closed` a session ended with `resource-constraint` because its client did not
- * read, `shard-held` a stanza waited for a lagging room shard.
+ * read, `shard-held` a stanza waited for a lagging room shard, `sm-unacked-closed` a session
+ * ended with `resource-constraint` because its client left more than `sm.maxUnacked` stanzas
+ * unacknowledged (XEP-0198).
  */
-export type LimitEvent = 'input-paused' | 'connection-refused' | 'auth-throttled' | 'slow-reader-closed' | 'shard-held';
+export type LimitEvent = 'input-paused' | 'connection-refused' | 'auth-throttled' | 'slow-reader-closed' | 'shard-held' | 'sm-unacked-closed';
 
 /** Label values accepted as they are; anything else (client-chosen text) counts as `other`. */
 const STANZA_KINDS = new Set(['message', 'presence', 'iq']);
@@ -78,7 +80,7 @@ export class GatewayMetrics implements SessionMetrics {
     this.authFailures = counter('parley_auth_failures_total', 'Failed SASL attempts, by mechanism', 'mechanism');
     this.stanzasIn = counter('parley_stanzas_in_total', 'Stanzas received from clients after resource binding, by kind', 'kind');
     this.stanzasOut = counter('parley_stanzas_out_total', 'Stanzas sent to clients: routed to them, or error replies of the gateway, by kind', 'kind');
-    this.limits = counter('parley_limit_events_total', 'Limits that tripped: input-paused, connection-refused, auth-throttled, slow-reader-closed, shard-held', 'event');
+    this.limits = counter('parley_limit_events_total', 'Limits that tripped: input-paused, connection-refused, auth-throttled, slow-reader-closed, shard-held, sm-unacked-closed', 'event');
   }
 
   login(mechanism: string): void {

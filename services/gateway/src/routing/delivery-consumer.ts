@@ -128,6 +128,14 @@ export class DeliveryConsumer {
       this.blocking?.cache.invalidate(env.owner);
       return;
     }
+    if (env.kind === 'sm-takeover') {
+      // XEP-0198 §5: a resumption on gateway env.gateway takes this session over; the answer
+      // (its state, or {} when it is not here) goes onto the list the resuming stream polls.
+      const session = this.local.get(env.to);
+      const state = session && session.sessionId === env.sessionId && session.takeOver ? await session.takeOver(env.smId, env.gateway) : undefined;
+      await this.redis.multi().rpush(env.reply, state ?? '{}').expire(env.reply, 60).exec();
+      return;
+    }
     if (env.kind === 'kick') {
       const session = this.local.get(env.to);
       if (session && session.sessionId === env.sessionId) session.kick(env.condition, env.text);

@@ -20,6 +20,12 @@ export interface LocalSession {
    * carbons); a no-op once the session ended.
    */
   updateRecord(patch: SessionRecordPatch): Promise<void>;
+  /**
+   * XEP-0198 §5: hands the session whose SM-ID is `smId` to a resumption on gateway
+   * `gateway`; resolves with its state (JSON), or undefined when it has no such SM-ID or
+   * cannot be resumed. Absent: sessions of this kind are never resumed elsewhere.
+   */
+  takeOver?(smId: string, gateway: string): Promise<string | undefined>;
 }
 
 /** The registry record fields a module other than the session itself may set. */

@@ -72,6 +72,19 @@ export class Router {
       }
     | undefined;
 
+  /** XEP-0313 account archives (see `mam/mam.ts`); set by the gateway. */
+  private archive:
+    | {
+        outgoing(stanza: Element, from: Jid, to: Jid): Promise<Element>;
+        incoming(stanza: Element, to: Jid): Promise<Element>;
+      }
+    | undefined;
+
+  /** Plugs in XEP-0313 account archives. */
+  useArchive(archive: Router['archive']): void {
+    this.archive = archive;
+  }
+
   /** Plugs in XEP-0191 blocking and XEP-0280 carbons. */
   useBlockingAndCarbons(blocking: Router['blocking'], carbons: Router['carbons']): void {
     this.blocking = blocking;
@@ -99,8 +112,10 @@ export class Router {
     if (hops === 0) {
       // XEP-0191 §3.3: to or from a blocked JID; XEP-0280 §8: copies of what a client sent.
       if (this.blocking && (await this.blocking.refuses(stanza, to, origin === 'client'))) return;
-      const from = origin === 'client' && this.carbons && stanza.name === 'message' ? tryParseJid(stanza.attrs.from ?? '') : undefined;
-      if (from) await this.carbons!.sent(stanza, from);
+      const from = origin === 'client' && stanza.name === 'message' ? tryParseJid(stanza.attrs.from ?? '') : undefined;
+      // XEP-0313: the sender's archive; its <sent/> carbons carry the sender's stanza-id (§3.5).
+      const sent = from && this.archive ? await this.archive.outgoing(stanza, from, to) : stanza;
+      if (from && this.carbons) await this.carbons.sent(sent, from);
     }
     if (this.d.config.hosts.includes(to.domain)) {
       if (to.local === undefined) return this.toServer(stanza, to);
@@ -275,6 +290,8 @@ export class Router {
     if (stanza.name === 'presence' && this.presence && isRosterPresence(stanza.attrs.type)) return this.toBareJid(stanza, to.bare(), hops);
     const record = await this.d.registry.lookup(to);
     if (!record) return this.unknownResource(stanza, to, hops);
+    // XEP-0313: the recipient's archive, and its stanza-id on what it receives (§3.5).
+    if (hops === 0 && stanza.name === 'message' && this.archive) stanza = await this.archive.incoming(stanza, to);
     await this.deliverTo(to.toString(), record, stanza, hops);
     // XEP-0280 §7: the account's other Carbons-enabled resources get a copy.
     if (hops === 0 && this.carbons && stanza.name === 'message') await this.carbons.received(stanza, to, [to.resource ?? '']);
@@ -321,6 +338,8 @@ export class Router {
       await Promise.all(available.map((s) => this.deliverTo(`${bare}/${s.resource}`, s.record, stanza, hops)));
       return;
     }
+    // XEP-0313: the recipient's archive (delivered now or stored offline), with its stanza-id (§3.5).
+    if (hops === 0 && this.archive) stanza = await this.archive.incoming(stanza, to);
     if (available.length > 0) {
       const top = Math.max(...available.map((s) => s.record.priority));
       const chosen: RegisteredSession[] = available.filter((s) => s.record.priority === top);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** The gateway's atomic Redis operations (lua/<name>-<numberOfKeys>.lua). */
-const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'offline-push-2', 'offline-pop-2', 'register-gateway-2', 'heartbeat-3', 'reap-claim-7', 'reap-resume-4', 'reap-lock-2'] as const;
+const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'offline-push-2', 'offline-pop-2', 'register-gateway-2', 'heartbeat-3', 'reap-claim-7', 'reap-resume-4', 'reap-lock-2', 'mam-append-2'] as const;
 
 /** A Redis client with the gateway's Lua scripts defined as commands. */
 export interface ScriptedRedis extends Redis {
@@ -34,6 +34,8 @@ export interface ScriptedRedis extends Redis {
   reapResume(reapingSet: string, lock: string, gateways: string, liveness: string, deadId: string, reaperId: string, lockTtlMs: number): Promise<number>;
   /** lua/reap-lock-2.lua: renews (ttlMs > 0) or releases (0) a reaper lock held by reaperId; 1 held, 0 lost. */
   reapLock(lock: string, reapingSet: string, reaperId: string, ttlMs: number, deadId: string): Promise<number>;
+  /** lua/mam-append-2.lua: the new archive entry's stream id, or null when the archive id exists (XEP-0313 account archives). */
+  mamAppend(stream: string, index: string, id: string, withJid: string, xml: string, maxEntries: number, maxAgeMs: number, maxTrim: number): Promise<string | null>;
 }
 
 const camel = (name: string) => name.replace(/-\d+$/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

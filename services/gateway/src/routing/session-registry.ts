@@ -50,6 +50,20 @@ export class SessionRegistry {
     return n === 1;
   }
 
+  /**
+   * Moves a session to another gateway (XEP-0198 §5 resumption elsewhere): the record (same
+   * session id, compare-and-set) and the membership of the gateways' session sets, new one
+   * first, so that a reap of `fromGateway` (which removes only records naming it) spares it.
+   * @returns false when the session no longer holds its resource
+   */
+  async move(full: Jid, record: SessionRecord, fromGateway: string): Promise<boolean> {
+    await this.redis.sadd(this.keys.gatewaySessions(record.gateway), full.toString());
+    const moved = await this.update(full, record);
+    if (moved) await this.redis.srem(this.keys.gatewaySessions(fromGateway), full.toString());
+    else await this.redis.srem(this.keys.gatewaySessions(record.gateway), full.toString());
+    return moved;
+  }
+
   /** Every bound resource of a bare JID. */
   async sessionsOf(bareJid: string): Promise<RegisteredSession[]> {
     const all = await this.redis.hgetall(this.keys.userSessions(bareJid));

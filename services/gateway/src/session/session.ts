@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { Element } from 'ltx';
+import { clone, Element } from 'ltx';
 import type { Logger } from 'pino';
 import type { SessionRecord } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { tryParseJid, type Jid } from '@parley/jid';
 import { createMechanism, SUPPORTED_MECHANISMS, type SaslStep, type ServerMechanism } from '@parley/sasl';
 import { errorReply, iqResult, stanzaKind, streamError, type StanzaErrorCondition, type StreamErrorCondition } from '@parley/stanza';
-import { NS, serialize, type XmlError } from '@parley/xml';
+import { NS, parseOwnElement, serialize, type XmlError } from '@parley/xml';
 import { accountJid, type HostSasl } from '../auth/sasl-backends.js';
 import type { SessionMetrics } from '../metrics/gateway-metrics.js';
 import type { LocalSession, LocalSessions, SessionRecordPatch } from '../routing/local-sessions.js';
@@ -23,6 +23,11 @@ import type { PresenceService } from '../roster/presence.js';
 import { REGISTER_FEATURE_NS, REGISTER_NS, stampAvatar, type AccountServices } from '../account/index.js';
 import { CSI_NS, CsiQueue, csiVerdict } from '../csi/csi-queue.js';
 import type { PepService } from '../pep/pep.js';
+import { parseH, SM_NS, SmState } from '../sm/sm-state.js';
+import type { SmTakeover } from '../sm/sm-takeover.js';
+
+/** XEP-0203 delayed delivery. */
+const DELAY_NS = 'urn:xmpp:delay';
 
 /** Failed SASL attempts allowed before the stream is closed (RFC 6120 §6.4.5: 2 to 5). */
 export const MAX_AUTH_FAILURES = 3;
@@ -55,12 +60,43 @@ export interface SessionDeps {
   presence?: PresenceService;
   /** XEP-0163 PEP: caps discovery and last items when the session becomes available; none when absent. */
   pep?: PepService;
+  /**
+   * XEP-0198 §5: this gateway's resumable sessions by SM-ID (connected or detached); one map
+   * per gateway. Absent: stream management is offered without resumption.
+   */
+  resumable?: Map<string, ClientSession>;
+  /** XEP-0198 §5 resumption of sessions held by other gateways; absent: only this gateway's. */
+  smTakeover?: SmTakeover;
+}
+
+/** How long a session handed over to another gateway forwards what still arrives for it here, ms. */
+const FORWARD_MS = 60_000;
+
+/** One stanza sent to the client under XEP-0198 (kept until acknowledged), with when it was sent (ms). */
+type Outbound = ({ el: Element } | { shared: SharedStanza; to: string }) & { at: number };
+
+/** What a resuming stream takes over from the session it resumes (XEP-0198 §5). */
+interface HandOver {
+  jid: Jid;
+  record: SessionRecord;
+  sessionId: string;
+  rooms: string[];
+  sm: SmState<Outbound>;
+  smId: string;
+  smMaxSec: number;
+  unavailableStatus: string;
 }
 
 /** Server-originated iq requests to the client that may wait for an answer at once (XEP-0115 disco#info). */
 const MAX_PENDING_REQUESTS = 4;
 
-type State = 'awaiting-header' | 'negotiating' | 'awaiting-restart' | 'binding' | 'bound' | 'closed';
+/**
+ * `detached`: XEP-0198 §5, the connection of a resumable session dropped without
+ * `</stream>`; the session keeps its resource, presence and rooms and queues what it gets.
+ * `resuming`: the stream waits for another gateway to hand over the session it resumes;
+ * what arrives for that session meanwhile is held and sent after the handed-over stanzas.
+ */
+type State = 'awaiting-header' | 'negotiating' | 'awaiting-restart' | 'binding' | 'resuming' | 'bound' | 'detached' | 'closed';
 
 const newId = (bytes = 9) => randomBytes(bytes).toString('base64url');
 
@@ -71,7 +107,8 @@ const newId = (bytes = 9) => randomBytes(bytes).toString('base64url');
  * a client's stanzas leave in the order they came.
  */
 export class ClientSession implements LocalSession {
-  readonly sessionId = newId();
+  /** Unique id of the session; a resumption (XEP-0198 §5) carries it over to the new stream. */
+  sessionId = newId();
   readonly rooms = new Set<string>();
   private state: State = 'awaiting-header';
   private domain: string | undefined;
@@ -96,6 +133,21 @@ export class ClientSession implements LocalSession {
   private csi: CsiQueue<() => void> | undefined;
   /** Iq requests this server sent the client (see {@link request}), by id. */
   private readonly pendingRequests = new Map<string, (reply: Element | undefined) => void>();
+  /** XEP-0198 counters and unacknowledged stanzas, once the client sent `<enable/>`. */
+  private sm: SmState<Outbound> | undefined;
+  /** XEP-0198 §5 SM-ID, when resumption was granted. */
+  private smId: string | undefined;
+  /** The resumption window granted, seconds (the `max` of `<enabled/>`). */
+  private smMaxSec = 0;
+  /** Stanzas sent since our last `<r/>` (XEP-0198 §4). */
+  private smSinceRequest = 0;
+  private smAckTimer: NodeJS.Timeout | undefined;
+  /** Ends a detached session when its resumption window is over. */
+  private detachTimer: NodeJS.Timeout | undefined;
+  /** What arrived for the session while `resuming` (bounded in time by the takeover wait). */
+  private early: Outbound[] = [];
+  /** Once handed over to another gateway: where what still arrives here is forwarded. */
+  private forwardTo: { jid: string; record: SessionRecord } | undefined;
 
   constructor(private readonly transport: Transport, private readonly d: SessionDeps) {
     this.log = this.childLog();
@@ -127,8 +179,8 @@ export class ClientSession implements LocalSession {
       onElement: (el) => this.enqueue(() => this.onElement(el)),
       onStreamEnd: () => this.enqueue(async () => this.onStreamEnd()),
       onXmlError: (err) => this.enqueue(async () => this.onXmlError(err)),
-      onIdle: () => this.fail('connection-timeout', 'no traffic for too long'),
-      onClosed: () => void this.end(),
+      onIdle: () => this.onIdle(),
+      onClosed: () => this.onConnectionLost(),
     });
     this.authTimer = setTimeout(() => {
       if (this.state !== 'bound') this.fail('connection-timeout', 'authentication took too long');
@@ -154,7 +206,8 @@ export class ClientSession implements LocalSession {
   }
 
   deliver(stanza: Element): void {
-    if (this.state !== 'bound') return;
+    if (this.forwardTo) return this.forward(stanza);
+    if (this.state !== 'bound' && this.state !== 'detached' && this.state !== 'resuming') return;
     if (this.csi) {
       // XEP-0352 §4: non-urgent stanzas wait while the client is inactive; urgent ones flush first.
       const verdict = csiVerdict(stanza, this.jid!.bare().toString());
@@ -165,18 +218,42 @@ export class ClientSession implements LocalSession {
   }
 
   private write(stanza: Element): void {
+    this.emit({ el: stanza, at: this.d.now() });
+  }
+
+  /**
+   * Writes one stanza to the client; under XEP-0198 it is kept until acknowledged (§4), and
+   * while the session is detached it is only queued (§5). More than `sm.maxUnacked` ends the
+   * session with `resource-constraint` (connected) or at once (detached); either way what
+   * was kept is handled as undelivered (see {@link rerouteUnacked}).
+   */
+  private emit(item: Outbound): void {
+    if (this.state === 'resuming') {
+      this.early.push(item);
+      return;
+    }
+    if (this.state === 'detached') {
+      if (!this.sm!.push(item)) {
+        this.log.info('too many stanzas queued for a detached session; ending it');
+        void this.expire();
+      }
+      return;
+    }
     if (this.state !== 'bound') return;
-    this.d.metrics?.stanzaOut(stanza.name);
-    this.transport.send(stanza);
+    if ('el' in item) {
+      this.d.metrics?.stanzaOut(item.el.name);
+      this.transport.send(item.el);
+    } else {
+      this.d.metrics?.stanzaOut(item.shared.name);
+      this.transport.sendShared(item.shared, item.to);
+    }
+    if (this.sm) this.trackSent(item);
   }
 
   deliverShared(stanza: SharedStanza, to: string): void {
-    if (this.state !== 'bound') return;
-    const send = () => {
-      if (this.state !== 'bound') return;
-      this.d.metrics?.stanzaOut(stanza.name);
-      this.transport.sendShared(stanza, to);
-    };
+    if (this.forwardTo) return this.forward(stanza.element(to));
+    if (this.state !== 'bound' && this.state !== 'detached' && this.state !== 'resuming') return;
+    const send = () => this.emit({ shared: stanza, to, at: this.d.now() });
     if (this.csi) {
       // Room fanout: occupant presence waits (the latest per occupant JID); messages are urgent.
       if (stanza.name === 'presence') return this.hold(send, `p ${stanza.from ?? ''}`);
@@ -235,12 +312,18 @@ export class ClientSession implements LocalSession {
   }
 
   kick(condition: string, text?: string): void {
+    if (this.forwardTo) {
+      // A session handed over to another gateway: this is only its forwarder.
+      this.d.local.delete(this.forwardTo.jid, this);
+      this.forwardTo = undefined;
+      return;
+    }
     this.log.info({ condition }, 'session ended by the cluster');
     this.fail(condition as StreamErrorCondition, text);
   }
 
   async updateRecord(patch: SessionRecordPatch): Promise<void> {
-    if (this.state !== 'bound' || !this.jid || !this.record) return;
+    if ((this.state !== 'bound' && this.state !== 'detached') || !this.jid || !this.record) return;
     this.record = { ...this.record, ...patch };
     await this.d.registry.update(this.jid, this.record);
   }
@@ -291,6 +374,8 @@ export class ClientSession implements LocalSession {
       if (caps) features.cnode(caps);
       // XEP-0352 §3: client state indication.
       features.c('csi', { xmlns: CSI_NS }).up();
+      // XEP-0198 §2: stream management (enabled after bind, or a resumption instead of bind).
+      features.c('sm', { xmlns: SM_NS }).up();
       this.transport.send(features);
     } else {
       this.state = 'negotiating';
@@ -323,11 +408,16 @@ export class ClientSession implements LocalSession {
   }
 
   /** Sends a stream error and closes the stream (RFC 6120 §4.9.1.1). */
-  private fail(condition: StreamErrorCondition, text?: string): void {
+  private fail(condition: StreamErrorCondition, text?: string, app?: Element): void {
     if (this.state === 'closed') return;
+    // A detached session (XEP-0198 §5) has no stream left: it just ends.
+    if (this.state === 'detached') return void this.expire();
     if (!this.headerSent) this.openStream(this.domain ?? this.d.config.hosts[0]!, {});
     this.state = 'closed';
-    this.transport.send(streamError(condition, text));
+    const error = streamError(condition, text);
+    // RFC 6120 §4.9.4: an application-specific condition after the defined one.
+    if (app) error.cnode(app);
+    this.transport.send(error);
     this.transport.closeStream();
   }
 
@@ -339,6 +429,7 @@ export class ClientSession implements LocalSession {
       case 'bound':
         return this.onAuthenticatedElement(el);
       case 'closed':
+      case 'detached':
         return;
       default:
         return this.fail('not-authorized', 'expected a stream header');
@@ -534,14 +625,17 @@ export class ClientSession implements LocalSession {
 
   private async onAuthenticatedElement(el: Element): Promise<void> {
     if (el.attrs.xmlns === CSI_NS && (el.name === 'active' || el.name === 'inactive')) return this.setClientState(el.name === 'inactive');
+    if (el.attrs.xmlns === SM_NS) return this.onSm(el);
     const kind = stanzaKind(el);
     if (!kind) return this.fail('unsupported-stanza-type', `<${el.name}/> in ${el.attrs.xmlns ?? '?'}`);
+    // XEP-0198 §4: every stanza received after <enable/> counts as handled (h).
+    this.sm?.handled();
     if (kind === 'iq' && (el.attrs.type === 'set' || el.attrs.type === 'get') && el.attrs.to === undefined) {
       const child = el.children.find((c): c is Element => typeof c !== 'string');
       if (child?.name === 'bind' && child.attrs.xmlns === NS.BIND) return this.bind(el, child);
       if (child?.name === 'session' && child.attrs.xmlns === NS.SESSION) {
         // RFC 3921 §3 session establishment, kept as a no-op for old clients.
-        return this.state === 'bound' ? this.transport.send(iqResult(el)) : this.reply(el, 'not-allowed');
+        return this.state === 'bound' ? this.write(iqResult(el)) : this.reply(el, 'not-allowed');
       }
     }
     if (this.state !== 'bound') {
@@ -555,6 +649,7 @@ export class ClientSession implements LocalSession {
     const reply = errorReply(stanza, condition, text === undefined ? undefined : { text });
     if (!reply) return;
     this.flushCsi(); // an error reply is urgent (XEP-0352): what was held goes first
+    if (this.state === 'bound') return this.write(reply);
     this.d.metrics?.stanzaOut(reply.name);
     this.transport.send(reply);
   }
@@ -662,6 +757,8 @@ export class ClientSession implements LocalSession {
 
   /** The status text of the last unavailable presence broadcast by this session (XEP-0012 §3). */
   private unavailableStatus = '';
+  /** end() ran (it runs once: a detached session may be expired and kicked at once). */
+  private ended = false;
 
   /** Stamps the XEP-0153 photo hash on available presence; notes the status of unavailable broadcasts. */
   private async accountPresence(el: Element): Promise<void> {
@@ -723,10 +820,417 @@ export class ClientSession implements LocalSession {
     }
   }
 
+  // ---- XEP-0198 stream management --------------------------------------------------
+
+  /** `<enable/>`, `<r/>`, `<a/>` and `<resume/>` in urn:xmpp:sm:3 (XEP-0198 §3, §4, §5). */
+  private onSm(el: Element): void | Promise<void> {
+    switch (el.name) {
+      case 'enable':
+        return this.enableSm(el);
+      case 'r':
+        // §4: answered at once with the count of stanzas handled. Before <enable/> the XEP says
+        // nothing: an unsupported-stanza-type stream error, as Prosody 0.12's mod_smacks.
+        if (!this.sm) return this.fail('unsupported-stanza-type', 'stream management is not enabled');
+        this.transport.send(new Element('a', { xmlns: SM_NS, h: String(this.sm.inbound) }));
+        return;
+      case 'a': {
+        if (!this.sm) return this.fail('unsupported-stanza-type', 'stream management is not enabled');
+        const h = parseH(el.attrs.h);
+        // §4: an <a/> MUST have an 'h' (an xs:unsignedInt).
+        if (h === undefined) return this.fail('invalid-xml', "<a/> needs an 'h' attribute (unsignedInt)");
+        return this.applyAck(h);
+      }
+      case 'resume':
+        return this.resume(el);
+      default:
+        return this.fail('unsupported-stanza-type', `<${el.name}/> in ${SM_NS}`);
+    }
+  }
+
+  /** Sends `<failed/>` with a stanza error condition (XEP-0198 §6); `h` on a timed-out resumption (§5). */
+  private smFailed(condition: StanzaErrorCondition, h?: number): void {
+    const failed = new Element('failed', h === undefined ? { xmlns: SM_NS } : { xmlns: SM_NS, h: String(h) });
+    failed.c(condition, { xmlns: NS.STANZAS }).up();
+    this.transport.send(failed);
+  }
+
+  /**
+   * XEP-0198 §3: only after resource binding and only once (else `<failed>` with
+   * `unexpected-request`). With `resume='true'|'1'` and `sm.resumeTimeoutSec` > 0 the answer
+   * carries an SM-ID and `max` (the client's `max` if smaller, §3).
+   */
+  private enableSm(el: Element): void {
+    if (this.state !== 'bound' || this.sm) return this.smFailed('unexpected-request');
+    const cfg = this.d.config.sm;
+    this.sm = new SmState<Outbound>(cfg.maxUnacked);
+    const enabled = new Element('enabled', { xmlns: SM_NS });
+    const wantsResume = el.attrs.resume === 'true' || el.attrs.resume === '1';
+    if (wantsResume && cfg.resumeTimeoutSec > 0 && this.d.resumable) {
+      const asked = parseH(el.attrs.max);
+      this.smMaxSec = asked !== undefined && asked > 0 ? Math.min(asked, cfg.resumeTimeoutSec) : cfg.resumeTimeoutSec;
+      // §5: opaque, never reused; 18 random bytes.
+      // The resource is in the id (after the last '.'), so that another gateway finds the
+      // session in the registry; the random part makes it unguessable.
+      this.smId = `${newId(18)}.${Buffer.from(this.jid!.resource ?? '', 'utf8').toString('base64url')}`;
+      this.d.resumable.set(this.smId, this);
+      enabled.attrs.id = this.smId;
+      enabled.attrs.resume = 'true';
+      enabled.attrs.max = String(this.smMaxSec);
+    }
+    this.log.debug({ resume: this.smId !== undefined }, 'stream management enabled');
+    this.transport.send(enabled);
+  }
+
+  /** §4: the client's `<a h/>`; an `h` above what was sent ends the stream (§6 handled-count-too-high). */
+  private applyAck(h: number): void {
+    const result = this.sm!.ack(h);
+    if (result.ok) return;
+    const app = new Element('handled-count-too-high', { xmlns: SM_NS, h: String(h), 'send-count': String(result.sent) });
+    this.fail('undefined-condition', `You acknowledged ${h} stanzas, but ${result.sent} were sent`, app);
+  }
+
+  /** Counts one stanza written under XEP-0198 and asks for an ack after `sm.ackRequestStanzas` or `sm.ackRequestMs` (§4). */
+  private trackSent(item: Outbound): void {
+    const sm = this.sm!;
+    if (!sm.push(item)) {
+      this.d.metrics?.limit('sm-unacked-closed');
+      this.log.info({ unacked: sm.unacked }, 'client does not acknowledge what is sent; closing');
+      return this.fail('resource-constraint', 'too many unacknowledged stanzas');
+    }
+    this.smSinceRequest += 1;
+    if (this.smSinceRequest >= this.d.config.sm.ackRequestStanzas) return this.requestAck();
+    this.smAckTimer ??= setTimeout(() => {
+      this.smAckTimer = undefined;
+      if (this.state === 'bound' && this.sm && this.sm.unacked > 0) this.requestAck();
+    }, this.d.config.sm.ackRequestMs).unref();
+  }
+
+  private requestAck(): void {
+    clearTimeout(this.smAckTimer);
+    this.smAckTimer = undefined;
+    this.smSinceRequest = 0;
+    this.transport.send(new Element('r', { xmlns: SM_NS }));
+  }
+
+  /** The transport reported silence: a resumable session only loses its connection (XEP-0198 §5). */
+  private onIdle(): void {
+    if (this.state === 'bound' && this.smId !== undefined) {
+      // The state stays 'bound', so the close that follows detaches the session.
+      this.transport.send(streamError('connection-timeout', 'no traffic for too long'));
+      this.transport.closeStream();
+      return;
+    }
+    this.fail('connection-timeout', 'no traffic for too long');
+  }
+
+  /**
+   * The connection is gone. Without `</stream>` or a stream error, a resumable session is
+   * kept (XEP-0198 §5, §7: "unfinished stream"); anything else ends it.
+   */
+  private onConnectionLost(): void {
+    if (this.state === 'bound' && this.smId !== undefined) return this.detach();
+    void this.end();
+  }
+
+  /**
+   * XEP-0198 §5: keeps the session for `smMaxSec`: its registry record stays (marked
+   * `detached`), rooms keep the occupant, and stanzas for it are queued (bounded by
+   * `sm.maxUnacked`) after the unacknowledged ones.
+   */
+  private detach(): void {
+    this.state = 'detached';
+    this.flushCsi(); // what CSI held joins the queue, in order
+    this.csi = undefined;
+    for (const waiter of [...this.pendingRequests.values()]) waiter(undefined);
+    clearTimeout(this.smAckTimer);
+    this.smAckTimer = undefined;
+    this.flow.stop();
+    this.detachTimer = setTimeout(() => void this.expire(), this.smMaxSec * 1000).unref();
+    this.log.info({ unacked: this.sm!.unacked, windowSec: this.smMaxSec }, 'connection lost; session kept for resumption');
+    if (this.record && this.jid) {
+      this.record = { ...this.record, detached: this.d.now() };
+      const jid = this.jid;
+      const record = this.record;
+      this.d.registry.update(jid, record).catch((err: unknown) => this.log.warn({ err }, 'marking the session detached failed'));
+    }
+  }
+
+  /** Ends a detached session (its window is over, or its queue is full, or it was kicked). */
+  private async expire(): Promise<void> {
+    if (this.state !== 'detached') return;
+    this.log.info('resumption window over; ending the session');
+    await this.end();
+  }
+
+  /**
+   * XEP-0198 §5 on a stream that is authenticated and not yet bound: takes over the session
+   * named by `previd` (on this gateway, same account; else `<failed>` with `item-not-found`),
+   * answers `<resumed h previd/>`, applies the client's `h` and re-sends what stays
+   * unacknowledged, in order (what was queued while detached comes last). A session whose
+   * old stream is still open gets the `conflict` stream error there.
+   */
+  private async resume(el: Element): Promise<void> {
+    if (this.state !== 'binding' || this.sm) return this.smFailed('unexpected-request');
+    const previd = el.attrs.previd;
+    const h = parseH(el.attrs.h);
+    // §5: 'previd' and 'h' are required; without them, item-not-found as Prosody 0.12.
+    if (typeof previd !== 'string' || previd === '' || h === undefined) return this.smFailed('item-not-found');
+    const old = this.d.resumable?.get(previd);
+    // Another account's SM-ID is not found either: nothing is told about other accounts' sessions.
+    let taken: HandOver | undefined;
+    if (old) taken = old !== this && old.jid?.bare().equals(this.authenticated!) ? old.handOver() : undefined;
+    else taken = await this.takeOverFromOtherGateway(previd);
+    if (!taken) return this.smFailed('item-not-found');
+    this.sessionId = taken.sessionId;
+    this.jid = taken.jid;
+    const { detached: _gone, ...record } = taken.record;
+    this.record = { ...record, gateway: this.d.gatewayId, transport: this.transport.kind };
+    for (const room of taken.rooms) this.rooms.add(room);
+    this.sm = taken.sm;
+    // Held while the other gateway handed the session over: after what it handed over.
+    for (const item of this.early) this.sm.push(item);
+    this.early = [];
+    this.smId = taken.smId;
+    this.smMaxSec = taken.smMaxSec;
+    this.unavailableStatus = taken.unavailableStatus;
+    this.d.resumable!.set(this.smId, this);
+    this.d.local.set(this.jid.toString(), this);
+    this.state = 'bound';
+    clearTimeout(this.authTimer);
+    this.log = this.childLog(this.jid.toString());
+    this.log.info({ unacked: this.sm.unacked, clientH: h }, 'session resumed');
+    this.transport.send(new Element('resumed', { xmlns: SM_NS, h: String(this.sm.inbound), previd }));
+    const acked = this.sm.ack(h);
+    if (!acked.ok) {
+      const app = new Element('handled-count-too-high', { xmlns: SM_NS, h: String(h), 'send-count': String(acked.sent) });
+      return this.fail('undefined-condition', `You acknowledged ${h} stanzas, but ${acked.sent} were sent`, app);
+    }
+    const again = this.sm.pending();
+    for (const item of again) {
+      if ('el' in item) this.transport.send(item.el);
+      else this.transport.sendShared(item.shared, item.to);
+    }
+    if (again.length > 0) this.requestAck();
+    try {
+      await this.d.registry.update(this.jid, this.record);
+    } catch (err) {
+      this.log.warn({ err }, 'clearing the detached mark failed');
+    }
+  }
+
+  /**
+   * XEP-0198 §5, the session is on another gateway: finds it through the resource in the
+   * SM-ID and the registry, asks its gateway for it (it answers within `TAKEOVER_WAIT_MS` or
+   * is taken as gone), then moves the registry record here and tells the session's rooms.
+   * Meanwhile the stream is `resuming` and registered locally under the session's id, so
+   * what the old gateway forwards is held, not lost. Undefined (→ `item-not-found`) when
+   * anything does not match.
+   */
+  private async takeOverFromOtherGateway(previd: string): Promise<HandOver | undefined> {
+    const takeover = this.d.smTakeover;
+    const dot = previd.lastIndexOf('.');
+    if (!takeover || dot < 0 || previd.length > 4000) return undefined;
+    const resource = Buffer.from(previd.slice(dot + 1), 'base64url').toString('utf8');
+    let full: Jid;
+    try {
+      full = this.authenticated!.withResource(resource);
+    } catch {
+      return undefined;
+    }
+    const record = await this.d.registry.lookup(full);
+    if (!record || record.gateway === this.d.gatewayId) return undefined;
+    const fullJid = full.toString();
+    const bare = full.bare().toString();
+    this.sessionId = record.sessionId;
+    this.jid = full;
+    this.state = 'resuming';
+    this.d.local.set(fullJid, this);
+    let answer: string | undefined;
+    try {
+      answer = await takeover.request(bare, fullJid, record, previd, newId());
+    } catch (err) {
+      this.log.warn({ err }, 'asking another gateway for a session failed');
+    }
+    const taken = answer === undefined ? undefined : this.parseHandOver(answer, full, previd);
+    if (!taken) {
+      this.log.info({ gateway: record.gateway, answered: answer !== undefined }, 'resumption on another gateway failed');
+      this.d.local.delete(fullJid, this);
+      this.jid = undefined;
+      this.sessionId = newId();
+      if (this.state === 'resuming') this.state = 'binding';
+      // Nothing was handed over, so nothing was forwarded: only stanzas of a late answer could be here.
+      for (const item of this.early.splice(0)) void this.d.router.route('el' in item ? item.el : item.shared.element(item.to), 1);
+      return undefined;
+    }
+    const moved: SessionRecord = { ...taken.record, gateway: this.d.gatewayId, transport: this.transport.kind };
+    delete moved.detached;
+    taken.record = moved;
+    await this.d.registry.move(full, moved, record.gateway);
+    await takeover.moved(fullJid, taken.sessionId, taken.rooms);
+    this.log.info({ from: record.gateway, unacked: taken.sm.unacked }, 'session taken over from another gateway');
+    if (this.state !== 'resuming') {
+      // The new stream closed while waiting: the session ends here, as a normal logout.
+      this.jid = full;
+      this.record = moved;
+      this.sm = taken.sm;
+      for (const room of taken.rooms) this.rooms.add(room);
+      await this.cleanup(full, moved);
+      return undefined;
+    }
+    return taken;
+  }
+
+  /** Reads the state another gateway's {@link takeOver} wrote; undefined when it is not for this session or malformed. */
+  private parseHandOver(text: string, full: Jid, smId: string): HandOver | undefined {
+    let v: Record<string, unknown>;
+    try {
+      v = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+    const record = typeof v.record === 'object' && v.record !== null ? (v.record as SessionRecord) : undefined;
+    if (typeof v.sessionId !== 'string' || v.sessionId !== this.sessionId || !record || record.sessionId !== v.sessionId) return undefined;
+    if (!Array.isArray(v.rooms) || !Array.isArray(v.items) || typeof v.inbound !== 'number' || typeof v.acked !== 'number') return undefined;
+    const max = this.d.config.sm.maxUnacked;
+    if (v.items.length > max + 1 || v.rooms.length > 100_000) return undefined;
+    const items: Outbound[] = [];
+    for (const raw of v.items as Array<{ xml?: unknown; at?: unknown }>) {
+      if (typeof raw?.xml !== 'string') return undefined;
+      try {
+        items.push({ el: parseOwnElement(raw.xml, NS.CLIENT), at: typeof raw.at === 'number' ? raw.at : this.d.now() });
+      } catch {
+        return undefined;
+      }
+    }
+    return {
+      jid: full,
+      record,
+      sessionId: v.sessionId,
+      rooms: (v.rooms as unknown[]).filter((r): r is string => typeof r === 'string'),
+      sm: SmState.restore(max, { inbound: v.inbound, acked: v.acked, items }),
+      smId,
+      smMaxSec: typeof v.smMaxSec === 'number' ? v.smMaxSec : this.d.config.sm.resumeTimeoutSec,
+      unavailableStatus: typeof v.unavailableStatus === 'string' ? v.unavailableStatus : '',
+    };
+  }
+
+  /**
+   * XEP-0198 §5, this gateway's side of a resumption on gateway `gateway`: hands the session
+   * over (the old stream, if still open, gets `conflict`) and returns its state as JSON;
+   * for {@link FORWARD_MS} afterwards this object forwards what still arrives here for the
+   * session (rooms not yet told, routers that read the old record) to its new gateway.
+   */
+  async takeOver(smId: string, gateway: string): Promise<string | undefined> {
+    if (this.smId === undefined || smId !== this.smId || this.forwardTo || gateway === this.d.gatewayId) return undefined;
+    const taken = this.handOver();
+    if (!taken) return undefined;
+    const snap = taken.sm.snapshot();
+    const state = {
+      sessionId: taken.sessionId,
+      record: taken.record,
+      rooms: taken.rooms,
+      inbound: snap.inbound,
+      acked: snap.acked,
+      items: snap.items.map((i) => ({ xml: serialize('el' in i ? i.el : i.shared.element(i.to)), at: i.at })),
+      smMaxSec: taken.smMaxSec,
+      unavailableStatus: taken.unavailableStatus,
+    };
+    const jid = taken.jid.toString();
+    this.forwardTo = { jid, record: { ...taken.record, gateway } };
+    setTimeout(() => {
+      if (!this.forwardTo) return;
+      this.forwardTo = undefined;
+      this.d.local.delete(jid, this);
+    }, FORWARD_MS).unref();
+    this.log.info({ gateway, unacked: snap.items.length }, 'session handed over to a resumption on another gateway');
+    return JSON.stringify(state);
+  }
+
+  /** Sends what arrives for a session handed over to another gateway there. */
+  private forward(stanza: Element): void {
+    const to = this.forwardTo!;
+    this.d.router.deliverToSession(to.jid, to.record, stanza).catch((err: unknown) => this.log.warn({ err }, 'forwarding to the new gateway failed'));
+  }
+
+  /**
+   * Gives this session's state to a stream resuming it (XEP-0198 §5) and ends this one
+   * without any cleanup (the session lives on); undefined when it cannot be resumed.
+   */
+  private handOver(): HandOver | undefined {
+    if ((this.state !== 'bound' && this.state !== 'detached') || !this.sm || this.smId === undefined || !this.jid || !this.record) return undefined;
+    const wasConnected = this.state === 'bound';
+    // What CSI still holds is queued first (emit while detached), so nothing is lost.
+    this.state = 'detached';
+    this.flushCsi();
+    this.csi = undefined;
+    this.state = 'closed';
+    clearTimeout(this.detachTimer);
+    clearTimeout(this.smAckTimer);
+    for (const waiter of [...this.pendingRequests.values()]) waiter(undefined);
+    if (this.d.resumable?.get(this.smId) === this) this.d.resumable.delete(this.smId);
+    const out: HandOver = {
+      jid: this.jid,
+      record: this.record,
+      sessionId: this.sessionId,
+      rooms: [...this.rooms],
+      sm: this.sm,
+      smId: this.smId,
+      smMaxSec: this.smMaxSec,
+      unavailableStatus: this.unavailableStatus,
+    };
+    // Nothing left for end() to undo: the session continues on the new stream.
+    this.jid = undefined;
+    this.record = undefined;
+    this.sm = undefined;
+    this.smId = undefined;
+    this.rooms.clear();
+    if (wasConnected) {
+      // §5: the former stream still open gets a conflict stream error.
+      this.transport.send(streamError('conflict', 'the session was resumed on another stream'));
+      this.transport.closeStream();
+    } else {
+      // The connection is gone already: end() will not run for this object.
+      this.ended = true;
+      this.d.onEnded(this);
+    }
+    return out;
+  }
+
+  /**
+   * XEP-0198 §4: once the session is over, each stanza the client did not acknowledge (and
+   * each one queued while detached) is handled as sent to an unavailable resource (RFC 6121
+   * §8.5.3.2: messages to other resources or offline storage, iq get/set bounced), with a
+   * XEP-0203 delay stamp of when it was first sent. Call after the registry entry is gone.
+   */
+  private async rerouteUnacked(domain: string): Promise<void> {
+    const sm = this.sm;
+    if (!sm) return;
+    this.sm = undefined;
+    const items = sm.drain();
+    if (items.length > 0) this.log.info({ count: items.length }, 'handling unacknowledged stanzas as undelivered');
+    for (const item of items) {
+      const el = 'el' in item ? clone(item.el) : item.shared.element(item.to);
+      if (el.attrs.to === undefined) continue;
+      if (el.name === 'message' && !el.getChild('delay', DELAY_NS)) {
+        el.c('delay', { xmlns: DELAY_NS, from: domain, stamp: new Date(item.at).toISOString() }).up();
+      }
+      try {
+        await this.d.router.route(el, 1);
+      } catch (err) {
+        this.log.warn({ err }, 're-routing an unacknowledged stanza failed');
+      }
+    }
+  }
+
   /** Cleans up after the connection is gone: registry, local table, unavailable presence. */
   private async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
     this.state = 'closed';
     this.csi = undefined;
+    clearTimeout(this.detachTimer);
+    clearTimeout(this.smAckTimer);
+    if (this.smId !== undefined && this.d.resumable?.get(this.smId) === this) this.d.resumable.delete(this.smId);
     for (const waiter of [...this.pendingRequests.values()]) waiter(undefined);
     clearTimeout(this.authTimer);
     this.flow.stop();
@@ -734,10 +1238,18 @@ export class ClientSession implements LocalSession {
     await this.queue.catch(() => undefined);
     const full = this.jid;
     const record = this.record;
-    if (full && record) {
+    if (full && record) await this.cleanup(full, record);
+    this.log.debug('disconnected');
+    this.d.onEnded(this);
+  }
+
+  /** Registry, local table, re-routing of what was not acknowledged, rooms, unavailable presence, last activity. */
+  private async cleanup(full: Jid, record: SessionRecord): Promise<void> {
+    {
       this.d.local.delete(full.toString(), this);
       try {
         await this.d.registry.unbind(full, record);
+        await this.rerouteUnacked(full.domain);
         await this.d.router.sessionEnded(full.toString(), this.sessionId, this.rooms);
         if (record.available) {
           const bare = full.bare().toString();
@@ -756,7 +1268,5 @@ export class ClientSession implements LocalSession {
         this.log.warn({ err }, 'recording last activity failed');
       }
     }
-    this.log.debug('disconnected');
-    this.d.onEnded(this);
   }
 }

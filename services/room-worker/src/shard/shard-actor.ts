@@ -100,7 +100,7 @@ export interface ArchiveChange {
 }
 
 /** Kinds of shard stream entries, as counted by {@link TurnEnv.countInput}. */
-export type InputKind = 'stanza' | 'session-ended' | 'gateway-down' | 'command' | 'malformed';
+export type InputKind = 'stanza' | 'session-ended' | 'gateway-down' | 'session-moved' | 'command' | 'malformed';
 
 /** What a turn needs from its worker besides the entries. */
 export interface TurnEnv {
@@ -257,6 +257,11 @@ export class ShardActor {
       } else if (input.kind === 'session-ended') {
         if (this.rooms.has(input.room)) {
           this.stepRoom(input.room, { kind: 'session-ended', fullJid: input.jid, sessionId: input.sessionId }, id, markLane, env, log, result, dirty);
+        }
+      } else if (input.kind === 'session-moved') {
+        if (this.rooms.has(input.room)) {
+          const moved: RoomInput = { kind: 'session-moved', fullJid: input.jid, sessionId: input.sessionId, gatewayId: input.gateway };
+          this.stepRoom(input.room, moved, id, markLane, env, log, result, dirty);
         }
       } else if (input.kind === 'command') {
         const parsed = parseCommand(input.command);

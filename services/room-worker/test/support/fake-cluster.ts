@@ -139,6 +139,7 @@ function expand(env: Envelope): Received[] {
       return env.recipients.map((r) => ({ to: r.to, sessionId: r.sessionId, xml: withTo(env.xml, r.to), mark: env.mark }));
     case 'kick':
     case 'blocklist':
+    case 'sm-takeover':
       return [];
     case 'route':
       return [{ to: '', sessionId: '', xml: env.xml, mark: env.mark }];

@@ -1,0 +1,158 @@
+/*
+ * XEP-0313 account archives in Redis, in the account's slot (keys.ts `mamArchive`,
+ * `mamArchiveIndex`, `mamPrefs`): a stream with one entry per archived message (entry id
+ * `<ms>-<seq>` by the Redis clock = the archive time; fields `s` archive id, `w` the other
+ * party's JID, `x` the message) and a hash archive id → entry id, so that an RSM
+ * `<after/>`/`<before/>` id is found without a scan. Appends trim the oldest entries past
+ * `mam.maxMessagesPerAccount` and those older than `mam.maxAgeDays` together with their index
+ * fields, atomically (lua/mam-append-2.lua); reads leave out entries past the age bound too.
+ */
+import { compareStreamIds, type KeySpace } from '@parley/bus';
+import type { ScriptedRedis } from '../routing/scripts.js';
+import { matchesWithFilter, prefsFromJson, type AccountArchiveEntry, type AccountArchivePage, type MamPrefs } from './account-archive.js';
+
+/** Most stream entries one query reads (a `with` filter scans). */
+const MAX_SCAN = 20_000;
+/** Stream entries read per round trip when a `with` filter may skip some. */
+const FILTER_CHUNK = 500;
+/** Most old entries one append trims (the rest at the next appends; reads skip them anyway). */
+const MAX_TRIM_PER_APPEND = 100;
+/** Largest sequence part of a stream id (XRANGE end bound of a whole millisecond). */
+const MAX_SEQ = '18446744073709551615';
+
+/** Bounds of every account archive (`mam.*` in the configuration). */
+export interface MamLimits {
+  /** Most entries per account. */
+  maxEntries: number;
+  /** Greatest age of an entry, ms; 0: no age bound. */
+  maxAgeMs: number;
+}
+
+/** A validated query on one account's archive (XEP-0313 §4). */
+export interface AccountArchiveQuery {
+  /** §4.1.2 `start`/`end`, ms since epoch, inclusive. */
+  start?: number;
+  end?: number;
+  /** §4.1.1 `with`, normalised (bare or full JID). */
+  with?: string;
+  /** RSM `<after/>`: an archive id (results strictly after it). */
+  after?: string;
+  /** RSM `<before/>`: an archive id, or '' for the last page. */
+  before?: string;
+  /** Results wanted (0: only the count). */
+  max: number;
+}
+
+type StreamReply = [id: string, fields: string[]][];
+
+const bound = (id: string) => id.replace('(', '');
+function later(a: string, b: string): string {
+  if (a === '-') return b;
+  return compareStreamIds(bound(a), bound(b)) >= 0 ? a : b;
+}
+function earlier(a: string, b: string): string {
+  if (a === '+') return b;
+  return compareStreamIds(bound(a), bound(b)) <= 0 ? a : b;
+}
+
+/** Reads one stream entry's fields into an archive entry; undefined when one is missing. */
+function toEntry(streamId: string, fields: string[]): AccountArchiveEntry | undefined {
+  let id: string | undefined;
+  let w: string | undefined;
+  let x: string | undefined;
+  for (let f = 0; f + 1 < fields.length; f += 2) {
+    if (fields[f] === 's') id = fields[f + 1];
+    else if (fields[f] === 'w') w = fields[f + 1];
+    else if (fields[f] === 'x') x = fields[f + 1];
+  }
+  if (id === undefined || w === undefined || x === undefined) return undefined;
+  return { id, at: Number(streamId.split('-')[0]), with: w, xml: x };
+}
+
+/** The account archives and archiving preferences. */
+export class MamStore {
+  constructor(
+    private readonly redis: ScriptedRedis,
+    private readonly keys: KeySpace,
+    private readonly limits: MamLimits,
+  ) {}
+
+  /**
+   * Appends one message to `owner`'s archive under archive id `id` and trims the archive
+   * (atomic). Resolves with the archive time (ms since epoch, Redis clock), or undefined when
+   * the archive already holds `id` (nothing written).
+   * @param withJid - the other party's JID as addressed
+   * @param xml - the serialised message (without the archive's own stanza-id)
+   */
+  async append(owner: string, id: string, withJid: string, xml: string): Promise<number | undefined> {
+    const sid = await this.redis.mamAppend(this.keys.mamArchive(owner), this.keys.mamArchiveIndex(owner), id, withJid, xml, this.limits.maxEntries, this.limits.maxAgeMs, MAX_TRIM_PER_APPEND);
+    return sid === null ? undefined : Number(sid.split('-')[0]);
+  }
+
+  /**
+   * Reads the page of `query` from `owner`'s archive: entries oldest first, whether the page
+   * reaches the end in its direction (§4.3.2), and the count (queries without
+   * `start`/`end`/`with`: the archive's length). `item-not-found` when an RSM id is not in
+   * the archive (XEP-0313 §4.3.2). Entries older than the age bound are left out.
+   * @param now - ms since epoch (the age bound's reference)
+   */
+  async readPage(owner: string, query: AccountArchiveQuery, now: number): Promise<AccountArchivePage | 'item-not-found'> {
+    const stream = this.keys.mamArchive(owner);
+    const rsmIds = [query.after, query.before].filter((v): v is string => v !== undefined && v !== '');
+    const found = rsmIds.length ? await this.redis.hmget(this.keys.mamArchiveIndex(owner), ...rsmIds) : [];
+    if (found.some((v) => v === null)) return 'item-not-found';
+    let lo = '-';
+    let hi = '+';
+    const minAt = Math.max(query.start ?? 0, this.limits.maxAgeMs > 0 ? now - this.limits.maxAgeMs : 0);
+    if (minAt > 0) lo = `${minAt}-0`;
+    if (query.end !== undefined) hi = `${Math.max(0, query.end)}-${MAX_SEQ}`;
+    let k = 0;
+    if (query.after !== undefined && query.after !== '') lo = later(lo, `(${found[k++]!}`);
+    if (query.before !== undefined && query.before !== '') hi = earlier(hi, `(${found[k++]!}`);
+    const backward = query.before !== undefined;
+    const filtered = query.with !== undefined;
+    const need = query.max + 1;
+    const collected: AccountArchiveEntry[] = [];
+    let scanned = 0;
+    let exhausted = false;
+    while (collected.length < need && scanned < MAX_SCAN) {
+      const chunk = filtered ? Math.max(need, FILTER_CHUNK) : need - collected.length;
+      const empty = lo !== '-' && hi !== '+' && compareStreamIds(bound(lo), bound(hi)) > 0;
+      const reply: StreamReply = empty ? [] : backward ? await this.redis.xrevrange(stream, hi, lo, 'COUNT', chunk) : await this.redis.xrange(stream, lo, hi, 'COUNT', chunk);
+      scanned += reply.length;
+      for (const [sid, fields] of reply) {
+        const entry = toEntry(sid, fields);
+        if (entry !== undefined && matchesWithFilter(query.with, entry)) collected.push(entry);
+        if (collected.length >= need) break;
+      }
+      if (reply.length < chunk) {
+        exhausted = true;
+        break;
+      }
+      const last = reply[reply.length - 1]![0];
+      if (backward) hi = `(${last}`;
+      else lo = `(${last}`;
+    }
+    const complete = exhausted && collected.length <= query.max;
+    const entries = collected.slice(0, query.max);
+    if (backward) entries.reverse();
+    const page: AccountArchivePage = { entries, complete };
+    if (query.start === undefined && query.end === undefined && !filtered) page.count = await this.redis.xlen(stream);
+    return page;
+  }
+
+  /** The account's archiving preferences (the default ones when it set none). */
+  async prefs(owner: string): Promise<MamPrefs> {
+    return prefsFromJson(await this.redis.get(this.keys.mamPrefs(owner)));
+  }
+
+  /** Replaces the account's archiving preferences. */
+  async setPrefs(owner: string, prefs: MamPrefs): Promise<void> {
+    await this.redis.set(this.keys.mamPrefs(owner), JSON.stringify(prefs));
+  }
+
+  /** Whether `contact` (a bare JID) is an item of `owner`'s roster, whatever its subscription (RFC 6121 §2.1). */
+  async inRoster(owner: string, contact: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.roster(owner), contact)) === 1;
+  }
+}

@@ -1,0 +1,173 @@
+/*
+ * XEP-0313 Message Archive Management for accounts (issue #13 item 2): what the router
+ * archives, and the queries and preferences an account sends to its own bare JID.
+ *
+ * Both directions of a one-to-one message are archived by the gateway that routes it (the
+ * sender's): the outgoing copy in the sender's archive (`outgoing`, before routing), the
+ * incoming one in a local recipient's archive (`incoming`, as the router delivers it to a
+ * session or to offline storage), under one archive id (a random UUID) when both accounts
+ * archive it. The recipient's copy carries `<stanza-id by=recipient bare JID>` (§3.5), and so
+ * do its carbons (the router copies what it delivers); the sender's other resources get the
+ * sender's stanza-id inside the `<sent/>` carbon (§3.5: "as a child of the forwarded
+ * message"), never the recipient.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Element } from 'ltx';
+import type { Logger } from 'pino';
+import { tryParseJid, type Jid } from '@parley/jid';
+import { mamQueryForm, parseArchiveQuery } from '@parley/muc';
+import { serialize } from '@parley/xml';
+import type { IqAnswer, IqHandler, IqHandlers } from '../server/iq-handlers.js';
+import type { LocalSessions } from '../routing/local-sessions.js';
+import { accountArchiveResults, archivable, MAM_NS, parsePrefs, prefsElement, prefsVerdict, SID_NS, withStanzaId } from './account-archive.js';
+import type { AccountArchiveQuery, MamStore } from './mam-store.js';
+
+export interface AccountArchiveDeps {
+  store: MamStore;
+  local: LocalSessions;
+  /** The domains served here: only their accounts have archives. */
+  hosts: readonly string[];
+  /** `mam.maxQueryResults`: results per page without `<max/>`, and the cap on it. */
+  maxQueryResults: number;
+  log: Logger;
+  /** ms since epoch. */
+  now: () => number;
+}
+
+/** Account archives: archiving in the router and the iq handlers on accounts' bare JIDs. */
+export class AccountArchive {
+  /** The archive id given to a message by its sender's archive, for the recipient's to reuse. */
+  private readonly ids = new WeakMap<Element, string>();
+
+  constructor(private readonly d: AccountArchiveDeps) {}
+
+  /**
+   * Registers, on accounts' bare JIDs only (§3.3.1): the query (`iq set`, §4) and its form
+   * (`iq get`, §4.1.5), the preferences (`<prefs/>` get and set, XEP-0441), and the
+   * disco#info features `urn:xmpp:mam:2` and `urn:xmpp:sid:0` (XEP-0359 §5), as Prosody 0.12
+   * lists them on the account.
+   */
+  register(iq: IqHandlers): void {
+    iq.feature(MAM_NS, ['account'])
+      .feature(SID_NS, ['account'])
+      .on('get', MAM_NS, 'query', ['account'], this.formGet)
+      .on('set', MAM_NS, 'query', ['account'], this.query)
+      .on('get', MAM_NS, 'prefs', ['account'], this.prefsGet)
+      .on('set', MAM_NS, 'prefs', ['account'], this.prefsSet);
+  }
+
+  /**
+   * A message a client of ours sends (`from` its full JID) to `to`: archived in the sender's
+   * archive when {@link archivable}, addressed to an account of a served domain, and allowed
+   * by the sender's preferences. Returns the stanza for the sender's `<sent/>` carbons: with
+   * the sender's stanza-id when archived, without any forged one. Never throws: an archive
+   * failure is logged and the message goes on unarchived.
+   */
+  async outgoing(stanza: Element, from: Jid, to: Jid): Promise<Element> {
+    if (from.local === undefined || !this.d.hosts.includes(from.domain)) return stanza;
+    const owner = from.bare().toString();
+    if (!archivable(stanza) || to.local === undefined || !this.d.hosts.includes(to.domain)) return withStanzaId(stanza, owner);
+    try {
+      if (!(await this.allows(owner, to))) return withStanzaId(stanza, owner);
+      const id = randomUUID();
+      const stored = await this.d.store.append(owner, id, to.toString(), serialize(withStanzaId(stanza, owner)));
+      if (stored === undefined) return withStanzaId(stanza, owner);
+      this.ids.set(stanza, id);
+      return withStanzaId(stanza, owner, id);
+    } catch (err) {
+      this.d.log.warn({ err, owner }, 'archiving an outgoing message failed');
+      return withStanzaId(stanza, owner);
+    }
+  }
+
+  /**
+   * A message for a local account `to` about to be delivered (to sessions or offline
+   * storage): stanza-ids claiming to be by the account are removed (XEP-0359 §3 rule 2);
+   * when {@link archivable} and allowed by the account's preferences it is archived and the
+   * returned copy carries `<stanza-id by=account id=archive id/>`. Never throws.
+   */
+  async incoming(stanza: Element, to: Jid): Promise<Element> {
+    const owner = to.bare().toString();
+    if (stanza.name !== 'message' || to.local === undefined) return stanza;
+    const clean = withStanzaId(stanza, owner);
+    if (!archivable(stanza)) return clean;
+    const from = tryParseJid(stanza.attrs.from ?? '');
+    try {
+      if (!(await this.allows(owner, from))) return clean;
+      // One id for both archives, unless the sender is the owner (a message to oneself is
+      // archived twice, as sent and as received: two ids in one archive).
+      const shared = this.ids.get(stanza);
+      const id = shared !== undefined && from?.bare().toString() !== owner ? shared : randomUUID();
+      const stored = await this.d.store.append(owner, id, from?.toString() ?? '', serialize(clean));
+      return stored === undefined ? clean : withStanzaId(clean, owner, id);
+    } catch (err) {
+      this.d.log.warn({ err, owner }, 'archiving an incoming message failed');
+      return clean;
+    }
+  }
+
+  /** Whether `owner`'s preferences archive messages exchanged with `other`. */
+  private async allows(owner: string, other: Jid | undefined): Promise<boolean> {
+    const verdict = prefsVerdict(await this.d.store.prefs(owner), other);
+    if (verdict !== 'roster') return verdict;
+    return other !== undefined && (await this.d.store.inRoster(owner, other.bare().toString()));
+  }
+
+  /**
+   * §4.1.5: the query form. Only the account itself may use its archive: anyone else gets
+   * `service-unavailable` (as for an account that does not exist; Prosody 0.12 answers the
+   * same), not `forbidden`, which would confirm the account.
+   */
+  private readonly formGet: IqHandler = (_q, ctx) => (ctx.self ? { payload: mamQueryForm() } : { error: 'service-unavailable' });
+
+  /**
+   * §4 query on the account's own archive (`iq set` to its bare JID or without `to`): form
+   * fields `start`, `end`, `with` (§4.1), RSM `max`/`after`/`before` (§4.3). The results
+   * (§4.2) go to the requester's session before the iq result with `<fin/>`. Errors, as for
+   * room archives (@parley/muc parseArchiveQuery): `bad-request` (modify) for a bad
+   * FORM_TYPE, timestamp, `with` or `<max/>`; `feature-not-implemented` (cancel) for other
+   * fields, `<flip-page/>` and RSM `<index/>`; `item-not-found` (cancel) for an RSM id not in
+   * the archive (§4.3.2); `service-unavailable` (cancel) for another entity.
+   */
+  private readonly query: IqHandler = async (q, ctx): Promise<IqAnswer> => {
+    if (!ctx.self) return { error: 'service-unavailable' };
+    const parsed = parseArchiveQuery(q, { maxResults: this.d.maxQueryResults });
+    if ('refusal' in parsed) {
+      const { condition, type, text } = parsed.refusal;
+      return text === undefined ? { error: condition, type } : { error: condition, type, text };
+    }
+    const query: AccountArchiveQuery = { max: parsed.max };
+    if (parsed.start !== undefined) query.start = parsed.start;
+    if (parsed.end !== undefined) query.end = parsed.end;
+    if (parsed.after !== undefined) query.after = parsed.after;
+    if (parsed.before !== undefined) query.before = parsed.before;
+    if (parsed.withJid !== undefined) query.with = tryParseJid(parsed.withJid)!.toString();
+    const owner = ctx.to.toString();
+    const page = await this.d.store.readPage(owner, query, this.d.now());
+    if (page === 'item-not-found') return { error: 'item-not-found', type: 'cancel' };
+    const requester = ctx.from.toString();
+    const { messages, fin } = accountArchiveResults(parsed.queryId, requester, page);
+    const session = this.d.local.get(requester);
+    for (const m of messages) session?.deliver(m);
+    return { payload: fin };
+  };
+
+  /** XEP-0441 preferences, read. Others than the account: `service-unavailable`. */
+  private readonly prefsGet: IqHandler = async (_q, ctx): Promise<IqAnswer> => {
+    if (!ctx.self) return { error: 'service-unavailable' };
+    return { payload: prefsElement(await this.d.store.prefs(ctx.to.toString())) };
+  };
+
+  /**
+   * XEP-0441 preferences, replaced; the answer holds them as stored. Errors: see
+   * parsePrefs (`bad-request`, `jid-malformed`, `not-acceptable`, all modify);
+   * `service-unavailable` for others than the account.
+   */
+  private readonly prefsSet: IqHandler = async (q, ctx): Promise<IqAnswer> => {
+    if (!ctx.self) return { error: 'service-unavailable' };
+    const prefs = parsePrefs(q);
+    if ('error' in prefs) return { error: prefs.error, type: 'modify', text: prefs.text };
+    await this.d.store.setPrefs(ctx.to.toString(), prefs);
+    return { payload: prefsElement(prefs) };
+  };
+}
