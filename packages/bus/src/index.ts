@@ -10,3 +10,5 @@ export { formatDeliveryMark, parseDeliveryMark, compareStreamIds, DeliveryMarks,
 export type { DeliveryMark } from './delivery-mark.js';
 export { laneForRoom, shardForRoom } from './shard.js';
 export { nextStreamId, prevStreamId, redisTimeMs, streamIdMs } from './stream-id.js';
+export { readArchivePageFrom } from './archive-page.js';
+export type { ArchivePageRequest, ArchivePageResult, ArchiveRedis } from './archive-page.js';

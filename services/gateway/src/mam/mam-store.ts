@@ -7,18 +7,14 @@
  * `mam.maxMessagesPerAccount` and those older than `mam.maxAgeDays` together with their index
  * fields, atomically (lua/mam-append-2.lua); reads leave out entries past the age bound too.
  */
-import { compareStreamIds, type KeySpace } from '@parley/bus';
+import { readArchivePageFrom, type KeySpace } from '@parley/bus';
 import type { ScriptedRedis } from '../routing/scripts.js';
 import { matchesWithFilter, prefsFromJson, type AccountArchiveEntry, type AccountArchivePage, type MamPrefs } from './account-archive.js';
 
 /** Most stream entries one query reads (a `with` filter scans). */
 const MAX_SCAN = 20_000;
-/** Stream entries read per round trip when a `with` filter may skip some. */
-const FILTER_CHUNK = 500;
 /** Most old entries one append trims (the rest at the next appends; reads skip them anyway). */
 const MAX_TRIM_PER_APPEND = 100;
-/** Largest sequence part of a stream id (XRANGE end bound of a whole millisecond). */
-const MAX_SEQ = '18446744073709551615';
 
 /** Bounds of every account archive (`mam.*` in the configuration). */
 export interface MamLimits {
@@ -43,17 +39,6 @@ export interface AccountArchiveQuery {
   max: number;
 }
 
-type StreamReply = [id: string, fields: string[]][];
-
-const bound = (id: string) => id.replace('(', '');
-function later(a: string, b: string): string {
-  if (a === '-') return b;
-  return compareStreamIds(bound(a), bound(b)) >= 0 ? a : b;
-}
-function earlier(a: string, b: string): string {
-  if (a === '+') return b;
-  return compareStreamIds(bound(a), bound(b)) <= 0 ? a : b;
-}
 
 /** Reads one stream entry's fields into an archive entry; undefined when one is missing. */
 function toEntry(streamId: string, fields: string[]): AccountArchiveEntry | undefined {
@@ -97,48 +82,20 @@ export class MamStore {
    * @param now - ms since epoch (the age bound's reference)
    */
   async readPage(owner: string, query: AccountArchiveQuery, now: number): Promise<AccountArchivePage | 'item-not-found'> {
-    const stream = this.keys.mamArchive(owner);
-    const rsmIds = [query.after, query.before].filter((v): v is string => v !== undefined && v !== '');
-    const found = rsmIds.length ? await this.redis.hmget(this.keys.mamArchiveIndex(owner), ...rsmIds) : [];
-    if (found.some((v) => v === null)) return 'item-not-found';
-    let lo = '-';
-    let hi = '+';
-    const minAt = Math.max(query.start ?? 0, this.limits.maxAgeMs > 0 ? now - this.limits.maxAgeMs : 0);
-    if (minAt > 0) lo = `${minAt}-0`;
-    if (query.end !== undefined) hi = `${Math.max(0, query.end)}-${MAX_SEQ}`;
-    let k = 0;
-    if (query.after !== undefined && query.after !== '') lo = later(lo, `(${found[k++]!}`);
-    if (query.before !== undefined && query.before !== '') hi = earlier(hi, `(${found[k++]!}`);
-    const backward = query.before !== undefined;
-    const filtered = query.with !== undefined;
-    const need = query.max + 1;
-    const collected: AccountArchiveEntry[] = [];
-    let scanned = 0;
-    let exhausted = false;
-    while (collected.length < need && scanned < MAX_SCAN) {
-      const chunk = filtered ? Math.max(need, FILTER_CHUNK) : need - collected.length;
-      const empty = lo !== '-' && hi !== '+' && compareStreamIds(bound(lo), bound(hi)) > 0;
-      const reply: StreamReply = empty ? [] : backward ? await this.redis.xrevrange(stream, hi, lo, 'COUNT', chunk) : await this.redis.xrange(stream, lo, hi, 'COUNT', chunk);
-      scanned += reply.length;
-      for (const [sid, fields] of reply) {
-        const entry = toEntry(sid, fields);
-        if (entry !== undefined && matchesWithFilter(query.with, entry)) collected.push(entry);
-        if (collected.length >= need) break;
-      }
-      if (reply.length < chunk) {
-        exhausted = true;
-        break;
-      }
-      const last = reply[reply.length - 1]![0];
-      if (backward) hi = `(${last}`;
-      else lo = `(${last}`;
-    }
-    const complete = exhausted && collected.length <= query.max;
-    const entries = collected.slice(0, query.max);
-    if (backward) entries.reverse();
-    const page: AccountArchivePage = { entries, complete };
-    if (query.start === undefined && query.end === undefined && !filtered) page.count = await this.redis.xlen(stream);
-    return page;
+    return readArchivePageFrom<AccountArchiveEntry>(this.redis, {
+      stream: this.keys.mamArchive(owner),
+      index: this.keys.mamArchiveIndex(owner),
+      start: query.start,
+      end: query.end,
+      after: query.after,
+      before: query.before,
+      max: query.max,
+      now,
+      maxAgeMs: this.limits.maxAgeMs,
+      maxScan: MAX_SCAN,
+      decode: toEntry,
+      accept: query.with === undefined ? undefined : (entry) => matchesWithFilter(query.with, entry),
+    });
   }
 
   /** The account's archiving preferences (the default ones when it set none). */

@@ -17,7 +17,7 @@
  * left the room's history) are resolved here too, inside the turn: {@link resolveArchiveRetractions}.
  */
 import type { Logger } from 'pino';
-import { compareStreamIds, type KeySpace } from '@parley/bus';
+import { compareStreamIds, readArchivePageFrom, type KeySpace } from '@parley/bus';
 import { applyTombstone, archiveEntryFromJson, archiveItemNotFound, archiveResults, matchesWith, type ArchiveEntry, type ArchivePage, type ArchiveQuery, type RoomState } from '@parley/muc';
 import type { ScriptedRedis } from '../redis-scripts.js';
 import type { TurnOutput } from '../delivery/resolve-recipients.js';
@@ -25,29 +25,11 @@ import type { TurnResult } from './shard-actor.js';
 
 /** Most stream entries one query reads (a `with` filter scans; the archive is bounded anyway). */
 const MAX_SCAN = 10_000;
-/** Stream entries read per round trip when a `with` filter may skip some. */
-const FILTER_CHUNK = 500;
-/** Largest sequence part of a stream id (XRANGE end bound of a whole millisecond). */
-const MAX_SEQ = '18446744073709551615';
 
 /** Bounds of the archive: `maxAgeMs` 0 = no age bound. */
 export interface ArchiveReadLimits {
   now: number;
   maxAgeMs: number;
-}
-
-type StreamReply = [id: string, fields: string[]][];
-
-/** One bound of an XRANGE: a stream id, `-`/`+`, or `(`id (exclusive). */
-function later(a: string, b: string): string {
-  if (a === '-') return b;
-  if (b === '-') return a;
-  return compareStreamIds(a.replace('(', ''), b.replace('(', '')) >= 0 ? a : b;
-}
-function earlier(a: string, b: string): string {
-  if (a === '+') return b;
-  if (b === '+') return a;
-  return compareStreamIds(a.replace('(', ''), b.replace('(', '')) <= 0 ? a : b;
 }
 
 /**
@@ -57,56 +39,35 @@ function earlier(a: string, b: string): string {
  * not in the archive (XEP-0313 §4.3.2). Entries older than `limits.maxAgeMs` are left out.
  */
 export async function readArchivePage(redis: ScriptedRedis, keys: KeySpace, shard: number, query: ArchiveQuery, limits: ArchiveReadLimits): Promise<ArchivePage | 'item-not-found'> {
-  const stream = keys.roomArchive(shard, query.room);
-  const index = keys.roomArchiveIndex(shard, query.room);
-  const rsmIds = [query.after, query.before].filter((v): v is string => v !== undefined && v !== '');
-  const found = rsmIds.length ? await redis.hmget(index, ...rsmIds) : [];
-  if (found.some((v) => v === null)) return 'item-not-found';
-  if (!query.enabled) return { entries: [], complete: true, count: 0 };
-  let lo = '-';
-  let hi = '+';
-  const minAt = Math.max(query.start ?? 0, limits.maxAgeMs > 0 ? limits.now - limits.maxAgeMs : 0);
-  if (minAt > 0) lo = `${minAt}-0`;
-  if (query.end !== undefined) hi = `${Math.max(0, query.end)}-${MAX_SEQ}`;
-  let k = 0;
-  if (query.after !== undefined && query.after !== '') lo = later(lo, `(${found[k++]!}`);
-  if (query.before !== undefined && query.before !== '') hi = earlier(hi, `(${found[k++]!}`);
-  const backward = query.before !== undefined;
+  if (!query.enabled) {
+    // Still item-not-found for an unknown RSM id (§4.3.2), as before archiving was turned off.
+    const rsmIds = [query.after, query.before].filter((v): v is string => v !== undefined && v !== '');
+    const found = rsmIds.length ? await redis.hmget(keys.roomArchiveIndex(shard, query.room), ...rsmIds) : [];
+    if (found.some((v) => v === null)) return 'item-not-found';
+    return { entries: [], complete: true, count: 0 };
+  }
   const filtered = query.withNick !== undefined || query.withJid !== undefined;
-  const need = query.max + 1;
-  const collected: ArchiveEntry[] = [];
-  let scanned = 0;
-  let exhausted = false;
-  while (collected.length < need && scanned < MAX_SCAN) {
-    const chunk = filtered ? Math.max(need, FILTER_CHUNK) : need - collected.length;
-    const emptyRange = lo !== '-' && hi !== '+' && compareStreamIds(lo.replace('(', ''), hi.replace('(', '')) > 0;
-    const reply: StreamReply = emptyRange ? [] : backward ? await redis.xrevrange(stream, hi, lo, 'COUNT', chunk) : await redis.xrange(stream, lo, hi, 'COUNT', chunk);
-    scanned += reply.length;
-    for (const [, fields] of reply) {
-      let json: string | undefined;
-      for (let f = 0; f + 1 < fields.length; f += 2) if (fields[f] === 'e') json = fields[f + 1];
-      const entry = json === undefined ? undefined : archiveEntryFromJson(json);
-      if (entry !== undefined && matchesWith(query, entry)) collected.push(entry);
-      if (collected.length >= need) break;
-    }
-    if (reply.length < chunk) {
-      exhausted = true;
-      break;
-    }
-    const lastId = reply[reply.length - 1]![0];
-    if (backward) hi = `(${lastId}`;
-    else lo = `(${lastId}`;
-  }
-  const complete = exhausted && collected.length <= query.max;
-  let entries = collected.slice(0, query.max);
-  if (backward) entries.reverse();
-  if (entries.length > 0) {
-    const tombstones = await redis.hmget(keys.roomArchiveTombstones(shard, query.room), ...entries.map((e) => e.id));
-    entries = entries.map((e, k) => (tombstones[k] == null ? e : applyTombstone(e, tombstones[k]!, query.room)));
-  }
-  const page: ArchivePage = { entries, complete };
-  if (query.start === undefined && query.end === undefined && !filtered) page.count = await redis.xlen(stream);
-  return page;
+  const page = await readArchivePageFrom<ArchiveEntry>(redis, {
+    stream: keys.roomArchive(shard, query.room),
+    index: keys.roomArchiveIndex(shard, query.room),
+    start: query.start,
+    end: query.end,
+    after: query.after,
+    before: query.before,
+    max: query.max,
+    now: limits.now,
+    maxAgeMs: limits.maxAgeMs,
+    maxScan: MAX_SCAN,
+    decode: (_id, fields) => {
+      for (let f = 0; f + 1 < fields.length; f += 2) if (fields[f] === 'e') return archiveEntryFromJson(fields[f + 1]!);
+      return undefined;
+    },
+    accept: filtered ? (entry) => matchesWith(query, entry) : undefined,
+  });
+  if (page === 'item-not-found' || page.entries.length === 0) return page;
+  // XEP-0425 §4: a retracted message is read as its tombstone.
+  const tombstones = await redis.hmget(keys.roomArchiveTombstones(shard, query.room), ...page.entries.map((e) => e.id));
+  return { ...page, entries: page.entries.map((e, k) => (tombstones[k] == null ? e : applyTombstone(e, tombstones[k]!, query.room))) };
 }
 
 /**
