@@ -27,6 +27,7 @@ export {
   archiveEntryFromJson,
   archiveItemNotFound,
   archiveResults,
+  archiveFin,
   matchesWith,
   mamQueryForm,
   parseArchiveQuery,

@@ -329,6 +329,18 @@ export function archiveResults(query: ArchiveQuery, page: ArchivePage, room: Roo
     forwarded.cnode(stored);
     out.push(message);
   }
+  const iq = new Element('iq', { xmlns: NS.CLIENT, type: 'result', from: query.room, to: query.to, id: query.iqId });
+  iq.cnode(archiveFin(page));
+  out.push(iq);
+  return out;
+}
+
+/**
+ * §4.3 `<fin xmlns='urn:xmpp:mam:2'>` closing a page: `complete='true'` when the page reaches
+ * the archive's end in its direction (§4.3.2), and the XEP-0059 `<set/>` with `first`/`last`
+ * (when there are results) and `count` (when known). For rooms and accounts alike.
+ */
+export function archiveFin(page: { entries: readonly { id: string }[]; complete: boolean; count?: number }): Element {
   const fin = new Element('fin', page.complete ? { xmlns: MAM_NS, complete: 'true' } : { xmlns: MAM_NS });
   const set = fin.c('set', { xmlns: RSM_NS });
   const first = page.entries[0];
@@ -338,10 +350,7 @@ export function archiveResults(query: ArchiveQuery, page: ArchivePage, room: Roo
     set.c('last').t(last.id);
   }
   if (page.count !== undefined) set.c('count').t(String(page.count));
-  const iq = new Element('iq', { xmlns: NS.CLIENT, type: 'result', from: query.room, to: query.to, id: query.iqId });
-  iq.cnode(fin);
-  out.push(iq);
-  return out;
+  return fin;
 }
 
 /**

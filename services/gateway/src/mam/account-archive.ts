@@ -4,7 +4,7 @@
 // features/mam.ts); the archive itself is mam-store.ts, the wiring mam.ts.
 import { clone, Element } from 'ltx';
 import { tryParseJid, type Jid } from '@parley/jid';
-import { FORWARD_NS, MAM_NS, RSM_NS } from '@parley/muc';
+import { archiveFin, FORWARD_NS, MAM_NS } from '@parley/muc';
 import { keepPermanently } from '@parley/stanza';
 import { NS, parseOwnElement } from '@parley/xml';
 
@@ -190,14 +190,5 @@ export function accountArchiveResults(queryId: string | undefined, requester: st
     forwarded.cnode(stored);
     messages.push(message);
   }
-  const fin = new Element('fin', page.complete ? { xmlns: MAM_NS, complete: 'true' } : { xmlns: MAM_NS });
-  const set = fin.c('set', { xmlns: RSM_NS });
-  const first = page.entries[0];
-  const last = page.entries[page.entries.length - 1];
-  if (first !== undefined && last !== undefined) {
-    set.c('first').t(first.id);
-    set.c('last').t(last.id);
-  }
-  if (page.count !== undefined) set.c('count').t(String(page.count));
-  return { messages, fin };
+  return { messages, fin: archiveFin(page) };
 }
