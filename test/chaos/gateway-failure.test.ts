@@ -30,6 +30,9 @@ const ENV = {
   PARLEY_GATEWAY_DEAD_AFTER_MS: String(DEAD_AFTER_MS),
   PARLEY_LEASE_TTL_MS: '1500',
   PARLEY_ROOM_WORKER_HEARTBEAT_MS: '250',
+  // No XEP-0198 resumption (@xmpp/client asks for it): a SIGKILLed gateway's sessions end at
+  // its reap; resumable ones outlive it (test/integration/stream-management-failover.test.ts).
+  PARLEY_SM_RESUME_TIMEOUT_SEC: '0',
 };
 const MUC = 'conference.localhost';
 const MUC_NS = 'http://jabber.org/protocol/muc';

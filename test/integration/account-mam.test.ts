@@ -5,7 +5,8 @@
  * page), the `with` filter (bare and full JID), a `<no-store/>` message is absent and carries
  * no stanza-id, a forged stanza-id is removed, an offline recipient's archive, preferences
  * (`never`, an `always` list), only the account may query its archive, the bound
- * `mam.maxMessagesPerAccount` (trimmed with its id index), and account deletion.
+ * `mam.maxMessagesPerAccount` (trimmed with its id index), and account deletion; #extended
+ * (after-id, before-id, ids, flipped pages, metadata) and paging through 10,000 both ways.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,7 +61,7 @@ interface Answer {
 let queries = 0;
 
 /** Runs a query on `to`'s archive (own when undefined) with RSM `set` children and form fields. */
-async function query(c: TestClient, opts: { set?: Element[]; fields?: Record<string, string>; to?: string } = {}): Promise<Answer> {
+async function query(c: TestClient, opts: { set?: Element[]; fields?: Record<string, string | string[]>; to?: string; flip?: boolean } = {}): Promise<Answer> {
   const qid = `q${++queries}`;
   const children: Element[] = [];
   if (opts.fields) {
@@ -69,11 +70,12 @@ async function query(c: TestClient, opts: { set?: Element[]; fields?: Record<str
         'x',
         { xmlns: 'jabber:x:data', type: 'submit' },
         xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, MAM)),
-        ...Object.entries(opts.fields).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v))),
+        ...Object.entries(opts.fields).map(([k, v]) => xml('field', { var: k }, ...(Array.isArray(v) ? v : [v]).map((one) => xml('value', {}, one)))),
       ),
     );
   }
   if (opts.set) children.push(xml('set', { xmlns: RSM }, ...opts.set));
+  if (opts.flip) children.push(xml('flip-page'));
   const iq = await c.iq('set', opts.to, xml('query', { xmlns: MAM, queryid: qid }, ...children));
   const results = c.received.filter((el) => el.name === 'message' && el.getChild('result', MAM)?.attrs['queryid'] === qid);
   return {
@@ -103,9 +105,9 @@ test('account archives: both directions, one stanza-id, paging, with, hints, off
   // Disco: the account advertises MAM and stanza ids; the form.
   const info = await alice.iq('get', 'alice@localhost', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }));
   const features = info.getChild('query')!.getChildren('feature').map((f) => f.attrs['var']);
-  assert.ok(features.includes(MAM) && features.includes(SID), features.join(' '));
+  assert.ok(features.includes(MAM) && features.includes(SID) && features.includes(`${MAM}#extended`), features.join(' '));
   const form = await alice.iq('get', undefined, xml('query', { xmlns: MAM }));
-  assert.deepEqual(form.getChild('query', MAM)?.getChild('x', 'jabber:x:data')?.getChildren('field').map((f) => f.attrs['var']), ['FORM_TYPE', 'with', 'start', 'end']);
+  assert.deepEqual(form.getChild('query', MAM)?.getChild('x', 'jabber:x:data')?.getChildren('field').map((f) => f.attrs['var']), ['FORM_TYPE', 'with', 'start', 'end', 'before-id', 'after-id', 'ids']);
 
   // m1: alice → bob (bare JID), with a forged stanza-id by bob that must go.
   await alice.send(xml('message', { to: 'bob@localhost', type: 'chat', id: 'm1' }, xml('body', {}, 'm1'), xml('stanza-id', { xmlns: SID, by: 'bob@localhost', id: 'forged' })));
@@ -288,4 +290,68 @@ test('measure: a page of 50 over XMPP at 10,000 archived messages', async () => 
   assert.equal(middle.answer.ids[0], 'fill-5001');
   console.log(`# account MAM over XMPP: page of 50 at ${N} messages, mean of 20 round trips: first ${first.ms.toFixed(1)} ms, last ${lastPage.ms.toFixed(1)} ms, after an id ${middle.ms.toFixed(1)} ms`);
   assert.ok(first.ms < 500, `${first.ms} ms`);
+});
+
+test('#extended on 10,000 archived messages: after-id/before-id, ids, flipped pages, metadata; paged through both ways', async () => {
+  const owner = 'erin@localhost';
+  const erin = clients.find((c) => c.bare === owner)!;
+  const N = 10_000;
+  // The archive the measure test filled: fill-0 .. fill-9999, oldest first.
+  const between = await query(erin, { fields: { 'after-id': 'fill-5000', 'before-id': 'fill-5004' } });
+  assert.deepEqual(between.ids, ['fill-5001', 'fill-5002', 'fill-5003']);
+  assert.equal(between.fin?.attrs['complete'], 'true');
+  assert.equal(setText(between, 'count'), undefined, 'no count for an id-bounded page');
+  // before-id does not turn the page (RSM before does): the oldest page below it.
+  const below = await query(erin, { fields: { 'before-id': 'fill-5000' }, set: [rsm('max', '3')] });
+  assert.deepEqual(below.ids, ['fill-0', 'fill-1', 'fill-2']);
+  assert.equal(below.fin?.attrs['complete'], undefined);
+  // Combined with RSM before: the newest page below after-id's bound.
+  const newest = await query(erin, { fields: { 'after-id': 'fill-9990' }, set: [rsm('max', '3'), rsm('before')] });
+  assert.deepEqual(newest.ids, ['fill-9997', 'fill-9998', 'fill-9999']);
+  // ids: those messages, oldest first; with a time bound too.
+  const picked = await query(erin, { fields: { ids: ['fill-9000', 'fill-10', 'fill-5000', 'fill-10'] } });
+  assert.deepEqual(picked.ids, ['fill-10', 'fill-5000', 'fill-9000']);
+  assert.equal(setText(picked, 'count'), '3');
+  assertError((await query(erin, { fields: { ids: ['fill-10', 'nope'] } })).iq, 'item-not-found');
+  assertError((await query(erin, { fields: { 'after-id': 'nope' } })).iq, 'item-not-found');
+  assertError((await query(erin, { fields: { ids: Array.from({ length: 51 }, (_, i) => `fill-${i}`) } })).iq, 'bad-request');
+  // Flipped: the same page, sent newest first; <fin/> unchanged.
+  const plain = await query(erin, { set: [rsm('max', '4'), rsm('before')] });
+  const flipped = await query(erin, { set: [rsm('max', '4'), rsm('before')], flip: true });
+  assert.deepEqual(flipped.ids, [...plain.ids].reverse());
+  assert.equal(setText(flipped, 'first'), setText(plain, 'first'));
+  assert.equal(setText(flipped, 'last'), setText(plain, 'last'));
+  // §5 metadata.
+  const meta = (await erin.iq('get', undefined, xml('metadata', { xmlns: MAM }))).getChild('metadata', MAM);
+  assert.equal(meta?.getChild('start')?.attrs['id'], 'fill-0', meta?.toString());
+  assert.equal(meta?.getChild('end')?.attrs['id'], `fill-${N - 1}`);
+  assert.match(String(meta?.getChild('end')?.attrs['timestamp']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  const bob = clients.find((c) => c.bare === 'bob@localhost')!;
+  assertError(await bob.iq('get', owner, xml('metadata', { xmlns: MAM })), 'service-unavailable');
+
+  // Paging through all 10,000 both ways with after-id / before-id (pages of 50): no gap, no duplicate.
+  const started = process.hrtime.bigint();
+  const forward: string[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await query(erin, { ...(cursor ? { fields: { 'after-id': cursor } } : {}), set: [rsm('max', '50')] });
+    forward.push(...page.ids);
+    cursor = page.ids.at(-1);
+    if (page.fin?.attrs['complete'] === 'true') break;
+    assert.ok(forward.length < N + 50, 'paging ends');
+  }
+  const backward: string[] = [];
+  cursor = undefined;
+  for (;;) {
+    const page = await query(erin, { ...(cursor ? { fields: { 'before-id': cursor } } : {}), set: [rsm('max', '50'), rsm('before')], flip: true });
+    backward.push(...page.ids);
+    cursor = page.ids.at(-1);
+    if (page.fin?.attrs['complete'] === 'true') break;
+    assert.ok(backward.length < N + 50, 'paging ends');
+  }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const expected = Array.from({ length: N }, (_, i) => `fill-${i}`);
+  assert.deepEqual(forward, expected);
+  assert.deepEqual(backward, [...expected].reverse(), 'flipped pages walked backwards: newest first throughout');
+  console.log(`# account MAM #extended: 2 x ${N / 50} pages of 50 (after-id forward, before-id + flip backward) in ${ms.toFixed(0)} ms`);
 });

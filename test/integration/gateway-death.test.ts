@@ -25,7 +25,9 @@ printGatewayLogsOnFailure(() => cluster);
 
 before(async () => {
   cluster = await startCluster('gateway-death');
-  const env = { PARLEY_GATEWAY_DEAD_AFTER_MS: String(DEAD_AFTER_MS), PARLEY_HEARTBEAT_MS: String(HEARTBEAT_MS) };
+  // No XEP-0198 resumption (@xmpp/client asks for it): this is the reap of sessions that cannot
+  // be resumed; resumable ones outlive their gateway (stream-management-failover.test.ts).
+  const env = { PARLEY_GATEWAY_DEAD_AFTER_MS: String(DEAD_AFTER_MS), PARLEY_HEARTBEAT_MS: String(HEARTBEAT_MS), PARLEY_SM_RESUME_TIMEOUT_SEC: '0' };
   [gwA, gwB] = await Promise.all([cluster.startGateway(env), cluster.startGateway(env)]);
   await cluster.addUser('alice@localhost', 'alice-pw');
   await cluster.addUser('bob@localhost', 'bob-pw');

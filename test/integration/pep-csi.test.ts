@@ -6,7 +6,8 @@
  * (across gateways), publish options and preconditions, items by max_items and id, retract
  * and delete notifications, the last item on a new session's presence, whitelist (bookmarks)
  * nodes reaching the owner only, the bounds, and CSI holding presence and PEP events until a
- * message with a body or <active/>.
+ * message with a body or <active/>. XEP-0060 node management on PEP: create (configured,
+ * instant), configure, affiliations, subscriptions, retract notify, purge.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -220,6 +221,97 @@ test('XEP-0163 across gateways: notifications by +notify, items, preconditions, 
   await bob.waitForStanza((el) => el.name === 'message' && el.getChild('event', EVENT)?.getChild('delete')?.attrs['node'] === TUNE);
   assertError(await bob.iq('get', alice.bare, itemsIq(TUNE)), 'item-not-found');
   await Promise.all([bob2.stop(), alice2.stop()]);
+});
+
+const nodeConfig = (fields: Record<string, string>, type = 'submit') =>
+  xml(
+    'x',
+    { xmlns: 'jabber:x:data', type },
+    xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${PUBSUB}#node_config`)),
+    ...Object.entries(fields).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v))),
+  );
+const formValue = (reply: Element, field: string) =>
+  reply
+    .getChild('pubsub', OWNER)
+    ?.getChild('configure')
+    ?.getChild('x', 'jabber:x:data')
+    ?.getChildren('field')
+    .find((f) => f.attrs['var'] === field)
+    ?.getChildText('value');
+const ownerEvent = (from: string, name: 'purge' | 'delete', node: string) => (el: Element) =>
+  el.name === 'message' && el.attrs['from'] === from && el.getChild('event', EVENT)?.getChild(name)?.attrs['node'] === node;
+
+test('XEP-0060 node management on PEP: create, configure, affiliations, subscriptions, retract, purge, bounds', async () => {
+  const configureIq = (node: string, form?: Element) => xml('pubsub', { xmlns: OWNER }, xml('configure', { node }, ...(form ? [form] : [])));
+  // §8.1.3 create and configure: open access, three items.
+  const created = await alice.iq('set', undefined, xml('pubsub', { xmlns: PUBSUB }, xml('create', { node: TUNE }), xml('configure', {}, nodeConfig({ 'pubsub#access_model': 'open', 'pubsub#max_items': '3' }))));
+  assert.equal(created.attrs['type'], 'result', created.toString());
+  assertError(await alice.iq('set', undefined, xml('pubsub', { xmlns: PUBSUB }, xml('create', { node: TUNE }))), 'conflict');
+  assertError(await bob.iq('set', alice.bare, xml('pubsub', { xmlns: PUBSUB }, xml('create', { node: 'urn:x:bobs' }))), 'forbidden');
+  const form = await alice.iq('get', undefined, configureIq(TUNE));
+  assert.equal(formValue(form, 'pubsub#access_model'), 'open', form.toString());
+  assert.equal(formValue(form, 'pubsub#max_items'), '3');
+  assertError(await bob.iq('get', alice.bare, configureIq(TUNE)), 'forbidden');
+  for (const id of ['k1', 'k2', 'k3']) {
+    assert.equal((await alice.iq('set', undefined, publishIq(TUNE, id, tune(id)))).attrs['type'], 'result');
+    await bob.waitForStanza(isEvent(alice.bare, TUNE, 'item', id));
+  }
+  // Open: a stranger reads.
+  assert.deepEqual(itemIds(await carol.iq('get', alice.bare, itemsIq(TUNE))), ['k1', 'k2', 'k3']);
+
+  // §8.2.4: whitelist, two items: the oldest goes, the stranger and the contact are shut out.
+  const set = await alice.iq('set', undefined, configureIq(TUNE, nodeConfig({ 'pubsub#access_model': 'whitelist', 'pubsub#max_items': '2' })));
+  assert.equal(set.attrs['type'], 'result', set.toString());
+  assert.deepEqual(itemIds(await alice.iq('get', undefined, itemsIq(TUNE))), ['k2', 'k3']);
+  assertError(await carol.iq('get', alice.bare, itemsIq(TUNE)), 'not-allowed', 'closed-node');
+  assert.equal((await alice.iq('set', undefined, publishIq(TUNE, 'k4', tune('k4')))).attrs['type'], 'result');
+  await alice.waitForStanza(isEvent(alice.bare, TUNE, 'item', 'k4'));
+  await assertNothing(bob, isEvent(alice.bare, TUNE, 'item', 'k4'));
+  // Bad forms change nothing.
+  assertError(await alice.iq('set', undefined, configureIq(TUNE, nodeConfig({ 'pubsub#max_items': '11' }))), 'bad-request');
+  assertError(await alice.iq('set', undefined, configureIq(TUNE, nodeConfig({ 'pubsub#access_model': 'authorize' }))), 'not-acceptable');
+  assertError(await alice.iq('set', undefined, configureIq(TUNE)), 'bad-request');
+  assert.equal((await alice.iq('set', undefined, configureIq(TUNE, nodeConfig({ 'pubsub#access_model': 'open' }, 'cancel')))).attrs['type'], 'result');
+  assert.equal(formValue(await alice.iq('get', undefined, configureIq(TUNE)), 'pubsub#access_model'), 'whitelist');
+  // §7.1.5 the publish options are checked against the new configuration.
+  assertError(await alice.iq('set', undefined, publishIq(TUNE, 'k5', tune('k5'), { 'pubsub#access_model': 'presence' })), 'conflict', 'precondition-not-met');
+
+  // Back to presence access: the contact gets notifications again.
+  assert.equal((await alice.iq('set', undefined, configureIq(TUNE, nodeConfig({ 'pubsub#access_model': 'presence' })))).attrs['type'], 'result');
+  // §7.2.2.1: notify='false' overrides the node's notify_retract; notify='true' notifies.
+  assert.equal((await alice.iq('set', undefined, xml('pubsub', { xmlns: PUBSUB }, xml('retract', { node: TUNE, notify: 'false' }, xml('item', { id: 'k3' }))))).attrs['type'], 'result');
+  await assertNothing(bob, isEvent(alice.bare, TUNE, 'retract', 'k3'));
+  assert.equal((await alice.iq('set', undefined, xml('pubsub', { xmlns: PUBSUB }, xml('retract', { node: TUNE, notify: 'true' }, xml('item', { id: 'k4' }))))).attrs['type'], 'result');
+  await bob.waitForStanza(isEvent(alice.bare, TUNE, 'retract', 'k4'));
+  await alice.waitForStanza(isEvent(alice.bare, TUNE, 'retract', 'k4'));
+
+  // §8.9.1, §5.7, §5.6, §8.8.1.
+  const aff = await alice.iq('get', undefined, xml('pubsub', { xmlns: OWNER }, xml('affiliations', { node: TUNE })));
+  assert.deepEqual(aff.getChild('pubsub', OWNER)?.getChild('affiliations')?.getChildren('affiliation').map((a) => `${String(a.attrs['jid'])} ${String(a.attrs['affiliation'])}`), [`${alice.bare} owner`], aff.toString());
+  const mine = await alice.iq('get', undefined, xml('pubsub', { xmlns: PUBSUB }, xml('affiliations')));
+  const owned = (mine.getChild('pubsub', PUBSUB)?.getChild('affiliations')?.getChildren('affiliation') ?? []).map((a) => String(a.attrs['node']));
+  assert.ok(owned.includes(TUNE) && owned.includes('urn:x:multi'), mine.toString());
+  assertError(await bob.iq('get', alice.bare, xml('pubsub', { xmlns: PUBSUB }, xml('affiliations'))), 'forbidden');
+  const subs = await alice.iq('get', undefined, xml('pubsub', { xmlns: PUBSUB }, xml('subscriptions')));
+  assert.deepEqual(subs.getChild('pubsub', PUBSUB)?.getChild('subscriptions')?.children, [], subs.toString());
+  assertError(await alice.iq('get', undefined, xml('pubsub', { xmlns: OWNER }, xml('subscriptions', { node: 'urn:x:none' }))), 'item-not-found');
+  assertError(await alice.iq('set', undefined, xml('pubsub', { xmlns: OWNER }, xml('affiliations', { node: TUNE }, xml('affiliation', { jid: bob.bare, affiliation: 'member' })))), 'feature-not-implemented');
+
+  // §8.5 purge: the node stays empty; readers are told.
+  assert.equal((await alice.iq('set', undefined, xml('pubsub', { xmlns: OWNER }, xml('purge', { node: TUNE })))).attrs['type'], 'result');
+  await bob.waitForStanza(ownerEvent(alice.bare, 'purge', TUNE));
+  assert.deepEqual(itemIds(await alice.iq('get', undefined, itemsIq(TUNE))), []);
+  assertError(await alice.iq('set', undefined, xml('pubsub', { xmlns: OWNER }, xml('purge', { node: 'urn:x:none' }))), 'item-not-found');
+
+  // §8.1.2 an instant node: named by the server.
+  const instant = await alice.iq('set', undefined, xml('pubsub', { xmlns: PUBSUB }, xml('create')));
+  const name = String(instant.getChild('pubsub', PUBSUB)?.getChild('create')?.attrs['node'] ?? '');
+  assert.match(name, /^[0-9a-f-]{36}$/, instant.toString());
+  assert.equal(formValue(await alice.iq('get', undefined, configureIq(name)), 'pubsub#access_model'), 'presence');
+  // Bounds: explicit creates count against limits.maxPepNodes (alice: tune, multi, __proto__, constructor, the instant one).
+  assertError(await alice.iq('set', undefined, xml('pubsub', { xmlns: PUBSUB }, xml('create', { node: 'urn:x:too-many' }))), 'not-acceptable');
+  for (const node of [name, TUNE]) assert.equal((await alice.iq('set', undefined, xml('pubsub', { xmlns: OWNER }, xml('delete', { node })))).attrs['type'], 'result');
+  await bob.waitForStanza(ownerEvent(alice.bare, 'delete', TUNE));
 });
 
 test('XEP-0402 bookmarks: whitelist, one item per room, the owner\'s resources only', async () => {

@@ -24,6 +24,9 @@ const env = {
   PARLEY_GATEWAY_DEAD_AFTER_MS: String(DEAD_AFTER_MS),
   PARLEY_HEARTBEAT_MS: String(HEARTBEAT_MS),
   PARLEY_MAX_ROSTER_ITEMS: String(MAX_ROSTER_ITEMS),
+  // No XEP-0198 resumption (@xmpp/client asks for it): a SIGKILLed gateway's sessions end at
+  // its reap; resumable ones outlive it (stream-management-failover.test.ts).
+  PARLEY_SM_RESUME_TIMEOUT_SEC: '0',
 };
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'lim'];
 

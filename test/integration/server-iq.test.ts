@@ -104,6 +104,16 @@ const FEATURE_SPECS = new Map<string, string>([
   ['http://jabber.org/protocol/pubsub#retract-items', 'XEP-0163'],
   ['http://jabber.org/protocol/pubsub#retrieve-items', 'XEP-0163'],
   ['urn:xmpp:bookmarks:1#compat', 'XEP-0402'],
+  ['http://jabber.org/protocol/pubsub#config-node', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#create-and-configure', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#create-nodes', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#instant-nodes', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#purge-nodes', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#retrieve-affiliations', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#retrieve-default', 'XEP-0163'],
+  ['http://jabber.org/protocol/pubsub#retrieve-subscriptions', 'XEP-0163'],
+  ['urn:ietf:params:xml:ns:vcard-4.0', 'XEP-0292'],
+  ['urn:xmpp:mam:2#extended', 'XEP-0313'],
 ]);
 
 test('every feature the server and an account advertise is a supported row of docs/xeps.md', async () => {

@@ -3,7 +3,8 @@
  * installed by `scripts/bootstrap.mjs --with-slixmpp`, which `npm test` runs) logs in on a
  * two-gateway cluster, one user per gateway, and drives rosters and subscriptions (RFC 6121
  * §2–§3), presence both ways with logout and the probe answer (§4), vCard (XEP-0054),
- * blocking (XEP-0191) and carbons across gateways (XEP-0280) through its own APIs
+ * blocking (XEP-0191), carbons across gateways (XEP-0280), PEP (XEP-0163) and XEP-0084
+ * avatars through its own APIs
  * (test/interop/slixmpp/driver.py). The driver prints one JSON line per step; each test
  * below asserts on one step. The same driver also runs against reference Prosody 0.12
  * (startProsody; one port for both "gateways", PLAIN since that is all its insecure
@@ -211,6 +212,14 @@ test('PEP and CSI with slixmpp: +notify from its caps across gateways, XEP-0223 
   assert.deepEqual(p['order'], ['presence:csi held', 'message']);
 });
 
+test('XEP-0084 avatars with slixmpp: metadata notified by +notify across gateways, data fetched by its id', () => {
+  const a = stepOf('avatar');
+  assert.equal(a['event_from'], alice);
+  assert.equal(a['info_id_matches'], true);
+  assert.equal(a['info_bytes'], '2048');
+  assert.equal(a['data_matches'], true, 'the data item holds the published bytes');
+});
+
 /** A step's observations that must match between servers: timings and opaque roster versions left out. */
 function comparable(run: DriverRun): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = Object.create(null) as Record<string, Record<string, unknown>>;
@@ -244,6 +253,8 @@ test('the same observations against reference Prosody 0.12, but for the document
   // PEP (Prosody's mod_pep is in the reference configuration, CSI is not).
   const [pm, pt] = [stepOf('pep'), stepOf('pep', reference)];
   for (const key of ['event_from', 'event_title', 'private_title']) assert.equal(pt[key], pm[key], key);
+  // XEP-0084 avatars: the same observations.
+  assert.deepEqual(stepOf('avatar', reference), stepOf('avatar'));
   // XEP-0060 §6.5.9.5 says not-allowed (+ closed-node) for a whitelist node; Prosody 0.12 answers forbidden.
   assert.equal(pt['bob_read_private'], 'forbidden', 'Prosody now answers differently: update docs/xeps.md (XEP-0163)');
 });

@@ -79,7 +79,7 @@ export function parley(gateways: number, workers: number, note = ''): ServerVari
         PARLEY_MUC_HISTORY_LENGTH: String(opts.historyLength),
         PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'true',
       };
-      const args = [launcher, '--gateways', String(gateways), '--workers', String(workers), '--c2s-port', String(c2s), '--ws-port', String(ws), '--no-admin', '--json', '--redis-url', `redis://127.0.0.1:${redis.port}`];
+      const args = [launcher, '--gateways', String(gateways), '--workers', String(workers), '--c2s-port', String(c2s), '--ws-port', String(ws), '--no-admin', '--no-tls', '--json', '--redis-url', `redis://127.0.0.1:${redis.port}`];
       if (opts.auth === 'open') args.push('--open-auth');
       let ready: (line: string) => void = () => undefined;
       const readyLine = new Promise<string>((resolve) => (ready = resolve));

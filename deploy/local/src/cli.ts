@@ -6,7 +6,11 @@
  * development token are printed before READY). Children's JSON logs are pretty-printed
  * here. A line containing READY is printed once every gateway accepts connections and every
  * room shard has an owner; SIGINT/SIGTERM stop everything cleanly (gateways first, so that
- * rooms hear their sessions end, then room workers, then Redis).
+ * rooms hear their sessions end, then room workers and the admin API, then Redis). Every
+ * child runs in a process group of its own, so a Ctrl-C or a SIGTERM to the launcher's
+ * group reaches the launcher only and the order holds; a child stops by itself when the
+ * launcher dies (end of its stdin pipe). The Redis port and password and the development
+ * admin token are kept in `<data-dir>/launcher.json` and reused by the next start.
  *
  *   pnpm cluster --gateways 2 --workers 2 --c2s-port 5222 --open-auth
  *
@@ -14,7 +18,16 @@
  * conformance checkers drive the launcher with them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Extra Node.js arguments for every service process, from `PARLEY_SERVICE_NODE_ARGS`
+ * (space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a benchmark's flame graphs
+ * (flags that NODE_OPTIONS refuses); none by default.
+ */
+function serviceNodeArgs(): string[] {
+  return (process.env['PARLEY_SERVICE_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
+}
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +37,8 @@ import { keySpace } from '@parley/bus';
 import { ConfigError, loadConfig } from '@parley/config';
 import { PinoPretty } from 'pino-pretty';
 import { startRedis, type RedisChild } from './redis-server.js';
+import { claimDataDir, newSecret, readLauncherState, updateLauncherState } from './launcher-state.js';
+import { ensureSelfSignedCertificates } from './certificates.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const gatewayMain = join(repoRoot, 'services', 'gateway', 'dist', 'main.js');
@@ -48,11 +63,15 @@ const program = new Command('cluster')
   .option('--redis-url <url>', 'use this Redis instead of starting one (default: $REDIS_URL)')
   .option('--data-dir <dir>', 'where the launched redis-server keeps its data (made mode 0700, files 0600)', join(repoRoot, '.data', 'redis'))
   .option('--redis-maxmemory <size>', 'maxmemory of the launched redis-server (noeviction: writes fail beyond it, nothing is evicted)', '512mb')
+  .option('--cert-dir <dir>', 'where self-signed certificates are made on first start and reused (default: <data-dir>/certs; key files 0600)')
+  .option('--no-tls', 'no TLS: make no certificate, offer no STARTTLS, open no direct TLS port (unless the configuration names a certificate)')
+  .option('--direct-tls-port <port>', 'XEP-0368 direct TLS port of the first gateway, the others use the next ports (default: --c2s-port + 100, i.e. 5322); 0 picks free ports', int('--direct-tls-port', 0, 65535))
   .option('--config <file>', 'JSON configuration file passed to every process')
   .option('--json', 'print the children\'s JSON log lines as they are instead of pretty-printing them', false);
 program.parse();
 const opts = program.opts<{
   gateways: number; workers: number; adminPort: number; admin: boolean; c2sPort: number; wsPort: number; openAuth: boolean; redisUrl?: string; dataDir: string; redisMaxmemory: string; config?: string; json: boolean;
+  certDir?: string; tls: boolean; directTlsPort?: number;
 }>();
 
 // pino-pretty writes to stdout itself (destination 1); with --json the lines pass through.
@@ -60,6 +79,7 @@ const pretty = opts.json ? process.stdout : PinoPretty({ colorize: process.stdou
 const say = (msg: string) => process.stdout.write(`[cluster] ${msg}\n`);
 
 let redis: RedisChild | undefined;
+let releaseDataDir: (() => void) | undefined;
 const children: ChildProcess[] = [];
 let stopping = false;
 
@@ -84,6 +104,7 @@ async function stopAll(code: number): Promise<never> {
   await stopChildren(children);
   await stopChildren(workers);
   await redis?.stop();
+  releaseDataDir?.();
   say('stopped');
   process.exit(code);
 }
@@ -91,7 +112,8 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 function childEnv(redisUrl: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redisUrl };
+  // The child stops when its stdin ends, i.e. when this launcher is gone (however it died).
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redisUrl, PARLEY_STOP_ON_STDIN_END: '1' };
   if (opts.config) env.PARLEY_CONFIG = opts.config;
   return env;
 }
@@ -116,39 +138,91 @@ function watch(child: ChildProcess, name: string, ready: string): Promise<Record
 }
 
 /**
- * Starts the admin API with a fresh development token (admin scope), given to it as a
- * SHA-256 hash like any configured token; resolves with its URL and the token in clear.
+ * A service process: its own process group (`detached`), so that signals sent to the
+ * launcher's group (Ctrl-C, `kill -TERM -<pgid>`) reach only the launcher, which then stops
+ * the children in order; stdin is a pipe whose end stops the child (PARLEY_STOP_ON_STDIN_END).
+ */
+function spawnService(main: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [...serviceNodeArgs(), main], { env, stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+}
+
+/**
+ * Starts the admin API with the development token (admin scope) kept in
+ * `<data-dir>/launcher.json` (made on first start), given to it as a SHA-256 hash like any
+ * configured token; resolves with its URL and the token in clear.
  */
 async function startAdmin(redisUrl: string): Promise<{ url: string; token: string }> {
-  const token = randomBytes(24).toString('base64url');
+  const token = readLauncherState(opts.dataDir).adminToken ?? updateLauncherState(opts.dataDir, { adminToken: newSecret() }).adminToken!;
   const env = childEnv(redisUrl);
   env.PARLEY_ADMIN_PORT = String(opts.adminPort);
   // A development cluster: the API's docs page is readable without a token.
   env.PARLEY_ADMIN_PUBLIC_ENDPOINTS ??= 'docs';
   const sha256 = createHash('sha256').update(token).digest('hex');
   env.PARLEY_ADMIN_TOKENS = [env.PARLEY_ADMIN_TOKENS, `dev:admin:${sha256}`].filter(Boolean).join(',');
-  const child = spawn(process.execPath, [adminMain], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnService(adminMain, env);
   workers.push(child);
   const rec = await watch(child, 'admin API', 'admin api ready');
   return { url: String(rec.url), token };
 }
 
-async function startWorker(index: number, redisUrl: string): Promise<string> {
-  const child = spawn(process.execPath, [workerMain], { env: childEnv(redisUrl), stdio: ['ignore', 'pipe', 'inherit'] });
+async function startWorker(index: number, redisUrl: string): Promise<{ workerId: string; healthPort: number }> {
+  const env = childEnv(redisUrl);
+  // Health listener (/healthz, /readyz) on a free port, printed below.
+  env.PARLEY_ROOM_WORKER_HEALTH_PORT ??= '0';
+  const child = spawnService(workerMain, env);
   workers.push(child);
   const rec = await watch(child, `room worker ${index}`, 'room worker ready');
-  return String(rec.workerId);
+  return { workerId: String(rec.workerId), healthPort: typeof rec.healthPort === 'number' ? rec.healthPort : -1 };
 }
 
-/** Resolves once every shard of the MUC service has a lease holder (rooms can be served). */
-async function shardsOwned(redisUrl: string, timeoutMs: number): Promise<number> {
-  let config;
+/** The configuration the children will see (file and environment). */
+function launcherConfig(): ReturnType<typeof loadConfig> {
   try {
-    config = loadConfig(opts.config ? { file: opts.config } : {});
+    return loadConfig(opts.config ? { file: opts.config } : {});
   } catch (err) {
     if (err instanceof ConfigError) throw new Error(err.message);
     throw err;
   }
+}
+
+/**
+ * TLS by default (issue #14 item 1): unless `--no-tls` or a certificate is configured
+ * (`tls.certFile`, `tls.certificates`, or their PARLEY_* variables), a self-signed
+ * certificate per configured host, made on first start in the certificate directory and
+ * reused afterwards, given to every gateway as `PARLEY_TLS_CERTIFICATES` (chosen by SNI).
+ * TLS is offered (STARTTLS, direct TLS), not required: plain-TCP test clients still work.
+ * @returns the gateways' extra environment, empty when the launcher adds no certificate
+ */
+interface LauncherTls {
+  /** Extra gateway environment (the generated certificates). */
+  env: Record<string, string>;
+  /** Whether gateways get a direct TLS port. */
+  directTls: boolean;
+  /** Whether STARTTLS is offered (a certificate is configured or made). */
+  offered: boolean;
+  /** Whether the WebSocket listener is wss:// (`tls.wss`). */
+  wss: boolean;
+}
+
+async function tlsEnv(): Promise<LauncherTls> {
+  const config = launcherConfig();
+  const configured = (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) || config.tls.certificates.length > 0;
+  if (configured) {
+    say(`TLS: the configured certificate${config.tls.certificates.length > 1 ? 's' : ''}`);
+    return { env: {}, directTls: opts.tls, offered: true, wss: config.tls.wss };
+  }
+  if (!opts.tls) return { env: {}, directTls: false, offered: false, wss: false };
+  const dir = opts.certDir ?? join(opts.dataDir, 'certs');
+  const made = await ensureSelfSignedCertificates(dir, config.hosts);
+  for (const c of made) {
+    say(`TLS: ${c.created ? 'made a new' : 'reusing the'} self-signed certificate for ${c.host} (${c.certFile}, valid to ${c.validTo}; SHA-256 ${c.fingerprint256}); clients must accept or pin it`);
+  }
+  return { env: { PARLEY_TLS_CERTIFICATES: made.map((c) => `${c.host}:${c.certFile}:${c.keyFile}`).join(',') }, directTls: true, offered: true, wss: config.tls.wss };
+}
+
+/** Resolves once every shard of the MUC service has a lease holder (rooms can be served). */
+async function shardsOwned(redisUrl: string, timeoutMs: number): Promise<number> {
+  const config = launcherConfig();
   const keys = keySpace(config.redis.keyPrefix);
   const client = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   try {
@@ -165,10 +239,16 @@ async function shardsOwned(redisUrl: string, timeoutMs: number): Promise<number>
   }
 }
 
-async function startGateway(index: number, redisUrl: string): Promise<{ c2sPort: number; wsPort: number; gatewayId: string }> {
-  const env = childEnv(redisUrl);
+async function startGateway(index: number, redisUrl: string, tls: LauncherTls): Promise<{ c2sPort: number; wsPort: number; directTlsPort: number; healthPort: number; gatewayId: string }> {
+  const env = { ...childEnv(redisUrl), ...tls.env };
+  // Health listener (/healthz, /readyz) on a free port, printed with the gateway's ports.
+  env.PARLEY_GATEWAY_HEALTH_PORT ??= '0';
   env.PARLEY_C2S_PORT = String(opts.c2sPort + index);
   env.PARLEY_WS_PORT = String(opts.wsPort + index);
+  if (tls.directTls) {
+    const base = opts.directTlsPort ?? opts.c2sPort + 100;
+    env.PARLEY_DIRECT_TLS_PORT = String(base === 0 ? 0 : base + index);
+  }
   // The local cluster is also the benchmark target: the load generator connects thousands of
   // clients from 127.0.0.1 (S1: 5,000 per gateway; logins: up to 500 in flight per worker),
   // far above the production per-address caps (issue #10; docs/operations.md "Input limits").
@@ -178,26 +258,42 @@ async function startGateway(index: number, redisUrl: string): Promise<{ c2sPort:
     env.PARLEY_AUTH_BACKEND = 'open-insecure-test-only';
     env.PARLEY_ALLOW_PLAIN_WITHOUT_TLS = 'true';
   }
-  const child = spawn(process.execPath, [gatewayMain], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnService(gatewayMain, env);
   children.push(child);
   const rec = await watch(child, `gateway ${index}`, 'gateway ready');
-  return { c2sPort: Number(rec.c2sPort), wsPort: Number(rec.wsPort), gatewayId: String(rec.gatewayId) };
+  return {
+    c2sPort: Number(rec.c2sPort),
+    wsPort: Number(rec.wsPort),
+    directTlsPort: typeof rec.directTlsPort === 'number' ? rec.directTlsPort : -1,
+    healthPort: typeof rec.healthPort === 'number' ? rec.healthPort : -1,
+    gatewayId: String(rec.gatewayId),
+  };
 }
 
 try {
   let redisUrl = opts.redisUrl ?? process.env.REDIS_URL;
   if (!redisUrl) {
-    redis = await startRedis(opts.dataDir, { maxmemory: opts.redisMaxmemory });
+    releaseDataDir = claimDataDir(opts.dataDir);
+    // Same port and password as the previous start with this data directory (if the port is free).
+    const previous = readLauncherState(opts.dataDir);
+    redis = await startRedis(opts.dataDir, { maxmemory: opts.redisMaxmemory, ...(previous.redisPort ? { port: previous.redisPort } : {}), password: previous.redisPassword ?? newSecret() });
+    updateLauncherState(opts.dataDir, { redisPort: redis.port, redisPassword: new URL(redis.url).password });
     redisUrl = redis.url;
-    // The URL carries the generated ACL password: it is what xmppctl needs as REDIS_URL.
-    say(`redis-server on ${redisUrl} (ACL user with a fresh password; maxmemory ${opts.redisMaxmemory}, noeviction; data in ${opts.dataDir}, mode 0700)`);
+    if (previous.redisPort !== undefined && previous.redisPort !== redis.port) say(`redis port ${previous.redisPort} of the previous start is in use; now on ${redis.port}`);
+    // The URL carries the ACL password: it is what xmppctl needs as REDIS_URL.
+    say(`redis-server on ${redisUrl} (ACL user; ${previous.redisPassword ? 'the password of the previous start' : 'a new password'}, kept in ${join(opts.dataDir, 'launcher.json')}; maxmemory ${opts.redisMaxmemory}, noeviction; data in ${opts.dataDir}, mode 0700)`);
   }
+  const tls = await tlsEnv();
   const [ready, workerIds] = await Promise.all([
-    Promise.all(Array.from({ length: opts.gateways }, (_, i) => startGateway(i, redisUrl!))),
+    Promise.all(Array.from({ length: opts.gateways }, (_, i) => startGateway(i, redisUrl!, tls))),
     Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(i, redisUrl!))),
   ]);
-  for (const g of ready) say(`gateway ${g.gatewayId}: c2s 127.0.0.1:${g.c2sPort}, WebSocket ws://127.0.0.1:${g.wsPort}/xmpp-websocket`);
-  for (const id of workerIds) say(`room worker ${id}`);
+  for (const g of ready) {
+    const direct = g.directTlsPort > 0 ? `, direct TLS (XEP-0368) 127.0.0.1:${g.directTlsPort}` : '';
+    const health = g.healthPort > 0 ? `, health http://127.0.0.1:${g.healthPort}/readyz` : '';
+    say(`gateway ${g.gatewayId}: c2s 127.0.0.1:${g.c2sPort}${tls.offered ? ' (STARTTLS offered)' : ''}${direct}, WebSocket ${tls.wss ? 'wss' : 'ws'}://127.0.0.1:${g.wsPort}/xmpp-websocket${health}`);
+  }
+  for (const w of workerIds) say(`room worker ${w.workerId}${w.healthPort > 0 ? `: health http://127.0.0.1:${w.healthPort}/readyz` : ''}`);
   if (opts.admin) {
     const admin = await startAdmin(redisUrl);
     say(`admin API ${admin.url} (docs ${admin.url}/docs) dev token: ${admin.token}`);
@@ -208,7 +304,8 @@ try {
   if (opts.openAuth) say('WARNING: open authentication is on: any user logs in with any password. Test use only.');
   say(
     `READY redis=${redisUrl} gateways=${ready.length} workers=${workerIds.length} shards=${shards} ` +
-      `c2s=${ready.map((g) => g.c2sPort).join(',')} ws=${ready.map((g) => g.wsPort).join(',')}`,
+      `c2s=${ready.map((g) => g.c2sPort).join(',')} ws=${ready.map((g) => g.wsPort).join(',')}` +
+      (ready.some((g) => g.directTlsPort > 0) ? ` directtls=${ready.map((g) => g.directTlsPort).join(',')}` : ''),
   );
 } catch (err) {
   say(`failed to start: ${(err as Error).message}`);

@@ -1,1 +1,2 @@
 export { startRedis, freePort } from './redis-server.js';
+export { ensureSelfSignedCertificates, type HostCertificate } from './certificates.js';

@@ -9,6 +9,7 @@ export interface RedisChild {
   /** `redis://<user>:<password>@127.0.0.1:<port>`: the ACL user every child logs in as. */
   url: string;
   port: number;
+  /** The `sh` wrapper around redis-server (its own session; see {@link startRedis}). */
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -51,7 +52,41 @@ async function answersPing(port: number, user: string, password: string): Promis
 export interface LaunchedRedisOptions {
   /** Redis `maxmemory` (e.g. `256mb`); writes beyond it fail with OOM errors (`maxmemory-policy noeviction`), nothing is evicted. */
   maxmemory: string;
+  /** Loopback port to use (e.g. the previous start's); a free one when absent or taken. */
+  port?: number;
+  /** Password of the ACL user (e.g. the previous start's); a fresh one when absent. */
+  password?: string;
 }
+
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Runs redis-server under `sh` in a session of its own (`detached`), so that a Ctrl-C or a
+ * SIGTERM sent to the launcher's process group does not reach it: the launcher stops its
+ * services first and Redis last. The shell holds the read end of a pipe from the launcher on
+ * fd 3; when it reaches end of file (the launcher closed it in `stop()`, or the launcher died
+ * in any way, SIGKILL included) it sends redis-server SIGTERM (a clean shutdown), so Redis
+ * never outlives its launcher. The shell exits with redis-server's status.
+ */
+const REDIS_WRAPPER = [
+  'exec 3<&0 </dev/null',
+  'redis-server "$1" 3<&- &',
+  'redis=$!',
+  '( cat <&3 >/dev/null; kill -TERM "$redis" 2>/dev/null ) &',
+  'watcher=$!',
+  'exec 3<&-',
+  'wait "$redis"',
+  'status=$?',
+  'kill "$watcher" 2>/dev/null',
+  'exit "$status"',
+].join('\n');
 
 /** The ACL user the launcher's children log in as. */
 export const LAUNCHER_REDIS_USER = 'parley';
@@ -68,11 +103,13 @@ function restrictTree(dir: string): void {
 }
 
 /**
- * Starts Debian's `redis-server` on a free loopback port with its data in `dataDir`
+ * Starts Debian's `redis-server` (under a small `sh` wrapper in its own session, see
+ * REDIS_WRAPPER: it stops when the launcher closes the pipe or dies) on `opts.port` when that
+ * is free, otherwise on a free loopback port, with its data in `dataDir`
  * (append-only file on, `appendfsync everysec`, so a local cluster keeps accounts across
  * restarts), locked down (issue #10 item 7):
  * - ACL: the `default` user is off (every command without AUTH gets NOAUTH); one user,
- *   {@link LAUNCHER_REDIS_USER}, with a password generated at each start (24 random bytes,
+ *   {@link LAUNCHER_REDIS_USER}, with `opts.password` or a generated password (24 random bytes,
  *   base64url), stored only as its SHA-256 in `redis.conf`; the password is in the returned URL;
  * - `maxmemory` from `opts` with `maxmemory-policy noeviction`;
  * - `dataDir` mode 0700, its files 0600 (existing ones are fixed at start; the server runs
@@ -83,8 +120,8 @@ export async function startRedis(dataDir: string, opts: LaunchedRedisOptions): P
   if (!/^\d+(?:[kmg]b?)?$/i.test(opts.maxmemory)) throw new Error(`maxmemory: expected e.g. 256mb, got ${JSON.stringify(opts.maxmemory)}`);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   restrictTree(dataDir);
-  const port = await freePort();
-  const password = randomBytes(24).toString('base64url');
+  const port = opts.port !== undefined && (await portFree(opts.port)) ? opts.port : await freePort();
+  const password = opts.password ?? randomBytes(24).toString('base64url');
   const passwordHash = createHash('sha256').update(password).digest('hex');
   const confFile = join(dataDir, 'redis.conf');
   const quoted = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
@@ -99,7 +136,11 @@ export async function startRedis(dataDir: string, opts: LaunchedRedisOptions): P
       'save ""',
       `maxmemory ${opts.maxmemory}`,
       'maxmemory-policy noeviction',
-      'user default off',
+      // `off`: nobody can log in as `default` (NOAUTH without AUTH, WRONGPASS with it). Its
+      // permissions stay `+@all` because Redis 7.0 replays MULTI/EXEC blocks of the AOF as
+      // the default user: with no permissions every transaction (e.g. an account and its
+      // index entry) was refused at load and lost at the next start.
+      'user default off resetpass ~* &* +@all',
       `user ${LAUNCHER_REDIS_USER} on #${passwordHash} ~* &* +@all`,
       '',
     ].join('\n'),
@@ -110,7 +151,7 @@ export async function startRedis(dataDir: string, opts: LaunchedRedisOptions): P
   const umask = process.umask(0o077);
   let child: ChildProcess;
   try {
-    child = spawn('redis-server', [confFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child = spawn('sh', ['-c', REDIS_WRAPPER, 'parley-redis', confFile], { stdio: ['pipe', 'ignore', 'inherit'], detached: true });
   } finally {
     process.umask(umask);
   }
@@ -118,7 +159,8 @@ export async function startRedis(dataDir: string, opts: LaunchedRedisOptions): P
   const spawnError = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`cannot start redis-server: ${err.message} (run npm run setup)`))));
   const deadline = Date.now() + 10_000;
   while (!(await Promise.race([answersPing(port, LAUNCHER_REDIS_USER, password), spawnError]))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('redis-server did not start');
+    if (child.exitCode === 127) throw new Error('cannot start redis-server: not found (run npm run setup)');
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on 127.0.0.1:${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -126,7 +168,8 @@ export async function startRedis(dataDir: string, opts: LaunchedRedisOptions): P
     port,
     process: child,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      // End of file on the wrapper's pipe: it sends redis-server SIGTERM and exits with it.
+      child.stdin?.end();
       await exited;
     },
   };

@@ -25,6 +25,17 @@ export interface ArchivePageRequest<E> {
   /** RSM `<after/>` id; RSM `<before/>` id, or '' for the last page (§4.3.2). */
   after?: string | undefined;
   before?: string | undefined;
+  /**
+   * XEP-0313 §4.1.3 (`urn:xmpp:mam:2#extended`) `after-id` / `before-id`: exclusive bounds by
+   * archive id that, unlike RSM `<before/>`, do not turn the page backwards.
+   */
+  afterId?: string | undefined;
+  beforeId?: string | undefined;
+  /**
+   * XEP-0313 §4.1.3 `ids`: exactly these archive ids (at most `max` of them), oldest first,
+   * within the other bounds and the filter; RSM paging does not apply.
+   */
+  ids?: readonly string[] | undefined;
   /** Results wanted (0: only the count). */
   max: number;
   /** Entries older than `now - maxAgeMs` are left out (0: no age bound). */
@@ -38,7 +49,7 @@ export interface ArchivePageRequest<E> {
   maxScan: number;
 }
 
-/** A page: entries oldest first; `complete` when it reaches the archive's end in its direction; `count` only without start/end/filter. */
+/** A page: entries oldest first; `complete` when it reaches the archive's end in its direction; `count` only without start/end/filter/id bounds (for `ids`: the entries found). */
 export interface ArchivePageResult<E> {
   entries: E[];
   complete: boolean;
@@ -67,12 +78,16 @@ function earlier(a: string, b: string): string {
 /**
  * Reads one page: one HMGET for the RSM ids, then XRANGE (or XREVRANGE for `before`) of
  * `max + 1` entries, or chunks of {@link FILTER_CHUNK} up to `maxScan` with a filter, plus an
- * XLEN for the count. Costs the same at any archive size without a filter.
- * @returns the page, or `item-not-found` when an RSM id is not in the index (XEP-0313 §4.3.2)
+ * XLEN for the count. Costs the same at any archive size without a filter. With `ids`: one
+ * HMGET and one XRANGE per id.
+ * @returns the page, or `item-not-found` when an RSM id, `after-id`, `before-id` or one of
+ *   `ids` is not in the index (XEP-0313 §4.3.2, §4.1.3)
  */
 export async function readArchivePageFrom<E>(redis: ArchiveRedis, req: ArchivePageRequest<E>): Promise<ArchivePageResult<E> | 'item-not-found'> {
-  const rsmIds = [req.after, req.before].filter((v): v is string => v !== undefined && v !== '');
-  const found = rsmIds.length ? await redis.hmget(req.index, ...rsmIds) : [];
+  const wanted = [req.after, req.before, req.afterId, req.beforeId];
+  const rsmIds = wanted.filter((v): v is string => v !== undefined && v !== '');
+  const idList = req.ids ?? [];
+  const found = rsmIds.length + idList.length ? await redis.hmget(req.index, ...rsmIds, ...idList) : [];
   if (found.some((v) => v === null)) return 'item-not-found';
   let lo = '-';
   let hi = '+';
@@ -82,6 +97,9 @@ export async function readArchivePageFrom<E>(redis: ArchiveRedis, req: ArchivePa
   let k = 0;
   if (req.after !== undefined && req.after !== '') lo = later(lo, `(${found[k++]!}`);
   if (req.before !== undefined && req.before !== '') hi = earlier(hi, `(${found[k++]!}`);
+  if (req.afterId !== undefined && req.afterId !== '') lo = later(lo, `(${found[k++]!}`);
+  if (req.beforeId !== undefined && req.beforeId !== '') hi = earlier(hi, `(${found[k++]!}`);
+  if (req.ids !== undefined) return readIds(redis, req, [...new Set(found.slice(k) as string[])], lo, hi);
   const backward = req.before !== undefined;
   const filtered = req.accept !== undefined;
   const need = req.max + 1;
@@ -109,6 +127,33 @@ export async function readArchivePageFrom<E>(redis: ArchiveRedis, req: ArchivePa
   const entries = collected.slice(0, req.max);
   if (backward) entries.reverse();
   const page: ArchivePageResult<E> = { entries, complete: exhausted && collected.length <= req.max };
-  if (req.start === undefined && req.end === undefined && !filtered) page.count = await redis.xlen(req.stream);
+  const idBounded = rsmIds.length > [req.after, req.before].filter((v) => v !== undefined && v !== '').length;
+  if (req.start === undefined && req.end === undefined && !filtered && !idBounded) page.count = await redis.xlen(req.stream);
   return page;
+}
+
+/** Whether stream id `sid` lies within the XRANGE bounds `lo`..`hi` (`-`/`+`, ids, `(`exclusive ids). */
+function within(sid: string, lo: string, hi: string): boolean {
+  if (lo !== '-') {
+    const c = compareStreamIds(sid, bare(lo));
+    if (c < 0 || (c === 0 && lo.startsWith('('))) return false;
+  }
+  if (hi !== '+') {
+    const c = compareStreamIds(sid, bare(hi));
+    if (c > 0 || (c === 0 && hi.startsWith('('))) return false;
+  }
+  return true;
+}
+
+/** The `ids` page: the entries of `streamIds` (found in the index) within the bounds and the filter, oldest first, at most `max`. */
+async function readIds<E>(redis: ArchiveRedis, req: ArchivePageRequest<E>, streamIds: string[], lo: string, hi: string): Promise<ArchivePageResult<E>> {
+  streamIds.sort(compareStreamIds);
+  const entries: E[] = [];
+  for (const sid of streamIds) {
+    if (entries.length >= req.max || !within(sid, lo, hi)) continue;
+    const [hit] = await redis.xrange(req.stream, sid, sid, 'COUNT', 1);
+    const entry = hit === undefined ? undefined : req.decode(hit[0], hit[1]);
+    if (entry !== undefined && (req.accept === undefined || req.accept(entry))) entries.push(entry);
+  }
+  return { entries, complete: true, count: entries.length };
 }

@@ -20,10 +20,36 @@ export interface KeySpace {
    * `nonce` is the resuming stream's. Expires after a minute.
    */
   smTakeover(bareJid: string, nonce: string): string;
+  /**
+   * Hash of one XEP-0198 resumable session, in the account's slot (services/gateway/src/sm/sm-store.ts):
+   * `sid` (session id), `res` (resource), `gw` (the gateway holding it, or adopting it as an
+   * orphan), `h` (stanzas handled from the client since `<enable/>`, not wrapped), `acked`
+   * (the client's last `h`), `win` (resumption window, s), `det` (ms since epoch the
+   * connection dropped, '' while connected), `did` (id of the last delivery stream entry
+   * queued), `orphan` ('1' once its gateway died), `reaping` ('1' while a reaper still queues
+   * the dead gateway's entries). Deleted when the session ends.
+   */
+  smState(bareJid: string, smId: string): string;
+  /** List of {@link smState}'s unacknowledged and queued stanzas, oldest first: JSON `{"x": xml, "t": ms sent}`. */
+  smQueue(bareJid: string, smId: string): string;
+  /** Set of the rooms (bare JIDs) of {@link smState}'s session, told on a move and at the end. */
+  smRooms(bareJid: string, smId: string): string;
+  /**
+   * Sorted set of the orphaned XEP-0198 sessions (their gateway died): member JSON
+   * `[bare JID, SM-ID, resource]`, score = end of the resumption window (ms since epoch).
+   * Swept by every live gateway.
+   */
+  smExpiring(): string;
   /** Hash holding one account: `credentials` (JSON StoredCredentials) and `created` (ms since epoch). */
   account(bareJid: string): string;
   /** Set of the bare JIDs of every account, for listing (`xmppctl user list`). */
   accountIndex(): string;
+  /**
+   * String: the data schema version of this key space (an integer, see
+   * `DATA_SCHEMA_VERSION` in @parley/service-runtime), written by the first process that starts
+   * on an empty (or older, unversioned) data set and checked by every process at start.
+   */
+  schemaVersion(): string;
   /** A deleted account's tombstone: its deletion time (ms since epoch), kept for a while (TTL). */
   tombstone(bareJid: string): string;
   /** Sorted set: gateway id → time of its last heartbeat (ms since epoch, by the Redis server clock); members are live until reaped. */
@@ -160,7 +186,8 @@ export interface KeySpace {
    * Hash of the shard's rooms that are behind, written by its room worker for the gateways'
    * backpressure (with a TTL): room bare JID → id of its oldest entry not yet applied, and
    * `*` → the last entry read when the worker's read-ahead is full (entries after it wait
-   * unread). At most 64 rooms.
+   * unread), or `-` → `` alone while the worker is at work with no room behind. At most 64
+   * rooms. Missing: no worker serves the shard.
    */
   shardHotRooms(shard: number): string;
   /** List of a room's discussion history entries (JSON), oldest first, in its shard's slot. */
@@ -214,6 +241,7 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     offline: user('offline'),
     account: user('account'),
     accountIndex: () => `${prefix}accounts`,
+    schemaVersion: () => `${prefix}schema-version`,
     tombstone: user('tombstone'),
     gateways: () => `${prefix}gateways`,
     gatewayInfo: gw('info'),
@@ -241,6 +269,10 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     pepMeta: user('pep-meta'),
     pepItems: (bare, node) => `${prefix}pep-items:{u:${bare}}:${node}`,
     smTakeover: (bare, nonce) => `${prefix}sm-takeover:{u:${bare}}:${nonce}`,
+    smState: (bare, smId) => `${prefix}sm:{u:${bare}}:${smId}`,
+    smQueue: (bare, smId) => `${prefix}sm:{u:${bare}}:${smId}:q`,
+    smRooms: (bare, smId) => `${prefix}sm:{u:${bare}}:${smId}:rooms`,
+    smExpiring: () => `${prefix}sm:expiring`,
     pepOrder: (bare, node) => `${prefix}pep-order:{u:${bare}}:${node}`,
     mamArchive: user('mam'),
     mamArchiveIndex: user('mam-ids'),

@@ -35,6 +35,8 @@ export interface SessionRecord {
    * the session is kept for resumption until `sm.resumeTimeoutSec` after it. Absent: connected.
    */
   detached?: number;
+  /** XEP-0198 §5: the SM-ID when the session is resumable (its state: `KeySpace.smState`). */
+  sm?: string;
 }
 
 /** Parses a registry value, returning undefined for anything that is not a well-formed record. */
@@ -56,6 +58,7 @@ export function parseSessionRecord(raw: string | null | undefined): SessionRecor
       ...(v.carbons === true ? { carbons: true } : {}),
       ...(Array.isArray(v.notify) ? { notify: v.notify.filter((n): n is string => typeof n === 'string') } : {}),
       ...(typeof v.detached === 'number' ? { detached: v.detached } : {}),
+      ...(typeof v.sm === 'string' ? { sm: v.sm } : {}),
       ...(Array.isArray(v.directed) ? { directed: v.directed.filter((j): j is string => typeof j === 'string') } : {}),
     };
   } catch {

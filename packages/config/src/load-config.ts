@@ -15,8 +15,10 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_GATEWAY_ID: 'gateway.id',
   PARLEY_BIND_HOST: 'gateway.bindHost',
   PARLEY_C2S_PORT: 'gateway.c2sPort',
+  PARLEY_GATEWAY_HEALTH_PORT: 'gateway.healthPort',
   PARLEY_WS_PORT: 'gateway.wsPort',
   PARLEY_WS_PATH: 'gateway.wsPath',
+  PARLEY_WS_PUBLIC_URL: 'gateway.wsPublicUrl',
   PARLEY_HEARTBEAT_MS: 'gateway.heartbeatMs',
   PARLEY_GATEWAY_DEAD_AFTER_MS: 'gateway.deadAfterMs',
   PARLEY_OUTAGE_BUFFER_STANZAS: 'gateway.outageBufferStanzas',
@@ -27,6 +29,9 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_TLS_KEY: 'tls.keyFile',
   PARLEY_TLS_REQUIRED: 'tls.required',
   PARLEY_TLS_WSS: 'tls.wss',
+  PARLEY_TLS_CERTIFICATES: 'tls.certificates',
+  PARLEY_TLS_BEHIND_PROXY: 'tls.behindTlsProxy',
+  PARLEY_DIRECT_TLS_PORT: 'gateway.directTlsPort',
   PARLEY_AUTH_BACKEND: 'auth.backend',
   PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'auth.allowPlainWithoutTls',
   PARLEY_SCRAM_ITERATIONS: 'auth.scramIterations',
@@ -80,6 +85,8 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_MUC_ARCHIVE_MAX_AGE_DAYS: 'muc.archive.maxAgeDays',
   PARLEY_MUC_ARCHIVE_MAX_QUERY_RESULTS: 'muc.archive.maxQueryResults',
   PARLEY_ROOM_WORKER_ID: 'roomWorker.id',
+  PARLEY_ROOM_WORKER_HEALTH_PORT: 'roomWorker.healthPort',
+  PARLEY_ROOM_WORKER_HEALTH_BIND_HOST: 'roomWorker.healthBindHost',
   PARLEY_LEASE_TTL_MS: 'roomWorker.leaseTtlMs',
   PARLEY_ROOM_WORKER_HEARTBEAT_MS: 'roomWorker.heartbeatMs',
   PARLEY_ROOM_WORKER_BATCH_SIZE: 'roomWorker.batchSize',
@@ -100,12 +107,13 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_LOG_PRETTY: 'log.pretty',
 };
 
-const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items|PerUser|Days|Results|Nodes|Queue)$/;
-const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|pretty)$/;
+const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items|PerUser|Days|Results|Nodes|Queue|Sec|Unacked)$/;
+const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|pretty|behindTlsProxy)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {
   if (path.startsWith('adminApi.')) return coerceAdminApi(path, raw, envName);
   if (path === 'hosts' || path === 'muc.admins') return raw.split(',').map((h) => h.trim()).filter(Boolean);
+  if (path === 'tls.certificates') return coerceCertificates(raw, envName);
   if (NUMERIC.test(path)) {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${envName}: expected an integer, got ${JSON.stringify(raw)}`);
     return Number(raw);
@@ -116,6 +124,15 @@ function coerce(path: string, raw: string, envName: string): unknown {
     throw new ConfigError(`${envName}: expected true or false, got ${JSON.stringify(raw)}`);
   }
   return raw;
+}
+
+/** `PARLEY_TLS_CERTIFICATES`: `host:certFile:keyFile` items separated by commas (paths without `:` or `,`). */
+function coerceCertificates(raw: string, envName: string): unknown {
+  return raw.split(',').map((t) => t.trim()).filter(Boolean).map((item) => {
+    const [host, certFile, keyFile, ...rest] = item.split(':');
+    if (!host || !certFile || !keyFile || rest.length) throw new ConfigError(`${envName}: expected host:certFile:keyFile items separated by commas, got ${JSON.stringify(item)}`);
+    return { host, certFile, keyFile };
+  });
 }
 
 /**

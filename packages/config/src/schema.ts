@@ -33,7 +33,31 @@ export const configSchema = z
         c2sPort: port.default(5222),
         /** XMPP over WebSocket (RFC 7395); 0 picks a free port; -1 disables it. */
         wsPort: z.number().int().min(-1).max(65535).default(5280),
+        /**
+         * HTTP health listener on `bindHost` (`GET /healthz`: the process runs; `GET /readyz`:
+         * 200 when registered in Redis with a fresh heartbeat, else 503; no token, status only);
+         * -1 (default) disables it, 0 picks a free port (logged in `gateway ready` as `healthPort`).
+         */
+        healthPort: z.number().int().min(-1).max(65535).default(-1),
         wsPath: z.string().startsWith('/').default('/xmpp-websocket'),
+        /**
+         * XEP-0156 discovery: the public WebSocket URL (`ws://` or `wss://`, at most 2048
+         * characters) that `/.well-known/host-meta` and `/.well-known/host-meta.json` on the
+         * WebSocket listener advertise, e.g. behind a proxy. Unset: derived from the listener
+         * (`wss` with `tls.wss` or `tls.behindTlsProxy`, the requested host when it is a served
+         * domain, the listener's port and `wsPath`).
+         */
+        wsPublicUrl: z
+          .string()
+          .max(2048)
+          .regex(/^wss?:\/\/[^\s"'<>]+$/, 'a ws:// or wss:// URL')
+          .optional(),
+        /**
+         * XEP-0368 direct TLS c2s listener (TLS from the first byte, then RFC 6120 streams);
+         * conventionally 5223. Opened only when a certificate is configured (`tls.certFile`
+         * or `tls.certificates`); 0 picks a free port; -1 (the default) disables it.
+         */
+        directTlsPort: z.number().int().min(-1).max(65535).default(-1),
         /** How often the gateway refreshes its heartbeat in Redis. */
         heartbeatMs: z.number().int().min(100).max(60_000).default(1000),
         /** A gateway whose heartbeat is older than this is dead and its sessions are removed. */
@@ -65,6 +89,25 @@ export const configSchema = z
         required: z.boolean().default(false),
         /** Serve the WebSocket listener as wss:// (TLS from the first byte) with certFile/keyFile. */
         wss: z.boolean().default(false),
+        /**
+         * Per-host certificates, chosen by the TLS server name indication (RFC 6066 §3) the
+         * client sends on STARTTLS, direct TLS and wss://. A client that sends no name, or one
+         * not listed, gets `certFile`/`keyFile`, or else the first entry. PEM files; read at
+         * start and again on SIGHUP (a file that cannot be read stops the start-up with one
+         * error line, exit 78; on SIGHUP the old certificates stay).
+         * Env: `PARLEY_TLS_CERTIFICATES=host:certFile:keyFile,...`.
+         */
+        certificates: z
+          .array(z.object({ host: domain, certFile: z.string().min(1), keyFile: z.string().min(1) }).strict())
+          .max(1000)
+          .default([]),
+        /**
+         * The WebSocket listener is reached only through a TLS-terminating reverse proxy on a
+         * private network: plain ws:// sessions then count as encrypted (PLAIN is offered, and
+         * `tls.required` accepts them). Never set it when clients can reach the ws:// port
+         * directly: their passwords would cross the network in clear.
+         */
+        behindTlsProxy: z.boolean().default(false),
       })
       .prefault({})
       .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
@@ -347,6 +390,14 @@ export const configSchema = z
       .object({
         /** Unique id of this room worker process; random when not set. */
         id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+        /**
+         * HTTP health listener (`GET /healthz`: the process runs; `GET /readyz`: 200 while its
+         * membership heartbeat in Redis is fresh, else 503; no token, status only); -1 (default)
+         * disables it, 0 picks a free port (logged in `room worker ready` as `healthPort`).
+         */
+        healthPort: z.number().int().min(-1).max(65535).default(-1),
+        /** Listen address of the health listener (`0.0.0.0` for probes from other hosts). */
+        healthBindHost: z.string().min(1).default('127.0.0.1'),
         /** How long a shard lease lasts without renewal; a dead worker's shards move after this. */
         leaseTtlMs: z.number().int().min(300).max(600_000).default(4000),
         /** How often a worker renews its leases, refreshes its heartbeat and rebalances. */
@@ -412,7 +463,7 @@ export const configSchema = z
               .strict(),
           )
           .default([]),
-        /** Endpoints served without a token besides `/healthz`: `docs` (/docs, /openapi.json), `metrics`, `readyz`. */
+        /** Endpoints served without a token besides `/healthz` and `/readyz` (always open): `docs` (/docs, /openapi.json), `metrics`; `readyz` is accepted and changes nothing. */
         publicEndpoints: z.array(z.enum(['docs', 'metrics', 'readyz'])).default([]),
         /** How long a room command may take before the API answers 503 room-unavailable. */
         commandTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
@@ -444,17 +495,20 @@ export const configSchema = z
   .strict()
   .superRefine((c, ctx) => {
     // Issue #10 item 7: tls.required holds on every transport, or the process does not start.
-    const hasCert = c.tls.certFile !== undefined && c.tls.keyFile !== undefined;
-    if (c.tls.wss && !hasCert) ctx.addIssue({ code: 'custom', path: ['tls', 'wss'], message: 'tls.wss needs tls.certFile and tls.keyFile' });
+    const hasCert = (c.tls.certFile !== undefined && c.tls.keyFile !== undefined) || c.tls.certificates.length > 0;
+    if (c.tls.wss && !hasCert) ctx.addIssue({ code: 'custom', path: ['tls', 'wss'], message: 'tls.wss needs tls.certFile and tls.keyFile (or tls.certificates)' });
+    if (c.tls.wss && c.tls.behindTlsProxy) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'behindTlsProxy'], message: 'tls.behindTlsProxy is for a plain ws:// listener behind a TLS-terminating proxy; it contradicts tls.wss' });
+    }
     if (!c.tls.required) return;
     if (!hasCert) {
       ctx.addIssue({ code: 'custom', path: ['tls', 'required'], message: 'tls.required needs tls.certFile and tls.keyFile (STARTTLS cannot be offered without a certificate)' });
     }
-    if (c.gateway.wsPort >= 0 && !c.tls.wss) {
+    if (c.gateway.wsPort >= 0 && !c.tls.wss && !c.tls.behindTlsProxy) {
       ctx.addIssue({
         code: 'custom',
         path: ['tls', 'required'],
-        message: 'tls.required with a plain ws:// listener: WebSocket has no STARTTLS (RFC 7395); set tls.wss=true (PARLEY_TLS_WSS) or disable WebSocket with gateway.wsPort=-1',
+        message: 'tls.required with a plain ws:// listener: WebSocket has no STARTTLS (RFC 7395); set tls.wss=true (PARLEY_TLS_WSS), tls.behindTlsProxy=true (PARLEY_TLS_BEHIND_PROXY) when a TLS-terminating proxy on a private network is in front, or disable WebSocket with gateway.wsPort=-1',
       });
     }
   });

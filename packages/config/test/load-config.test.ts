@@ -52,3 +52,11 @@ test('unknown keys and unreadable files are errors, not silently ignored', () =>
   assert.throws(() => loadConfig({ file: join(dir, 'missing.json'), env: {} }), /cannot read/);
   assert.throws(() => loadConfig({ env: { PARLEY_TLS_CERT: '/x.pem' } }), /together/);
 });
+
+test('gateway.wsPublicUrl (XEP-0156 host-meta): a ws:// or wss:// URL from PARLEY_WS_PUBLIC_URL, else unset', () => {
+  assert.equal(loadConfig({ env: {} }).gateway.wsPublicUrl, undefined);
+  assert.equal(loadConfig({ env: { PARLEY_WS_PUBLIC_URL: 'wss://xmpp.example.org/ws' } }).gateway.wsPublicUrl, 'wss://xmpp.example.org/ws');
+  for (const bad of ['https://xmpp.example.org/ws', 'wss://a b', 'wss://x"><script>', `wss://${'a'.repeat(2050)}`]) {
+    assert.throws(() => loadConfig({ env: { PARLEY_WS_PUBLIC_URL: bad } }), ConfigError, bad);
+  }
+});

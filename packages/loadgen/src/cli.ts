@@ -60,6 +60,12 @@ function summaryLines(r: LoadResult): string[] {
       `latency (ms): p50 ${l.p50Ms} p90 ${l.p90Ms} p99 ${l.p99Ms} p99.9 ${l.p999Ms} max ${l.maxMs} (n=${l.count})`,
     );
   }
+  const rs = r.resume;
+  if (rs) {
+    lines.push(
+      `drop-and-resume (XEP-0198): ${rs.clients} resuming clients, ${rs.resumptions} resumptions (${rs.failed} failed), resume p50 ${rs.time.p50Ms} ms p99 ${rs.time.p99Ms} ms max ${rs.time.maxMs} ms; to them: expected ${rs.expected}, delivered ${rs.delivered}, lost ${rs.lost}, duplicates ${rs.duplicates}`,
+    );
+  }
   const g = r.generator;
   lines.push(`generator: CPU ${g.cpuPctOfOneCore}% of one core over the run, ${g.messagingCpuPctOfOneCore}% while messaging (peak ${g.peakCpuPctOfOneCore}%, ${g.cores} cores), worker event loop peak ${Math.round(g.peakWorkerElu * 100)}%${g.saturated ? ` — SATURATED (${g.saturationNote}): figures may measure the generator` : ''}`);
   lines.push(r.ok ? 'PASS' : `FAIL: ${r.reasons.join('; ')}`);

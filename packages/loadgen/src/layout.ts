@@ -43,6 +43,15 @@ export class Layout {
     return this.roomOf(i) >= 0 && this.positionOf(i) < this.sendersPerRoom;
   }
 
+  /**
+   * Whether client `i` drops and resumes its stream (XEP-0198): ⌊count × share⌋ clients,
+   * spread evenly (client i is one when ⌊(i+1)·share⌋ > ⌊i·share⌋).
+   */
+  isResumer(i: number): boolean {
+    const share = this.#scenario.resume.share;
+    return share > 0 && Math.floor((i + 1) * share) > Math.floor(i * share);
+  }
+
   /** The account's localpart. */
   username(i: number): string {
     return `${this.#scenario.accounts.prefix}${i}`;

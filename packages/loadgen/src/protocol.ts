@@ -68,6 +68,14 @@ export type FromWorker =
       sendLagMaxMs: number;
       /** Scheduled sends skipped because the sender's socket still held unsent bytes. */
       deferred: number;
+      /** Deliveries to this worker's resuming clients (XEP-0198 drop-and-resume), per sender. */
+      resumerDistinct: [number, number][];
+      resumerDuplicates: [number, number][];
+      /** Drop → `<resumed/>` times, µs (encoded histogram). */
+      resumeTime: string;
+      /** Resumptions done / failed. */
+      resumptions: number;
+      resumeFailures: number;
     }
   | { type: 'closed'; failures: Record<string, number>; stanzaErrors: Record<string, number>; misrouted: number }
   | { type: 'fatal'; message: string };

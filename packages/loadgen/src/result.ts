@@ -78,6 +78,25 @@ export interface LoadResult {
     /** Scheduled sends skipped while the sender's socket held unsent bytes (`messages.deferAboveBytes`; backpressure). */
     deferred: number;
   };
+  /**
+   * XEP-0198 drop-and-resume (`scenario.resume`), null when no client resumes: the books of
+   * the groupchat deliveries addressed to resuming clients that had joined (exactly once
+   * across resumptions: `lost` and `duplicates` must be 0), and the resumption time (socket
+   * destroyed → `<resumed/>` received on the next target: connect, SASL, resume).
+   */
+  resume: {
+    /** Resuming clients that joined a room. */
+    clients: number;
+    resumptions: number;
+    /** Resumptions that failed (`<failed/>`, timeout, connection refused); also in `errors.failures`. */
+    failed: number;
+    time: LatencySummary;
+    expected: number;
+    delivered: number;
+    lost: number;
+    duplicates: number;
+    unexpected: number;
+  } | null;
   /** Per second of the messaging phase. */
   timeline: TimelinePoint[];
   errors: {

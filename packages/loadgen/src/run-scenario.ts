@@ -318,6 +318,16 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
       distinct: toMap(finals.map((f) => f.distinct)),
       duplicates: toMap(finals.map((f) => f.duplicates)),
     });
+    // XEP-0198 drop-and-resume: the same books over the deliveries to resuming clients only.
+    const resumerOccupancy = new Array<number>(scenario.rooms.count).fill(0);
+    for (const i of joined) if (layout.isResumer(i)) resumerOccupancy[layout.roomOf(i)]! += 1;
+    const resumeBooks = accountDeliveries({
+      sent: toMap(finals.map((f) => f.sent)),
+      roomOfSender: (s) => layout.roomOf(s),
+      occupancy: resumerOccupancy,
+      distinct: toMap(finals.map((f) => f.resumerDistinct)),
+      duplicates: toMap(finals.map((f) => f.resumerDuplicates)),
+    });
     // Keys carry server text (error conditions, close reasons): no prototype to reach.
     const failures = Object.create(null) as Record<string, number>;
     const stanza = Object.create(null) as Record<string, number>;
@@ -382,6 +392,20 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
         maxSendLagMs: round1(maxSendLagMs),
         deferred: finals.reduce((n, f) => n + f.deferred, 0),
       },
+      resume:
+        scenario.resume.share > 0
+          ? {
+              clients: resumerOccupancy.reduce((n, x) => n + x, 0),
+              resumptions: finals.reduce((n, f) => n + f.resumptions, 0),
+              failed: finals.reduce((n, f) => n + f.resumeFailures, 0),
+              time: summarize(mergeHistograms(finals.map((f) => f.resumeTime))),
+              expected: resumeBooks.expected,
+              delivered: resumeBooks.delivered,
+              lost: resumeBooks.lost,
+              duplicates: resumeBooks.duplicates,
+              unexpected: resumeBooks.unexpected,
+            }
+          : null,
       timeline,
       errors,
       generator: {

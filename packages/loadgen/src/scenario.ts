@@ -97,6 +97,23 @@ const messagesSchema = z.strictObject({
   deferAboveBytes: z.number().int().nonnegative().default(0),
 });
 
+const resumeSchema = z.strictObject({
+  /**
+   * Share of the clients (0..1, spread evenly over the client indexes) that enable XEP-0198
+   * stream management with resumption (§3, `<enable resume='true'/>`), ack what they receive
+   * (§4) and, during the messaging phase, drop their connection abruptly (socket destroyed,
+   * no `</stream>`) every `everySec` and resume (§5, `<resume previd h/>`) on the next target
+   * in `targets` (another gateway when there are several). 0: nobody does.
+   */
+  share: z.number().min(0).max(1).default(0),
+  /** Seconds between two drops of one resuming client (each client has its own phase). */
+  everySec: positive.default(10),
+  /** A resumption (drop → `<resumed/>`) must finish within this, s; otherwise it is a failure. */
+  timeoutSec: positive.default(30),
+  /** The client asks for an ack (`<r/>`, §4) after this many stanzas it sent. */
+  ackEvery: z.number().int().positive().max(1000).default(5),
+});
+
 /** The scenario schema (zod); {@link parseScenario} applies it. */
 export const scenarioSchema = z
   .strictObject({
@@ -115,6 +132,8 @@ export const scenarioSchema = z
     login: loginSchema.prefault({}),
     rooms: roomsSchema.prefault({}),
     messages: messagesSchema.prefault({}),
+    /** XEP-0198 drop-and-resume by a share of the clients during messaging. */
+    resume: resumeSchema.prefault({}),
     /** Stay connected (and joined) this long without messages, s (idle / memory scenarios). */
     idleSec: z.number().nonnegative().default(0),
   })

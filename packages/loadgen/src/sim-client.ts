@@ -16,9 +16,13 @@
  * elements with ltx.
  * Afterwards the receive path does not parse: a `<message` is scanned with indexOf for its
  * body and the stamp in it.
+ * With XEP-0198 (scenario `resume`): `<enable resume='true'/>` after binding, every received
+ * stanza counted into `h` as it is handled, `<r/>` answered with `<a h/>`, own stanzas kept
+ * until acknowledged; {@link SimClient.dropAndResume} destroys the socket and resumes on
+ * another target (§5).
  */
 import { Element, escapeXML, parse as ltxParse } from 'ltx';
-import { ClientError, login, splitTarget, stanzaCondition, streamCondition, XmppConnection } from '@parley/client';
+import { authenticate, ClientError, login, openStream, splitTarget, stanzaCondition, streamCondition, XmppConnection } from '@parley/client';
 import { decodeStampAt, encodeStamp, stampPrefix, type BodyStamp } from './body-stamp.js';
 import { nowUs } from './clock.js';
 
@@ -29,8 +33,11 @@ const NS_MUC = 'http://jabber.org/protocol/muc';
 const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
 const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 const NS_PING = 'urn:xmpp:ping';
+const NS_SM = 'urn:xmpp:sm:3';
+/** Bound of the client's own unacknowledged stanzas (XEP-0198 §4); past it the client fails. */
+const MAX_UNACKED_OUT = 10_000;
 
-/** A failure with the phase it happened in (`connect`, `login`, `bind`, `join`, `configure`). */
+/** A failure with the phase it happened in (`connect`, `login`, `bind`, `sm`, `join`, `configure`, `resume`). */
 export class PhaseError extends Error {
   readonly phase: string;
   readonly reason: string;
@@ -87,6 +94,20 @@ export class SimClient {
   #occupantJid = '';
   #join: { resolve: (created: boolean) => void; reject: (e: PhaseError) => void } | undefined;
   #iqWaiters = new Map<string, (el: Element) => void>();
+  // XEP-0198 state (only when enabled): SM-ID, stanzas handled (inbound h, §4), how many of
+  // ours the server acknowledged and the ones it has not yet (re-sent after resuming, §5).
+  #smId = '';
+  #inH = 0;
+  #outAcked = 0;
+  #unacked: string[] = [];
+  #ackEvery = 5;
+  #sinceRequest = 0;
+  /** Set while a drop-and-resume runs: stanzas are queued, not written. */
+  #resuming = false;
+  /** Index of the target this client is connected to now. */
+  targetIndex = 0;
+  /** Resumptions done. */
+  resumptions = 0;
   readonly #config: ClientConfig;
   readonly #hooks: ClientHooks;
   readonly #prefix: string;
@@ -102,10 +123,12 @@ export class SimClient {
   }
 
   /**
-   * Connects and logs in; resolves with the connect and login durations, µs.
-   * @throws PhaseError `connect`, `login` or `bind`
+   * Connects and logs in; resolves with the connect and login durations, µs. With `sm`,
+   * enables XEP-0198 stream management with resumption (§3) after binding, before the
+   * initial presence, and asks for an ack (`<r/>`) after every `sm.ackEvery` stanzas sent.
+   * @throws PhaseError `connect`, `login`, `bind` or `sm` (`<failed/>` or no `resume`/`id` in `<enabled/>`)
    */
-  async login(target: string, username: string, timeoutMs: number): Promise<{ connectUs: number; loginUs: number }> {
+  async login(target: string, username: string, timeoutMs: number, sm?: { ackEvery: number }): Promise<{ connectUs: number; loginUs: number }> {
     const deadline = Date.now() + timeoutMs;
     const t0 = nowUs();
     const { host, port } = splitTarget(target);
@@ -116,7 +139,7 @@ export class SimClient {
     }
     const t1 = nowUs();
     const t = this.#transport;
-    t.onClose((reason) => this.#onClose(reason));
+    t.onClose((reason) => this.#onClose(t, reason));
     try {
       const bound = await login(t, {
         domain: this.#config.domain,
@@ -128,13 +151,15 @@ export class SimClient {
         ids: { bind: 'b1', session: 's1' },
       });
       this.jid = bound.jid;
+      if (sm) await this.#enableSm(t, sm.ackEvery, deadline);
     } catch (err) {
       throw err instanceof ClientError ? new PhaseError(err.phase, err.reason) : err;
     }
-    if (this.#config.initialPresence) t.send('<presence/>');
+    if (this.#config.initialPresence) this.send('<presence/>');
     this.#live = true;
-    // What arrived during login and was not taken is dropped, as before the shared client.
-    t.deliverTo((xml) => this.#onElement(xml), false);
+    // What arrived during login and was not taken is dropped, as before the shared client;
+    // with stream management what came after <enabled/> is counted (§4), so it is kept.
+    t.deliverTo((xml) => this.#onElement(xml), sm !== undefined);
     this.loggedIn = true;
     return { connectUs: t1 - t0, loginUs: nowUs() - t1 };
   }
@@ -189,7 +214,7 @@ export class SimClient {
   sendGroupchat(): number {
     const seq = this.sent++;
     const body = encodeStamp(this.#config.runId, { sender: this.index, seq, sendUs: nowUs() }, this.#config.bodyBytes);
-    this.#transport?.send(`<message to='${this.#roomJid}' type='groupchat' id='${seq}'><body>${body}</body></message>`);
+    this.send(`<message to='${this.#roomJid}' type='groupchat' id='${seq}'><body>${body}</body></message>`);
     return seq;
   }
 
@@ -198,9 +223,138 @@ export class SimClient {
     return this.#transport?.pendingBytes ?? 0;
   }
 
-  /** Writes raw XML. */
+  /**
+   * Writes one stanza or nonza. With stream management enabled a stanza is also kept until
+   * the server acknowledges it (XEP-0198 §4), and while the client resumes it is only kept
+   * (written after `<resumed/>`, §5). More than 10,000 unacknowledged stanzas end the
+   * connection, reported through `onDropped`.
+   */
   send(xml: string): void {
-    this.#transport?.send(xml);
+    if (this.#smId !== '' && isStanza(xml)) {
+      if (this.#closed) return;
+      if (this.#unacked.length >= MAX_UNACKED_OUT) {
+        const t = this.#transport;
+        this.#transport = undefined;
+        this.#closed = true;
+        this.#closeReason = `more than ${MAX_UNACKED_OUT} stanzas unacknowledged by the server`;
+        t?.destroy();
+        this.#hooks.onDropped(this, this.#closeReason);
+        return;
+      }
+      this.#unacked.push(xml);
+      if (this.#resuming) return;
+      this.#transport?.send(xml);
+      if (++this.#sinceRequest >= this.#ackEvery) {
+        this.#sinceRequest = 0;
+        this.#transport?.send(`<r xmlns='${NS_SM}'/>`);
+      }
+      return;
+    }
+    if (!this.#resuming) this.#transport?.send(xml);
+  }
+
+  /** Whether XEP-0198 resumption is enabled on this client's stream. */
+  get resumable(): boolean {
+    return this.#smId !== '';
+  }
+
+  /** Whether a drop-and-resume is in progress. */
+  get resuming(): boolean {
+    return this.#resuming;
+  }
+
+  /** Sends `<enable resume='true'/>` and waits for `<enabled/>` (XEP-0198 §3). */
+  async #enableSm(t: XmppConnection, ackEvery: number, deadline: number): Promise<void> {
+    t.send(`<enable xmlns='${NS_SM}' resume='true'/>`);
+    for (;;) {
+      const { el, xml } = await t.next(Math.max(1, deadline - Date.now()), 'sm enabled');
+      if (el.name === 'failed') throw new PhaseError('sm', `enable failed: ${smCondition(el)}`);
+      if (el.name !== 'enabled') continue;
+      const id = el.attrs.id as string | undefined;
+      if (!id || (el.attrs.resume !== 'true' && el.attrs.resume !== '1')) throw new PhaseError('sm', `no resumption offered: ${xml}`);
+      this.#smId = id;
+      this.#ackEvery = ackEvery;
+      return;
+    }
+  }
+
+  /**
+   * Drops the connection abruptly (socket destroyed, no `</stream>`), connects to `target`,
+   * authenticates and resumes the stream there (XEP-0198 §5: `<resume previd h/>`), then
+   * re-sends what the server's `h` in `<resumed/>` does not cover. Received stanzas are
+   * counted into `h` as they are handled, so nothing is handled twice or skipped.
+   * @returns drop → `<resumed/>` received, µs
+   * @throws PhaseError `resume` (`<failed/>` with its condition, timeout, connection closed) or `connect`
+   */
+  async dropAndResume(target: string, targetIndex: number, username: string, timeoutMs: number): Promise<number> {
+    if (this.#smId === '' || this.#resuming || this.#closed) throw new PhaseError('resume', 'stream management not enabled or connection closed');
+    const deadline = Date.now() + timeoutMs;
+    this.#resuming = true;
+    const old = this.#transport;
+    this.#transport = undefined;
+    const t0 = nowUs();
+    old?.destroy();
+    const { host, port } = splitTarget(target);
+    let t: XmppConnection;
+    try {
+      t = await XmppConnection.connect({ kind: this.#config.transport, host, port, path: this.#config.websocketPath, timeoutMs });
+    } catch (err) {
+      this.#failResume();
+      throw err instanceof ClientError ? new PhaseError('connect', err.reason) : err;
+    }
+    try {
+      await openStream(t, this.#config.domain, { deadline });
+      await authenticate(t, { user: username, password: this.#config.password, mechanism: this.#config.mechanism, deadline });
+      await openStream(t, this.#config.domain, { deadline });
+      t.send(`<resume xmlns='${NS_SM}' previd='${escapeAttr(this.#smId)}' h='${this.#inH >>> 0}'/>`);
+      let answer: Element;
+      for (;;) {
+        const got = await t.next(Math.max(1, deadline - Date.now()), 'resumed');
+        if (got.el.name === 'resumed' || got.el.name === 'failed') {
+          answer = got.el;
+          break;
+        }
+      }
+      if (answer.name === 'failed') throw new PhaseError('resume', `failed: ${smCondition(answer)}`);
+      const resumeUs = nowUs() - t0;
+      if (this.#closing) {
+        t.destroy();
+        this.#failResume();
+        return resumeUs;
+      }
+      this.#transport = t;
+      this.targetIndex = targetIndex;
+      t.onClose((reason) => this.#onClose(t, reason));
+      this.#ackedUpTo(Number(answer.attrs.h));
+      this.#resuming = false;
+      // §5: what the server did not handle is sent again, in order.
+      for (const xml of this.#unacked) t.send(xml);
+      if (this.#unacked.length) t.send(`<r xmlns='${NS_SM}'/>`);
+      this.#sinceRequest = 0;
+      this.resumptions++;
+      // Stanzas that came right behind <resumed/> are handled first, in order.
+      t.deliverTo((xml) => this.#onElement(xml), true);
+      return resumeUs;
+    } catch (err) {
+      t.destroy();
+      this.#failResume();
+      throw err instanceof ClientError ? new PhaseError('resume', err.reason) : err;
+    }
+  }
+
+  #failResume(): void {
+    this.#resuming = false;
+    this.#closed = true;
+    this.#closeReason = 'resumption failed';
+  }
+
+  /** The server acknowledged `h` of the stanzas this client sent (XEP-0198 §4, mod 2^32). */
+  #ackedUpTo(h: number): void {
+    if (!Number.isInteger(h) || h < 0) return;
+    const done = (h - this.#outAcked) >>> 0;
+    if (done > this.#unacked.length) return; // more than was sent: ignored here (a server bug shows as loss or duplicates)
+    this.#unacked.splice(0, done);
+    this.#outAcked = (this.#outAcked + done) >>> 0;
   }
 
   get closed(): boolean {
@@ -226,6 +380,16 @@ export class SimClient {
   // --- receive ---------------------------------------------------------------------------
 
   #onElement(xml: string): void {
+    if (this.#smId !== '') {
+      if (isStanza(xml)) this.#inH = (this.#inH + 1) >>> 0;
+      else if (xml.startsWith('<r') && (xml.charCodeAt(2) === 32 || xml.charCodeAt(2) === 47)) {
+        this.#transport?.send(`<a xmlns='${NS_SM}' h='${this.#inH}'/>`);
+        return;
+      } else if (xml.startsWith('<a') && xml.charCodeAt(2) === 32) {
+        this.#ackedUpTo(Number(/\sh=['"](\d+)['"]/.exec(xml)?.[1] ?? NaN));
+        return;
+      }
+    }
     if (xml.startsWith('<message')) this.#onMessage(xml);
     else if (xml.startsWith('<presence')) this.#onPresence(xml);
     else if (xml.startsWith('<iq')) this.#onIq(xml);
@@ -299,12 +463,23 @@ export class SimClient {
     else this.send(`<iq type='error'${from}${idAttr}><error type='cancel'><service-unavailable xmlns='${NS_STANZAS}'/></error></iq>`);
   }
 
-  #onClose(reason: string): void {
+  #onClose(t: XmppConnection, reason: string): void {
+    if (t !== this.#transport) return; // a connection this client dropped on purpose to resume
     this.#closed = true;
     this.#closeReason = reason;
     this.#join?.reject(new PhaseError('join', `connection closed: ${reason}`));
     if (this.#live && !this.#closing) this.#hooks.onDropped(this, reason);
   }
+}
+
+/** Whether a top-level element is a stanza (counted by XEP-0198 §4), not a nonza. */
+function isStanza(xml: string): boolean {
+  return xml.startsWith('<message') || xml.startsWith('<presence') || xml.startsWith('<iq');
+}
+
+/** The condition element's name in a `<failed/>` (XEP-0198 §3, §5), or `unknown`. */
+function smCondition(el: Element): string {
+  return el.children.find((c): c is Element => typeof c !== 'string')?.name ?? 'unknown';
 }
 
 function parse(xml: string): Element {

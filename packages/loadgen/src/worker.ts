@@ -41,6 +41,14 @@ let occupancy: number[] = [];
 let sendersSent = 0;
 let sendLagMaxMs = 0;
 let deferred = 0;
+// XEP-0198 drop-and-resume (scenario.resume): deliveries to resuming clients, per sender.
+const resumerDistinct = new Map<number, number>();
+const resumerDuplicates = new Map<number, number>();
+const resumeTime: Histogram = newHistogram(3);
+let resumptions = 0;
+let resumeFailures = 0;
+const resumesInFlight = new Set<Promise<void>>();
+let dropTimers: NodeJS.Timeout[] = [];
 const bins = new Map<number, { deliveries: number; sent: number; hist: Histogram | undefined }>();
 const binAt = (ms: number) => {
   const sec = Math.max(0, Math.floor((ms - messagingStartMs) / 1000));
@@ -61,7 +69,12 @@ const hooks: ClientHooks = {
       misrouted++;
       return;
     }
-    if (ledger.record(client.slot, pos, stamp.sender, stamp.seq) === 'duplicate') return;
+    const outcome = ledger.record(client.slot, pos, stamp.sender, stamp.seq);
+    if (client.resumable) {
+      const books = outcome === 'duplicate' ? resumerDuplicates : resumerDistinct;
+      books.set(stamp.sender, (books.get(stamp.sender) ?? 0) + 1);
+    }
+    if (outcome === 'duplicate') return;
     const lat = recvUs - stamp.sendUs;
     if (stamp.sendUs >= measureFromUs) recordUs(latency, lat);
     const b = binAt(recvUs / 1000);
@@ -127,7 +140,9 @@ async function loginPhase(cmd: Extract<ToWorker, { type: 'login' }>): Promise<vo
   await paced(clients.length, cmd.startAtMs, cmd.ratePerSec, scenario.login.maxInFlight, async (k) => {
     const c = clients[k]!;
     try {
-      const t = await c.login(layout.targetOf(c.index), layout.username(c.index), scenario.login.timeoutSec * 1000);
+      const sm = layout.isResumer(c.index) ? { ackEvery: scenario.resume.ackEvery } : undefined;
+      const t = await c.login(layout.targetOf(c.index), layout.username(c.index), scenario.login.timeoutSec * 1000, sm);
+      c.targetIndex = c.index % init.targets.length;
       recordUs(connect, t.connectUs);
       recordUs(login, t.loginUs);
       loggedIn++;
@@ -180,6 +195,7 @@ function messagesPhase(cmd: Extract<ToWorker, { type: 'messages' }>): void {
   measureFromUs = cmd.measureFromMs * 1000;
   latency = newHistogram(3);
   ledger = new DeliveryLedger(clients.length, layout.sendersPerRoom, cmd.maxSeq);
+  startDrops(cmd.startAtMs, cmd.endAtMs);
   const senders = clients.filter((c) => c.joined && layout.isSender(c.index));
   const interval = 1000 / cmd.ratePerSender;
   // Spread the senders' phases over one interval (golden-ratio sequence), ordered by phase.
@@ -216,6 +232,53 @@ function messagesPhase(cmd: Extract<ToWorker, { type: 'messages' }>): void {
     };
     setTimeout(tick, Math.max(0, due() - nowMs()));
   });
+}
+
+/**
+ * Schedules the drop-and-resume of every resuming client between `startAtMs` and `endAtMs`:
+ * every `resume.everySec`, each client with its own phase (golden-ratio sequence), on the
+ * next target of the list.
+ */
+function startDrops(startAtMs: number, endAtMs: number): void {
+  const everyMs = scenario.resume.everySec * 1000;
+  for (const c of clients) {
+    if (!c.resumable || c.closed) continue;
+    const offset = (((c.index + 1) * 0.6180339887498949) % 1) * everyMs;
+    let next = startAtMs + offset;
+    const arm = () => {
+      if (next >= endAtMs) return;
+      const timer = setTimeout(() => {
+        next += everyMs;
+        if (c.closed || c.resuming) return arm();
+        const target = (c.targetIndex + 1) % init.targets.length;
+        const p = c
+          .dropAndResume(init.targets[target]!, target, layout.username(c.index), scenario.resume.timeoutSec * 1000)
+          .then(
+            (us) => {
+              recordUs(resumeTime, us);
+              resumptions++;
+              arm();
+            },
+            (err: unknown) => {
+              resumeFailures++;
+              const e = err instanceof PhaseError ? err : new PhaseError('resume', (err as Error).message);
+              fail(`${e.phase}: ${e.reason}`);
+            },
+          )
+          .finally(() => resumesInFlight.delete(p));
+        resumesInFlight.add(p);
+      }, Math.max(0, next - nowMs()));
+      dropTimers.push(timer);
+    };
+    arm();
+  }
+}
+
+/** Stops scheduling drops and waits for the resumptions under way. */
+async function stopDrops(): Promise<void> {
+  for (const t of dropTimers) clearTimeout(t);
+  dropTimers = [];
+  while (resumesInFlight.size) await Promise.all([...resumesInFlight]);
 }
 
 /** Σ sent × occupants over this worker's senders. */
@@ -261,6 +324,7 @@ const progress = setInterval(() => {
 
 async function finish(): Promise<void> {
   await sendingDone;
+  await stopDrops();
   const sent: [number, number][] = [];
   for (const c of clients) if (c.sent > 0) sent.push([c.index, c.sent]);
   post({
@@ -275,12 +339,18 @@ async function finish(): Promise<void> {
     bins: messagingStartMs > 0 ? takeBins(true) : [],
     sendLagMaxMs,
     deferred,
+    resumerDistinct: [...resumerDistinct],
+    resumerDuplicates: [...resumerDuplicates],
+    resumeTime: encodeHistogram(resumeTime),
+    resumptions,
+    resumeFailures,
   });
 }
 
 async function closeAll(): Promise<void> {
   currentPhase = 'close';
   clearInterval(progress);
+  await stopDrops();
   await Promise.all(clients.map((c) => c.close()));
   post({ type: 'closed', failures: { ...failures }, stanzaErrors: { ...stanzaErrors }, misrouted });
 }

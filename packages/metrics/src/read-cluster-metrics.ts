@@ -12,7 +12,7 @@ type MetricJson = MetricObjectWithValues<MetricValue<string>>;
  * Reads `KeySpace.metricsIndex()`, then each listed key; keys that expired (their process is
  * gone) are removed from the index, and unreadable ones are skipped. The series are merged
  * with prom-client's `AggregatorRegistry.aggregate`; since every series carries its
- * process's `instance` label, no two processes' series are summed together, so every
+ * process's `process` label, no two processes' series are summed together, so every
  * metric is merged with the `sum` aggregator (prom-client's own choices such as `omit` for
  * `process_start_time_seconds` would drop series that are in fact distinct).
  *

@@ -46,13 +46,13 @@ describe('MetricsPublisher and readClusterMetrics', () => {
 
     const text = await readClusterMetrics(redis, keys);
     assert.match(text, /^# TYPE parley_logins_total counter$/m);
-    assert.match(text, /^parley_logins_total\{mechanism="PLAIN",service="gateway",instance="gw-a"\} 2$/m);
-    assert.match(text, /^parley_logins_total\{mechanism="PLAIN",service="gateway",instance="gw-b"\} 3$/m);
-    assert.match(text, /^parley_logins_total\{mechanism="SCRAM-SHA-256",service="gateway",instance="gw-b"\} 1$/m);
+    assert.match(text, /^parley_logins_total\{mechanism="PLAIN",service="gateway",process="gw-a"\} 2$/m);
+    assert.match(text, /^parley_logins_total\{mechanism="PLAIN",service="gateway",process="gw-b"\} 3$/m);
+    assert.match(text, /^parley_logins_total\{mechanism="SCRAM-SHA-256",service="gateway",process="gw-b"\} 1$/m);
     // The PING timed at each publication, and prom-client's process metrics (kept per instance).
-    assert.match(text, /^parley_redis_rtt_seconds_count\{service="gateway",instance="gw-a"\} 1$/m);
-    assert.match(text, /^process_start_time_seconds\{service="gateway",instance="gw-a"\} \d+/m);
-    assert.match(text, /^process_start_time_seconds\{service="gateway",instance="gw-b"\} \d+/m);
+    assert.match(text, /^parley_redis_rtt_seconds_count\{service="gateway",process="gw-a"\} 1$/m);
+    assert.match(text, /^process_start_time_seconds\{service="gateway",process="gw-a"\} \d+/m);
+    assert.match(text, /^process_start_time_seconds\{service="gateway",process="gw-b"\} \d+/m);
 
     await a.publisher.stop();
     await b.publisher.stop();
@@ -66,13 +66,13 @@ describe('MetricsPublisher and readClusterMetrics', () => {
     live.publisher.start();
     gone.publisher.start();
     await sleep(50);
-    assert.match(await readClusterMetrics(redis, keys), /instance="gw-gone"/);
+    assert.match(await readClusterMetrics(redis, keys), /process="gw-gone"/);
 
     await gone.publisher.stop({ remove: false }); // as if it died: no more writes, no cleanup
     await sleep(450); // > 3 × 100 ms after its last write
     const text = await readClusterMetrics(redis, keys);
-    assert.match(text, /instance="gw-live"/);
-    assert.doesNotMatch(text, /instance="gw-gone"/);
+    assert.match(text, /process="gw-live"/);
+    assert.doesNotMatch(text, /process="gw-gone"/);
     assert.deepEqual(await redis.smembers(keys.metricsIndex()), [keys.processMetrics('gateway', 'gw-live')]);
 
     await live.publisher.stop();
@@ -84,7 +84,7 @@ describe('MetricsPublisher and readClusterMetrics', () => {
     await redis.set(keys.processMetrics('gateway', 'gw-bad'), 'not json', 'PX', 10_000);
     await redis.sadd(keys.metricsIndex(), keys.processMetrics('gateway', 'gw-bad'));
     const text = await readClusterMetrics(redis, keys);
-    assert.match(text, /instance="gw-ok"/);
+    assert.match(text, /process="gw-ok"/);
     assert.doesNotMatch(text, /gw-bad/);
     await p.publisher.stop();
   });

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Element } from 'ltx';
 import { NS } from '@parley/xml';
-import { archiveResults, type ArchiveEntry, type ArchiveQuery, type Effect } from '@parley/muc';
+import { archiveResults, mamQueryForm, parseArchiveQuery, type ArchiveEntry, type ArchiveQuery, type Effect } from '@parley/muc';
+import { parseOwnElement } from '@parley/xml';
 import { JULIET, ROMEO, ROOM, ROSALINE, Sim, errorCondition, to } from './harness.js';
 
 const MAM = 'urn:xmpp:mam:2';
@@ -179,6 +180,40 @@ describe('XEP-0313 room archive: queries', () => {
     const sim = new Sim();
     const reply = to(sim.send(ROSALINE, query()), ROSALINE)[0];
     assert.equal(errorCondition(reply), 'item-not-found');
+  });
+});
+
+describe('XEP-0313 #extended parsing (accounts; rooms without extended keep refusing it)', () => {
+  const parse = (inner: string, extended = true) =>
+    parseArchiveQuery(parseOwnElement(`<query xmlns='${MAM}' queryid='x'>${inner}</query>`, NS.CLIENT), { maxResults: 3, extended });
+  it('reads after-id, before-id, ids and flip-page', () => {
+    const r = parse(`${form(`<field var='after-id'><value>a1</value></field><field var='before-id'><value>b1</value></field>`)}<flip-page/>`);
+    assert.ok(!('refusal' in r));
+    assert.equal(r.afterId, 'a1');
+    assert.equal(r.beforeId, 'b1');
+    assert.equal(r.flip, true);
+    const ids = parse(form(`<field var='ids'><value>i1</value><value> i2 </value><value></value></field>`));
+    assert.ok(!('refusal' in ids));
+    assert.deepEqual(ids.ids, ['i1', 'i2']);
+  });
+  it('bounds ids by the page size and ids by length (bad-request); without extended: feature-not-implemented', () => {
+    const many = parse(form(`<field var='ids'>${['1', '2', '3', '4'].map((v) => `<value>${v}</value>`).join('')}</field>`));
+    assert.ok('refusal' in many && many.refusal.condition === 'bad-request');
+    const long = parse(form(`<field var='after-id'><value>${'a'.repeat(300)}</value></field>`));
+    assert.ok('refusal' in long && long.refusal.condition === 'bad-request');
+    for (const inner of [form(`<field var='ids'><value>i1</value></field>`), form(`<field var='before-id'><value>b</value></field>`), '<flip-page/>']) {
+      const r = parse(inner, false);
+      assert.ok('refusal' in r && r.refusal.condition === 'feature-not-implemented', inner);
+    }
+  });
+  it('lists before-id, after-id and an open list-multi ids in the extended form only', () => {
+    const vars = (q: Element) => (q.getChild('x', 'jabber:x:data')?.getChildren('field') ?? []).map((f) => String(f.attrs.var));
+    assert.deepEqual(vars(mamQueryForm()), ['FORM_TYPE', 'with', 'start', 'end']);
+    const ext = mamQueryForm(true);
+    assert.deepEqual(vars(ext), ['FORM_TYPE', 'with', 'start', 'end', 'before-id', 'after-id', 'ids']);
+    const ids = ext.getChild('x', 'jabber:x:data')?.getChildren('field').find((f) => f.attrs.var === 'ids');
+    assert.equal(ids?.attrs.type, 'list-multi');
+    assert.ok(ids?.getChild('validate', 'http://jabber.org/protocol/xdata-validate')?.getChild('open'));
   });
 });
 

@@ -24,6 +24,8 @@ export interface GatewayProcess extends ServiceProcess {
   readonly wsPort: number;
   /** The id the gateway registered under in Redis. */
   readonly gatewayId: string;
+  /** XEP-0368 direct TLS port on 127.0.0.1; -1 when not listening (`PARLEY_DIRECT_TLS_PORT`). */
+  readonly directTlsPort: number;
 }
 
 /**
@@ -51,7 +53,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<GatewayPr
     readyTimeoutMs: opts.readyTimeoutMs ?? 45_000,
     startError: 'GATEWAY_START_FAILED',
   });
-  return { ...handle, c2sPort: ready['c2sPort'] as number, wsPort: ready['wsPort'] as number, gatewayId: ready['gatewayId'] as string };
+  const directTlsPort = typeof ready['directTlsPort'] === 'number' ? ready['directTlsPort'] : -1;
+  return { ...handle, c2sPort: ready['c2sPort'] as number, wsPort: ready['wsPort'] as number, gatewayId: ready['gatewayId'] as string, directTlsPort };
 }
 
 function isReadyLine(entry: Record<string, unknown>): boolean {

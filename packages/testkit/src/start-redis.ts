@@ -75,7 +75,8 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(user) || !/^[A-Za-z0-9_-]{8,128}$/.test(password)) {
         throw new TestkitError('REDIS_START_FAILED', 'acl: user 1-64 and password 8-128 characters of [A-Za-z0-9_-]');
       }
-      await writeFile(join(dir, 'acl.conf'), `user default off\nuser ${user} on >${password} ~* &* +@all\n`, { mode: 0o600 });
+      // `default` is off (unusable) but keeps +@all: Redis 7.0 replays AOF transactions as it.
+      await writeFile(join(dir, 'acl.conf'), `user default off resetpass ~* &* +@all\nuser ${user} on >${password} ~* &* +@all\n`, { mode: 0o600 });
     }
     let lastFailure = '';
     for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {

@@ -23,7 +23,7 @@ export interface AppDeps {
   clock?: () => number;
   /** Whether the process can serve (e.g. the job queue has started); `/readyz` also pings Redis. Default: always. */
   isReady?: () => boolean;
-  /** `instance` label of this process's metrics (default `admin-api`). */
+  /** `process` label of this process's metrics (default `admin-api`). */
   instance?: string;
   /** The other processes' metrics, as Prometheus text (default: `readClusterMetrics` of @parley/metrics). */
   clusterMetrics?: () => Promise<string>;

@@ -18,7 +18,11 @@ interface KnownToken {
   hash: Buffer;
 }
 
-/** Which endpoints are open without a token: `/healthz` always, the rest by configuration. */
+/**
+ * Which endpoints are open without a token: `/healthz` and `/readyz` always (probes carry no
+ * token; they answer only a status, issue #14 item 4), the rest by configuration. `readyz`
+ * is still accepted in `adminApi.publicEndpoints` and changes nothing.
+ */
 export type PublicEndpoint = 'docs' | 'metrics' | 'readyz';
 
 /** The SHA-256 of a token as lowercase hex: the value to put in `adminApi.tokens[].sha256`. */
@@ -52,7 +56,7 @@ export class TokenVerifier {
 
 /** Route patterns served without a token, by the setting that opens them. */
 const PUBLIC_ROUTES: Record<PublicEndpoint | 'always', (url: string) => boolean> = {
-  always: (url) => url === '/healthz',
+  always: (url) => url === '/healthz' || url === '/readyz',
   readyz: (url) => url === '/readyz',
   metrics: (url) => url === '/metrics',
   docs: (url) => url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/'),

@@ -15,9 +15,11 @@ import { keySpace } from '@parley/bus';
 import { RoomCommands, Sessions } from '@parley/control';
 import { Jobs } from '@parley/jobs';
 import { buildApp } from './app.js';
-import { createLogger, loadServiceConfig, stopOnSignals } from '@parley/service-runtime';
+import { checkSchemaVersionOrExit, createLogger, loadServiceConfig, stopOnSignals } from '@parley/service-runtime';
 
 const config = loadServiceConfig('admin-api');
+// Refuse data written by a newer parley (one line, exit 78); the first start writes the version.
+await checkSchemaVersionOrExit('admin-api', config.redis.url, keySpace(config.redis.keyPrefix).schemaVersion());
 
 const instance = `adm-${randomBytes(4).toString('hex')}`;
 const log = createLogger(config, { service: 'admin-api', instance });

@@ -57,9 +57,13 @@ describe('authentication', () => {
     assert.equal(res.statusCode, 201);
   });
 
-  test('/healthz needs no token; /readyz, /metrics, /openapi.json, /docs do by default', async () => {
+  test('/healthz and /readyz need no token; /metrics, /openapi.json, /docs do by default', async () => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
-    for (const url of ['/readyz', '/metrics', '/openapi.json', '/docs', '/docs/json', '/v1/cluster']) {
+    // Probes carry no token (issue #14 item 4); readiness says only ready or not, per check.
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: 'ready', checks: { redis: 'ok', jobs: 'ok' } });
+    for (const url of ['/metrics', '/openapi.json', '/docs', '/docs/json', '/v1/cluster']) {
       assert.equal((await t.app.inject({ method: 'GET', url })).statusCode, 401, url);
     }
     assert.equal((await t.app.inject({ method: 'GET', url: '/openapi.json', headers: AS.read })).statusCode, 200);

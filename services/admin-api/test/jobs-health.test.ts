@@ -31,7 +31,7 @@ before(async () => {
   await jobs.start();
   t = await testApp(redis, server.url, {
     name: 'jobs',
-    deps: { config, keys, accounts, sessions, rooms, jobs, isReady: () => ready, clusterMetrics: async () => '# HELP parley_test 1\n# TYPE parley_test gauge\nparley_test{service="gateway",instance="gw-1"} 7\n' },
+    deps: { config, keys, accounts, sessions, rooms, jobs, isReady: () => ready, clusterMetrics: async () => '# HELP parley_test 1\n# TYPE parley_test gauge\nparley_test{service="gateway",process="gw-1"} 7\n' },
   });
 });
 after(async () => {
@@ -126,10 +126,10 @@ describe('cluster and health', () => {
     const res = await t.app.inject({ method: 'GET', url: '/metrics', headers: AS.read });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
-    assert.match(res.body, /parley_admin_http_requests_total\{method="GET",route="\/v1\/users",status="401",service="admin-api",instance="admin-api"\} 1/);
-    assert.match(res.body, /parley_jobs\{state="completed",service="admin-api",instance="admin-api"\} [3-9]/);
+    assert.match(res.body, /parley_admin_http_requests_total\{method="GET",route="\/v1\/users",status="401",service="admin-api",process="admin-api"\} 1/);
+    assert.match(res.body, /parley_jobs\{state="completed",service="admin-api",process="admin-api"\} [3-9]/);
     assert.match(res.body, /parley_admin_redis_rtt_seconds\{[^}]*\} (0\.\d+|\d\.\d+e-\d+)/);
-    assert.match(res.body, /\nparley_test\{service="gateway",instance="gw-1"\} 7\n/);
+    assert.match(res.body, /\nparley_test\{service="gateway",process="gw-1"\} 7\n/);
     // One TYPE line per metric name: the concatenation stays a valid exposition.
     const types = res.body.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
     assert.equal(new Set(types).size, types.length);

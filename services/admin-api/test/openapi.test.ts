@@ -58,16 +58,18 @@ describe('OpenAPI document', () => {
     assert.ok(hidden.every((u) => u === '/openapi.json' || u.startsWith('/docs')), hidden.join(', '));
   });
 
-  test('bearer security everywhere but /healthz; error responses on every operation', async () => {
+  test('bearer security everywhere but /healthz and /readyz; error responses on every operation', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json', headers: AS.read })).json() as Doc;
     assert.deepEqual(doc.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', description: 'a token whose SHA-256 is in adminApi.tokens' });
     assert.deepEqual(doc.security, [{ bearerAuth: [] }]);
     assert.deepEqual(doc.paths['/healthz']!.get!.security, []);
+    // Probes (Kubernetes, load balancers) carry no token; /readyz says only ready or not.
+    assert.deepEqual(doc.paths['/readyz']!.get!.security, []);
     // DELETE options may come in a body, which is optional.
     assert.equal((doc.paths['/v1/rooms/{jid}']!.delete as { requestBody?: { required: boolean } }).requestBody?.required, false);
     assert.equal((doc.paths['/v1/users']!.post as { requestBody?: { required: boolean } }).requestBody?.required, true);
     for (const [path, ops] of Object.entries(doc.paths)) {
-      if (path === '/healthz') continue;
+      if (path === '/healthz' || path === '/readyz') continue;
       for (const [method, op] of Object.entries(ops)) {
         assert.equal(op.security, undefined, `${method} ${path} inherits bearer security`);
         assert.ok(op.responses['4XX'] ?? op.responses['4xx'], `${method} ${path} documents 4xx`);

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -38,16 +37,22 @@ import { AccountArchive } from './mam/mam.js';
 import { MamStore } from './mam/mam-store.js';
 import { ClientSession, type SessionDeps } from './session/session.js';
 import { SmTakeover } from './sm/sm-takeover.js';
+import { SmStore } from './sm/sm-store.js';
+import { SmOrphans } from './sm/sm-orphans.js';
 import { TcpTransport } from './transport/tcp-transport.js';
 import { AddressLimits, addressKey, refuseTcp, type AddressTicket } from './transport/address-limits.js';
 import { AuthThrottle } from './session/auth-throttle.js';
 import { WebSocketTransport } from './transport/websocket-transport.js';
+import { hostMetaHandler } from './transport/host-meta.js';
+import { TlsCertificates } from './transport/tls-certificates.js';
 
 /** The ports a started gateway listens on (useful when the configuration asked for port 0). */
 export interface GatewayAddresses {
   c2sPort: number;
   /** -1 when WebSocket is disabled. */
   wsPort: number;
+  /** XEP-0368 direct TLS port; -1 when disabled (no certificate, or `gateway.directTlsPort` -1). */
+  directTlsPort: number;
 }
 
 /**
@@ -58,7 +63,7 @@ export interface GatewayAddresses {
 export class Gateway {
   readonly id: string;
   readonly keys: KeySpace;
-  /** This process's Prometheus registry (`service="gateway"`, `instance=<id>`), published to Redis. */
+  /** This process's Prometheus registry (`service="gateway"`, `process=<id>`), published to Redis. */
   readonly metricsRegistry: Registry;
   private readonly metrics: GatewayMetrics;
   private readonly publisher: MetricsPublisher;
@@ -77,6 +82,10 @@ export class Gateway {
   private readonly consumer: DeliveryConsumer;
   private readonly backpressure: ShardBackpressure;
   private readonly liveness: Liveness;
+  /** XEP-0198 across gateways: hand-overs from live gateways, state in Redis, orphans of dead ones (issue #13). */
+  private readonly smTakeover: SmTakeover;
+  private readonly smStore: SmStore;
+  private readonly smOrphans: SmOrphans;
   private readonly accounts: AccountStore;
   private readonly offline: OfflineStore;
   /** Rosters in Redis (RFC 6121 §2); `roster.subscriptionOf(owner, contact)` for other modules. */
@@ -89,8 +98,10 @@ export class Gateway {
   private readonly blocklistCache: BlocklistCache;
   /** XEP-0163 PEP (and XEP-0402 bookmarks on it) on accounts' bare JIDs. */
   private readonly pep: PepService;
-  private readonly secureContext: SecureContext | undefined;
+  /** STARTTLS, direct TLS and wss:// certificates (SNI per host); undefined without any. */
+  private readonly certificates: TlsCertificates | undefined;
   private tcp: TcpServer | undefined;
+  private directTls: TcpServer | undefined;
   private http: HttpServer | undefined;
   private wss: WebSocketServer | undefined;
   private stopping = false;
@@ -226,6 +237,21 @@ export class Gateway {
     archive.register(this.iq);
     this.router.useArchive(archive);
     this.consumer = new DeliveryConsumer(this.reader, this.keys, this.id, this.router, this.local, log, { mucDomain: config.mucDomain, cache: this.blocklistCache });
+    this.smTakeover = new SmTakeover(this.redis, this.keys, this.id, config.muc.shards);
+    this.smStore = new SmStore(this.redis, this.keys, this.id, log);
+    this.smOrphans = new SmOrphans({
+      redis: this.redis,
+      keys: this.keys,
+      gatewayId: this.id,
+      router: this.router,
+      local: this.local,
+      takeover: this.smTakeover,
+      log,
+      maxUnacked: config.sm.maxUnacked,
+      now: () => Date.now(),
+      presence: this.presence,
+      lastActivity: this.accountServices.lastActivity,
+    });
     this.liveness = new Liveness({
       gatewayId: this.id,
       redis: this.redis,
@@ -240,10 +266,12 @@ export class Gateway {
       presence: this.presence,
       lastActivity: this.accountServices.lastActivity,
       onRegisteredAgain: () => this.registeredAgain(),
+      orphans: config.sm.resumeTimeoutSec > 0 ? this.smOrphans : undefined,
     });
     const labels = { service: 'gateway', instance: this.id };
     this.metricsRegistry = createRegistry(labels);
     this.metrics = new GatewayMetrics(this.metricsRegistry, SUPPORTED_MECHANISMS, () => this.connectionsByTransport());
+    this.consumer.onWait = (ms) => this.metrics.deliveryWaited(ms);
     this.publisher = new MetricsPublisher({
       redis: this.redis,
       keys: this.keys,
@@ -254,9 +282,8 @@ export class Gateway {
         if (!this.stopping) log.warn({ err }, 'publishing metrics failed');
       },
     });
-    if (config.tls.certFile && config.tls.keyFile) {
-      this.secureContext = createSecureContext({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) });
-    }
+    // Throws TlsCertificateError (one line naming the setting and file) when a file is missing.
+    this.certificates = TlsCertificates.fromConfig(config);
   }
 
   /** Number of client sessions (connected, authenticated or not) on this gateway. */
@@ -286,16 +313,31 @@ export class Gateway {
     await this.liveness.start();
     this.backpressure.start();
     const c2sPort = await this.listenTcp();
+    const directTlsPort = await this.listenDirectTls();
     const wsPort = await this.listenWebSocket();
     await this.redis.hset(this.keys.gatewayInfo(this.id), {
       host: this.config.gateway.bindHost,
       c2sPort: String(c2sPort),
       wsPort: String(wsPort),
+      directTlsPort: String(directTlsPort),
       pid: String(process.pid),
       started: String(Date.now()),
     });
     this.publisher.start();
-    return { c2sPort, wsPort };
+    return { c2sPort, wsPort, directTlsPort };
+  }
+
+  /**
+   * Reads the certificate files again (SIGHUP): handshakes from now on (STARTTLS, direct
+   * TLS, wss://) use the new certificates; sessions already connected keep theirs and are
+   * not dropped.
+   * @returns false when no certificate is configured
+   * @throws TlsCertificateError when a file cannot be read (the old certificates stay in use)
+   */
+  reloadTls(): boolean {
+    if (!this.certificates) return false;
+    this.certificates.reload();
+    return true;
   }
 
   private listenTcp(): Promise<number> {
@@ -313,7 +355,7 @@ export class Gateway {
         maxDepth: this.config.limits.maxDepth,
         idleTimeoutMs: this.config.gateway.idleTimeoutMs,
         maxSendBufferBytes: this.config.limits.maxSendBufferBytes,
-        ...(this.secureContext ? { secureContext: this.secureContext } : {}),
+        ...(this.certificates ? { tls: this.certificates } : {}),
       });
       this.addSession(new ClientSession(transport, this.sessionDeps()), ticket);
     });
@@ -324,16 +366,69 @@ export class Gateway {
     });
   }
 
+  /**
+   * XEP-0368 direct TLS: TLS from the first byte (certificate by SNI), then the same RFC 6120
+   * stream as c2s, already encrypted (no STARTTLS offered; PLAIN allowed). Same per-address
+   * caps as c2s. Resolves with the port, or -1 when disabled or without a certificate.
+   */
+  private listenDirectTls(): Promise<number> {
+    const certs = this.certificates;
+    if (this.config.gateway.directTlsPort < 0 || !certs) return Promise.resolve(-1);
+    const server = createTcpServer((socket) => {
+      if (this.stopping) return socket.destroy();
+      const ticket = this.addressLimits.admit(addressKey(socket.remoteAddress));
+      if (typeof ticket === 'string') {
+        // Before TLS there is no stream to carry a stream error: the connection is just closed.
+        this.log.info({ remote: socket.remoteAddress, reason: ticket }, 'connection refused');
+        this.metrics.limit('connection-refused');
+        return socket.destroy();
+      }
+      // A handshake that fails (wrong protocol, no common cipher) closes the socket, which
+      // ends the session through the transport's close handler.
+      const secure = new TLSSocket(socket, certs.socketOptions());
+      const transport = new TcpTransport(secure, {
+        maxElementBytes: this.config.limits.maxPreAuthBytes,
+        maxDepth: this.config.limits.maxDepth,
+        idleTimeoutMs: this.config.gateway.idleTimeoutMs,
+        maxSendBufferBytes: this.config.limits.maxSendBufferBytes,
+        directTls: true,
+      });
+      this.addSession(new ClientSession(transport, this.sessionDeps()), ticket);
+    });
+    this.directTls = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.gateway.directTlsPort, this.config.gateway.bindHost, () => resolve((server.address() as AddressInfo).port));
+    });
+  }
+
   private listenWebSocket(): Promise<number> {
     if (this.config.gateway.wsPort < 0) return Promise.resolve(-1);
-    const notWs = (_req: unknown, res: ServerResponse): void => {
+    // XEP-0156 host-meta (transport/host-meta.ts); anything else on plain HTTP: 426.
+    const hostMeta = hostMetaHandler({
+      hosts: this.config.hosts,
+      publicUrl: this.config.gateway.wsPublicUrl,
+      secure: this.config.tls.wss || this.config.tls.behindTlsProxy,
+      wsPath: this.config.gateway.wsPath,
+      port: () => (this.http?.address() as AddressInfo | null)?.port ?? this.config.gateway.wsPort,
+    });
+    const notWs = (req: IncomingMessage, res: ServerResponse): void => {
+      if (hostMeta(req, res)) return;
       res.writeHead(426, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'upgrade-required', message: 'XMPP over WebSocket (RFC 7395) only' }));
     };
     // tls.wss: wss:// with the c2s certificate (RFC 7395 §3.8: WebSocket has no STARTTLS).
-    const wss = this.config.tls.wss;
-    const http: HttpServer = wss
-      ? createHttpsServer({ cert: readFileSync(this.config.tls.certFile!), key: readFileSync(this.config.tls.keyFile!) }, notWs)
-      : createHttpServer(notWs);
+    // The schema refuses tls.wss without a certificate. SNI picks per-host certificates; the
+    // default pair is swapped on reload (https servers keep their own default context).
+    const certs = this.config.tls.wss ? this.certificates : undefined;
+    const wss = certs !== undefined;
+    let http: HttpServer;
+    if (certs) {
+      const https = createHttpsServer({ ...certs.defaultPem, SNICallback: certs.sniCallback }, notWs);
+      certs.onReload((pem) => https.setSecureContext(pem));
+      http = https;
+    } else {
+      http = createHttpServer(notWs);
+    }
     const wsServer = new WebSocketServer({
       server: http,
       path: this.config.gateway.wsPath,
@@ -367,7 +462,8 @@ export class Gateway {
         maxDepth: this.config.limits.maxDepth,
         idleTimeoutMs: this.config.gateway.idleTimeoutMs,
         socket: req.socket,
-        secure: wss,
+        // tls.behindTlsProxy: a TLS-terminating proxy on a private network is in front.
+        secure: wss || this.config.tls.behindTlsProxy,
         maxSendBufferBytes: this.config.limits.maxSendBufferBytes,
       });
       this.addSession(new ClientSession(transport, this.sessionDeps()), ticket);
@@ -416,7 +512,11 @@ export class Gateway {
       pep: this.pep,
       // XEP-0198 §5: this gateway's resumable sessions by SM-ID, and resumptions of other gateways' sessions.
       resumable: new Map(),
-      smTakeover: new SmTakeover(this.redis, this.keys, this.id, this.config.muc.shards),
+      smTakeover: this.smTakeover,
+      smStore: this.smStore,
+      smOrphans: this.smOrphans,
+      // The reap of a dead holder: deadAfterMs, the scan (a heartbeat) and its second sweep (two more).
+      smOrphanWaitMs: this.config.gateway.deadAfterMs + 4 * this.config.gateway.heartbeatMs + 5000,
     };
     return this.deps;
   }
@@ -460,6 +560,7 @@ export class Gateway {
     this.liveness.stop();
     this.backpressure.stop();
     this.tcp?.close();
+    this.directTls?.close();
     this.wss?.close();
     this.http?.close();
     for (const session of this.sessions) session.kick('system-shutdown');

@@ -56,7 +56,7 @@ describe('gateway metrics', () => {
     await bad.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='X-MADE-UP'/>`);
     await bad.waitFor(/<failure/);
 
-    const labels = 'service="gateway",instance="gw-m"';
+    const labels = 'service="gateway",process="gw-m"';
     const text = await eventually(async () => {
       const t = await readClusterMetrics(redis, keys);
       return t.includes('parley_auth_failures_total{mechanism="other"') && t.includes('parley_stanzas_out_total{kind="message"') ? t : undefined;
@@ -81,7 +81,7 @@ describe('gateway metrics', () => {
     for (let i = 0; i < 500; i++) burst += `<iq type='get' id='p${i}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`;
     await raw.send(burst);
     await raw.waitFor(/<iq[^>]*id=['"]p499['"]/, 10_000);
-    const labels = 'service="gateway",instance="gw-m"';
+    const labels = 'service="gateway",process="gw-m"';
     const text = await eventually(async () => {
       const t = await readClusterMetrics(redis, keys);
       return t.includes('parley_limit_events_total{event="input-paused"') ? t : undefined;

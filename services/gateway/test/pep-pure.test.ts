@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Element } from 'ltx';
 import { parseOwnElement } from '@parley/xml';
-import { configFor, DEFAULT_NODE_CONFIG, decodeConfig, encodeConfig, isOptionsError, parsePublishOptions, unmetPrecondition } from '../src/pep/pep-config.js';
+import { configFor, DEFAULT_NODE_CONFIG, decodeConfig, encodeConfig, isOptionsError, nodeConfigForm, parseNodeConfigForm, parsePublishOptions, unmetPrecondition } from '../src/pep/pep-config.js';
 import { announcedCaps, CapsCache, capsVerified, notifyNodes, verificationString } from '../src/pep/caps-features.js';
 import { CsiQueue, csiVerdict } from '../src/csi/csi-queue.js';
 
@@ -39,6 +39,44 @@ test('publish options: bad values are bad-request, max_items past the limit not-
   assert.equal(err({ 'pubsub#max_items': '-3' }), 'bad-request');
   assert.equal(err({ 'pubsub#max_items': '11' }), 'not-acceptable');
   assert.equal(err({}, 'urn:other'), 'bad-request');
+});
+
+test('node_config forms (XEP-0060 §8.1.3, §8.2.4): FORM_TYPE optional, unoffered access models not-acceptable, max_items bounded', () => {
+  const form = (fields: Record<string, string>, formType?: string) =>
+    el(
+      `<x xmlns='jabber:x:data' type='submit'>${formType === undefined ? '' : `<field var='FORM_TYPE'><value>${formType}</value></field>`}${Object.entries(fields)
+        .map(([k, v]) => `<field var='${k}'><value>${v}</value></field>`)
+        .join('')}</x>`,
+    );
+  const nc = 'http://jabber.org/protocol/pubsub#node_config';
+  assert.deepEqual(parseNodeConfigForm(form({ 'pubsub#access_model': 'open', 'pubsub#max_items': '3', 'pubsub#title': 'ignored' }, nc), 10), { access: 'open', maxItems: 3 });
+  assert.deepEqual(parseNodeConfigForm(form({ 'pubsub#max_items': 'max' }), 10), { maxItems: 10 });
+  const err = (r: ReturnType<typeof parseNodeConfigForm>) => (isOptionsError(r) ? r.error : 'accepted');
+  assert.equal(err(parseNodeConfigForm(form({}, 'http://jabber.org/protocol/pubsub#publish-options'), 10)), 'bad-request');
+  assert.equal(err(parseNodeConfigForm(form({ 'pubsub#access_model': 'roster' }, nc), 10)), 'not-acceptable');
+  assert.equal(err(parseNodeConfigForm(form({ 'pubsub#access_model': 'authorize' }, nc), 10)), 'not-acceptable');
+  assert.equal(err(parseNodeConfigForm(form({ 'pubsub#access_model': 'anyone' }, nc), 10)), 'bad-request');
+  assert.equal(err(parseNodeConfigForm(form({ 'pubsub#max_items': '11' }, nc), 10)), 'bad-request');
+  assert.equal(err(parseNodeConfigForm(form({ 'pubsub#persist_items': 'maybe' }, nc), 10)), 'bad-request');
+});
+
+test('the node configuration form carries the current values and the max_items range', () => {
+  const x = nodeConfigForm({ ...DEFAULT_NODE_CONFIG, access: 'whitelist', maxItems: 7, persist: false }, 50);
+  assert.equal(x.attrs.type, 'form');
+  const value = (v: string) => x.getChildren('field').find((f) => f.attrs.var === v)?.getChildText('value');
+  assert.equal(value('FORM_TYPE'), 'http://jabber.org/protocol/pubsub#node_config');
+  assert.equal(value('pubsub#access_model'), 'whitelist');
+  assert.equal(value('pubsub#max_items'), '7');
+  assert.equal(value('pubsub#persist_items'), '0');
+  assert.equal(value('pubsub#send_last_published_item'), 'on_sub_and_presence');
+  const range = x.getChildren('field').find((f) => f.attrs.var === 'pubsub#max_items')?.getChild('validate')?.getChild('range');
+  assert.deepEqual([range?.attrs.min, range?.attrs.max], ['1', '50']);
+  // What the form says round-trips through the parser.
+  const submitted = new Element('x', { xmlns: 'jabber:x:data', type: 'submit' });
+  for (const f of x.getChildren('field')) submitted.c('field', { var: f.attrs.var }).c('value').t(f.getChildText('value') ?? '');
+  const parsed = parseNodeConfigForm(submitted, 50);
+  assert.ok(!isOptionsError(parsed));
+  assert.deepEqual(configFor(parsed), { ...DEFAULT_NODE_CONFIG, access: 'whitelist', maxItems: 7, persist: false });
 });
 
 test('preconditions: only the requested fields are compared (XEP-0060 §7.1.5)', () => {

@@ -130,6 +130,31 @@ describe('ShardBackpressure', () => {
     }
   });
 
+  it("holds nothing when the worker's list says `-` (at work, no room behind) however old the stream's oldest entry", async () => {
+    const bp = new ShardBackpressure(redis, keys, { maxLagMs: 2000, pollMs: 20, maxHoldMs: 60_000 }, log);
+    bp.start();
+    const shard = 12;
+    const hot = keys.shardHotRooms(shard);
+    try {
+      // Entries of a turn not committed yet keep the stream old; the worker says nothing is behind.
+      await oldEntry(shard, 5000);
+      await redis.hset(hot, '-', '');
+      bp.admit(shard, 'quiet@conference.localhost');
+      await sleep(150);
+      assert.deepEqual(bp.heldShards, [], 'not the whole shard');
+      assert.equal(bp.heldRooms.get(shard)?.length ?? 0, 0, 'no room named `-`');
+      assert.equal(bp.admit(shard, 'quiet@conference.localhost'), undefined);
+      // The list expires (no worker serves the shard): the stream's age decides again.
+      await redis.del(hot);
+      bp.admit(shard, 'quiet@conference.localhost');
+      await sleep(150);
+      assert.deepEqual(bp.heldShards, [shard]);
+    } finally {
+      bp.stop();
+      await redis.del(hot, keys.shardStream(shard));
+    }
+  });
+
   it('is off with maxLagMs 0', async () => {
     const bp = new ShardBackpressure(redis, keys, { maxLagMs: 0, pollMs: 20, maxHoldMs: 300 }, log);
     bp.start();

@@ -36,7 +36,9 @@
 -- Returns  "ok" (also, writing nothing, when the commit is stored already: the same commit
 --          sent again, e.g. resent by the client after a reconnect, must not append its
 --          history entries twice; with N, when the stored count is at or past N, without
---          it, when the cursor is at or past ARGV[2]), or "fenced" (lease lost; nothing written).
+--          it, when the cursor is at or past ARGV[2]), "gap" (with N, when the stored count is
+--          below N - 1: an earlier commit is missing; nothing written), or "fenced" (lease
+--          lost; nothing written).
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'fenced' end
 
 -- Stream ids "<ms>-<seq>" (no leading zeros) compared as decimal strings: -1, 0 or 1.
@@ -57,6 +59,9 @@ local n = ARGV[4]
 if n ~= '' then
   local done = tonumber(redis.call('HGET', KEYS[5], 'n') or '0')
   if done >= tonumber(n) then return 'ok' end
+  -- A commit before this one is missing (one pipeline can carry two commits of a shard,
+  -- and the first failed): write nothing; the worker loads the shard again.
+  if done < tonumber(n) - 1 then return 'gap' end
 else
   local stored = redis.call('GET', KEYS[2])
   if stored then
@@ -128,17 +133,23 @@ for k = 6 + h, #KEYS, 3 do
     redis.call('DEL', index)
     redis.call('DEL', tombs)
   end
+  -- The stream's last id, read once per commit and then carried along the appends.
+  local last = nil
+  if count > 0 then
+    local e = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
+    if e then last = e[1] end
+  end
   for _ = 1, count do
     local sid, at, json = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
     i = i + 3
     local id = string.format('%.0f', at) .. '-0'
-    local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
-    if last then
-      local lms, lseq = string.match(last[1], '^(%d+)-(%d+)$')
-      if compare_ids(id, last[1]) <= 0 then id = lms .. '-' .. string.format('%.0f', tonumber(lseq) + 1) end
+    if last and compare_ids(id, last) <= 0 then
+      local lms, lseq = string.match(last, '^(%d+)-(%d+)$')
+      id = lms .. '-' .. string.format('%.0f', tonumber(lseq) + 1)
     end
     redis.call('XADD', stream, id, 's', sid, 'e', json)
     redis.call('HSET', index, sid, id)
+    last = id
   end
   local t = tonumber(ARGV[i])
   i = i + 1

@@ -17,7 +17,7 @@ export interface ScriptedRedis extends Redis {
   /** @returns 1 when released, 0 when it was not ours any more. */
   releaseLease(lease: string, value: string): Promise<number>;
   /** `numKeys` then the keys, then ARGV, as listed in commit-shard-n.lua; resolves `ok` or `fenced`. */
-  commitShard(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<'ok' | 'fenced'>;
+  commitShard(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<'ok' | 'fenced' | 'gap'>;
 }
 
 /** A pipeline of a {@link ScriptedRedis}, with the scripts queued like commands. */

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { encodeEnvelope, encodeRoomInput, keySpace, type KeySpace } from '@parley/bus';
+import { compareStreamIds, encodeEnvelope, encodeRoomInput, keySpace, type KeySpace } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { createRegistry, MetricsPublisher } from '@parley/metrics';
 import { roomSummary, type RoomContext } from '@parley/muc';
@@ -19,8 +19,8 @@ import { desiredOwner } from './membership/rendezvous.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { defineScripts, type ScriptedPipeline, type ScriptedRedis } from './redis-scripts.js';
 import type { CommandReply } from './shard/command-input.js';
-import { pickFairAcross } from './shard/fair-schedule.js';
-import { ShardActor, type StreamEntry, type TurnResult } from './shard/shard-actor.js';
+import { pickFairAcross, QUIET_TURN_MAX, quietEntries, quietPicks } from './shard/fair-schedule.js';
+import { ShardActor, type PendingEntry, type StreamEntry, type TurnResult } from './shard/shard-actor.js';
 import { answerArchiveQueries, resolveArchiveRetractions } from './shard/archive-store.js';
 import { commitArgs, loadShard } from './shard/shard-store.js';
 
@@ -50,6 +50,8 @@ interface HeldShard {
   lost: boolean;
   /** Another live worker is the desired owner: release after the current turn. */
   handover: boolean;
+  /** When a turn last took entries of this shard (ms, local clock); 0: never. */
+  takenAt?: number;
   log: Logger;
 }
 
@@ -64,6 +66,13 @@ interface AppliedShard {
   actor: ShardActor;
   result: TurnResult;
   envelopes: PlannedEnvelope[];
+  /**
+   * Entries of this turn from lanes with nothing else pending (rooms that are not behind):
+   * their deliveries go out ahead of the turn's others (see {@link queueTurn}).
+   */
+  quiet: ReadonlySet<string>;
+  /** The lanes this turn took entries of (`BARRIER` included). */
+  lanes: ReadonlySet<number>;
 }
 
 /** A room listed by the service (XEP-0045 §6.3, disco#items on the service). */
@@ -84,7 +93,7 @@ export class RoomWorker {
   /** This worker's id (configuration `roomWorker.id`, or random `rw-<hex>`). */
   readonly id: string;
   readonly keys: KeySpace;
-  /** This process's Prometheus registry (`service="room-worker"`, `instance=<id>`), published to Redis. */
+  /** This process's Prometheus registry (`service="room-worker"`, `process=<id>`), published to Redis. */
   readonly metricsRegistry: Registry;
   private readonly metrics: WorkerMetrics;
   private readonly publisher: MetricsPublisher;
@@ -103,8 +112,8 @@ export class RoomWorker {
   private forwardKey: string | undefined;
   private readonly ttl: number;
   private readonly log: Logger;
-  /** Shards whose list of rooms that are behind is in Redis (to delete once none is). */
-  private readonly hotPublished = new Set<number>();
+  /** Shards whose hot list is written: what was written last and when (ms). */
+  private readonly hotPublished = new Map<number, { signature: string; names: string[]; at: number }>();
   private hotAt = 0;
   /** Renews the leases and the membership heartbeat from a thread of its own. */
   private readonly keeper: LeaseKeeper;
@@ -389,6 +398,8 @@ export class RoomWorker {
         // With entries pending, the read must not wait: XREAD without BLOCK.
         const poll = ['COUNT', readAhead, 'STREAMS', ...streams, ...cursors] as const;
         let reply: Array<[string, StreamEntry[]]> | null;
+        /** The next turn, prepared while the previous one's pipeline was in flight. */
+        let prepared: AppliedShard[] | undefined;
         if (!readable.length) {
           if (deferred.length) await this.sendTurn(deferred);
           deferred = [];
@@ -400,8 +411,20 @@ export class RoomWorker {
           else pipeline.xread(...read);
           const turn = deferred;
           deferred = [];
-          const replies = await this.execTurn(turn, pipeline);
-          if (!replies) continue;
+          const inflight = this.execTurn(turn, pipeline);
+          // While Redis runs that pipeline, the next turn is prepared from the entries already
+          // read ahead (under load there are some): a turn then costs the longer of its compute
+          // and its round trip, not their sum, and every waiting entry pays one turn less.
+          // Its outputs go out only after the pipeline's replies (in order); a shard whose
+          // commit failed is loaded again, and its part of the prepared turn is dropped.
+          if (waiting) prepared = await this.prepareTurn(this.pendingBatch(active));
+          const replies = await inflight;
+          if (!replies) {
+            // The pipeline failed (its shards load again): so do the prepared turn's, whose
+            // entries were applied in memory only.
+            for (const a of prepared ?? []) this.turnFailed(a.h, a.actor, new Error('the turn before this one was not sent'));
+            continue;
+          }
           await this.finishTurn(turn, replies, sent);
           const [err, r] = replies[replies.length - 1] ?? [new Error('no reply to XREAD'), null];
           if (err) throw err;
@@ -413,9 +436,23 @@ export class RoomWorker {
           const h = readable[streams.indexOf(stream)];
           if (h && h.actor && !h.lost && entries.length) h.actor.enqueue(entries);
         }
-        const batch: ShardEntries[] = active.filter((h) => h.actor && !h.lost && h.actor.pending.length > 0).map((h) => ({ h }));
-        if (!batch.length) continue;
-        const live = await this.prepareTurn(batch);
+        let live: AppliedShard[];
+        if (prepared) {
+          live = prepared.filter((a) => a.h.actor === a.actor && this.leaseValid(a.h));
+          // The entries that pipeline just read for rooms with nothing else pending (rooms
+          // that are not behind) join this turn rather than wait for the next one: a second
+          // apply of their shards, committed after the prepared one (commit numbers in
+          // sequence, see commit-shard-n.lua), its lanes disjoint from the prepared turn's.
+          const busy = new Map<HeldShard, ReadonlySet<number>>();
+          for (const a of live) busy.set(a.h, a.lanes);
+          const quiet = await this.prepareTurn(this.pendingBatch(active), (pending, i, h) => quietPicks(pending, busy.get(h), QUIET_TURN_MAX));
+          live.push(...quiet);
+        } else {
+          const batch = this.pendingBatch(active);
+          if (!batch.length) continue;
+          live = await this.prepareTurn(batch);
+        }
+        if (!live.length) continue;
         if (live.some((a) => a.result.roomWrites.size > 0 || a.result.replies.length > 0)) {
           await this.sendTurn(live);
         } else {
@@ -430,6 +467,11 @@ export class RoomWorker {
       }
     }
     if (deferred.length) await this.sendTurn(deferred).catch((err: unknown) => this.log.warn({ err }, 'last turn not committed'));
+  }
+
+  /** The shards among `active` with entries pending, for a turn. */
+  private pendingBatch(active: readonly HeldShard[]): ShardEntries[] {
+    return active.filter((h) => h.actor && !h.lost && h.actor.pending.length > 0).map((h) => ({ h }));
   }
 
   /** True when {@link housekeeping} has work: a shard to release or to load. */
@@ -516,15 +558,27 @@ export class RoomWorker {
   }
 
   /** Steps (a) and the planning of (b): applies and plans every shard of the batch; the shards whose turn can go on. */
-  private async prepareTurn(batch: readonly ShardEntries[]): Promise<AppliedShard[]> {
+  private async prepareTurn(batch: readonly ShardEntries[], pick?: (pending: readonly PendingEntry[], index: number, h: HeldShard) => number[]): Promise<AppliedShard[]> {
     const applied: AppliedShard[] = [];
     this.publishHotRooms([...this.held.values()].filter((h) => h.actor && !h.lost));
     await this.confirmLeases(batch.map(({ h }) => h));
     let publicRooms: PublicRoom[] = [];
     // The turn's entries: at most batchSize in all, round robin over every lane of every
     // shard (fair-schedule.ts), so that a turn, which every waiting entry pays, stays short.
-    const picks = pickFairAcross(batch.map(({ h }) => h.actor?.pending ?? []), this.config.roomWorker.batchSize);
-    const turns = batch.map(({ h }, i) => ({ h, entries: h.actor ? h.actor.take(picks[i]!) : [] }));
+    const picks = pick
+      ? batch.map(({ h }, i) => pick(h.actor?.pending ?? [], i, h))
+      : pickFairAcross(batch.map(({ h }) => h.actor?.pending ?? []), this.config.roomWorker.batchSize);
+    const turns = batch.map(({ h }, i) => {
+      const pending = h.actor?.pending ?? [];
+      const quiet = quietEntries(pending, picks[i]!);
+      const lanes = new Set(picks[i]!.map((k) => pending[k]!.lane));
+      return { h, quiet, lanes, entries: h.actor ? h.actor.take(picks[i]!) : [] };
+    });
+    const now = Date.now();
+    for (const { h, entries } of turns) {
+      if (entries.length) h.takenAt = now;
+      for (const e of entries) this.metrics.waited(now - Number(e.id.slice(0, e.id.indexOf('-'))));
+    }
     try {
       if (turns.some(({ entries }) => entries.some((e) => e.input?.kind === 'stanza' && e.input.room === this.config.mucDomain))) publicRooms = await this.publicRooms();
     } catch (err) {
@@ -536,13 +590,13 @@ export class RoomWorker {
     // produced fewer than maxOutputsPerTurn stanzas: a turn of joins to a big room stays short.
     let outputs = 0;
     const maxOutputs = this.config.roomWorker.maxOutputsPerTurn;
-    for (const { h, entries } of turns) {
+    for (const { h, entries, quiet, lanes } of turns) {
       const actor = h.actor;
       if (!actor || !entries.length || !this.leaseValid(h)) continue;
       try {
         const result = actor.apply(entries, { ctx, publicRooms, log: h.log, countInput: (kind) => this.metrics.input(kind), maxOutputs: Math.max(0, maxOutputs - outputs), ...(this.forwardKey === undefined ? {} : { idKey: this.forwardKey }) });
         outputs += result.outputs.length;
-        applied.push({ h, actor, result, envelopes: [] });
+        applied.push({ h, actor, result, envelopes: [], quiet, lanes });
       } catch (err) {
         this.turnFailed(h, actor, err);
       }
@@ -588,9 +642,19 @@ export class RoomWorker {
    */
   private queueTurn(live: readonly AppliedShard[], pipeline: ScriptedPipeline): number {
     let deliveries = 0;
-    for (const a of live) {
-      for (const { gatewayId, envelope } of a.envelopes) pipeline.xadd(this.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(envelope));
-      deliveries += a.envelopes.length;
+    // Rooms that are not behind first: under overload a turn carries a few thousand
+    // deliveries, and a gateway writes them in stream order, so a quiet room's message would
+    // otherwise wait behind the busy rooms' share of the turn a second time at the gateway
+    // (issue #10 item 6). Each envelope's mark names its own lane, and a quiet entry is the
+    // only one of its lane in the turn, so every lane's deliveries stay in order.
+    for (const pass of [true, false]) {
+      for (const a of live) {
+        for (const { gatewayId, envelope, entry } of a.envelopes) {
+          if (a.quiet.has(entry) !== pass) continue;
+          pipeline.xadd(this.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(envelope));
+          deliveries += 1;
+        }
+      }
     }
     for (const a of live) {
       const [numKeys, ...rest] = commitArgs(this.keys, a.h.shard, a.h.leaseValue, a.result);
@@ -628,7 +692,10 @@ export class RoomWorker {
         this.lose(h, 'fenced at commit');
         return;
       }
-      actor.cursor = result.cursor;
+      // The commit before it in the same pipeline failed: nothing was written, load again.
+      if (reply === 'gap') throw new Error('a commit of this shard before this one is missing');
+      // A later turn may have been prepared (and its cursor taken) while this one was in flight.
+      if (compareStreamIds(result.cursor, actor.cursor) > 0) actor.cursor = result.cursor;
       this.metrics.turn();
       h.log.debug({ entries: result.applied, envelopes: envelopes.length, cursor: result.cursor }, 'turn committed');
       if (result.replies.length) await this.pushReplies(result.replies).catch((e: unknown) => h.log.warn({ err: e }, 'pushing command results failed'));
@@ -649,8 +716,13 @@ export class RoomWorker {
    * 6; the gateway's shard-backpressure.ts): `KeySpace.shardHotRooms`, room → id of its
    * oldest entry not applied (those older than half of `limits.shardMaxLagMs`, at most
    * {@link MAX_HOT_ROOMS}, oldest first), plus `*` → the last entry read when the shard's
-   * read-ahead is full. Rewritten at most every `limits.shardLagPollMs`, with a TTL of
-   * {@link HOT_ROOMS_TTL_MS}; deleted once no room is behind. Best effort (not awaited).
+   * read-ahead is full. A shard at work with no room behind gets `-` → `` ("none"): its
+   * stream's oldest entries may be in a turn that is not committed yet (up to two turns, see
+   * the turn loop), older than any pending one, and without the list a gateway would take the
+   * stream's age for the shard's and hold every sender of the shard. Rewritten when it changes,
+   * at most every `limits.shardLagPollMs`, and at least every quarter of its TTL
+   * ({@link HOT_ROOMS_TTL_MS}); deleted once the shard is idle. So a missing list means no
+   * worker is serving the shard. Best effort (not awaited).
    */
   private publishHotRooms(active: readonly HeldShard[]): void {
     const maxLag = this.config.limits.shardMaxLagMs;
@@ -663,8 +735,9 @@ export class RoomWorker {
       const actor = h.actor!;
       const rooms = actor.behind(now - maxLag / 2, MAX_HOT_ROOMS);
       const saturated = actor.pending.length >= this.config.roomWorker.readAhead;
+      const busy = actor.pending.length > 0 || now - (h.takenAt ?? 0) < HOT_ROOMS_TTL_MS;
       const key = this.keys.shardHotRooms(h.shard);
-      if (!rooms.size && !saturated) {
+      if (!rooms.size && !saturated && !busy) {
         if (this.hotPublished.delete(h.shard)) {
           pipeline.del(key);
           queued++;
@@ -674,8 +747,19 @@ export class RoomWorker {
       const fields: string[] = [];
       for (const [room, id] of rooms) fields.push(room, id);
       if (saturated) fields.push('*', actor.readCursor);
-      pipeline.del(key).hset(key, ...fields).pexpire(key, HOT_ROOMS_TTL_MS);
-      this.hotPublished.add(h.shard);
+      if (!fields.length) fields.push('-', '');
+      const signature = fields.join('\n');
+      const last = this.hotPublished.get(h.shard);
+      if (last && last.signature === signature && now - last.at < HOT_ROOMS_TTL_MS / 4) continue;
+      // Never empty in between (a gateway reading it then would hold the whole shard): the new
+      // fields first, then the stale ones removed.
+      const names = new Set(fields.filter((_, i) => i % 2 === 0));
+      if (!last) pipeline.del(key);
+      pipeline.hset(key, ...fields);
+      const stale = last ? last.names.filter((n) => !names.has(n)) : [];
+      if (stale.length) pipeline.hdel(key, ...stale);
+      pipeline.pexpire(key, HOT_ROOMS_TTL_MS);
+      this.hotPublished.set(h.shard, { signature, names: [...names], at: now });
       queued++;
     }
     if (queued) pipeline.exec().catch((err: unknown) => this.log.warn({ err }, 'publishing the rooms that are behind failed'));
@@ -769,5 +853,4 @@ export class RoomWorker {
     return rooms;
   }
 }
-
 

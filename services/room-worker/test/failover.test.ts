@@ -30,6 +30,8 @@ function start(id: string): Promise<RoomWorkerProcess> {
       PARLEY_LEASE_TTL_MS: String(LEASE_TTL_MS),
       PARLEY_ROOM_WORKER_HEARTBEAT_MS: '500',
       PARLEY_GATEWAY_DEAD_AFTER_MS: '600000',
+      // `shard acquired` is a debug line (one `room shards changed` summary at info).
+      PARLEY_LOG_LEVEL: 'debug',
     },
   }).then((p) => (procs.push(p), p));
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { encodeRoomInput, laneForRoom, nextStreamId, prevStreamId } from '@parley/bus';
-import { BARRIER, pickFair, pickFairAcross } from '../src/shard/fair-schedule.js';
+import { BARRIER, pickFair, pickFairAcross, quietEntries, quietPicks } from '../src/shard/fair-schedule.js';
 import { ShardActor, type StreamEntry, type TurnEnv } from '../src/shard/shard-actor.js';
 import { configure, groupchat, join, MUC, session } from './support/fake-cluster.js';
 
@@ -137,5 +137,28 @@ describe('pickFairAcross', () => {
   it('breaks a round by age: the older entry of two shards goes first', () => {
     const [p0, p1] = pickFairAcross([[{ lane: 0, id: '20-0' }], [{ lane: 0, id: '19-5' }]], 1) as [number[], number[]];
     assert.deepEqual([p0, p1], [[], [0]]);
+  });
+});
+
+describe('quiet entries (rooms that are not behind)', () => {
+  const flooded = Array.from({ length: 4 }, (_, i) => ({ lane: 1, id: `10-${i}` }));
+
+  it('quietEntries: the picked entries alone in their lane among everything pending', () => {
+    const pending = [...flooded, { lane: 2, id: '11-0' }, { lane: 3, id: '12-0' }, { lane: 3, id: '12-1' }];
+    // Picked: two of the flooded lane, the lone lane 2 entry, the first of lane 3 (two pending).
+    assert.deepEqual([...quietEntries(pending, [0, 1, 4, 5])], ['11-0']);
+    assert.equal(quietEntries(pending, []).size, 0);
+  });
+
+  it('quietEntries: none while a barrier is pending (its effects keep their place)', () => {
+    const pending = [{ lane: 2, id: '11-0' }, { lane: BARRIER, id: '11-1' }, { lane: 3, id: '12-0' }];
+    assert.equal(quietEntries(pending, [0]).size, 0);
+  });
+
+  it('quietPicks: lone entries of lanes the first apply did not take, up to max, in stream order', () => {
+    const pending = [{ lane: 5, id: '9-0' }, ...flooded, { lane: 2, id: '11-0' }, { lane: 3, id: '12-0' }, { lane: 4, id: '13-0' }];
+    assert.deepEqual(quietPicks(pending, new Set([3]), 10), [0, 5, 7], 'lane 1 has a backlog, lane 3 was in the first apply');
+    assert.deepEqual(quietPicks(pending, undefined, 2), [0, 5], 'at most max');
+    assert.deepEqual(quietPicks([...pending, { lane: BARRIER, id: '14-0' }], undefined, 10), [], 'none with a barrier pending');
   });
 });

@@ -141,6 +141,25 @@ describe('commit-shard-n', () => {
     assert.equal(await redis.exists(keys.shardCursor(shard)), 0);
   });
 
+  it('answers gap and writes nothing when the commit before it is missing (two commits of a shard in one pipeline)', async () => {
+    const shard = 7;
+    const token = await redis.acquireLease(keys.shardLease(shard), keys.shardFence(shard), 'w1', 5000);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await redis.xadd(keys.shardStream(shard), '*', 'kind', 'gateway-down', 'gw', `g${i}`)) as string);
+    const room = 'gap@conference.localhost';
+    const numbered = (cursor: string, commit: number, h: string) => ({ ...turn(cursor, { [room]: { jid: room } }, new Map([[room, { reset: false, keep: 10, append: [h] }]])), commit });
+    assert.equal(await commitTurn(redis, keys, shard, `w1 ${token}`, numbered(ids[0]!, 1, 'h1')), 'ok');
+    // Commit 2 failed (not stored); commit 3, sent behind it, must not skip it.
+    assert.equal(await commitTurn(redis, keys, shard, `w1 ${token}`, numbered(ids[2]!, 3, 'h3')), 'gap');
+    assert.equal(await redis.get(keys.shardCursor(shard)), ids[0], 'cursor unchanged');
+    assert.deepEqual(await redis.lrange(keys.roomHistory(shard, room), 0, -1), ['h1'], 'history unchanged');
+    assert.equal(await redis.hget(keys.shardLanes(shard), 'n'), '1');
+    // In sequence, both land.
+    assert.equal(await commitTurn(redis, keys, shard, `w1 ${token}`, numbered(ids[1]!, 2, 'h2')), 'ok');
+    assert.equal(await commitTurn(redis, keys, shard, `w1 ${token}`, numbered(ids[2]!, 3, 'h3')), 'ok');
+    assert.deepEqual(await redis.lrange(keys.roomHistory(shard, room), 0, -1), ['h1', 'h2', 'h3']);
+  });
+
   it('nextStreamId is the smallest id after its argument', () => {
     assert.equal(nextStreamId('1700000000000-0'), '1700000000000-1');
     assert.equal(nextStreamId('5-18446744073709551614'), '5-18446744073709551615');

@@ -39,7 +39,7 @@ describe('room worker metrics', () => {
     await committedThrough(redis, keys, shardForRoom(ROOM, SHARDS), id);
     await feed(redis, keys, SHARDS, { kind: 'command', room: ROOM, commandId: 'c1', command: 'not json', replyTo: keys.commandReply('c1') });
     await eventually('the command result', () => redis.exists(keys.commandReply('c1')));
-    const labels = 'service="room-worker",instance="w-m"';
+    const labels = 'service="room-worker",process="w-m"';
     const text = await eventually('metrics with the room', async () => {
       const t = await readClusterMetrics(redis, keys);
       return t.includes(`parley_rooms{${labels}} 1`) && t.includes('kind="command"') ? t : undefined;
@@ -53,6 +53,6 @@ describe('room worker metrics', () => {
     assert.match(text, new RegExp(`^parley_redis_rtt_seconds_count\\{${labels}\\} [1-9]\\d*$`, 'm'));
 
     await worker.stop();
-    assert.doesNotMatch(await readClusterMetrics(redis, keys), /instance="w-m"/, 'a stopped worker removes its metrics');
+    assert.doesNotMatch(await readClusterMetrics(redis, keys), /process="w-m"/, 'a stopped worker removes its metrics');
   });
 });

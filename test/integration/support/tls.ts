@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { ScramClient, type ScramMechanism } from '@parley/testkit';
 
 /** A self-signed certificate for `localhost` (openssl), in a new temporary directory the caller removes. */
 export function selfSignedCert(prefix: string): { dir: string; certFile: string; keyFile: string } {
@@ -41,4 +42,87 @@ export function textReader(sock: Socket | TLSSocket) {
       return all;
     },
   };
+}
+
+/**
+ * A self-signed certificate for `host` (openssl; subject CN and DNS subjectAltName `host`)
+ * written to `certFile`/`keyFile` (overwriting them).
+ */
+export function writeSelfSignedCert(host: string, certFile: string, keyFile: string): void {
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`, '-keyout', keyFile, '-out', certFile],
+    { stdio: 'ignore' },
+  );
+}
+
+/** Opens `port` with TLS from the first byte (XEP-0368), sending `servername` as SNI when given. */
+export async function directTls(port: number, servername?: string): Promise<TLSSocket> {
+  const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(servername ? { servername } : {}) });
+  await new Promise<void>((resolve, reject) => sock.once('secureConnect', () => resolve()).once('error', reject));
+  return sock;
+}
+
+/**
+ * On a plain c2s connection: opens the stream to `domain`, does STARTTLS (RFC 6120 §5.4) with
+ * `servername` as SNI (default `domain`), and returns the TLS socket (stream not yet reopened).
+ */
+export async function startTls(port: number, domain: string, servername = domain): Promise<TLSSocket> {
+  const plain = netConnect(port, '127.0.0.1');
+  const r = textReader(plain);
+  plain.write(streamOpen(domain));
+  const features = await r.waitFor(/<\/stream:features>/);
+  if (!/<starttls /.test(features)) throw new Error(`no STARTTLS offered: ${features}`);
+  plain.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  await r.waitFor(/<proceed xmlns=["']urn:ietf:params:xml:ns:xmpp-tls["']\s*\/>/);
+  plain.removeAllListeners('data');
+  const secure = tlsConnect({ socket: plain, servername, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => secure.once('secureConnect', () => resolve()).once('error', reject));
+  return secure;
+}
+
+/** An RFC 6120 stream header to `domain`. */
+export function streamOpen(domain: string): string {
+  return `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
+}
+
+const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
+
+/**
+ * Logs in on a fresh (possibly TLS) socket: opens the stream, authenticates with
+ * `mechanism` (PLAIN or SCRAM-SHA-1/-256, checking the server signature), restarts the
+ * stream and binds `resource`.
+ * @returns the bound full JID and the pre-authentication features
+ * @throws Error when a step is refused or times out
+ */
+export async function saslLogin(
+  sock: Socket | TLSSocket,
+  opts: { domain: string; user: string; password: string; mechanism: 'PLAIN' | ScramMechanism; resource: string },
+): Promise<{ jid: string; features: string; reader: ReturnType<typeof textReader> }> {
+  const r = textReader(sock);
+  sock.write(streamOpen(opts.domain));
+  const features = await r.waitFor(/<\/stream:features>/);
+  if (opts.mechanism === 'PLAIN') {
+    sock.write(`<auth xmlns='${NS_SASL}' mechanism='PLAIN'>${Buffer.from(`\0${opts.user}\0${opts.password}`).toString('base64')}</auth>`);
+    const reply = await r.waitFor(/<success|<failure[\s\S]*<\/failure>|<\/stream:stream>/);
+    if (!/<success/.test(reply)) throw new Error(`PLAIN refused: ${reply}`);
+  } else {
+    const scram = new ScramClient(opts.mechanism, opts.user, opts.password);
+    sock.write(`<auth xmlns='${NS_SASL}' mechanism='${opts.mechanism}'>${Buffer.from(scram.first()).toString('base64')}</auth>`);
+    const challenge = await r.waitFor(/<\/challenge>|<failure[\s\S]*<\/failure>|<\/stream:stream>/);
+    const m = /<challenge[^>]*>([^<]*)<\/challenge>/.exec(challenge);
+    if (!m) throw new Error(`SCRAM refused: ${challenge}`);
+    const final = await scram.final(Buffer.from(m[1]!, 'base64').toString('utf8'));
+    sock.write(`<response xmlns='${NS_SASL}'>${Buffer.from(final).toString('base64')}</response>`);
+    const success = await r.waitFor(/<\/success>|<success[^>]*\/>|<failure[\s\S]*<\/failure>|<\/stream:stream>/);
+    const s = /<success[^>]*>([^<]*)<\/success>/.exec(success);
+    if (!s || !scram.verify(Buffer.from(s[1]!, 'base64').toString('utf8'))) throw new Error(`SCRAM failed or bad server signature: ${success}`);
+  }
+  sock.write(streamOpen(opts.domain));
+  await r.waitFor(/<\/stream:features>/);
+  sock.write(`<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${opts.resource}</resource></bind></iq>`);
+  const bound = await r.waitFor(/<\/iq>/);
+  const jid = /<jid>([^<]+)<\/jid>/.exec(bound)?.[1];
+  if (!jid) throw new Error(`bind failed: ${bound}`);
+  return { jid, features, reader: r };
 }

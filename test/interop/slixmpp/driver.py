@@ -20,6 +20,7 @@ with SCRAM. Both "gateways" may be the same port (the run against reference Pros
 """
 
 import asyncio
+import base64
 import hashlib
 import json
 import logging
@@ -354,6 +355,28 @@ async def main():
             bp["xep_0352"].send_active()
         return out
     await step("pep", pep)
+
+    async def avatar():
+        # XEP-0084 with slixmpp's xep_0084 plugin (its caps say urn:xmpp:avatar:metadata+notify):
+        # Alice publishes the data, then the metadata (default PEP configuration: presence
+        # access); Bob, her contact on the other gateway, gets the metadata notification and
+        # fetches the data by the id it names (XEP-0084 §4.1, §4.2).
+        plugins = ("xep_0115", "xep_0163", "xep_0084")
+        s["alice_av"] = aa = await login(ALICE, "av1", PORT_A, plugins=plugins)
+        s["bob_av"] = ba = await login(BOB, "av2", PORT_B, plugins=plugins)
+        for c in (aa, ba):
+            c.add_event_handler("avatar_metadata_publish", c._recorder("avatar_metadata_publish"))
+        data = bytes(range(256)) * 8  # 2 KiB, not an image: the server does not look inside
+        avatar_id = aa["xep_0084"].generate_id(data)
+        await aa["xep_0084"].publish_avatar(data, timeout=T)
+        await aa["xep_0084"].publish_avatar_metadata({"id": avatar_id, "type": "image/png", "bytes": len(data), "width": "64", "height": "64"}, timeout=T)
+        event = await ba.wait_for("avatar_metadata_publish", lambda m: m["from"].bare == ALICE)
+        info = event.xml.find(".//{urn:xmpp:avatar:metadata}info")
+        got = await ba["xep_0084"].retrieve_avatar(JID(ALICE), info.get("id"), timeout=T)
+        value = got.xml.find(".//{urn:xmpp:avatar:data}data")
+        return {"event_from": str(event["from"]), "info_id_matches": info.get("id") == avatar_id,
+                "info_bytes": info.get("bytes"), "data_matches": value is not None and base64.b64decode(value.text or "") == data}
+    await step("avatar", avatar)
 
     for c in list(s.values()):
         try:

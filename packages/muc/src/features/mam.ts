@@ -111,6 +111,12 @@ export const DEFAULT_MAX_RESULTS = 50;
 export interface ArchiveLimits {
   /** Results per page when the query has no `<max/>`, and the cap on `<max/>` (Prosody: 50). */
   maxResults: number;
+  /**
+   * Accept the `urn:xmpp:mam:2#extended` parts (§4.1.3 `before-id`, `after-id`, `ids`; §4.3.3
+   * `<flip-page/>`): only where the archive reading them serves them (accounts); otherwise
+   * they are `feature-not-implemented`.
+   */
+  extended?: boolean;
 }
 
 /** An accepted archive query (the `archive-query` effect), validated and bounded. */
@@ -137,6 +143,13 @@ export interface ArchiveQuery {
   before?: string;
   /** Results wanted (RSM `<max/>` capped to {@link ArchiveLimits.maxResults}); 0 asks only for the count. */
   max: number;
+  /** #extended §4.1.3 `after-id` / `before-id`: exclusive bounds by archive id (no change of direction). */
+  afterId?: string;
+  beforeId?: string;
+  /** #extended §4.1.3 `ids`: exactly these archive ids (at most {@link ArchiveLimits.maxResults}). */
+  ids?: string[];
+  /** #extended `<flip-page/>`: the page's results are sent newest first (the page itself is the same). */
+  flip?: boolean;
   /** The requester may see senders' real JIDs now (XEP-0045 §7.2.3/4). */
   realJids: boolean;
   /** False when the room does not archive: the answer is empty. */
@@ -165,16 +178,26 @@ export function onMamFormGet(t: Turn, req: StanzaRequest): void {
   t.result(req, mamQueryForm());
 }
 
-/** §4.1.4: `<query xmlns='urn:xmpp:mam:2'>` with the form of the fields a query may use (with, start, end). */
-export function mamQueryForm(): Element {
+/**
+ * §4.1.4: `<query xmlns='urn:xmpp:mam:2'>` with the form of the fields a query may use (with,
+ * start, end; with `extended`, #extended's before-id, after-id and ids, the last a list-multi
+ * with an open XEP-0122 validation as §4.1.4 requires).
+ */
+export function mamQueryForm(extended = false): Element {
   const query = new Element('query', { xmlns: MAM_NS });
-  query.cnode(
-    buildForm('form', MAM_NS, [
-      { var: 'with', type: 'jid-single', values: [] },
-      { var: 'start', type: 'text-single', values: [] },
-      { var: 'end', type: 'text-single', values: [] },
-    ]),
-  );
+  const form = buildForm('form', MAM_NS, [
+    { var: 'with', type: 'jid-single', values: [] },
+    { var: 'start', type: 'text-single', values: [] },
+    { var: 'end', type: 'text-single', values: [] },
+    ...(extended
+      ? [
+          { var: 'before-id', type: 'text-single' as const, values: [] },
+          { var: 'after-id', type: 'text-single' as const, values: [] },
+        ]
+      : []),
+  ]);
+  if (extended) form.c('field', { var: 'ids', type: 'list-multi' }).c('validate', { xmlns: 'http://jabber.org/protocol/xdata-validate', datatype: 'xs:string' }).c('open');
+  query.cnode(form);
   return query;
 }
 
@@ -264,12 +287,25 @@ export function parseArchiveQuery(query: Element, limits: ArchiveLimits): Parsed
         if (value === undefined || value === '') continue;
         if (value.length > 3071 || tryParseJid(value) === undefined) return bad("'with' is not a JID");
         out.withJid = value;
+      } else if (limits.extended && (name === 'after-id' || name === 'before-id')) {
+        if (value === undefined || value === '') continue;
+        if (value.length > MAX_ID_CHARS) return bad(`'${name}' too long`);
+        out[name === 'after-id' ? 'afterId' : 'beforeId'] = value;
+      } else if (limits.extended && name === 'ids') {
+        const ids = values.map((v) => v.trim()).filter((v) => v !== '');
+        if (ids.length === 0) continue;
+        if (ids.length > limits.maxResults) return bad(`at most ${limits.maxResults} ids`);
+        if (ids.some((v) => v.length > MAX_ID_CHARS)) return bad("an id in 'ids' is too long");
+        out.ids = ids;
       } else {
         return { refusal: refusal('feature-not-implemented', 'cancel', `Unsupported field '${name.slice(0, 64)}'`) };
       }
     }
   }
-  if (query.getChild('flip-page') !== undefined) return { refusal: refusal('feature-not-implemented', 'cancel', 'flip-page is not supported') };
+  if (query.getChild('flip-page') !== undefined) {
+    if (!limits.extended) return { refusal: refusal('feature-not-implemented', 'cancel', 'flip-page is not supported') };
+    out.flip = true;
+  }
   const set = query.getChild('set', RSM_NS);
   if (set !== undefined) {
     const max = set.getChild('max');

@@ -35,7 +35,8 @@ export async function healthRoutes(app: FastifyInstance, { deps, metrics }: Rout
       schema: {
         tags: ['health'],
         summary: 'Readiness',
-        description: '200 when Redis answers PING within 1 s and the job queue has started; 503 `unavailable` otherwise, with `details` per check.',
+        description: '200 when Redis answers PING within 1 s and the job queue has started; 503 `unavailable` otherwise, with `details` per check (`ok`, `unreachable`, `not started`). No token needed: it tells only this.',
+        security: [],
         response: {
           200: { type: 'object', required: ['status', 'checks'], properties: { status: { type: 'string', enum: ['ready'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } } },
           ...errorResponses,
@@ -50,8 +51,9 @@ export async function healthRoutes(app: FastifyInstance, { deps, metrics }: Rout
           deps.redis.ping(),
           new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no PONG within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS))),
         ]);
-      } catch (err) {
-        checks.redis = (err as Error).message;
+      } catch {
+        // Served without a token: a fixed word, not the client's error (which may name hosts).
+        checks.redis = 'unreachable';
       } finally {
         clearTimeout(timer);
       }
@@ -69,7 +71,7 @@ export async function healthRoutes(app: FastifyInstance, { deps, metrics }: Rout
         summary: 'Prometheus metrics',
         description:
           "Text format 0.0.4: the admin API's own series (HTTP requests, job queue depth, Redis round trip) followed by every live " +
-          "gateway's and room worker's (connections, logins, stanzas, rooms, stream lag, Redis round trip), labelled by `service` and `instance`.",
+          "gateway's and room worker's (connections, logins, stanzas, rooms, stream lag, Redis round trip), labelled by `service` and `process` (the process id; not `instance`, which Prometheus sets to the scrape target).",
         response: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
       },
     },

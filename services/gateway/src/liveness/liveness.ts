@@ -7,6 +7,8 @@ import { NS, parseOwnElement } from '@parley/xml';
 import type { Router } from '../routing/router.js';
 import type { ScriptedRedis } from '../routing/scripts.js';
 import type { SessionRegistry } from '../routing/session-registry.js';
+import { SharedStanza } from '../routing/shared-stanza.js';
+import type { OrphanSink, SmOrphans } from '../sm/sm-orphans.js';
 import type { FromHeartbeat, HeartbeatWorkerData, ToHeartbeat } from './heartbeat-worker.js';
 
 /** How long a reaper holds a dead gateway's lock without renewing it, ms (renewed per batch of the reap, released when it ends). */
@@ -42,6 +44,12 @@ export interface LivenessDeps {
    * account whose last session died with its gateway (`LastActivityStore.record`).
    */
   lastActivity?: { record(bareJid: string, at: number, status: string): Promise<void> };
+  /**
+   * XEP-0198 sessions that outlive their gateway (issue #13): the reaper adopts a dead
+   * gateway's resumable sessions instead of removing them, and every heartbeat sweeps the
+   * orphans whose window is over. Absent: resumable sessions die with their gateway.
+   */
+  orphans?: SmOrphans;
 }
 
 /** The `<status/>` text of a session's last available presence (as kept in its record), or ''. */
@@ -59,6 +67,9 @@ export interface ReapReport {
   sessions: number;
   rerouted: number;
   droppedRoomDeliveries: number;
+  /** Resumable sessions kept as orphans (XEP-0198), and delivery entries queued for them. */
+  orphans: number;
+  queuedForOrphans: number;
   ms: number;
   /** True when this gateway finished the reap of a reaper that died. */
   resumed: boolean;
@@ -91,7 +102,10 @@ export interface ReapReport {
  *   handed to a socket: it trims what it handled) is routed again as addressed to a gone
  *   resource (RFC 6121 §8.5.3.2: messages to other resources or offline storage, IQs
  *   bounced with `service-unavailable`); room deliveries are dropped, since the room removes
- *   those occupants too.
+ *   those occupants too. Except XEP-0198 resumable sessions (issue #13, sm/sm-orphans.ts):
+ *   adopted by the reaper as orphans (record kept, detached; rooms told `session-moved`
+ *   before `gateway-down`), the entries for them queued in stream order, claimable by a
+ *   resumption on any gateway, ended by any gateway's sweep (every heartbeat) at their deadline.
  * - Reaped but alive: the gateway closes its sessions with `reset`, waits for its reaper to
  *   finish, and registers again under a new token.
  */
@@ -127,6 +141,7 @@ export class Liveness {
       this.post({ kind: 'alive' });
       void this.fallbackBeat();
       void this.scan();
+      void this.sweepOrphans();
     }, this.d.heartbeatMs);
   }
 
@@ -210,6 +225,21 @@ export class Liveness {
     }
   }
 
+  private sweeping = false;
+
+  /** XEP-0198: ends the orphaned sessions whose resumption window is over (see SmOrphans.sweep). */
+  private async sweepOrphans(): Promise<void> {
+    if (!this.d.orphans || this.sweeping || this.stopped || this.d.redis.status !== 'ready') return;
+    this.sweeping = true;
+    try {
+      await this.d.orphans.sweep();
+    } catch (err) {
+      this.d.log.warn({ err }, 'sweeping orphaned XEP-0198 sessions failed');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
   private pauseReaping(reason: string): void {
     this.pauseUntil = Date.now() + this.d.deadAfterMs;
     this.d.log.warn({ reason, pauseMs: this.d.deadAfterMs }, 'reaping paused after a Redis outage');
@@ -254,9 +284,9 @@ export class Liveness {
         await this.reap(id, true);
       } else if (status === 2) {
         const started = Date.now();
-        const { rerouted, droppedRoomDeliveries } = await this.rerouteOrphans(id);
+        const { rerouted, droppedRoomDeliveries, queued } = await this.rerouteOrphans(id, new Map());
         await this.releaseLock(id);
-        const report = { sessions: 0, rerouted, droppedRoomDeliveries, ms: Date.now() - started, resumed: true };
+        const report = { sessions: 0, rerouted, droppedRoomDeliveries, orphans: 0, queuedForOrphans: queued, ms: Date.now() - started, resumed: true };
         this.d.log.warn({ deadGateway: id, ...report }, 'finished the interrupted reap of a gateway that registered again');
       }
     }
@@ -284,40 +314,56 @@ export class Liveness {
   async reap(deadId: string, resumed = false): Promise<ReapReport> {
     const started = Date.now();
     const k = this.d.keys;
-    const removed = await this.d.registry.reapGateway(deadId);
-    // XEP-0045 §7.14: its sessions leave every room (each shard's rooms remove the occupants of that gateway).
-    await this.d.router.gatewayDown(deadId);
-    for (const [full, record] of removed) {
-      if (!record.available) continue;
-      const bare = full.slice(0, full.indexOf('/'));
-      // RFC 6121 §4.5.2: the user's other resources learn that this one went away.
-      const unavailable = new Element('presence', { from: full, to: bare, type: 'unavailable' });
-      await this.d.router.broadcastToOwnResources(bare, unavailable, full);
-    }
-    // RFC 6121 §4.5.2, §4.6.3: its contacts and directed-presence targets see it go offline.
-    for (const [full, record] of removed) {
-      try {
-        await this.d.presence?.sessionGone(full, record);
-      } catch (err) {
-        this.d.log.warn({ err, full }, 'sending unavailable presence for a dead session failed');
+    // XEP-0198: resumable sessions are kept (adopted by this gateway, their rooms told
+    // `session-moved` before the `gateway-down` below, so they keep the occupant).
+    const sinks = this.d.orphans ? await this.d.orphans.adopt(deadId, await this.d.redis.smembers(k.gatewaySessions(deadId))) : new Map<string, OrphanSink>();
+    let removed: Array<[string, SessionRecord]> = [];
+    let rerouted = 0;
+    let droppedRoomDeliveries = 0;
+    let queued = 0;
+    try {
+      removed = await this.d.registry.reapGateway(deadId);
+      // XEP-0045 §7.14: its sessions leave every room (each shard's rooms remove the occupants of that gateway).
+      await this.d.router.gatewayDown(deadId);
+      for (const [full, record] of removed) {
+        if (!record.available) continue;
+        const bare = full.slice(0, full.indexOf('/'));
+        // RFC 6121 §4.5.2: the user's other resources learn that this one went away.
+        const unavailable = new Element('presence', { from: full, to: bare, type: 'unavailable' });
+        await this.d.router.broadcastToOwnResources(bare, unavailable, full);
       }
+      // RFC 6121 §4.5.2, §4.6.3: its contacts and directed-presence targets see it go offline.
+      for (const [full, record] of removed) {
+        try {
+          await this.d.presence?.sessionGone(full, record);
+        } catch (err) {
+          this.d.log.warn({ err, full }, 'sending unavailable presence for a dead session failed');
+        }
+      }
+      await this.recordLastActivity(removed, started);
+      ({ rerouted, droppedRoomDeliveries, queued } = await this.rerouteOrphans(deadId, sinks));
+      // Senders that looked the registry up before it was cleaned may still append to the dead
+      // gateway's stream (a new one, with no reader): sweep it now and once more a little later.
+      for (let sweep = 0; sweep < 2; sweep++) {
+        if (sweep > 0) await new Promise((r) => setTimeout(r, 2 * this.d.heartbeatMs));
+        await this.holdLock(deadId);
+        const moved = await this.d.redis.rename(k.gatewayDelivery(deadId), k.gatewayReaping(deadId)).then(() => true, () => false);
+        if (!moved) continue;
+        const more = await this.rerouteOrphans(deadId, sinks);
+        rerouted += more.rerouted;
+        droppedRoomDeliveries += more.droppedRoomDeliveries;
+        queued += more.queued;
+      }
+    } catch (err) {
+      // A lost lock: whoever takes the reap over re-routes the rest; what the sinks hold goes to the queues now.
+      if (this.d.orphans) await this.d.orphans.finishAdoption(sinks).catch(() => undefined);
+      throw err;
     }
-    await this.recordLastActivity(removed, started);
-    let { rerouted, droppedRoomDeliveries } = await this.rerouteOrphans(deadId);
-    // Senders that looked the registry up before it was cleaned may still append to the dead
-    // gateway's stream (a new one, with no reader): sweep it now and once more a little later.
-    for (let sweep = 0; sweep < 2; sweep++) {
-      if (sweep > 0) await new Promise((r) => setTimeout(r, 2 * this.d.heartbeatMs));
-      await this.holdLock(deadId);
-      const moved = await this.d.redis.rename(k.gatewayDelivery(deadId), k.gatewayReaping(deadId)).then(() => true, () => false);
-      if (!moved) continue;
-      const more = await this.rerouteOrphans(deadId);
-      rerouted += more.rerouted;
-      droppedRoomDeliveries += more.droppedRoomDeliveries;
-    }
+    // Everything the dead gateway had for its orphans is queued: what arrived here since follows, and they become claimable.
+    if (this.d.orphans) await this.d.orphans.finishAdoption(sinks);
     await this.d.redis.del(k.gatewayInfo(deadId), k.gatewaySessions(deadId));
     await this.releaseLock(deadId);
-    const report = { sessions: removed.length, rerouted, droppedRoomDeliveries, ms: Date.now() - started, resumed };
+    const report = { sessions: removed.length, rerouted, droppedRoomDeliveries, orphans: sinks.size, queuedForOrphans: queued, ms: Date.now() - started, resumed };
     this.d.log.warn({ deadGateway: deadId, ...report }, resumed ? 'finished the interrupted reap of a dead gateway' : 'removed the sessions of a dead gateway');
     return report;
   }
@@ -354,10 +400,16 @@ export class Liveness {
    * `REROUTE_BATCH` entries.
    * @throws when the reaper lock was lost (the stream is left for whoever took it over)
    */
-  private async rerouteOrphans(deadId: string): Promise<{ rerouted: number; droppedRoomDeliveries: number }> {
+  private async rerouteOrphans(deadId: string, sinks: ReadonlyMap<string, OrphanSink>): Promise<{ rerouted: number; droppedRoomDeliveries: number; queued: number }> {
     const stream = this.d.keys.gatewayReaping(deadId);
     let rerouted = 0;
     let droppedRoomDeliveries = 0;
+    let queued = 0;
+    /** The adopted session an entry is for (XEP-0198), if any. */
+    const sinkOf = (to: string, sessionId: string) => {
+      const sink = sinks.get(to);
+      return sink && sink.sessionId === sessionId ? sink : undefined;
+    };
     let from = '-';
     for (;;) {
       await this.holdLock(deadId);
@@ -366,6 +418,29 @@ export class Liveness {
         const env = decodeEnvelope(fields);
         // A takeover request (XEP-0198) for a dead gateway's session goes unanswered: the resuming stream times out.
         if (!env || env.kind === 'kick' || env.kind === 'blocklist' || env.kind === 'sm-takeover') continue;
+        // XEP-0198: what was on its way to a resumable session joins its queue, in stream order
+        // (entries the dead gateway had queued itself are skipped by their id).
+        try {
+          if (env.kind === 'stanza' || env.kind === 'stanzas') {
+            const sink = sinkOf(env.to, env.sessionId);
+            if (sink) {
+              await sink.appendEntry((env.kind === 'stanza' ? [env.xml] : env.xml).map((xml) => SharedStanza.fromText(xml).text(env.to, false)), id);
+              queued += 1;
+              continue;
+            }
+          } else if (env.kind === 'fanout') {
+            const shared = SharedStanza.fromText(env.xml);
+            for (const r of env.recipients) {
+              const sink = sinkOf(r.to, r.sessionId);
+              if (sink) {
+                await sink.appendEntry([shared.text(r.to, false)], id);
+                queued += 1;
+              }
+            }
+          }
+        } catch (err) {
+          this.d.log.error({ err, id }, 'queueing an entry of a dead gateway for a resumable session failed');
+        }
         if (env.kind === 'route' && env.mark === undefined) {
           // A server-made stanza handed to that gateway to route (the delete-user job's
           // subscription cancellations): routed here instead.
@@ -395,7 +470,7 @@ export class Liveness {
     }
     await this.holdLock(deadId);
     await this.d.redis.del(stream);
-    return { rerouted, droppedRoomDeliveries };
+    return { rerouted, droppedRoomDeliveries, queued };
   }
 
   /** This gateway was reaped while alive: close its sessions, wait for the reaper, register again. */

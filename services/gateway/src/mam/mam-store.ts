@@ -37,6 +37,17 @@ export interface AccountArchiveQuery {
   before?: string;
   /** Results wanted (0: only the count). */
   max: number;
+  /** #extended §4.1.3 `after-id` / `before-id`: exclusive bounds by archive id (the direction stays forward unless RSM `before`). */
+  afterId?: string;
+  beforeId?: string;
+  /** #extended §4.1.3 `ids`: exactly these archive ids. */
+  ids?: readonly string[];
+}
+
+/** XEP-0313 §5 archive metadata: the first and the last message kept (archive id, ms since epoch); none when empty. */
+export interface ArchiveMetadata {
+  start?: { id: string; at: number };
+  end?: { id: string; at: number };
 }
 
 
@@ -89,6 +100,9 @@ export class MamStore {
       end: query.end,
       after: query.after,
       before: query.before,
+      afterId: query.afterId,
+      beforeId: query.beforeId,
+      ids: query.ids,
       max: query.max,
       now,
       maxAgeMs: this.limits.maxAgeMs,
@@ -96,6 +110,21 @@ export class MamStore {
       decode: toEntry,
       accept: query.with === undefined ? undefined : (entry) => matchesWithFilter(query.with, entry),
     });
+  }
+
+  /**
+   * XEP-0313 §5 archive metadata of `owner`'s archive: its oldest entry within the age bound
+   * and its newest (two stream reads).
+   * @param now - ms since epoch (the age bound's reference)
+   */
+  async metadata(owner: string, now: number): Promise<ArchiveMetadata> {
+    const stream = this.keys.mamArchive(owner);
+    const lo = this.limits.maxAgeMs > 0 ? `${Math.max(0, now - this.limits.maxAgeMs)}-0` : '-';
+    const [first] = await this.redis.xrange(stream, lo, '+', 'COUNT', 1);
+    const [last] = await this.redis.xrevrange(stream, '+', lo, 'COUNT', 1);
+    const a = first === undefined ? undefined : toEntry(first[0], first[1]);
+    const b = last === undefined ? undefined : toEntry(last[0], last[1]);
+    return a === undefined || b === undefined ? {} : { start: { id: a.id, at: a.at }, end: { id: b.id, at: b.at } };
   }
 
   /** The account's archiving preferences (the default ones when it set none). */

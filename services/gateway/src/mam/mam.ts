@@ -12,7 +12,7 @@
  * message"), never the recipient.
  */
 import { randomUUID } from 'node:crypto';
-import type { Element } from 'ltx';
+import { Element } from 'ltx';
 import type { Logger } from 'pino';
 import { tryParseJid, type Jid } from '@parley/jid';
 import { mamQueryForm, parseArchiveQuery } from '@parley/muc';
@@ -21,6 +21,9 @@ import type { IqAnswer, IqHandler, IqHandlers } from '../server/iq-handlers.js';
 import type { LocalSessions } from '../routing/local-sessions.js';
 import { accountArchiveResults, archivable, MAM_NS, parsePrefs, prefsElement, prefsVerdict, SID_NS, withStanzaId } from './account-archive.js';
 import type { AccountArchiveQuery, MamStore } from './mam-store.js';
+
+/** XEP-0313 §7: the disco feature of before-id/after-id/ids, flipped pages and archive metadata. */
+export const MAM_EXTENDED = 'urn:xmpp:mam:2#extended';
 
 export interface AccountArchiveDeps {
   store: MamStore;
@@ -43,13 +46,16 @@ export class AccountArchive {
 
   /**
    * Registers, on accounts' bare JIDs only (§3.3.1): the query (`iq set`, §4) and its form
-   * (`iq get`, §4.1.5), the preferences (`<prefs/>` get and set, XEP-0441), and the
-   * disco#info features `urn:xmpp:mam:2` and `urn:xmpp:sid:0` (XEP-0359 §5), as Prosody 0.12
-   * lists them on the account.
+   * (`iq get`, §4.1.5), the archive metadata (§5), the preferences (`<prefs/>` get and set,
+   * XEP-0441), and the disco#info features `urn:xmpp:mam:2`, `urn:xmpp:mam:2#extended` (§7:
+   * before-id, after-id, ids, flipped pages, metadata) and `urn:xmpp:sid:0` (XEP-0359 §5), as
+   * Prosody 0.12 lists them on the account.
    */
   register(iq: IqHandlers): void {
     iq.feature(MAM_NS, ['account'])
+      .feature(MAM_EXTENDED, ['account'])
       .feature(SID_NS, ['account'])
+      .on('get', MAM_NS, 'metadata', ['account'], this.metadataGet)
       .on('get', MAM_NS, 'query', ['account'], this.formGet)
       .on('set', MAM_NS, 'query', ['account'], this.query)
       .on('get', MAM_NS, 'prefs', ['account'], this.prefsGet)
@@ -118,20 +124,42 @@ export class AccountArchive {
    * `service-unavailable` (as for an account that does not exist; Prosody 0.12 answers the
    * same), not `forbidden`, which would confirm the account.
    */
-  private readonly formGet: IqHandler = (_q, ctx) => (ctx.self ? { payload: mamQueryForm() } : { error: 'service-unavailable' });
+  private readonly formGet: IqHandler = (_q, ctx) => (ctx.self ? { payload: mamQueryForm(true) } : { error: 'service-unavailable' });
+
+  /**
+   * §5 archive metadata: `<metadata xmlns='urn:xmpp:mam:2'>` with `<start id timestamp/>` and
+   * `<end id timestamp/>` (the oldest and newest message kept), empty for an empty archive.
+   * Others than the account: `service-unavailable`.
+   */
+  private readonly metadataGet: IqHandler = async (_q, ctx): Promise<IqAnswer> => {
+    if (!ctx.self) return { error: 'service-unavailable' };
+    const meta = await this.d.store.metadata(ctx.to.toString(), this.d.now());
+    const el = new Element('metadata', { xmlns: MAM_NS });
+    for (const [name, edge] of [
+      ['start', meta.start],
+      ['end', meta.end],
+    ] as const) {
+      if (edge) el.c(name, { id: edge.id, timestamp: new Date(edge.at).toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    }
+    return { payload: el };
+  };
 
   /**
    * §4 query on the account's own archive (`iq set` to its bare JID or without `to`): form
    * fields `start`, `end`, `with` (§4.1), RSM `max`/`after`/`before` (§4.3). The results
    * (§4.2) go to the requester's session before the iq result with `<fin/>`. Errors, as for
    * room archives (@parley/muc parseArchiveQuery): `bad-request` (modify) for a bad
-   * FORM_TYPE, timestamp, `with` or `<max/>`; `feature-not-implemented` (cancel) for other
-   * fields, `<flip-page/>` and RSM `<index/>`; `item-not-found` (cancel) for an RSM id not in
-   * the archive (§4.3.2); `service-unavailable` (cancel) for another entity.
+   * FORM_TYPE, timestamp, `with` or `<max/>`, more `ids` than a page holds; `feature-not-implemented`
+   * (cancel) for other fields and RSM `<index/>`; `item-not-found` (cancel) for an RSM id, an
+   * `after-id`/`before-id` or one of `ids` not in the archive (§4.3.2, §4.1.3; Prosody 0.12
+   * leaves unknown `ids` out instead); `service-unavailable` (cancel) for another entity.
+   * #extended (§4.1.3, §4.3.3): `after-id`/`before-id` bound the page without turning it
+   * (combinable with RSM), `ids` fetches those messages (oldest first), `<flip-page/>` sends
+   * the page's results newest first (the `<fin/>` is the same).
    */
   private readonly query: IqHandler = async (q, ctx): Promise<IqAnswer> => {
     if (!ctx.self) return { error: 'service-unavailable' };
-    const parsed = parseArchiveQuery(q, { maxResults: this.d.maxQueryResults });
+    const parsed = parseArchiveQuery(q, { maxResults: this.d.maxQueryResults, extended: true });
     if ('refusal' in parsed) {
       const { condition, type, text } = parsed.refusal;
       return text === undefined ? { error: condition, type } : { error: condition, type, text };
@@ -141,6 +169,9 @@ export class AccountArchive {
     if (parsed.end !== undefined) query.end = parsed.end;
     if (parsed.after !== undefined) query.after = parsed.after;
     if (parsed.before !== undefined) query.before = parsed.before;
+    if (parsed.afterId !== undefined) query.afterId = parsed.afterId;
+    if (parsed.beforeId !== undefined) query.beforeId = parsed.beforeId;
+    if (parsed.ids !== undefined) query.ids = parsed.ids;
     if (parsed.withJid !== undefined) query.with = tryParseJid(parsed.withJid)!.toString();
     const owner = ctx.to.toString();
     const page = await this.d.store.readPage(owner, query, this.d.now());
@@ -148,6 +179,7 @@ export class AccountArchive {
     const requester = ctx.from.toString();
     const { messages, fin } = accountArchiveResults(parsed.queryId, requester, page);
     const session = this.d.local.get(requester);
+    if (parsed.flip === true) messages.reverse();
     for (const m of messages) session?.deliver(m);
     return { payload: fin };
   };

@@ -4,7 +4,7 @@
  * through label children cached in maps (no allocation per stanza); the connection gauge is
  * read from the gateway's session set when the registry is read.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** What a client session counts; `ClientSession` works without it (tests). */
 export interface SessionMetrics {
@@ -48,7 +48,8 @@ class LabelledCounter {
 /**
  * `parley_connections{transport}` (gauge), `parley_logins_total{mechanism}`,
  * `parley_auth_failures_total{mechanism}`, `parley_stanzas_in_total{kind}`,
- * `parley_stanzas_out_total{kind}`, `parley_limit_events_total{event}` (counters).
+ * `parley_stanzas_out_total{kind}`, `parley_limit_events_total{event}` (counters),
+ * `parley_delivery_wait_seconds` (histogram: the delivery hop's queueing delay).
  */
 export class GatewayMetrics implements SessionMetrics {
   private readonly logins: LabelledCounter;
@@ -56,6 +57,7 @@ export class GatewayMetrics implements SessionMetrics {
   private readonly stanzasIn: LabelledCounter;
   private readonly stanzasOut: LabelledCounter;
   private readonly limits: LabelledCounter;
+  private readonly deliveryWait: Histogram;
 
   /**
    * @param mechanisms - the SASL mechanism names the gateway knows (other names count as `other`)
@@ -80,6 +82,12 @@ export class GatewayMetrics implements SessionMetrics {
     this.authFailures = counter('parley_auth_failures_total', 'Failed SASL attempts, by mechanism', 'mechanism');
     this.stanzasIn = counter('parley_stanzas_in_total', 'Stanzas received from clients after resource binding, by kind', 'kind');
     this.stanzasOut = counter('parley_stanzas_out_total', 'Stanzas sent to clients: routed to them, or error replies of the gateway, by kind', 'kind');
+    this.deliveryWait = new Histogram({
+      name: 'parley_delivery_wait_seconds',
+      help: "Time from a delivery stream entry being added (its id: Redis time) to this gateway handling it (gateway clock)",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
     this.limits = counter('parley_limit_events_total', 'Limits that tripped: input-paused, connection-refused, auth-throttled, slow-reader-closed, shard-held, sm-unacked-closed', 'event');
   }
 
@@ -101,5 +109,10 @@ export class GatewayMetrics implements SessionMetrics {
 
   limit(event: LimitEvent): void {
     this.limits.inc(event);
+  }
+
+  /** Records a delivery stream entry's wait before handling, in ms (negative: clock skew, counted as 0). */
+  deliveryWaited(ms: number): void {
+    this.deliveryWait.observe(Math.max(0, ms) / 1000);
   }
 }

@@ -1,12 +1,14 @@
 // XEP-0163 PEP node configuration: the defaults, XEP-0060 §7.1.5 publish options and their
 // preconditions. Pure: no I/O.
-import type { Element } from 'ltx';
+import { Element } from 'ltx';
 
 export const PUBSUB_NS = 'http://jabber.org/protocol/pubsub';
 export const PUBSUB_EVENT_NS = 'http://jabber.org/protocol/pubsub#event';
 export const PUBSUB_OWNER_NS = 'http://jabber.org/protocol/pubsub#owner';
 export const PUBSUB_ERRORS_NS = 'http://jabber.org/protocol/pubsub#errors';
 export const PUBLISH_OPTIONS_FORM = 'http://jabber.org/protocol/pubsub#publish-options';
+/** XEP-0060 §16.4.4: FORM_TYPE of node configuration forms (§8.1.3 create-and-configure, §8.2 configure, §8.3 default). */
+export const NODE_CONFIG_FORM = 'http://jabber.org/protocol/pubsub#node_config';
 const DATA_FORMS_NS = 'jabber:x:data';
 
 /** XEP-0060 §4.5 access models we serve on PEP nodes (`authorize` and `roster` are not offered). */
@@ -62,10 +64,26 @@ const parseBool = (v: string): boolean | undefined => (v === '1' || v === 'true'
  * @param maxItems - `limits.maxPepItems`, also the value of `max` (XEP-0060 §16.4.4)
  */
 export function parsePublishOptions(options: Element | undefined, maxItems: number): RequestedOptions | OptionsError {
-  const requested: RequestedOptions = {};
-  if (!options) return requested;
+  if (!options) return {};
   const form = options.getChild('x', DATA_FORMS_NS);
-  if (!form) return options.getChildElements().length === 0 ? requested : { error: 'bad-request', text: 'publish-options holds a data form' };
+  if (!form) return options.getChildElements().length === 0 ? {} : { error: 'bad-request', text: 'publish-options holds a data form' };
+  return parseConfigFields(form, PUBLISH_OPTIONS_FORM, maxItems, 'publish-options');
+}
+
+/**
+ * Parses the submitted `<x xmlns='jabber:x:data' type='submit'>` of a node configuration
+ * (XEP-0060 §8.1.3 create-and-configure, §8.2.4 configure). FORM_TYPE, when present, must
+ * be `…#node_config` (Prosody 0.12 also takes a form without one); unknown fields are
+ * ignored (as Prosody); the access models we do not offer (`authorize`, `roster`) get
+ * `not-acceptable` (§8.2.5.4 unsupported option value, as Prosody), other invalid values
+ * `bad-request` (§8.2.5.3), a `max_items` above `maxItems` too (as Prosody: "out of bounds").
+ */
+export function parseNodeConfigForm(form: Element, maxItems: number): RequestedOptions | OptionsError {
+  return parseConfigFields(form, NODE_CONFIG_FORM, maxItems, 'node_config');
+}
+
+function parseConfigFields(form: Element, formTypeWanted: string, maxItems: number, kind: 'publish-options' | 'node_config'): RequestedOptions | OptionsError {
+  const requested: RequestedOptions = {};
   const fields = new Map<string, string[]>();
   for (const f of form.getChildren('field')) {
     const name = f.attrs.var;
@@ -73,10 +91,11 @@ export function parsePublishOptions(options: Element | undefined, maxItems: numb
     fields.set(name, f.getChildren('value').map((v) => v.getText().trim()));
   }
   const formType = fields.get('FORM_TYPE')?.[0];
-  if (formType !== PUBLISH_OPTIONS_FORM) return { error: 'bad-request', text: `FORM_TYPE must be ${PUBLISH_OPTIONS_FORM}` };
+  if (formType !== formTypeWanted && !(kind === 'node_config' && formType === undefined)) return { error: 'bad-request', text: `FORM_TYPE must be ${formTypeWanted}` };
   const single = (name: string) => fields.get(name)?.[0];
   const access = single('pubsub#access_model');
   if (access !== undefined) {
+    if (kind === 'node_config' && (access === 'authorize' || access === 'roster')) return { error: 'not-acceptable', text: `unsupported pubsub#access_model ${access}` };
     if (access !== 'open' && access !== 'presence' && access !== 'whitelist') return { error: 'bad-request', text: `unsupported pubsub#access_model ${access}` };
     requested.access = access;
   }
@@ -94,7 +113,7 @@ export function parsePublishOptions(options: Element | undefined, maxItems: numb
   if (max !== undefined) {
     const n = max === 'max' ? maxItems : /^\d{1,9}$/.test(max) ? Number(max) : NaN;
     if (!Number.isInteger(n) || n < 1) return { error: 'bad-request', text: 'pubsub#max_items must be a positive integer or max' };
-    if (n > maxItems) return { error: 'not-acceptable', text: `pubsub#max_items above this server's limit (${maxItems})` };
+    if (n > maxItems) return { error: kind === 'node_config' ? 'bad-request' : 'not-acceptable', text: `pubsub#max_items above this server's limit (${maxItems})` };
     requested.maxItems = n;
   }
   const sendLast = single('pubsub#send_last_published_item');
@@ -151,4 +170,29 @@ export function decodeConfig(raw: string): NodeConfig {
     notifyRetract: typeof v.notifyRetract === 'boolean' ? v.notifyRetract : d.notifyRetract,
     notificationType: v.notificationType === 'normal' ? 'normal' : 'headline',
   };
+}
+
+/**
+ * The node configuration form (XEP-0060 §8.2.1 configure, §8.3 default; fields of §16.4.4):
+ * `<x xmlns='jabber:x:data' type='form'>` with FORM_TYPE `…#node_config` and the fields we
+ * serve, each with its current value; `max_items` carries XEP-0122 validation 1..`maxItems`.
+ */
+export function nodeConfigForm(config: NodeConfig, maxItems: number): Element {
+  const x = new Element('x', { xmlns: DATA_FORMS_NS, type: 'form' });
+  x.c('field', { var: 'FORM_TYPE', type: 'hidden' }).c('value').t(NODE_CONFIG_FORM);
+  const list = (name: string, label: string, options: readonly string[], value: string) => {
+    const f = x.c('field', { var: name, type: 'list-single', label });
+    for (const o of options) f.c('option', { label: o }).c('value').t(o);
+    f.c('value').t(value);
+  };
+  const bool = (name: string, label: string, value: boolean) => x.c('field', { var: name, type: 'boolean', label }).c('value').t(value ? '1' : '0');
+  const max = x.c('field', { var: 'pubsub#max_items', type: 'text-single', label: 'Max # of items to persist' });
+  max.c('validate', { xmlns: 'http://jabber.org/protocol/xdata-validate', datatype: 'pubsub:integer-or-max' }).c('range', { min: '1', max: String(maxItems) });
+  max.c('value').t(String(config.maxItems));
+  bool('pubsub#persist_items', 'Persist items to storage', config.persist);
+  list('pubsub#access_model', 'Specify the subscriber model', ['open', 'presence', 'whitelist'], config.access);
+  list('pubsub#send_last_published_item', 'When to send the last published item', ['never', 'on_sub', 'on_sub_and_presence'], config.sendLast);
+  list('pubsub#notification_type', 'Specify the delivery style for notifications', ['normal', 'headline'], config.notificationType);
+  bool('pubsub#notify_retract', 'Whether to notify subscribers when items are removed from the node', config.notifyRetract);
+  return x;
 }

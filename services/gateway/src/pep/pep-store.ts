@@ -98,6 +98,43 @@ redis.call('HINCRBY', KEYS[2], 'bytes', 0 - freed)
 return 'ok'
 `;
 
+// KEYS: nodes. ARGV: node, config JSON, max nodes.
+const CREATE = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'exists' end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 'too-many-nodes' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 'ok'
+`;
+
+// KEYS: nodes, meta, items, order. ARGV: node, config JSON, max items to keep (0: none).
+// Drops the oldest items past the new max_items (all of them for a transient node).
+const CONFIGURE = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 'no-node' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local keep = tonumber(ARGV[3])
+local count = redis.call('ZCARD', KEYS[4])
+if count > keep then
+  local freed = 0
+  for _, d in ipairs(redis.call('ZRANGE', KEYS[4], 0, count - keep - 1)) do
+    freed = freed + redis.call('HSTRLEN', KEYS[3], d)
+    redis.call('HDEL', KEYS[3], d)
+    redis.call('ZREM', KEYS[4], d)
+  end
+  redis.call('HINCRBY', KEYS[2], 'bytes', 0 - freed)
+end
+return 'ok'
+`;
+
+// KEYS: nodes, meta, items, order. ARGV: node.
+const PURGE = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 'no-node' end
+local freed = 0
+for _, id in ipairs(redis.call('HKEYS', KEYS[3])) do freed = freed + redis.call('HSTRLEN', KEYS[3], id) end
+redis.call('DEL', KEYS[3], KEYS[4])
+redis.call('HINCRBY', KEYS[2], 'bytes', 0 - freed)
+return 'ok'
+`;
+
 /**
  * The PEP service's storage: node configurations (hash per account), items per node (a
  * hash of payloads and a sorted set of ids by publish order), and the account's byte count.
@@ -150,6 +187,25 @@ export class PepStore {
     if (r[0] === 'precondition') return { result: 'precondition', field: r[1] ?? '' };
     if (r[0] === 'too-many-nodes' || r[0] === 'too-large') return { result: r[0] };
     return { result: 'ok', created: r[1] === '1', config: decodeConfig(r[2] ?? '') };
+  }
+
+  /** Creates an empty node with `config` (XEP-0060 §8.1): `exists` when it does (→ `conflict`), bounded by `maxNodes`. */
+  async create(owner: string, node: string, config: NodeConfig): Promise<'ok' | 'exists' | 'too-many-nodes'> {
+    return (await this.redis.eval(CREATE, 1, this.keys.pepNodes(owner), node, encodeConfig(config), String(this.limits.maxNodes))) as 'ok' | 'exists' | 'too-many-nodes';
+  }
+
+  /**
+   * Replaces a node's configuration (XEP-0060 §8.2.4) and drops the oldest items past its new
+   * `maxItems` (every item when it no longer persists items), in one script.
+   */
+  async configure(owner: string, node: string, config: NodeConfig): Promise<'ok' | 'no-node'> {
+    const keep = config.persist ? config.maxItems : 0;
+    return (await this.redis.eval(CONFIGURE, 4, ...this.nodeKeys(owner, node), node, encodeConfig(config), String(keep))) as 'ok' | 'no-node';
+  }
+
+  /** Removes every item of a node, keeping the node (XEP-0060 §8.5). */
+  async purge(owner: string, node: string): Promise<'ok' | 'no-node'> {
+    return (await this.redis.eval(PURGE, 4, ...this.nodeKeys(owner, node), node)) as 'ok' | 'no-node';
   }
 
   /** Removes one item (XEP-0060 §7.2). */

@@ -4,7 +4,7 @@
 // available (§6.2). XEP-0402 bookmarks are a PEP node like any other (whitelist, max items).
 // The specs (XEP-0060, XEP-0163, XEP-0115, XEP-0402) are not in ../shared/specs: written
 // from the published versions named in docs/xeps.md.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { clone, Element } from 'ltx';
 import type { Logger } from 'pino';
 import type { Config } from '@parley/config';
@@ -20,7 +20,10 @@ import { LEGACY_BOOKMARKS_NS, type BookmarksBridge } from '../account/private-st
 import { announcedCaps, CapsCache, capsVerified, notifyNodes, type AnnouncedCaps } from './caps-features.js';
 import {
   configFor,
+  DEFAULT_NODE_CONFIG,
   isOptionsError,
+  nodeConfigForm,
+  parseNodeConfigForm,
   parsePublishOptions,
   PUBSUB_ERRORS_NS,
   PUBSUB_EVENT_NS,
@@ -31,10 +34,15 @@ import {
 import type { PepStore } from './pep-store.js';
 
 const DISCO_INFO_NS = 'http://jabber.org/protocol/disco#info';
+const DATA_FORMS_NS = 'jabber:x:data';
 /** XEP-0402 §2: the bookmarks node (and its payload namespace). */
 export const BOOKMARKS_NODE = 'urn:xmpp:bookmarks:1';
 /** XEP-0402 §5.3: the server keeps XEP-0048 private-XML bookmarks and the PEP node in step. */
 export const BOOKMARKS_COMPAT_FEATURE = 'urn:xmpp:bookmarks:1#compat';
+/** XEP-0292 (0.12.0): the PEP node of an account's vCard4 (item id `current`, as clients and Prosody 0.12 publish it). */
+export const VCARD4_NODE = 'urn:xmpp:vcard4';
+/** XEP-0292 / RFC 6351: the vCard4 XML namespace, also the iq form's element and disco feature. */
+export const VCARD4_NS = 'urn:ietf:params:xml:ns:vcard-4.0';
 /** Longest node name or item id accepted, in UTF-16 code units; longer gets `bad-request`. */
 export const MAX_NAME_LENGTH = 1024;
 /** How long the gateway waits for a client's disco#info answer (XEP-0115 §6.2), ms. */
@@ -67,9 +75,13 @@ export const PEP_FEATURES: readonly string[] = [
   'access-presence',
   'access-whitelist',
   'auto-create',
+  'config-node',
   'config-node-max',
+  'create-and-configure',
+  'create-nodes',
   'delete-nodes',
   'filtered-notifications',
+  'instant-nodes',
   'item-ids',
   'last-published',
   'multi-items',
@@ -77,8 +89,12 @@ export const PEP_FEATURES: readonly string[] = [
   'presence-notifications',
   'publish',
   'publish-options',
+  'purge-nodes',
   'retract-items',
+  'retrieve-affiliations',
+  'retrieve-default',
   'retrieve-items',
+  'retrieve-subscriptions',
 ].map((f) => `${PUBSUB_NS}#${f}`);
 
 type PubsubError = Extract<IqAnswer, { error: unknown }>;
@@ -111,7 +127,11 @@ export class PepService implements BookmarksBridge {
       .identity('account', { category: 'pubsub', type: 'pep' })
       .on('set', PUBSUB_NS, 'pubsub', ['account'], (q, ctx) => this.set(q, ctx))
       .on('get', PUBSUB_NS, 'pubsub', ['account'], (q, ctx) => this.get(q, ctx))
-      .on('set', PUBSUB_OWNER_NS, 'pubsub', ['account'], (q, ctx) => this.ownerSet(q, ctx));
+      .on('set', PUBSUB_OWNER_NS, 'pubsub', ['account'], (q, ctx) => this.ownerSet(q, ctx))
+      .on('get', PUBSUB_OWNER_NS, 'pubsub', ['account'], (q, ctx) => this.ownerGet(q, ctx))
+      .on('get', VCARD4_NS, 'vcard', ['account'], (q, ctx) => this.vcard4Get(q, ctx))
+      .on('set', VCARD4_NS, 'vcard', ['account'], (q, ctx) => this.vcard4Set(q, ctx));
+    table.feature(VCARD4_NS, ['account']);
     for (const f of PEP_FEATURES) table.feature(f, ['account']);
     table.feature(BOOKMARKS_COMPAT_FEATURE, ['account']);
     table.accountItems((ctx) => this.discoItems(ctx));
@@ -223,14 +243,55 @@ export class PepService implements BookmarksBridge {
   // ---- requests (XEP-0060 §6.5, §7.1, §7.2, §8.4 on the account's bare JID) --------------
 
   private readonly set: IqHandler = async (query, ctx) => {
-    const [action, ...rest] = elementChildren(query).filter((c) => c.name !== 'publish-options');
+    const children = elementChildren(query);
+    if (children[0]?.name === 'create') return ctx.self ? this.create(children[0], children.slice(1), ctx) : { error: 'forbidden' };
+    const [action, ...rest] = children.filter((c) => c.name !== 'publish-options');
     if (!action || rest.length > 0) return { error: 'bad-request', text: 'one publish or retract per request' };
     // XEP-0163 §7: only the account itself publishes to its PEP service (XEP-0060 §7.1.3.1).
     if (!ctx.self) return { error: 'forbidden' };
     if (action.name === 'publish') return this.publish(action, query.getChild('publish-options'), ctx);
     if (action.name === 'retract') return this.retract(action, ctx);
-    return pubsubError('feature-not-implemented', 'unsupported', undefined, { feature: action.name === 'create' ? 'create-nodes' : action.name });
+    return pubsubError('feature-not-implemented', 'unsupported', undefined, { feature: action.name === 'subscribe' ? 'subscribe' : action.name === 'purge' ? 'purge-nodes' : 'publish' });
   };
+
+  /**
+   * XEP-0060 §8.1 create a node on the account, with the default configuration (§8.1.2,
+   * `<configure/>` empty or absent) or a submitted node_config form (§8.1.3); without a node
+   * name an instant node named by a random UUID (§8.1.2, answered with `<create node/>`).
+   * Errors: the node exists `conflict` (§8.1.3.x, as Prosody 0.12); `limits.maxPepNodes`
+   * reached `not-acceptable`; a bad form `bad-request` / `not-acceptable` (parseNodeConfigForm).
+   */
+  private async create(create: Element, rest: Element[], ctx: IqContext): Promise<IqAnswer> {
+    const configure = rest[0];
+    if (rest.length > 1 || (configure && configure.name !== 'configure')) return { error: 'bad-request', text: 'create takes one configure element' };
+    const instant = create.attrs.node === undefined || create.attrs.node === '';
+    let node: string;
+    if (instant) node = randomUUID();
+    else {
+      const named = this.nodeOf(create);
+      if (typeof named !== 'string') return named;
+      node = named;
+    }
+    const form = configure?.getChild('x', DATA_FORMS_NS);
+    if (configure && !form && configure.getChildElements().length > 0) return { error: 'bad-request', text: 'configure holds a data form' };
+    let requested = {};
+    if (form) {
+      if (form.attrs.type !== 'submit') return { error: 'bad-request', text: "the configuration form's type must be submit" };
+      const parsed = parseNodeConfigForm(form, this.limits.maxPepItems);
+      if (isOptionsError(parsed)) return { error: parsed.error, text: parsed.text };
+      requested = parsed;
+    }
+    switch (await this.d.store.create(ctx.to.toString(), node, configFor(requested))) {
+      case 'exists':
+        return { error: 'conflict', text: 'the node exists' };
+      case 'too-many-nodes':
+        return { error: 'not-acceptable', text: `at most ${this.limits.maxPepNodes} PEP nodes per account` };
+    }
+    if (!instant) return {};
+    const reply = new Element('pubsub', { xmlns: PUBSUB_NS });
+    reply.c('create', { node });
+    return { payload: reply };
+  }
 
   private nodeOf(el: Element): string | PubsubError {
     const node = el.attrs.node;
@@ -253,14 +314,21 @@ export class PepService implements BookmarksBridge {
     if (payloads.length > 1) return pubsubError('bad-request', 'invalid-payload', 'one payload per item');
     const id = item.attrs.id === undefined || item.attrs.id === '' ? randomBytes(9).toString('base64url') : String(item.attrs.id);
     if (id.length > MAX_NAME_LENGTH) return { error: 'bad-request', text: 'item id too long' };
-    const original = payloads[0]!;
+    return this.publishItem(ctx.to.toString(), node, id, payloads[0]!, options);
+  }
+
+  /**
+   * Stores one item (its payload bounded by `limits.maxPepItemBytes`, `not-acceptable` +
+   * `<payload-too-big/>`) after the §7.1.5 publish options check, and notifies after the reply.
+   * Answers the XEP-0060 §7.1.2 `<publish><item id/></publish>` result.
+   */
+  private async publishItem(owner: string, node: string, id: string, original: Element, options: Element | undefined): Promise<IqAnswer> {
     const copy = new Element(original.name, { ...original.attrs, xmlns: original.getNS() ?? PUBSUB_NS });
     copy.children = original.children;
     const payload = serialize(copy);
     if (Buffer.byteLength(payload) > this.limits.maxPepItemBytes) return pubsubError('not-acceptable', 'payload-too-big');
     const requested = parsePublishOptions(options, this.limits.maxPepItems);
     if (isOptionsError(requested)) return { error: requested.error, text: requested.text };
-    const owner = ctx.to.toString();
     const outcome = await this.d.store.publish(owner, node, id, payload, configFor(requested), requested);
     switch (outcome.result) {
       case 'precondition':
@@ -296,22 +364,58 @@ export class PepService implements BookmarksBridge {
     return notify ? { afterReply: () => this.notify(owner, node, config, (items) => items.c('retract', { id })) } : {};
   }
 
+  /** Why the requester may not read a node of `owner` (its access model), or undefined when it may. */
+  private async refusedReader(owner: string, config: NodeConfig, ctx: IqContext): Promise<'whitelist' | 'presence' | undefined> {
+    if (ctx.self || config.access === 'open') return undefined;
+    if (config.access === 'whitelist') return 'whitelist';
+    return (await this.d.roster.sendsPresenceTo(owner, ctx.from.bare().toString())) ? undefined : 'presence';
+  }
+
+  /**
+   * XEP-0292 vCard4 by iq on an account's bare JID (`<vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'/>`,
+   * the iq form of XEP-0292 0.9 §4.1.1, which Prosody 0.12's mod_vcard4 still serves): the item `current` (else the newest) of the
+   * account's `urn:xmpp:vcard4` PEP node, read under the node's access model (others:
+   * `forbidden`, as Prosody); no node or no vCard item: `item-not-found`.
+   */
+  private readonly vcard4Get: IqHandler = async (_query, ctx) => {
+    const owner = ctx.to.toString();
+    const config = await this.d.store.config(owner, VCARD4_NODE);
+    if (!config) return { error: 'item-not-found' };
+    if ((await this.refusedReader(owner, config, ctx)) !== undefined) return { error: 'forbidden' };
+    const [item] = (await this.d.store.items(owner, VCARD4_NODE, { ids: ['current'] })).concat(await this.d.store.items(owner, VCARD4_NODE, { max: 1 }));
+    if (!item) return { error: 'item-not-found' };
+    const vcard = parseOwnElement(item.payload);
+    return vcard.name === 'vcard' && vcard.getNS() === VCARD4_NS ? { payload: vcard } : { error: 'item-not-found' };
+  };
+
+  /**
+   * XEP-0292 vCard4 set by iq (0.9 §4.1.2, as Prosody 0.12's mod_vcard4): published as item `current` of
+   * the account's `urn:xmpp:vcard4` node (auto-created with the default configuration),
+   * notified like any publish; the same bounds. The account itself only: others get
+   * `service-unavailable`, as from Prosody 0.12.
+   */
+  private readonly vcard4Set: IqHandler = async (query, ctx) => {
+    if (!ctx.self) return { error: 'service-unavailable' };
+    const answer = await this.publishItem(ctx.to.toString(), VCARD4_NODE, 'current', query, undefined);
+    return 'error' in answer ? answer : { ...(answer.afterReply ? { afterReply: answer.afterReply } : {}) };
+  };
+
   /** XEP-0060 §6.5 retrieve items: all, the `max_items` newest (§6.5.7), or by id (§6.5.8); oldest first, as Prosody 0.12. */
   private readonly get: IqHandler = async (query, ctx) => {
+    const children = elementChildren(query);
+    if (children.length === 1 && children[0]!.name === 'subscriptions') return ctx.self ? this.subscriptions(children[0]!, PUBSUB_NS) : { error: 'forbidden' };
+    if (children.length === 1 && children[0]!.name === 'affiliations') return ctx.self ? this.affiliations(children[0]!, ctx) : { error: 'forbidden' };
     const itemsEl = query.getChild('items');
-    if (!itemsEl || elementChildren(query).length !== 1) return pubsubError('feature-not-implemented', 'unsupported', undefined, { feature: 'retrieve-subscriptions' });
+    if (!itemsEl || children.length !== 1) return { error: 'bad-request', text: 'one items, subscriptions or affiliations element' };
     const node = this.nodeOf(itemsEl);
     if (typeof node !== 'string') return node;
     const owner = ctx.to.toString();
     const config = await this.d.store.config(owner, node);
     if (!config) return { error: 'item-not-found' };
-    if (!ctx.self) {
-      // XEP-0060 §6.5.9.3 (presence), §6.5.9.5 (whitelist).
-      if (config.access === 'whitelist') return pubsubError('not-allowed', 'closed-node');
-      if (config.access === 'presence' && !(await this.d.roster.sendsPresenceTo(owner, ctx.from.bare().toString()))) {
-        return pubsubError('not-authorized', 'presence-subscription-required');
-      }
-    }
+    const refused = await this.refusedReader(owner, config, ctx);
+    // XEP-0060 §6.5.9.3 (presence), §6.5.9.5 (whitelist).
+    if (refused === 'whitelist') return pubsubError('not-allowed', 'closed-node');
+    if (refused === 'presence') return pubsubError('not-authorized', 'presence-subscription-required');
     let max: number | undefined;
     const maxAttr = itemsEl.attrs.max_items;
     if (maxAttr !== undefined) {
@@ -330,11 +434,116 @@ export class PepService implements BookmarksBridge {
     return { payload: reply };
   };
 
-  /** XEP-0060 §8.4 delete a node (owner namespace); subscribers are told with `<delete/>` (§8.4.2). */
-  private readonly ownerSet: IqHandler = async (query, ctx) => {
-    const action = elementChildren(query)[0];
+  /**
+   * XEP-0060 §5.6 the requester's subscriptions (also §8.8.1 a node's subscribers, owner
+   * namespace): PEP subscriptions are implicit (presence and `+notify`, XEP-0163 §4.3), so
+   * there are no explicit ones to list: an empty `<subscriptions/>` (as Prosody 0.12).
+   */
+  private subscriptions(el: Element, ns: string): IqAnswer {
+    const reply = new Element('pubsub', { xmlns: ns });
+    reply.c('subscriptions', typeof el.attrs.node === 'string' ? { node: el.attrs.node } : {});
+    return { payload: reply };
+  }
+
+  /**
+   * XEP-0060 §5.7 the account's affiliations on its own PEP service: `owner` of each of its
+   * nodes (or of the one named; none listed when it does not exist). Prosody 0.12 answers
+   * `service-unavailable` here.
+   */
+  private async affiliations(el: Element, ctx: IqContext): Promise<IqAnswer> {
+    const nodes = await this.d.store.nodes(ctx.to.toString());
+    const only = typeof el.attrs.node === 'string' ? el.attrs.node : undefined;
+    const reply = new Element('pubsub', { xmlns: PUBSUB_NS });
+    const list = reply.c('affiliations', only === undefined ? {} : { node: only });
+    for (const node of nodes.keys()) if (only === undefined || node === only) list.c('affiliation', { node, affiliation: 'owner' });
+    return { payload: reply };
+  }
+
+  /**
+   * Owner requests (XEP-0060 §8, `#owner` namespace), the account's own only (others:
+   * `forbidden`, as Prosody 0.12): §8.2.1 the configuration form of a node, §8.3 the default
+   * configuration form, §8.9.1 a node's affiliations (the account, `owner`), §8.8.1 its
+   * subscriptions (none). A node that does not exist: `item-not-found`.
+   */
+  private readonly ownerGet: IqHandler = async (query, ctx) => {
+    const [action, ...rest] = elementChildren(query);
     if (!ctx.self) return { error: 'forbidden' };
-    if (action?.name !== 'delete') return pubsubError('feature-not-implemented', 'unsupported', undefined, { feature: action?.name === 'configure' ? 'config-node' : 'owner' });
+    if (!action || rest.length > 0) return { error: 'bad-request', text: 'one owner request per iq' };
+    const reply = new Element('pubsub', { xmlns: PUBSUB_OWNER_NS });
+    if (action.name === 'default') {
+      reply.c('default').cnode(nodeConfigForm(DEFAULT_NODE_CONFIG, this.limits.maxPepItems));
+      return { payload: reply };
+    }
+    if (action.name !== 'configure' && action.name !== 'affiliations' && action.name !== 'subscriptions') {
+      return pubsubError('feature-not-implemented', 'unsupported', undefined, { feature: 'owner' });
+    }
+    const node = this.nodeOf(action);
+    if (typeof node !== 'string') return node;
+    const owner = ctx.to.toString();
+    const config = await this.d.store.config(owner, node);
+    if (!config) return { error: 'item-not-found' };
+    if (action.name === 'subscriptions') return this.subscriptions(action, PUBSUB_OWNER_NS);
+    if (action.name === 'configure') reply.c('configure', { node }).cnode(nodeConfigForm(config, this.limits.maxPepItems));
+    else reply.c('affiliations', { node }).c('affiliation', { jid: owner, affiliation: 'owner' });
+    return { payload: reply };
+  };
+
+  /**
+   * Owner changes (XEP-0060 §8, the account's own only, others `forbidden`): §8.2.4 configure
+   * (a submitted node_config form, merged into the node's configuration; `cancel` changes
+   * nothing; no form `bad-request`), §8.5 purge (notified with `<purge/>`), §8.4 delete.
+   * Changing affiliations (§8.9.2) or subscriptions (§8.8.2) is not offered:
+   * `feature-not-implemented` + `<unsupported/>`.
+   */
+  private readonly ownerSet: IqHandler = async (query, ctx) => {
+    const [action, ...rest] = elementChildren(query);
+    if (!ctx.self) return { error: 'forbidden' };
+    if (!action || rest.length > 0) return { error: 'bad-request', text: 'one owner request per iq' };
+    if (action.name === 'configure') return this.configure(action, ctx);
+    if (action.name === 'purge') return this.purge(action, ctx);
+    if (action.name !== 'delete') {
+      return pubsubError('feature-not-implemented', 'unsupported', undefined, {
+        feature: action.name === 'affiliations' ? 'modify-affiliations' : action.name === 'subscriptions' ? 'manage-subscriptions' : 'owner',
+      });
+    }
+    return this.deleteNode(action, ctx);
+  };
+
+  /** XEP-0060 §8.2.4 submit a node configuration; items past a smaller `max_items` (all of a now transient node) are dropped without notifications. */
+  private async configure(action: Element, ctx: IqContext): Promise<IqAnswer> {
+    const node = this.nodeOf(action);
+    if (typeof node !== 'string') return node;
+    const owner = ctx.to.toString();
+    const config = await this.d.store.config(owner, node);
+    if (!config) return { error: 'item-not-found' };
+    const form = action.getChild('x', DATA_FORMS_NS);
+    if (!form) return { error: 'bad-request', text: 'configure needs a data form' };
+    if (form.attrs.type === 'cancel') return {};
+    if (form.attrs.type !== 'submit') return { error: 'bad-request', text: "the configuration form's type must be submit or cancel" };
+    const requested = parseNodeConfigForm(form, this.limits.maxPepItems);
+    if (isOptionsError(requested)) return { error: requested.error, text: requested.text };
+    if ((await this.d.store.configure(owner, node, { ...config, ...requested })) !== 'ok') return { error: 'item-not-found' };
+    return {};
+  }
+
+  /** XEP-0060 §8.5 purge every item of a node; its readers' sessions get `<purge node/>` (§8.5.2). */
+  private async purge(action: Element, ctx: IqContext): Promise<IqAnswer> {
+    const node = this.nodeOf(action);
+    if (typeof node !== 'string') return node;
+    const owner = ctx.to.toString();
+    const config = await this.d.store.config(owner, node);
+    if (!config || (await this.d.store.purge(owner, node)) !== 'ok') return { error: 'item-not-found' };
+    return {
+      afterReply: () =>
+        this.notify(owner, node, config, (_items, event) => {
+          event.children = [];
+          event.c('purge', { node });
+        }),
+    };
+  }
+
+  /** XEP-0060 §8.4 delete a node (owner namespace); subscribers are told with `<delete/>` (§8.4.2). */
+  private async deleteNode(action: Element, ctx: IqContext): Promise<IqAnswer> {
     const node = this.nodeOf(action);
     if (typeof node !== 'string') return node;
     const owner = ctx.to.toString();
@@ -347,7 +556,7 @@ export class PepService implements BookmarksBridge {
           event.c('delete', { node });
         }),
     };
-  };
+  }
 
   // ---- notifications (XEP-0163 §4.3, XEP-0060 §7.1.2.1) -------------------------------
 

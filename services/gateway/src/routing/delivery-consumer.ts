@@ -9,11 +9,30 @@ import { blockKeys } from '../blocking/jid-match.js';
 import type { LocalSessions } from './local-sessions.js';
 import type { Router } from './router.js';
 import { SharedStanza } from './shared-stanza.js';
+import { smWrites } from '../sm/sm-store.js';
 
 /** The sender of a room's stanza, with its XEP-0191 §6 match keys computed once. */
 interface RoomSender {
   jid: Jid;
   keys: readonly string[];
+}
+
+/**
+ * The id of the delivery stream entry being handled right now (undefined outside of that).
+ * A XEP-0198 session records it with what it queues in Redis, so that a reaper of this
+ * gateway does not queue that entry a second time (services/gateway/src/sm/sm-store.ts).
+ * Set only around the synchronous hand-over of one entry's stanza to a session.
+ */
+export const deliveryInProgress: { id: string | undefined } = { id: undefined };
+
+/** Runs `f` with {@link deliveryInProgress} set to `id` (only its synchronous part sees it). */
+function during<T>(id: string, f: () => T): T {
+  deliveryInProgress.id = id;
+  try {
+    return f();
+  } finally {
+    deliveryInProgress.id = undefined;
+  }
 }
 
 /** Entries read per XREADGROUP call. */
@@ -38,6 +57,11 @@ export class DeliveryConsumer {
   /** Last room-worker mark per shard: repeats after a shard failover are dropped (see @parley/bus DeliveryMarks). */
   private readonly marks = new DeliveryMarks();
   private done: Promise<void> | undefined;
+  /**
+   * Called with each entry's wait in ms, from its XADD (its stream id: Redis time) to the
+   * start of its handling here (this gateway's clock): the delivery hop's queueing delay.
+   */
+  onWait: ((ms: number) => void) | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -111,14 +135,20 @@ export class DeliveryConsumer {
       if (!reply) continue;
       const [[, entries] = ['', []]] = reply as Array<[string, Array<[string, string[]]>]>;
       for (const [id, fields] of entries) {
-        await this.handle(fields).catch((err: unknown) => this.log.error({ err, id }, 'delivery failed'));
+        this.onWait?.(Date.now() - streamIdMs(id));
+        await this.handle(fields, id).catch((err: unknown) => this.log.error({ err, id }, 'delivery failed'));
       }
       const last = entries[entries.length - 1];
-      if (last) trimTo = nextStreamId(last[0]);
+      if (last) {
+        // XEP-0198: trimmed only once what the sessions queued in Redis for these entries is there (see WriteBarrier).
+        const gen = smWrites.issued;
+        if (await smWrites.settledUpTo(gen, BLOCK_MS)) trimTo = nextStreamId(last[0]);
+        else trimTo = undefined;
+      }
     }
   }
 
-  private async handle(fields: string[]): Promise<void> {
+  private async handle(fields: string[], id: string): Promise<void> {
     const env = decodeEnvelope(fields);
     if (!env) {
       this.log.warn({ fields: fields.filter((_, i) => i % 2 === 0) }, 'malformed delivery envelope');
@@ -156,7 +186,7 @@ export class DeliveryConsumer {
       const el = parseOwnElement(env.xml, NS.CLIENT);
       const sender = this.roomSender(el.attrs.from);
       if (sender && (await this.blockedBy(env.to, sender))) return this.refuse(el, env.to);
-      await this.router.deliverLocal(env.to, env.sessionId, el);
+      await during(id, () => this.router.deliverLocal(env.to, env.sessionId, el));
       return;
     }
     if (env.kind === 'route') {
@@ -172,7 +202,7 @@ export class DeliveryConsumer {
         const shared = SharedStanza.fromText(xml);
         const sender = this.roomSender(shared.from);
         if (sender && (await this.blockedBy(env.to, sender))) continue;
-        if (!this.writeLocal(shared, env.to, env.sessionId)) await this.router.deliverLocal(env.to, env.sessionId, shared.element(env.to));
+        if (!during(id, () => this.writeLocal(shared, env.to, env.sessionId))) await this.router.deliverLocal(env.to, env.sessionId, shared.element(env.to));
       }
       return;
     }
@@ -184,7 +214,7 @@ export class DeliveryConsumer {
         const blocked = this.blockedBy(to, sender);
         if (blocked === true || (blocked !== false && (await blocked))) continue;
       }
-      if (!this.writeLocal(shared, to, sessionId)) await this.router.deliverLocal(to, sessionId, shared.element(to));
+      if (!during(id, () => this.writeLocal(shared, to, sessionId))) await this.router.deliverLocal(to, sessionId, shared.element(to));
     }
   }
 
@@ -236,4 +266,9 @@ export class DeliveryConsumer {
     session.deliverShared(shared, to);
     return true;
   }
+}
+
+/** The ms part of a stream id `<ms>-<seq>` (the Redis time of its XADD). */
+function streamIdMs(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
 }

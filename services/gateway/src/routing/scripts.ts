@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** The gateway's atomic Redis operations (lua/<name>-<numberOfKeys>.lua). */
-const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'offline-push-2', 'offline-pop-2', 'register-gateway-2', 'heartbeat-3', 'reap-claim-7', 'reap-resume-4', 'reap-lock-2', 'mam-append-2'] as const;
+const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'offline-push-2', 'offline-pop-2', 'register-gateway-2', 'heartbeat-3', 'reap-claim-7', 'reap-resume-4', 'reap-lock-2', 'mam-append-2', 'sm-append-2', 'sm-orphan-2', 'sm-claim-4', 'sm-end-4'] as const;
 
 /** A Redis client with the gateway's Lua scripts defined as commands. */
 export interface ScriptedRedis extends Redis {
@@ -35,6 +35,14 @@ export interface ScriptedRedis extends Redis {
   /** lua/reap-lock-2.lua: renews (ttlMs > 0) or releases (0) a reaper lock held by reaperId; 1 held, 0 lost. */
   reapLock(lock: string, reapingSet: string, reaperId: string, ttlMs: number, deadId: string): Promise<number>;
   /** lua/mam-append-2.lua: the new archive entry's stream id, or null when the archive id exists (XEP-0313 account archives). */
+  /** lua/sm-append-2.lua: queue length, 0 when not held by `gateway`, -1 when the entry was queued already (XEP-0198 orphans). */
+  smAppend(state: string, queue: string, gateway: string, item: string, entryId: string): Promise<number>;
+  /** lua/sm-orphan-2.lua: 1 when the reaper adopted the session as an orphan, 0 when it changed meanwhile. */
+  smOrphan(sessions: string, state: string, resource: string, expected: string, next: string, deadId: string, adopter: string, detached: number): Promise<number>;
+  /** lua/sm-claim-4.lua: [h, acked, win, items, rooms] of the claimed orphan, or null. */
+  smClaim(sessions: string, state: string, queue: string, rooms: string, resource: string, expected: string, next: string, holder: string, claimer: string): Promise<[string, string, string, string[], string[]] | null>;
+  /** lua/sm-end-4.lua: [removed record or '', holder, session id, items, rooms] of an ended orphan, or null. */
+  smEnd(sessions: string, state: string, queue: string, rooms: string, resource: string): Promise<[string, string, string, string[], string[]] | null>;
   mamAppend(stream: string, index: string, id: string, withJid: string, xml: string, maxEntries: number, maxAgeMs: number, maxTrim: number): Promise<string | null>;
 }
 

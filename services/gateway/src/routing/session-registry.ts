@@ -59,8 +59,9 @@ export class SessionRegistry {
   async move(full: Jid, record: SessionRecord, fromGateway: string): Promise<boolean> {
     await this.redis.sadd(this.keys.gatewaySessions(record.gateway), full.toString());
     const moved = await this.update(full, record);
-    if (moved) await this.redis.srem(this.keys.gatewaySessions(fromGateway), full.toString());
-    else await this.redis.srem(this.keys.gatewaySessions(record.gateway), full.toString());
+    if (moved) {
+      if (fromGateway !== record.gateway) await this.redis.srem(this.keys.gatewaySessions(fromGateway), full.toString());
+    } else await this.redis.srem(this.keys.gatewaySessions(record.gateway), full.toString());
     return moved;
   }
 

@@ -178,7 +178,7 @@ export class ShardBackpressure {
           for (let k = 0; k + 1 < hot.length && ages.size < MAX_HOT_ROOMS; k += 2) {
             const age = /^\d+-\d+$/.test(hot[k + 1]!) ? nowMs - streamIdMs(hot[k + 1]!) : 0;
             if (hot[k] === '*') whole = age;
-            else ages.set(hot[k]!, age);
+            else if (hot[k] !== '-') ages.set(hot[k]!, age); // `-`: the worker serves the shard, no room behind
           }
           this.holdRooms(shard, ages, nowMs);
           lag = Math.min(lag, whole);

@@ -25,6 +25,9 @@ import { CSI_NS, CsiQueue, csiVerdict } from '../csi/csi-queue.js';
 import type { PepService } from '../pep/pep.js';
 import { parseH, SM_NS, SmState } from '../sm/sm-state.js';
 import type { SmTakeover } from '../sm/sm-takeover.js';
+import { WatchedSet, type SmStore, type StoredItem } from '../sm/sm-store.js';
+import type { Claimed, SmOrphans } from '../sm/sm-orphans.js';
+import { deliveryInProgress } from '../routing/delivery-consumer.js';
 
 /** XEP-0203 delayed delivery. */
 const DELAY_NS = 'urn:xmpp:delay';
@@ -67,6 +70,15 @@ export interface SessionDeps {
   resumable?: Map<string, ClientSession>;
   /** XEP-0198 §5 resumption of sessions held by other gateways; absent: only this gateway's. */
   smTakeover?: SmTakeover;
+  /** XEP-0198 state in Redis (issue #13), so that a resumption works after this gateway died; absent: memory only. */
+  smStore?: SmStore;
+  /** Resumption of sessions whose gateway died (orphans, see sm/sm-orphans.ts); absent: `item-not-found` then. */
+  smOrphans?: SmOrphans;
+  /**
+   * How long a resumption waits for the reap of a dead gateway that held the session, ms
+   * (about `gateway.deadAfterMs` + a few heartbeats); the client waits for `<resumed/>` meanwhile.
+   */
+  smOrphanWaitMs?: number;
 }
 
 /** How long a session handed over to another gateway forwards what still arrives for it here, ms. */
@@ -85,6 +97,11 @@ interface HandOver {
   smId: string;
   smMaxSec: number;
   unavailableStatus: string;
+  /**
+   * Claimed after its gateway died: that gateway may have written a stanza to the client
+   * and died before its copy reached Redis, so an `h` above our count acknowledges all.
+   */
+  afterCrash?: boolean;
 }
 
 /** Server-originated iq requests to the client that may wait for an answer at once (XEP-0115 disco#info). */
@@ -109,7 +126,8 @@ const newId = (bytes = 9) => randomBytes(bytes).toString('base64url');
 export class ClientSession implements LocalSession {
   /** Unique id of the session; a resumption (XEP-0198 §5) carries it over to the new stream. */
   sessionId = newId();
-  readonly rooms = new Set<string>();
+  /** The rooms the session is in; mirrored to Redis (`KeySpace.smRooms`) while resumable. */
+  readonly rooms = new WatchedSet();
   private state: State = 'awaiting-header';
   private domain: string | undefined;
   private headerSent = false;
@@ -233,6 +251,7 @@ export class ClientSession implements LocalSession {
       return;
     }
     if (this.state === 'detached') {
+      this.mirrorSent(item);
       if (!this.sm!.push(item)) {
         this.log.info('too many stanzas queued for a detached session; ending it');
         void this.expire();
@@ -629,7 +648,11 @@ export class ClientSession implements LocalSession {
     const kind = stanzaKind(el);
     if (!kind) return this.fail('unsupported-stanza-type', `<${el.name}/> in ${el.attrs.xmlns ?? '?'}`);
     // XEP-0198 §4: every stanza received after <enable/> counts as handled (h).
-    this.sm?.handled();
+    if (this.sm) {
+      this.sm.handled();
+      const m = this.smMirror();
+      if (m) this.d.smStore!.handled(m.bare, m.smId);
+    }
     if (kind === 'iq' && (el.attrs.type === 'set' || el.attrs.type === 'get') && el.attrs.to === undefined) {
       const child = el.children.find((c): c is Element => typeof c !== 'string');
       if (child?.name === 'bind' && child.attrs.xmlns === NS.BIND) return this.bind(el, child);
@@ -876,6 +899,10 @@ export class ClientSession implements LocalSession {
       enabled.attrs.id = this.smId;
       enabled.attrs.resume = 'true';
       enabled.attrs.max = String(this.smMaxSec);
+      this.smPersist();
+      // The registry record names the SM-ID, so that a reaper of this gateway finds the state.
+      this.record = { ...this.record!, sm: this.smId };
+      this.d.registry.update(this.jid!, this.record).catch((err: unknown) => this.log.warn({ err }, 'recording the SM-ID failed'));
     }
     this.log.debug({ resume: this.smId !== undefined }, 'stream management enabled');
     this.transport.send(enabled);
@@ -884,14 +911,55 @@ export class ClientSession implements LocalSession {
   /** §4: the client's `<a h/>`; an `h` above what was sent ends the stream (§6 handled-count-too-high). */
   private applyAck(h: number): void {
     const result = this.sm!.ack(h);
-    if (result.ok) return;
+    if (result.ok) {
+      const m = this.smMirror();
+      if (m) this.d.smStore!.acked(m.bare, m.smId, result.acked.length, h);
+      return;
+    }
     const app = new Element('handled-count-too-high', { xmlns: SM_NS, h: String(h), 'send-count': String(result.sent) });
     this.fail('undefined-condition', `You acknowledged ${h} stanzas, but ${result.sent} were sent`, app);
+  }
+
+  /** The Redis keys of this session's XEP-0198 state while it is resumable and this stream holds it. */
+  private smKey: { bare: string; smId: string } | undefined;
+
+  private smMirror(): { bare: string; smId: string } | undefined {
+    return this.d.smStore ? this.smKey : undefined;
+  }
+
+  /** Copies one sent (or queued) stanza to Redis, with the delivery stream entry it came from (issue #13). */
+  private mirrorSent(item: Outbound): void {
+    const m = this.smMirror();
+    if (m) this.d.smStore!.sent(m.bare, m.smId, toStored(item), deliveryInProgress.id);
+  }
+
+  /**
+   * Writes the whole XEP-0198 state of this resumable session to Redis (at `<enable/>` and
+   * after a resumption: this gateway holds it now) and mirrors its rooms from then on.
+   */
+  private smPersist(): void {
+    if (!this.d.smStore || this.smId === undefined || !this.jid || !this.sm) return;
+    const key = { bare: this.jid.bare().toString(), smId: this.smId };
+    this.smKey = key;
+    const snap = this.sm.snapshot();
+    const store = this.d.smStore;
+    store.write(key.bare, key.smId, {
+      sessionId: this.sessionId,
+      resource: this.jid.resource ?? '',
+      inbound: snap.inbound,
+      acked: snap.acked,
+      windowSec: this.smMaxSec,
+      items: snap.items.map(toStored),
+      rooms: this.rooms,
+    });
+    this.rooms.onAdd = (room) => store.roomAdded(key.bare, key.smId, room);
+    this.rooms.onClear = () => store.roomsCleared(key.bare, key.smId);
   }
 
   /** Counts one stanza written under XEP-0198 and asks for an ack after `sm.ackRequestStanzas` or `sm.ackRequestMs` (§4). */
   private trackSent(item: Outbound): void {
     const sm = this.sm!;
+    this.mirrorSent(item);
     if (!sm.push(item)) {
       this.d.metrics?.limit('sm-unacked-closed');
       this.log.info({ unacked: sm.unacked }, 'client does not acknowledge what is sent; closing');
@@ -949,6 +1017,8 @@ export class ClientSession implements LocalSession {
     this.log.info({ unacked: this.sm!.unacked, windowSec: this.smMaxSec }, 'connection lost; session kept for resumption');
     if (this.record && this.jid) {
       this.record = { ...this.record, detached: this.d.now() };
+      const m = this.smMirror();
+      if (m) this.d.smStore!.detached(m.bare, m.smId, this.record.detached!);
       const jid = this.jid;
       const record = this.record;
       this.d.registry.update(jid, record).catch((err: unknown) => this.log.warn({ err }, 'marking the session detached failed'));
@@ -1000,11 +1070,17 @@ export class ClientSession implements LocalSession {
     this.log = this.childLog(this.jid.toString());
     this.log.info({ unacked: this.sm.unacked, clientH: h }, 'session resumed');
     this.transport.send(new Element('resumed', { xmlns: SM_NS, h: String(this.sm.inbound), previd }));
-    const acked = this.sm.ack(h);
+    let acked = this.sm.ack(h);
+    if (!acked.ok && taken.afterCrash) {
+      this.log.warn({ clientH: h, sent: acked.sent }, 'the client acknowledged more than the dead gateway recorded; taking all as acknowledged');
+      acked = this.sm.ack(acked.sent);
+    }
     if (!acked.ok) {
       const app = new Element('handled-count-too-high', { xmlns: SM_NS, h: String(h), 'send-count': String(acked.sent) });
       return this.fail('undefined-condition', `You acknowledged ${h} stanzas, but ${acked.sent} were sent`, app);
     }
+    // The Redis copy now describes this stream's session (and this gateway holds it).
+    this.smPersist();
     const again = this.sm.pending();
     for (const item of again) {
       if ('el' in item) this.transport.send(item.el);
@@ -1038,23 +1114,41 @@ export class ClientSession implements LocalSession {
       return undefined;
     }
     const record = await this.d.registry.lookup(full);
-    if (!record || record.gateway === this.d.gatewayId) return undefined;
+    if (!record) return undefined;
     const fullJid = full.toString();
     const bare = full.bare().toString();
+    const orphans = record.sm === previd ? this.d.smOrphans : undefined;
+    // Its gateway died and a reaper kept it (issue #13): claimed from Redis, not asked for.
+    const orphaned = orphans !== undefined && (await orphans.state(bare, previd, record.sessionId)) === 'orphan';
+    if (record.gateway === this.d.gatewayId && !orphaned) return undefined;
     this.sessionId = record.sessionId;
     this.jid = full;
     this.state = 'resuming';
+    // An orphan adopted by this gateway has its sink here: put back if the claim fails.
+    const displaced = this.d.local.get(fullJid);
     this.d.local.set(fullJid, this);
     let answer: string | undefined;
-    try {
-      answer = await takeover.request(bare, fullJid, record, previd, newId());
-    } catch (err) {
-      this.log.warn({ err }, 'asking another gateway for a session failed');
+    if (!orphaned) {
+      try {
+        answer = await takeover.request(bare, fullJid, record, previd, newId());
+      } catch (err) {
+        this.log.warn({ err }, 'asking another gateway for a session failed');
+      }
     }
-    const taken = answer === undefined ? undefined : this.parseHandOver(answer, full, previd);
+    // No answer: its gateway is dead (or stuck); once reaped, the session is an orphan to claim.
+    let claimed: Claimed | undefined;
+    if (answer === undefined && orphans) {
+      try {
+        claimed = await this.claimOrphan(orphans, bare, full.resource ?? '', previd, record.sessionId);
+      } catch (err) {
+        this.log.warn({ err }, 'claiming an orphaned session failed');
+      }
+    }
+    const taken = claimed ? this.fromClaim(claimed, full, previd) : answer === undefined ? undefined : this.parseHandOver(answer, full, previd);
     if (!taken) {
-      this.log.info({ gateway: record.gateway, answered: answer !== undefined }, 'resumption on another gateway failed');
-      this.d.local.delete(fullJid, this);
+      this.log.info({ gateway: record.gateway, answered: answer !== undefined, claimed: claimed !== undefined }, 'resumption on another gateway failed');
+      if (displaced && this.d.local.get(fullJid) === this) this.d.local.set(fullJid, displaced);
+      else this.d.local.delete(fullJid, this);
       this.jid = undefined;
       this.sessionId = newId();
       if (this.state === 'resuming') this.state = 'binding';
@@ -1067,17 +1161,63 @@ export class ClientSession implements LocalSession {
     taken.record = moved;
     await this.d.registry.move(full, moved, record.gateway);
     await takeover.moved(fullJid, taken.sessionId, taken.rooms);
-    this.log.info({ from: record.gateway, unacked: taken.sm.unacked }, 'session taken over from another gateway');
+    this.log.info({ from: claimed ? claimed.holder : record.gateway, unacked: taken.sm.unacked, orphan: claimed !== undefined }, 'session taken over from another gateway');
     if (this.state !== 'resuming') {
       // The new stream closed while waiting: the session ends here, as a normal logout.
       this.jid = full;
       this.record = moved;
       this.sm = taken.sm;
       for (const room of taken.rooms) this.rooms.add(room);
+      this.smId = taken.smId;
+      this.smPersist();
       await this.cleanup(full, moved);
       return undefined;
     }
     return taken;
+  }
+
+  /**
+   * Claims the orphan `smId` (see sm/sm-orphans.ts), waiting up to `smOrphanWaitMs` for the
+   * reap of its dead gateway (and for that reaper to queue its entries); undefined when the
+   * session is gone, stays held by a live gateway, or this stream closed meanwhile.
+   */
+  private async claimOrphan(orphans: SmOrphans, bare: string, resource: string, smId: string, sessionId: string): Promise<Claimed | undefined> {
+    const deadline = Date.now() + (this.d.smOrphanWaitMs ?? 0);
+    for (;;) {
+      if (this.state !== 'resuming') return undefined;
+      const state = await orphans.state(bare, smId, sessionId);
+      if (state === 'gone') return undefined;
+      if (state === 'orphan') {
+        const claimed = await orphans.claim(bare, resource, smId, this.transport.kind);
+        if (claimed) return claimed;
+      }
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The hand-over of a claimed orphan; undefined when it is not this session. */
+  private fromClaim(c: Claimed, full: Jid, smId: string): HandOver | undefined {
+    if (c.record.sessionId !== this.sessionId) return undefined;
+    const items: Outbound[] = [];
+    for (const item of c.items) {
+      try {
+        items.push({ el: parseOwnElement(item.x, NS.CLIENT), at: item.t });
+      } catch {
+        this.log.warn('dropping a malformed queued stanza of a claimed session');
+      }
+    }
+    return {
+      jid: full,
+      record: c.record,
+      sessionId: c.record.sessionId,
+      rooms: c.rooms,
+      sm: SmState.restore(this.d.config.sm.maxUnacked, { inbound: c.inbound, acked: c.acked, items }),
+      smId,
+      smMaxSec: c.windowSec > 0 ? c.windowSec : this.d.config.sm.resumeTimeoutSec,
+      unavailableStatus: '',
+      afterCrash: true,
+    };
   }
 
   /** Reads the state another gateway's {@link takeOver} wrote; undefined when it is not for this session or malformed. */
@@ -1183,6 +1323,8 @@ export class ClientSession implements LocalSession {
     this.record = undefined;
     this.sm = undefined;
     this.smId = undefined;
+    this.smKey = undefined;
+    this.rooms.onAdd = this.rooms.onClear = undefined;
     this.rooms.clear();
     if (wasConnected) {
       // §5: the former stream still open gets a conflict stream error.
@@ -1245,10 +1387,23 @@ export class ClientSession implements LocalSession {
 
   /** Registry, local table, re-routing of what was not acknowledged, rooms, unavailable presence, last activity. */
   private async cleanup(full: Jid, record: SessionRecord): Promise<void> {
+    const key = this.smMirror();
+    this.rooms.onAdd = this.rooms.onClear = undefined;
+    if (key) {
+      // This gateway was reaped while alive (e.g. paused): the reaper kept the session as an
+      // orphan, or it was resumed elsewhere since. It lives on there: nothing to undo here.
+      const holder = await this.d.smStore!.holder(key.bare, key.smId).catch(() => this.d.gatewayId);
+      if (holder !== undefined && holder !== this.d.gatewayId) {
+        this.d.local.delete(full.toString(), this);
+        this.log.info({ holder }, 'the session is held by another gateway now; leaving it to it');
+        return;
+      }
+    }
     {
       this.d.local.delete(full.toString(), this);
       try {
         await this.d.registry.unbind(full, record);
+        if (key) await this.d.smStore!.delete(key.bare, key.smId);
         await this.rerouteUnacked(full.domain);
         await this.d.router.sessionEnded(full.toString(), this.sessionId, this.rooms);
         if (record.available) {
@@ -1269,4 +1424,9 @@ export class ClientSession implements LocalSession {
       }
     }
   }
+}
+
+/** A stanza as kept in Redis (`KeySpace.smQueue`). */
+function toStored(item: Outbound): StoredItem {
+  return { x: 'el' in item ? serialize(item.el) : item.shared.text(item.to, false), t: item.at };
 }

@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
-import { TLSSocket, type SecureContext } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import type { Element } from 'ltx';
 import { NS, StreamParser, serialize, streamHeader, streamFooter } from '@parley/xml';
 import type { SharedStanza } from '../routing/shared-stanza.js';
 import { SendBufferGuard, type Transport, type TransportEvents, type StreamAttrs } from './transport.js';
+import type { TlsCertificates } from './tls-certificates.js';
 
 /**
  * The parser is fed at most this many bytes at a time, and reading can pause between two
@@ -16,8 +17,16 @@ export interface TcpTransportOptions {
   maxElementBytes: number;
   maxDepth: number;
   idleTimeoutMs: number;
-  /** Present when STARTTLS may be offered (RFC 6120 §5). */
-  secureContext?: SecureContext;
+  /**
+   * The certificates (chosen by SNI) for STARTTLS (RFC 6120 §5); STARTTLS is offered only
+   * when present. Read at the moment of the upgrade, so a reload applies to later upgrades.
+   */
+  tls?: TlsCertificates;
+  /**
+   * The socket is already a server-side TLS socket (XEP-0368 direct TLS): the session counts
+   * as encrypted from the start and STARTTLS is not offered.
+   */
+  directTls?: boolean;
   /** Bytes written but not taken by the client before {@link TransportEvents.onSendOverflow} (`limits.maxSendBufferBytes`). */
   maxSendBufferBytes: number;
 }
@@ -54,6 +63,7 @@ export class TcpTransport implements Transport {
     this.sendGuard = new SendBufferGuard(opts.maxSendBufferBytes);
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.parser = this.newParser(opts.maxElementBytes);
+    this.secured = opts.directTls === true;
     this.wire(socket);
   }
 
@@ -62,7 +72,7 @@ export class TcpTransport implements Transport {
   }
 
   get canStartTls(): boolean {
-    return !this.secured && this.opts.secureContext !== undefined;
+    return !this.secured && this.opts.tls !== undefined;
   }
 
   attach(events: TransportEvents): void {
@@ -103,15 +113,15 @@ export class TcpTransport implements Transport {
   }
 
   async startTls(): Promise<void> {
-    const ctx = this.opts.secureContext;
-    if (!ctx) throw new Error('STARTTLS without a certificate');
+    const certs = this.opts.tls;
+    if (!certs) throw new Error('STARTTLS without a certificate');
     this.flush(); // <proceed/> goes out in the clear, before the handshake
     const plain = this.socket;
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
     plain.removeAllListeners('error');
     plain.removeAllListeners('timeout');
-    const secure = new TLSSocket(plain, { isServer: true, secureContext: ctx });
+    const secure = new TLSSocket(plain, certs.socketOptions());
     this.socket = secure;
     this.parser = this.newParser(this.currentMax);
     this.awaitingTls = false;

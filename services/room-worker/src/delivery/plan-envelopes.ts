@@ -36,6 +36,8 @@ export interface Delivery {
 export interface PlannedEnvelope {
   gatewayId: string;
   envelope: Envelope;
+  /** Id of the shard stream entry whose application produced it. */
+  entry: string;
 }
 
 interface Draft {
@@ -101,11 +103,12 @@ export function planEnvelopes(shard: number, deliveries: readonly Delivery[]): P
         const mark = formatDeliveryMark({ shard, lane, entry, seq: d.seq });
         const first = d.recipients[0]!;
         if (d.viaServer) {
-          out.push({ gatewayId, envelope: { kind: 'route', xml: serialize(withTo(d.stanza, d.to)), mark } });
+          out.push({ gatewayId, entry, envelope: { kind: 'route', xml: serialize(withTo(d.stanza, d.to)), mark } });
           continue;
         }
         out.push({
           gatewayId,
+          entry,
           envelope:
             d.recipients.length > 1
               ? { kind: 'fanout', recipients: d.recipients, xml: d.body!, mark }

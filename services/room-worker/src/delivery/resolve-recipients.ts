@@ -35,6 +35,10 @@ export interface TurnOutput {
  * in the sorted set, however old its heartbeat, until a reaper removes it (the gateway's
  * liveness.ts): a gateway only suspected of death (its heartbeat late after a Redis outage)
  * still gets its stanzas, and if it is reaped, its reaper deals with what is in its stream.
+ * An occupant session named on a gateway that is gone is looked up in the registry: when its
+ * record (same session id) names a live gateway, the stanza goes there. That is a XEP-0198
+ * resumable session the reaper kept (issue #13): the room learns of its new gateway only at
+ * its `session-moved` input, and a stanza of the entries before it must not be lost.
  *
  * @param liveGateways - ids of the gateways in the gateways sorted set; gateways found there are added
  * @returns the deliveries, in output order (resources of a bare JID sorted by name)
@@ -83,6 +87,24 @@ export async function resolveRecipients(
       if (!err && score !== null) liveGateways.add(id);
     });
   }
+  // Occupant sessions on gateways that are gone: their records may name a live gateway now.
+  const moved = [...new Set(outputs.filter((o) => o.out.route && !o.out.viaServer && !liveGateways.has(o.out.route.gatewayId)).map((o) => splitJid(o.out.to).bare))]
+    .filter((bare) => !registry.has(bare));
+  if (moved.length) {
+    const pipeline = redis.pipeline();
+    for (const bare of moved) pipeline.hgetall(keys.userSessions(bare));
+    const replies = (await pipeline.exec()) ?? [];
+    moved.forEach((bare, i) => {
+      const [err, value] = replies[i] ?? [new Error('no reply'), undefined];
+      if (!err) registry.set(bare, new Map(Object.entries((value ?? {}) as Record<string, string>)));
+    });
+  }
+  /** The live gateway now holding occupant session `sessionId` of `to` (a full JID), if any. */
+  const holderNow = (to: string, sessionId: string): string | undefined => {
+    const { bare, resource } = splitJid(to);
+    const rec = resource === undefined ? undefined : parseSessionRecord(registry.get(bare)?.get(resource));
+    return rec && rec.sessionId === sessionId && liveGateways.has(rec.gateway) ? rec.gateway : undefined;
+  };
   const deliveries: Delivery[] = [];
   let lastEntry: string | undefined;
   let index = 0;
@@ -99,8 +121,9 @@ export async function resolveRecipients(
         deliveries.push({ entry, lane, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: '', to: out.to, stanza: out.stanza, viaServer: true });
       }
     } else if (out.route) {
-      if (liveGateways.has(out.route.gatewayId)) {
-        deliveries.push({ entry, lane, seq: seqOf(0), gatewayId: out.route.gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza, broadcast: out.broadcast });
+      const gatewayId = liveGateways.has(out.route.gatewayId) ? out.route.gatewayId : holderNow(out.to, out.route.sessionId);
+      if (gatewayId !== undefined) {
+        deliveries.push({ entry, lane, seq: seqOf(0), gatewayId, sessionId: out.route.sessionId, to: out.to, stanza: out.stanza, broadcast: out.broadcast });
       }
     } else {
       const { bare, resource } = splitJid(out.to);

@@ -82,6 +82,52 @@ export function pickFairAcross(shards: readonly (readonly Schedulable[])[], max:
   return picked.map((p) => p.sort((a, b) => a - b));
 }
 
+/**
+ * The picked entries (`picked`: indexes into `pending`, one shard's entries in stream order)
+ * that are alone in their lane: nothing else of that lane is pending, so no other entry's
+ * deliveries must come before or after theirs. None when a barrier (`gateway-down`) is
+ * pending: its effects on every room keep their place in stream order.
+ * @returns their stream ids
+ */
+export function quietEntries(pending: readonly (Schedulable & { id: string })[], picked: readonly number[]): Set<string> {
+  const quiet = new Set<string>();
+  if (!picked.length) return quiet;
+  const perLane = new Map<number, number>();
+  for (const e of pending) {
+    if (e.lane === BARRIER) return quiet;
+    perLane.set(e.lane, (perLane.get(e.lane) ?? 0) + 1);
+  }
+  for (const i of picked) {
+    const e = pending[i]!;
+    if (perLane.get(e.lane) === 1) quiet.add(e.id);
+  }
+  return quiet;
+}
+
+/** Most entries of a turn's second, quiet apply ({@link quietPicks}). */
+export const QUIET_TURN_MAX = 64;
+
+/**
+ * Picks for a second apply of a shard in the same turn: the pending entries that are alone
+ * in their lane (rooms that are not behind), in lanes the turn's first apply did not take
+ * (so each lane's deliveries stay in order), at most `max`; none when a barrier is pending.
+ * @param busy - lanes of the shard's first apply in this turn
+ * @returns indexes into `pending`, ascending
+ */
+export function quietPicks(pending: readonly Schedulable[], busy: ReadonlySet<number> | undefined, max: number): number[] {
+  const perLane = new Map<number, number>();
+  for (const e of pending) {
+    if (e.lane === BARRIER) return [];
+    perLane.set(e.lane, (perLane.get(e.lane) ?? 0) + 1);
+  }
+  const picks: number[] = [];
+  for (let i = 0; i < pending.length && picks.length < max; i++) {
+    const lane = pending[i]!.lane;
+    if (perLane.get(lane) === 1 && !busy?.has(lane)) picks.push(i);
+  }
+  return picks;
+}
+
 /** Each entry's round: its position in its lane, barriers after everything before them. */
 function roundsOf(pending: readonly Schedulable[]): number[] {
   const rounds: number[] = [];

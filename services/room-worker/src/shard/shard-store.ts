@@ -65,9 +65,10 @@ export async function loadShard(redis: ScriptedRedis, keys: KeySpace, shard: num
  * new cursor, the lane marks and commit count, and the trim of the applied entries (those
  * up to the cursor), all or nothing, and only while the lease still holds `leaseValue`.
  *
- * @returns `ok`, or `fenced` when the lease is not ours any more (nothing was written)
+ * @returns `ok`, `fenced` when the lease is not ours any more, or `gap` when an earlier commit
+ *          of the shard is missing (nothing was written in either case)
  */
-export async function commitTurn(redis: ScriptedRedis, keys: KeySpace, shard: number, leaseValue: string, turn: TurnResult): Promise<'ok' | 'fenced'> {
+export async function commitTurn(redis: ScriptedRedis, keys: KeySpace, shard: number, leaseValue: string, turn: TurnResult): Promise<'ok' | 'fenced' | 'gap'> {
   const [numKeys, ...rest] = commitArgs(keys, shard, leaseValue, turn);
   return redis.commitShard(numKeys as number, ...rest);
 }
