@@ -133,9 +133,13 @@ describe('per-session rate limits: a flooding client is slowed, not buffered', (
     assert.ok(run.delivered <= 400 + 200 * (run.sec + 1), `accepted ${run.delivered} in ${run.sec.toFixed(1)} s exceeds burst + rate`);
     assert.ok(run.delivered >= 200 * (run.sec - 2), `accepted ${run.delivered} in ${run.sec.toFixed(1)} s: the flooder is still served at the limit`);
     // Garbage of the accepted traffic accumulates until V8's next major GC (a sawtooth of
-    // ~20 MiB over 40 s at this rate, back to the start afterwards); unbounded buffering grew
-    // by ~120 MiB/s before issue #10. The bound only catches the latter.
-    assert.ok(rssAfter - rssBefore < 16 * 1024, `gateway RSS grew by ${mib(rssAfter - rssBefore)} MiB during the measured flood`);
+    // 20-30 MiB at this rate, back down after each major GC), so one sample after the flood
+    // says more about where the sawtooth stood than about what was kept: compared is the
+    // lowest RSS seen during and after the measured flood (after a major GC, if one ran; else
+    // the first sample, 1 s in). Unbounded buffering grew by ~120 MiB/s before issue #10, i.e.
+    // every sample rises and even the lowest is far above the bound.
+    const retained = Math.min(...run.rss, rssAfter) - rssBefore;
+    assert.ok(retained < 16 * 1024, `gateway RSS grew by ${mib(retained)} MiB at its lowest during the measured flood`);
     assert.ok(pings.length >= 20, `${pings.length} pings answered during the flood`);
     assert.ok(p50 < 1000, `ping p50 ${p50.toFixed(0)} ms during the flood (sanity bound)`);
   });

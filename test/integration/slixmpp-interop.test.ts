@@ -3,20 +3,26 @@
  * installed by `scripts/bootstrap.mjs --with-slixmpp`, which `npm test` runs) logs in on a
  * two-gateway cluster, one user per gateway, and drives rosters and subscriptions (RFC 6121
  * §2–§3), presence both ways with logout and the probe answer (§4), vCard (XEP-0054),
- * blocking (XEP-0191), carbons across gateways (XEP-0280), PEP (XEP-0163) and XEP-0084
- * avatars through its own APIs
+ * blocking (XEP-0191), carbons across gateways (XEP-0280), PEP (XEP-0163), XEP-0084
+ * avatars, MAM of both accounts and of a room (XEP-0313 with RSM paging; a room worker is
+ * started for the room) and XEP-0048 private-XML bookmarks with their XEP-0411 mapping to
+ * XEP-0402 PEP items (slixmpp 1.8 has no xep_0402 plugin) through its own APIs
  * (test/interop/slixmpp/driver.py). The driver prints one JSON line per step; each test
  * below asserts on one step. The same driver also runs against reference Prosody 0.12
  * (startProsody; one port for both "gateways", PLAIN since that is all its insecure
- * authentication offers), and the last test compares the two runs. Each Python process is
+ * authentication offers; its configuration copied with mod_bookmarks added), and the last
+ * test compares the two runs. Each Python process is
  * bounded (killed after RUN_TIMEOUT_MS), and its stderr is shown with any failure
  * (PARLEY_SLIXMPP_DEBUG=1 makes slixmpp log every stanza there).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prosodyInstalled, repoRoot, startProsody, type GatewayProcess, type ProsodyServer } from '@parley/testkit';
+import { prosodyInstalled, prosodyReferenceDir, repoRoot, startProsody, startRoomWorker, type GatewayProcess, type ProsodyServer, type RoomWorkerProcess } from '@parley/testkit';
 import { startCluster, printGatewayLogsOnFailure, type TestCluster } from './support/cluster.js';
 import { DOMAIN } from './support/names.js';
 
@@ -46,6 +52,9 @@ let cluster: TestCluster | undefined;
 let prosody: ProsodyServer | undefined;
 let ours: DriverRun = { steps: new Map(), exit: 'not run', stderr: '' };
 let reference: DriverRun = { steps: new Map(), exit: 'not run', stderr: '' };
+let roomWorker: RoomWorkerProcess | undefined;
+/** The temporary copy of the reference Prosody configuration. */
+let referenceDir: string | undefined;
 
 printGatewayLogsOnFailure(() => cluster);
 
@@ -100,14 +109,27 @@ before(async () => {
   const probe = spawnSync(PYTHON, ['-c', 'import slixmpp; print(slixmpp.__version__)'], { encoding: 'utf8' });
   assert.equal(probe.status, 0, `slixmpp is not importable by ${PYTHON} (run \`node scripts/bootstrap.mjs --with-slixmpp\`): ${probe.stderr}`);
   cluster = await startCluster('slixmpp');
-  const [gwA, gwB] = (await Promise.all([cluster.startGateway(), cluster.startGateway()])) as [GatewayProcess, GatewayProcess];
+  // One room worker owns every shard: the MAM step uses a room (XEP-0045 through slixmpp's xep_0045).
+  const [gwA, gwB, worker] = (await Promise.all([cluster.startGateway(), cluster.startGateway(), startRoomWorker({ redisUrl: cluster.redis.url, keyPrefix: cluster.prefix })])) as [
+    GatewayProcess,
+    GatewayProcess,
+    RoomWorkerProcess,
+  ];
+  roomWorker = worker;
   await cluster.addUser(alice, PASSWORD);
   await cluster.addUser(bob, PASSWORD);
   ours = await runDriver([gwA.c2sPort, gwB.c2sPort]);
   const at = (run: DriverRun, step: string, key: string) => JSON.stringify(run.steps.get(step)?.[key]);
   process.stderr.write(`slixmpp ${probe.stdout.trim()} against parley: ${ours.exit}; unavailable seen after ${at(ours, 'presence', 'unavailable_ms')} ms, ping ${at(ours, 'disco', 'ping_ms')} ms\n`);
   if (prosodyInstalled()) {
-    prosody = await startProsody();
+    // The reference configuration with Prosody 0.12's mod_bookmarks (XEP-0402 and the XEP-0411
+    // mapping of private-XML bookmarks) added; its mod_mam and mod_muc_mam are already on.
+    referenceDir = await mkdtemp(join(tmpdir(), 'slixmpp-prosody-'));
+    const cfg = readFileSync(join(prosodyReferenceDir(), 'prosody.cfg.lua'), 'utf8');
+    const withBookmarks = cfg.replace('"carbons"; "pep"; "private";', '"carbons"; "pep"; "private"; "bookmarks";');
+    assert.notEqual(withBookmarks, cfg, 'the reference prosody.cfg.lua changed: update how bookmarks are enabled');
+    await writeFile(join(referenceDir, 'prosody.cfg.lua'), withBookmarks);
+    prosody = await startProsody({ referenceDir });
     reference = await runDriver([prosody.c2sPort, prosody.c2sPort], true);
     process.stderr.write(`slixmpp against Prosody 0.12: ${reference.exit}; unavailable seen after ${at(reference, 'presence', 'unavailable_ms')} ms\n`);
   }
@@ -115,6 +137,8 @@ before(async () => {
 
 after(async () => {
   await prosody?.stop();
+  await roomWorker?.stop();
+  if (referenceDir) await rm(referenceDir, { recursive: true, force: true });
   await cluster?.close();
 });
 
@@ -220,10 +244,43 @@ test('XEP-0084 avatars with slixmpp: metadata notified by +notify across gateway
   assert.equal(a['data_matches'], true, 'the data item holds the published bytes');
 });
 
+test('MAM with slixmpp: account archives on both sides and a room archive, paged by RSM, under the live stanza-ids (XEP-0313, XEP-0359)', () => {
+  const m = stepOf('mam');
+  const chat = ['mam-chat-1', 'mam-chat-2', 'mam-chat-3'];
+  assert.equal(m['chat_live_ids_present'], true, 'the live chat messages carry a stanza-id by the recipient');
+  assert.deepEqual(m['bob_bodies'], chat);
+  assert.equal(m['bob_ids_match'], true, 'archive ids are the stanza-ids of the live messages');
+  assert.deepEqual(m['bob_from'], [`${alice}/m1`]);
+  assert.deepEqual(m['bob_to'], [`${bob}/m2`]);
+  assert.deepEqual(m['alice_bodies'], chat, 'the sender\'s archive holds its outgoing messages');
+  assert.equal(m['alice_ids_unique'], true);
+  const room = `sx-mam@conference.${DOMAIN}`;
+  assert.equal(m['room_live_ids_present'], true, 'groupchat messages carry a stanza-id by the room');
+  assert.deepEqual(m['room_bodies'], ['mam-room-1', 'mam-room-2', 'mam-room-3']);
+  assert.equal(m['room_ids_match'], true, 'room archive ids are the stanza-ids of the live messages');
+  assert.deepEqual(m['room_from'], [`${room}/Alice`]);
+});
+
+test('bookmarks with slixmpp: private-XML bookmarks read back and mapped to XEP-0402 PEP items, removal too (XEP-0048, XEP-0411, XEP-0402)', () => {
+  const b = stepOf('bookmarks');
+  const one = `sx-bm-one@conference.${DOMAIN}`;
+  const two = `sx-bm-two@conference.${DOMAIN}`;
+  assert.deepEqual(b['private'], [
+    { jid: one, nick: 'Alice', name: 'One', autojoin: true },
+    { jid: two, nick: 'Al', name: 'Two', autojoin: false },
+  ]);
+  assert.deepEqual(b['pep'], [
+    { id: one, name: 'One', autojoin: true, nick: 'Alice' },
+    { id: two, name: 'Two', autojoin: false, nick: 'Al' },
+  ]);
+  assert.deepEqual(b['pep_after_removal'], [{ id: two, name: 'Two', autojoin: false, nick: 'Al' }]);
+  assert.deepEqual(b['private_after_removal'], [{ jid: two, nick: 'Al', name: 'Two', autojoin: false }]);
+});
+
 /** A step's observations that must match between servers: timings and opaque roster versions left out. */
 function comparable(run: DriverRun): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = Object.create(null) as Record<string, Record<string, unknown>>;
-  for (const name of ['disco', 'roster', 'presence', 'vcard', 'blocking', 'carbons']) {
+  for (const name of ['disco', 'roster', 'presence', 'vcard', 'blocking', 'carbons', 'mam', 'bookmarks']) {
     const { step: _step, ping_ms: _ping, unavailable_ms: _ms, sent_ver: _ver, ...rest } = stepOf(name, run);
     out[name] = rest;
   }

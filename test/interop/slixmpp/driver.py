@@ -3,7 +3,8 @@
 Run by test/integration/slixmpp-interop.test.ts with Debian's /usr/bin/python3 and its
 python3-slixmpp package; it only uses slixmpp's own APIs (ClientXMPP, client_roster and the
 xep_0030, xep_0054, xep_0191, xep_0199 and xep_0280 plugins; for PEP and CSI (issue #13)
-xep_0115, xep_0163, xep_0118, xep_0223 and xep_0352) and never writes raw XML.
+xep_0115, xep_0163, xep_0118, xep_0223 and xep_0352; for MAM and bookmarks xep_0045,
+xep_0059, xep_0313, xep_0048, xep_0049 and xep_0060) and never writes raw XML.
 
 Input: one JSON argument
     {"domain": "localhost", "ports": [<c2s port of gateway A>, <of gateway B>],
@@ -377,6 +378,103 @@ async def main():
         return {"event_from": str(event["from"]), "info_id_matches": info.get("id") == avatar_id,
                 "info_bytes": info.get("bytes"), "data_matches": value is not None and base64.b64decode(value.text or "") == data}
     await step("avatar", avatar)
+
+    def stanza_id_by(msg, by):
+        """The XEP-0359 stanza-id that `by` put on `msg`, or None."""
+        for sid in msg.xml.findall("{urn:xmpp:sid:0}stanza-id"):
+            if sid.get("by") == by:
+                return sid.get("id")
+        return None
+
+    async def archive(c, jid=None, with_jid=None, page=2):
+        """The whole archive of `jid` (own account when None) through slixmpp's xep_0313 iterate, RSM pages of `page`."""
+        out = []
+        async for msg in c["xep_0313"].iterate(jid=jid, with_jid=with_jid, rsm={"max": page}):
+            fwd = msg["mam_result"]["forwarded"]["stanza"]
+            out.append({"id": msg["mam_result"]["id"], "body": fwd["body"], "from": str(fwd["from"]), "to": str(fwd["to"])})
+        return out
+
+    async def mam():
+        # XEP-0313 with slixmpp's xep_0313 plugin (RSM pages of 2 by xep_0059): Alice sends Bob
+        # three chat messages across gateways; both accounts' archives hold them under the
+        # stanza-id Bob's copy carried (XEP-0359, by Bob's bare JID). Then a room: Alice creates
+        # it, Bob joins, Alice says three things; Bob reads the room's archive.
+        plugins = ("xep_0045", "xep_0059", "xep_0297", "xep_0313")
+        s["alice_m"] = am = await login(ALICE, "m1", PORT_A, plugins=plugins)
+        s["bob_m"] = bm = await login(BOB, "m2", PORT_B, plugins=plugins)
+        # Both query their archive first, as clients do after login: the reference Prosody's
+        # mam_smart_enable archives an account only once it has queried its archive.
+        await archive(am)
+        await archive(bm)
+        chat_ids = []
+        for i in (1, 2, 3):
+            am.send_message(mto=f"{BOB}/m2", mbody=f"mam-chat-{i}", mtype="chat")
+            got = await bm.wait_for("message", lambda m, i=i: m["body"] == f"mam-chat-{i}")
+            chat_ids.append(stanza_id_by(got, BOB))
+        bob_archive = [m for m in await archive(bm, with_jid=JID(ALICE)) if m["body"].startswith("mam-chat-")]
+        alice_archive = [m for m in await archive(am, with_jid=JID(BOB)) if m["body"].startswith("mam-chat-")]
+
+        room = f"sx-mam@conference.{DOMAIN}"
+        await am["xep_0045"].join_muc_wait(JID(room), "Alice", maxstanzas=0, timeout=T)
+        form = await am["xep_0045"].get_room_config(JID(room), timeout=T)
+        await am["xep_0045"].set_room_config(JID(room), form, timeout=T)
+        await bm["xep_0045"].join_muc_wait(JID(room), "Bob", maxstanzas=0, timeout=T)
+        room_ids = []
+        for i in (1, 2, 3):
+            am.send_message(mto=room, mbody=f"mam-room-{i}", mtype="groupchat")
+            got = await bm.wait_for("message", lambda m, i=i: m["type"] == "groupchat" and m["body"] == f"mam-room-{i}")
+            room_ids.append(stanza_id_by(got, room))
+        room_archive = await archive(bm, jid=JID(room))
+        am["xep_0045"].leave_muc(JID(room), "Alice")
+        bm["xep_0045"].leave_muc(JID(room), "Bob")
+        return {"chat_live_ids_present": all(chat_ids), "room_live_ids_present": all(room_ids),
+                "bob_bodies": [m["body"] for m in bob_archive], "bob_ids_match": [m["id"] for m in bob_archive] == chat_ids,
+                "bob_from": sorted({m["from"] for m in bob_archive}), "bob_to": sorted({m["to"] for m in bob_archive}),
+                "alice_bodies": [m["body"] for m in alice_archive], "alice_ids_unique": len({m["id"] for m in alice_archive}) == len(alice_archive),
+                "room_bodies": [m["body"] for m in room_archive], "room_ids_match": [m["id"] for m in room_archive] == room_ids,
+                "room_from": sorted({m["from"] for m in room_archive})}
+    await step("mam", mam)
+
+    async def bookmarks():
+        # XEP-0048 bookmarks with slixmpp's xep_0048 plugin over private XML storage (xep_0049),
+        # read back the same way and, through the XEP-0411 mapping, as XEP-0402 items of the
+        # urn:xmpp:bookmarks:1 PEP node (slixmpp has no xep_0402 plugin: xep_0060 get_items).
+        # A second store without one room removes it from the PEP node too.
+        from slixmpp.plugins.xep_0048.stanza import Bookmarks
+        plugins = ("xep_0048", "xep_0049", "xep_0060")
+        s["alice_b"] = ab = await login(ALICE, "bm1", PORT_A, plugins=plugins)
+        rooms = [f"sx-bm-one@conference.{DOMAIN}", f"sx-bm-two@conference.{DOMAIN}"]
+        marks = Bookmarks()
+        marks.add_conference(rooms[0], "Alice", name="One", autojoin=True)
+        marks.add_conference(rooms[1], "Al", name="Two", autojoin=False)
+        await ab["xep_0048"].set_bookmarks(marks, method="xep_0049", timeout=T)
+        got = await ab["xep_0048"].get_bookmarks(method="xep_0049", timeout=T)
+
+        def conferences(storage):
+            return sorted([{"jid": str(c["jid"]), "nick": c["nick"], "name": c["name"], "autojoin": bool(c["autojoin"])}
+                           for c in storage["conferences"]], key=lambda c: c["jid"])
+
+        async def pep_items():
+            items = await ab["xep_0060"].get_items(JID(ALICE), "urn:xmpp:bookmarks:1", timeout=T)
+            out = []
+            for item in items["pubsub"]["items"]:
+                conf = item.xml.find("{urn:xmpp:bookmarks:1}conference")
+                nick = None if conf is None else conf.find("{urn:xmpp:bookmarks:1}nick")
+                out.append({"id": item["id"], "name": None if conf is None else conf.get("name"),
+                            "autojoin": None if conf is None else conf.get("autojoin") in ("true", "1"),
+                            "nick": None if nick is None else nick.text})
+            return sorted(out, key=lambda i: i["id"])
+        pep_after_store = await pep_items()
+        fewer = Bookmarks()
+        fewer.add_conference(rooms[1], "Al", name="Two", autojoin=False)
+        await ab["xep_0048"].set_bookmarks(fewer, method="xep_0049", timeout=T)
+        pep_after_removal = await pep_items()
+        got_after_removal = await ab["xep_0048"].get_bookmarks(method="xep_0049", timeout=T)
+        # Leave nothing behind for a later run on the same accounts.
+        await ab["xep_0048"].set_bookmarks(Bookmarks(), method="xep_0049", timeout=T)
+        return {"private": conferences(got["private"]["bookmarks"]), "pep": pep_after_store,
+                "pep_after_removal": pep_after_removal, "private_after_removal": conferences(got_after_removal["private"]["bookmarks"])}
+    await step("bookmarks", bookmarks)
 
     for c in list(s.values()):
         try:
