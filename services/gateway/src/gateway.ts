@@ -340,23 +340,33 @@ export class Gateway {
     return true;
   }
 
+  /**
+   * Per-address caps (issue #10) for a new connection from `remote`: its ticket (released when
+   * its session ends), or the reason it is refused, logged and counted in
+   * `parley_limit_events_total{event="connection-refused"}`.
+   */
+  private admitConnection(remote: string | undefined): ReturnType<AddressLimits['admit']> {
+    const ticket = this.addressLimits.admit(addressKey(remote));
+    if (typeof ticket === 'string') {
+      this.log.info({ remote, reason: ticket }, 'connection refused');
+      this.metrics.limit('connection-refused');
+    }
+    return ticket;
+  }
+
+  /** The stream bounds every client transport starts with (before authentication), bytes and ms. */
+  private streamLimits(): { maxElementBytes: number; maxDepth: number; idleTimeoutMs: number; maxSendBufferBytes: number } {
+    const { limits, gateway } = this.config;
+    return { maxElementBytes: limits.maxPreAuthBytes, maxDepth: limits.maxDepth, idleTimeoutMs: gateway.idleTimeoutMs, maxSendBufferBytes: limits.maxSendBufferBytes };
+  }
+
   private listenTcp(): Promise<number> {
     const server = createTcpServer((socket) => {
       if (this.stopping) return socket.destroy();
-      // Per-address caps (issue #10): refused at once with a policy-violation stream error.
-      const ticket = this.addressLimits.admit(addressKey(socket.remoteAddress));
-      if (typeof ticket === 'string') {
-        this.log.info({ remote: socket.remoteAddress, reason: ticket }, 'connection refused');
-        this.metrics.limit('connection-refused');
-        return refuseTcp(socket, this.config.hosts[0]!, ticket);
-      }
-      const transport = new TcpTransport(socket, {
-        maxElementBytes: this.config.limits.maxPreAuthBytes,
-        maxDepth: this.config.limits.maxDepth,
-        idleTimeoutMs: this.config.gateway.idleTimeoutMs,
-        maxSendBufferBytes: this.config.limits.maxSendBufferBytes,
-        ...(this.certificates ? { tls: this.certificates } : {}),
-      });
+      // Refused at once with a policy-violation stream error.
+      const ticket = this.admitConnection(socket.remoteAddress);
+      if (typeof ticket === 'string') return refuseTcp(socket, this.config.hosts[0]!, ticket);
+      const transport = new TcpTransport(socket, { ...this.streamLimits(), ...(this.certificates ? { tls: this.certificates } : {}) });
       this.addSession(new ClientSession(transport, this.sessionDeps()), ticket);
     });
     this.tcp = server;
@@ -376,23 +386,13 @@ export class Gateway {
     if (this.config.gateway.directTlsPort < 0 || !certs) return Promise.resolve(-1);
     const server = createTcpServer((socket) => {
       if (this.stopping) return socket.destroy();
-      const ticket = this.addressLimits.admit(addressKey(socket.remoteAddress));
-      if (typeof ticket === 'string') {
-        // Before TLS there is no stream to carry a stream error: the connection is just closed.
-        this.log.info({ remote: socket.remoteAddress, reason: ticket }, 'connection refused');
-        this.metrics.limit('connection-refused');
-        return socket.destroy();
-      }
+      const ticket = this.admitConnection(socket.remoteAddress);
+      // Before TLS there is no stream to carry a stream error: the connection is just closed.
+      if (typeof ticket === 'string') return socket.destroy();
       // A handshake that fails (wrong protocol, no common cipher) closes the socket, which
       // ends the session through the transport's close handler.
       const secure = new TLSSocket(socket, certs.socketOptions());
-      const transport = new TcpTransport(secure, {
-        maxElementBytes: this.config.limits.maxPreAuthBytes,
-        maxDepth: this.config.limits.maxDepth,
-        idleTimeoutMs: this.config.gateway.idleTimeoutMs,
-        maxSendBufferBytes: this.config.limits.maxSendBufferBytes,
-        directTls: true,
-      });
+      const transport = new TcpTransport(secure, { ...this.streamLimits(), directTls: true });
       this.addSession(new ClientSession(transport, this.sessionDeps()), ticket);
     });
     this.directTls = server;
@@ -451,20 +451,14 @@ export class Gateway {
     });
     wsServer.on('connection', (ws, req) => {
       if (this.stopping) return ws.terminate();
-      const ticket = this.addressLimits.admit(addressKey(req.socket.remoteAddress));
+      const ticket = this.admitConnection(req.socket.remoteAddress);
       // Over the cap since verifyClient (another upgrade finished first): 1008 policy violation.
-      if (typeof ticket === 'string') {
-        this.metrics.limit('connection-refused');
-        return ws.close(1008, 'too many connections');
-      }
+      if (typeof ticket === 'string') return ws.close(1008, 'too many connections');
       const transport = new WebSocketTransport(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, {
-        maxElementBytes: this.config.limits.maxPreAuthBytes,
-        maxDepth: this.config.limits.maxDepth,
-        idleTimeoutMs: this.config.gateway.idleTimeoutMs,
+        ...this.streamLimits(),
         socket: req.socket,
         // tls.behindTlsProxy: a TLS-terminating proxy on a private network is in front.
         secure: wss || this.config.tls.behindTlsProxy,
-        maxSendBufferBytes: this.config.limits.maxSendBufferBytes,
       });
       this.addSession(new ClientSession(transport, this.sessionDeps()), ticket);
     });
