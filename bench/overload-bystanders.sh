@@ -27,5 +27,5 @@ kill -INT "$CLUSTER"; wait "$CLUSTER" 2>/dev/null
 for f in alone during probe; do
   node -e 'const d=require(process.argv[1]),m=d.messages,l=m.latency;console.log(process.argv[2].padEnd(7),`delivered ${m.delivered}/${m.expected} dup ${m.duplicates} ${m.deliveriesPerSec}/s p50 ${l.p50Ms.toFixed(1)} p99 ${l.p99Ms.toFixed(1)} max ${l.maxMs.toFixed(0)} ms`)' "$OUT/$f.json" "$f"
 done
-grep -o '"msg":"[^"]*behind[^"]*"' "$OUT/cluster.log" | sort | uniq -c
+grep -o '"msg":"[^"]*\(behind\|standing\)[^"]*"' "$OUT/cluster.log" | sort | uniq -c
 echo "results in $OUT"

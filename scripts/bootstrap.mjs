@@ -7,7 +7,10 @@
 //     server of test/scansion/test/prosody-differential.test.ts) too, without starting its
 //     system service (a system Prosody on 5222 would collide with `npm run cluster`), and with
 //     `--with-slixmpp` (npm test, npm run setup) Debian's `python3-slixmpp`, the client library
-//     test/integration/slixmpp-interop.test.ts drives with Debian's /usr/bin/python3,
+//     test/integration/slixmpp-interop.test.ts drives with Debian's /usr/bin/python3, and with
+//     `--with-deploy-tools` (npm test, npm run setup) Debian's `kubernetes-client` (its
+//     `kubectl kustomize` renders deploy/k8s offline) and `systemd` (`systemd-analyze verify`
+//     of deploy/systemd), for test/integration/k8s-manifests.test.ts and packaging.test.ts,
 //  4. a `pnpm` command on the PATH (npm install -g pnpm@9), so that `pnpm cluster ...` works.
 // Idempotent: a second run only re-checks and rebuilds what changed.
 import { spawnSync } from 'node:child_process';
@@ -20,6 +23,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 const withProsody = process.argv.includes('--with-prosody');
 const withSlixmpp = process.argv.includes('--with-slixmpp');
+const withDeployTools = process.argv.includes('--with-deploy-tools');
 const say = (msg) => { if (!quiet) process.stderr.write(`[setup] ${msg}\n`); };
 
 function run(cmd, args, opts = {}) {
@@ -54,6 +58,8 @@ const missing = [];
 if (!onPath('redis-server') && !process.env.REDIS_URL) missing.push('redis-server');
 if (withProsody && !onPath('prosody')) missing.push('prosody');
 if (withSlixmpp && spawnSync('/usr/bin/python3', ['-c', 'import slixmpp'], { stdio: 'ignore' }).status !== 0) missing.push('python3-slixmpp');
+if (withDeployTools && !onPath('kubectl')) missing.push('kubernetes-client');
+if (withDeployTools && !onPath('systemd-analyze')) missing.push('systemd');
 if (missing.length > 0) {
   say(`not found: installing Debian package(s) ${missing.join(' ')}`);
   const root = process.getuid && process.getuid() === 0;

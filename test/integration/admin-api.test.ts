@@ -164,3 +164,38 @@ test('an announcement reaches every online client, and its job reaches 100%', as
   assert.equal(job.progress, 100);
   assert.ok(Number((job.result as { delivered?: number } | undefined)?.delivered) >= online.length, JSON.stringify(job.result));
 });
+
+test('a message to an account with nobody online is stored offline and delivered at its next initial presence', async () => {
+  assert.equal((await call('POST', '/v1/users', { jid: 'offline-rest@localhost', password: 'pw' })).status, 201);
+  const sent = await call('POST', '/v1/messages', { to: 'offline-rest@localhost', body: 'While you were away', type: 'chat' });
+  assert.equal(sent.status, 202, JSON.stringify(sent.json));
+  assert.equal(sent.json.stored, 'offline');
+  assert.equal((await call('POST', '/v1/messages', { to: 'nobody-here@localhost', body: 'x' })).status, 404);
+
+  const c = await connect('offline-rest', cluster!.gateways[1]!);
+  c.send('<presence/>');
+  const msg = await until(c, (el) => el.name === 'message' && el.getChildText('body') === 'While you were away', 'the offline message');
+  assert.equal(msg.attrs.id, sent.json.id);
+  assert.equal(msg.attrs.from, 'localhost');
+  assert.equal(msg.attrs.type, 'chat');
+  const delay = msg.getChild('delay', 'urn:xmpp:delay');
+  assert.equal(delay?.attrs.from, 'localhost');
+  assert.ok(Math.abs(Date.parse(String(delay?.attrs.stamp)) - Date.now()) < 60_000, msg.toString());
+  // Taken once: online now, the next message is delivered, not stored.
+  const online = await call('POST', '/v1/messages', { to: 'offline-rest@localhost', body: 'Now online' });
+  assert.equal(online.status, 200, JSON.stringify(online.json));
+  assert.equal(online.json.delivered, 1);
+});
+
+test('room bodies: PATCH takes the config of POST; GET leaves the password out unless ?secrets=true', async () => {
+  const room = `rest-secret@${MUC}`;
+  assert.equal((await call('POST', '/v1/rooms', { jid: room, config: { password: 'opensesame' } })).status, 201);
+  const patched = await call('PATCH', `/v1/rooms/${encodeURIComponent(room)}`, { config: { name: 'Secret room' } });
+  assert.equal(patched.status, 200, JSON.stringify(patched.json));
+  const config = patched.json.config as Record<string, unknown>;
+  assert.equal(config.name, 'Secret room');
+  assert.equal(config.passwordProtected, true);
+  assert.equal(config.password, undefined);
+  const secret = await call('GET', `/v1/rooms/${encodeURIComponent(room)}?secrets=true`);
+  assert.equal((secret.json.config as Record<string, unknown>).password, 'opensesame');
+});

@@ -9,6 +9,7 @@ export type { RoomInputEnvelope } from './room-input.js';
 export { formatDeliveryMark, parseDeliveryMark, compareStreamIds, DeliveryMarks, MAX_LANES } from './delivery-mark.js';
 export type { DeliveryMark } from './delivery-mark.js';
 export { laneForRoom, shardForRoom } from './shard.js';
+export { shardLayout, escapeGlob, escapeRegExp } from './shard-layout.js';
 export { nextStreamId, prevStreamId, redisTimeMs, streamIdMs } from './stream-id.js';
 export { readArchivePageFrom } from './archive-page.js';
 export type { ArchivePageRequest, ArchivePageResult, ArchiveRedis } from './archive-page.js';

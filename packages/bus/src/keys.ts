@@ -190,6 +190,13 @@ export interface KeySpace {
    * rooms. Missing: no worker serves the shard.
    */
   shardHotRooms(shard: number): string;
+  /**
+   * Hash of the shard's rooms that fill a gateway's delivery queue (room bare JID → deadline,
+   * ms of the Redis clock), written by any gateway whose queue stands; a gateway holds the
+   * senders of a listed room until its deadline (services/gateway/src/routing/shard-backpressure.ts).
+   * At most 64 rooms per gateway; the hash expires when no gateway refreshes it.
+   */
+  shardDeliveryHot(shard: number): string;
   /** List of a room's discussion history entries (JSON), oldest first, in its shard's slot. */
   roomHistory(shard: number, roomJid: string): string;
   /**
@@ -214,6 +221,18 @@ export interface KeySpace {
   commandReply(commandId: string): string;
   /** Hash: room bare JID → JSON summary (name, public, persistent, members-only, occupants) of every room, for listings. */
   roomDirectory(): string;
+  /**
+   * String: the number of shards (`muc.shards`) the stored rooms are placed for
+   * ({@link shardForRoom}); written by the first gateway or room worker to start and by
+   * `xmppctl muc reshard`, and checked by both at start (a mismatch refuses to start).
+   */
+  mucShards(): string;
+  /**
+   * String: JSON `{ "to": shards, "started": ms since epoch }` while `xmppctl muc reshard`
+   * moves rooms between shards; removed when it is done. Gateways and room workers refuse to
+   * start while it exists (an interrupted reshard is finished by running it again).
+   */
+  mucReshard(): string;
   /**
    * One process's Prometheus metrics: the JSON of prom-client `getMetricsAsJSON()`, rewritten
    * every `metrics.publishMs` with a TTL of three periods. `service` is `gateway` or
@@ -284,6 +303,7 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     shardRooms: shard('rooms'),
     shardLanes: shard('lanes'),
     shardHotRooms: shard('hot'),
+    shardDeliveryHot: shard('delivery-hot'),
     roomHistory: (n, roomJid) => `${prefix}muc:{s:${n}}:history:${roomJid}`,
     roomArchive: (n, roomJid) => `${prefix}muc:{s:${n}}:archive:${roomJid}`,
     roomArchiveIndex: (n, roomJid) => `${prefix}muc:{s:${n}}:archive-ids:${roomJid}`,
@@ -291,6 +311,8 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     roomWorkers: () => `${prefix}room-workers`,
     roomWorkerInfo: (id) => `${prefix}room-worker:{w:${id}}:info`,
     roomDirectory: () => `${prefix}muc:directory`,
+    mucShards: () => `${prefix}muc:shards`,
+    mucReshard: () => `${prefix}muc:reshard`,
     commandReply: (id) => `${prefix}cmd:{c:${id}}:reply`,
     processMetrics: (service, instance) => `${prefix}metrics:{m:${service}:${instance}}`,
     metricsIndex: () => `${prefix}metrics:index`,

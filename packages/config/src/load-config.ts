@@ -12,6 +12,13 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_MUC_DOMAIN: 'mucDomain',
   REDIS_URL: 'redis.url',
   PARLEY_REDIS_KEY_PREFIX: 'redis.keyPrefix',
+  PARLEY_REDIS_SENTINELS: 'redis.sentinel.sentinels',
+  PARLEY_REDIS_SENTINEL_MASTER: 'redis.sentinel.masterName',
+  PARLEY_REDIS_SENTINEL_MASTER_USERNAME: 'redis.sentinel.username',
+  PARLEY_REDIS_SENTINEL_MASTER_PASSWORD: 'redis.sentinel.password',
+  PARLEY_REDIS_SENTINEL_USERNAME: 'redis.sentinel.sentinelUsername',
+  PARLEY_REDIS_SENTINEL_PASSWORD: 'redis.sentinel.sentinelPassword',
+  PARLEY_REDIS_SENTINEL_DB: 'redis.sentinel.db',
   PARLEY_GATEWAY_ID: 'gateway.id',
   PARLEY_BIND_HOST: 'gateway.bindHost',
   PARLEY_C2S_PORT: 'gateway.c2sPort',
@@ -31,6 +38,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_TLS_WSS: 'tls.wss',
   PARLEY_TLS_CERTIFICATES: 'tls.certificates',
   PARLEY_TLS_BEHIND_PROXY: 'tls.behindTlsProxy',
+  PARLEY_TLS_CHANNEL_BINDING: 'tls.channelBinding',
   PARLEY_DIRECT_TLS_PORT: 'gateway.directTlsPort',
   PARLEY_AUTH_BACKEND: 'auth.backend',
   PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'auth.allowPlainWithoutTls',
@@ -51,6 +59,9 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_MAX_UNAUTHENTICATED_PER_ADDRESS: 'limits.maxUnauthenticatedPerAddress',
   PARLEY_SHARD_MAX_LAG_MS: 'limits.shardMaxLagMs',
   PARLEY_SHARD_LAG_POLL_MS: 'limits.shardLagPollMs',
+  PARLEY_DELIVERY_MAX_WAIT_MS: 'limits.deliveryMaxWaitMs',
+  PARLEY_DELIVERY_WAIT_INTERVAL_MS: 'limits.deliveryWaitIntervalMs',
+  PARLEY_MAX_EVENT_LOOP_BUSY: 'limits.maxEventLoopBusy',
   PARLEY_SHARD_MAX_HOLD_MS: 'limits.shardMaxHoldMs',
   PARLEY_MAX_ROSTER_ITEMS: 'limits.maxRosterItems',
   PARLEY_MAX_VCARD_BYTES: 'limits.maxVcardBytes',
@@ -108,12 +119,18 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
 };
 
 const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items|PerUser|Days|Results|Nodes|Queue|Sec|Unacked)$/;
-const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|pretty|behindTlsProxy)$/;
+const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|pretty|behindTlsProxy|channelBinding)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {
   if (path.startsWith('adminApi.')) return coerceAdminApi(path, raw, envName);
+  if (path === 'redis.sentinel.sentinels') return coerceSentinels(raw, envName);
+  if (path === 'redis.sentinel.db') return coerce('Port', raw, envName);
   if (path === 'hosts' || path === 'muc.admins') return raw.split(',').map((h) => h.trim()).filter(Boolean);
   if (path === 'tls.certificates') return coerceCertificates(raw, envName);
+  if (path === 'limits.maxEventLoopBusy') {
+    if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(raw.trim())) throw new ConfigError(`${envName}: expected a share between 0 and 1, got ${JSON.stringify(raw)}`);
+    return Number(raw);
+  }
   if (NUMERIC.test(path)) {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${envName}: expected an integer, got ${JSON.stringify(raw)}`);
     return Number(raw);
@@ -124,6 +141,20 @@ function coerce(path: string, raw: string, envName: string): unknown {
     throw new ConfigError(`${envName}: expected true or false, got ${JSON.stringify(raw)}`);
   }
   return raw;
+}
+
+/**
+ * `PARLEY_REDIS_SENTINELS`: `host:port` items separated by commas, an IPv6 address in
+ * brackets (`10.0.0.1:26379,[fd00::2]:26379`); at most 16 items (the schema checks the count).
+ */
+function coerceSentinels(raw: string, envName: string): unknown {
+  const items = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  if (items.length > 16) throw new ConfigError(`${envName}: at most 16 sentinels, got ${items.length}`);
+  return items.map((item) => {
+    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):(\d{1,5})$/.exec(item);
+    if (!m) throw new ConfigError(`${envName}: expected host:port items separated by commas, got ${JSON.stringify(item.slice(0, 300))}`);
+    return { host: m[1] ?? m[2], port: Number(m[3]) };
+  });
 }
 
 /** `PARLEY_TLS_CERTIFICATES`: `host:certFile:keyFile` items separated by commas (paths without `:` or `,`). */

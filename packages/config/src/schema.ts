@@ -6,6 +6,34 @@ export const OPEN_AUTH_BACKEND = 'open-insecure-test-only';
 const port = z.number().int().min(0).max(65535);
 const domain = z.string().min(1).max(1023).regex(/^[^@/\s]+$/, 'a domain name, without @, / or spaces');
 
+/** A Redis Sentinel address: host name or IP address (IPv6 without brackets) and port. */
+const sentinelAddress = z.object({
+  host: z.string().min(1).max(255).regex(/^[^\s,/@]+$/, 'a host name or IP address'),
+  port: z.number().int().min(1).max(65535),
+}).strict();
+
+/**
+ * `redis.sentinel`: the sentinels to ask for the master, and the credentials (unknown keys
+ * are errors, so a misspelt password field does not pass unnoticed). `username` /
+ * `password` log in to the master (and replicas); `sentinelUsername` / `sentinelPassword` to
+ * the sentinels (Redis `requirepass`/ACL of the sentinel processes), each only when set.
+ */
+export const redisSentinelSchema = z.object({
+  /** The monitored master's name (`sentinel monitor <name> …`), e.g. `mymaster`. */
+  masterName: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 characters of [A-Za-z0-9_.-]'),
+  /** At least one sentinel, at most 16; the client tries them in order. */
+  sentinels: z.array(sentinelAddress).min(1).max(16),
+  username: z.string().min(1).max(256).optional(),
+  password: z.string().min(1).max(512).optional(),
+  sentinelUsername: z.string().min(1).max(256).optional(),
+  sentinelPassword: z.string().min(1).max(512).optional(),
+  /** Database number on the master (default 0). */
+  db: z.number().int().min(0).max(15).default(0),
+}).strict();
+
+/** The validated `redis.sentinel` setting. */
+export type RedisSentinelConfig = z.infer<typeof redisSentinelSchema>;
+
 /**
  * The whole configuration of a parley process, validated at start-up.
  * Sizes are bytes, durations milliseconds. Every field has a default except where noted,
@@ -22,6 +50,13 @@ export const configSchema = z
         url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
         /** Prepended to every key, so several clusters can share one Redis. */
         keyPrefix: z.string().max(64).default('parley:'),
+        /**
+         * Redis Sentinel (issue #14 item 2): when set, every process asks these sentinels for
+         * the current master of `masterName` (and again after a failover) instead of
+         * connecting to `url`, whose host, port and credentials are then unused. See
+         * docs/operations.md "Redis high availability" for what a failover loses.
+         */
+        sentinel: redisSentinelSchema.optional(),
       })
       .prefault({}),
     gateway: z
@@ -108,6 +143,19 @@ export const configSchema = z
          * directly: their passwords would cross the network in clear.
          */
         behindTlsProxy: z.boolean().default(false),
+        /**
+         * Offer SCRAM-SHA-256-PLUS / SCRAM-SHA-1-PLUS (RFC 5802 §6) with the channel binding
+         * types of XEP-0440 (`tls-exporter` on TLS 1.3, RFC 9266; `tls-server-end-point`,
+         * RFC 5929) on connections whose TLS ends at this gateway (STARTTLS, direct TLS, wss).
+         * Never offered on ws:// behind a TLS-terminating proxy (`behindTlsProxy`): the binding
+         * data would be the proxy's. Off by default: with -PLUS offered, RFC 5802 §6 makes us
+         * refuse a client that then says `y` (it supports binding but thinks we do not), and
+         * clients that bind only with `tls-unique` (undefined on TLS 1.3) do exactly that:
+         * slixmpp 1.8 could not log in over TLS. Prosody 0.12 offers no -PLUS on TLS 1.3 either.
+         * Leave it off when a proxy terminates the clients' TLS and opens its own TLS to the
+         * gateway (every -PLUS login would fail there).
+         */
+        channelBinding: z.boolean().default(false),
       })
       .prefault({})
       .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
@@ -182,6 +230,26 @@ export const configSchema = z
         shardLagPollMs: z.number().int().min(10).max(60_000).default(50),
         /** Longest one stanza is held for a lagging shard; it then goes out anyway (nothing is dropped). */
         shardMaxHoldMs: z.number().int().min(100).max(600_000).default(10_000),
+        /**
+         * Overload backpressure on a gateway's delivery stream (issue #10 item 6): when every
+         * entry handled during an interval waited longer than this (ms, XADD to handling: a
+         * standing queue, as CoDel judges one), the rooms that produced most of the deliveries
+         * are held (their senders' sockets stop being read, on every gateway) until an interval's
+         * smallest wait is at or below half of it, so that quiet rooms' messages do not queue
+         * behind a flood. 0 turns it off.
+         */
+        deliveryMaxWaitMs: z.number().int().min(0).max(60_000).default(20),
+        /** The observation interval of `deliveryMaxWaitMs`, ms. */
+        deliveryWaitIntervalMs: z.number().int().min(10).max(10_000).default(100),
+        /**
+         * Overload backpressure on a saturated process (issue #10 item 6): when a gateway's or
+         * room worker's event loop is busy more than this share of the time (0–1, measured over
+         * `deliveryWaitIntervalMs` on gateways and `shardLagPollMs` on workers), the senders
+         * of the rooms that flood it (≥ 3 entries in an interval on a gateway, ≥ 3 pending on a
+         * worker) are held like those of `deliveryMaxWaitMs`, so that the other rooms find the
+         * process with time to spare. 1 turns it off.
+         */
+        maxEventLoopBusy: z.number().min(0.1).max(1).default(0.6),
         /**
          * Per account: roster items (RFC 6121 §2). A roster set adding one more, or a
          * subscription that would add an item, is refused with `resource-constraint`
@@ -338,7 +406,9 @@ export const configSchema = z
       .object({
         /**
          * Number of shard streams rooms are spread over (XEP-0045 rooms hash to one each).
-         * Fixed for the life of the data: stored rooms live under their shard.
+         * Stored rooms live under their shard: the count is stored in Redis at first start, a
+         * gateway or room worker with another count refuses to start, and
+         * `xmppctl muc reshard --shards N` (cluster stopped) changes it.
          */
         shards: z.number().int().min(1).max(4096).default(64),
         /** Bare JIDs with owner rights in every room (service administrators, XEP-0045 §5.2). */

@@ -3,5 +3,6 @@
 // and the cluster's membership and shard map.
 export { RoomCommands, type RoomCommandsOptions } from './room-commands.js';
 export { Sessions, type SessionInfo, type SessionPage } from './sessions.js';
+export { readRoomDirectory } from './room-directory.js';
 export { readClusterState, type ClusterState, type GatewayState, type WorkerState, type ShardState } from './cluster-state.js';
 export { ControlError, CONTROL_ERRORS, type ControlErrorCode } from './errors.js';

@@ -1,14 +1,19 @@
-// RFC 5802 §5 (SCRAM-SHA-1) and RFC 7677 (SCRAM-SHA-256), server side, without channel
-// binding (the -PLUS variants are not offered):
-//   C: client-first-message     n,,n=user,r=<c-nonce>
+// RFC 5802 §5 (SCRAM-SHA-1) and RFC 7677 (SCRAM-SHA-256), server side, with and without
+// channel binding (the -PLUS variants, RFC 5802 §6):
+//   C: client-first-message     n,,n=user,r=<c-nonce>        (-PLUS: p=<cb-name>,,n=user,…)
 //   S: server-first-message     r=<c-nonce><s-nonce>,s=<salt>,i=<iterations>
-//   C: client-final-message     c=biws,r=<c-nonce><s-nonce>,p=<ClientProof>
+//   C: client-final-message     c=<base64(gs2-header [cb-data])>,r=<c-nonce><s-nonce>,p=<ClientProof>
 //   S: server-final-message     v=<ServerSignature>          (as <success/> data)
-// §6: a client that supports channel binding but thinks the server does not sends "y";
-// we advertise no -PLUS mechanism, so the client is right and "y" is accepted. "p=" asks
-// for channel binding, which we do not support: failure.
-// §5.1 (c): the client sends back the base64 of the GS2 header and channel binding data;
-// without channel binding that is the GS2 header alone, and it must match the one received.
+// §6, the GS2 channel binding flag:
+//   - a -PLUS mechanism needs "p=<type>" with a type this connection supports
+//     (`MechanismOptions.channelBinding`); "n" or "y" there, or another type, is malformed;
+//   - a plain mechanism refuses "p=" (binding is negotiated by picking -PLUS);
+//   - "y" on a plain mechanism means "I could bind, but you do not offer it": accepted when the
+//     server offers no -PLUS on this connection, failed when it does (a downgrade: someone
+//     removed -PLUS from the features the client saw).
+// §5.1 (c): the client sends back the base64 of the GS2 header followed by the channel
+// binding data (none without binding), and it must match ours: else not-authorized (a
+// different TLS channel, e.g. a man in the middle, or the wrong type's data).
 // §5.1 (r): the client's final nonce must be the whole nonce the server sent, which starts
 // with the client's own.
 
@@ -25,8 +30,19 @@ import { NONCE, parseClientFinal, parseClientFirst } from './scram-messages.js';
 import type { SaslStep } from './server-mechanism.js';
 import { decodeUtf8 } from './utf8.js';
 
+/**
+ * The condition for "y" on a plain SCRAM mechanism when -PLUS is offered (RFC 5802 §6:
+ * "the server MUST fail authentication"; RFC 6120 §6.5 names no condition for it).
+ * `malformed-request`, as Prosody 0.12 answers (observed on TLS 1.2, where it offers
+ * SCRAM-SHA-1-PLUS): no credential was checked, and unlike `not-authorized` it does not count
+ * towards the failed-login lockout (an honest client whose only binding type we lack, e.g.
+ * slixmpp's tls-unique, is not a password guesser).
+ */
+export const DOWNGRADE_CONDITION = 'malformed-request' as const;
+
 interface AwaitingFinal {
-  gs2Header: string;
+  /** base64 of gs2-header followed by the channel binding data: what `c=` must be. */
+  expectedCb: string;
   username: string;
   authzid: string | undefined;
   nonce: string;
@@ -48,11 +64,14 @@ export class ScramMechanism extends MechanismBase {
   readonly #hash: ScramHash;
   readonly #backend: SaslBackend;
   readonly #opts: MechanismOptions;
+  readonly #plus: boolean;
   #final: AwaitingFinal | undefined;
 
-  constructor(hash: ScramHash, backend: SaslBackend, opts: MechanismOptions = {}) {
+  /** @param plus - the -PLUS variant: channel binding required (RFC 5802 §6) */
+  constructor(hash: ScramHash, backend: SaslBackend, opts: MechanismOptions = {}, plus = false) {
     super();
-    this.name = hash.mechanism;
+    this.name = plus ? `${hash.mechanism}-PLUS` : hash.mechanism;
+    this.#plus = plus;
     this.#hash = hash;
     this.#backend = backend;
     this.#opts = opts;
@@ -66,6 +85,7 @@ export class ScramMechanism extends MechanismBase {
 
   async #clientFirst(text: string): Promise<SaslStep> {
     const first = parseClientFirst(text);
+    const expectedCb = this.#channelBindingInput(first.gs2Header, first.cbindFlag, first.cbName);
     if (first.authzid !== undefined && !isOwnBareJid(first.authzid, first.username)) {
       throw new ExchangeFailure('invalid-authzid', 'authzid must be your own bare JID');
     }
@@ -77,7 +97,7 @@ export class ScramMechanism extends MechanismBase {
     const nonce = first.clientNonce + serverNonce(this.#opts.nonce);
     const serverFirst = `r=${nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`;
     this.#final = {
-      gs2Header: first.gs2Header,
+      expectedCb,
       username: first.username,
       authzid: first.authzid,
       nonce,
@@ -88,9 +108,32 @@ export class ScramMechanism extends MechanismBase {
     return { kind: 'challenge', data: Buffer.from(serverFirst, 'utf8') };
   }
 
+  /**
+   * Checks the GS2 flag against the mechanism and this connection (RFC 5802 §6) and returns
+   * what `c=` must carry: base64(gs2-header || channel binding data).
+   * @throws ExchangeFailure `malformed-request` for a flag that does not fit the mechanism or
+   *   a type this connection does not support; {@link DOWNGRADE_CONDITION} for "y" while
+   *   -PLUS is offered
+   */
+  #channelBindingInput(gs2Header: string, flag: 'n' | 'y' | 'p', cbName: string | undefined): string {
+    const header = Buffer.from(gs2Header, 'utf8');
+    const binding = this.#opts.channelBinding;
+    if (!this.#plus) {
+      if (flag === 'p') throw new ExchangeFailure('malformed-request', 'channel binding needs a -PLUS mechanism');
+      if (flag === 'y' && binding !== undefined && binding.types.length > 0) {
+        throw new ExchangeFailure(DOWNGRADE_CONDITION, 'channel binding is offered: use a -PLUS mechanism (RFC 5802 §6)');
+      }
+      return header.toString('base64');
+    }
+    if (flag !== 'p') throw new ExchangeFailure('malformed-request', `${this.name} needs channel binding (p=<type>)`);
+    const data = binding !== undefined && (binding.types as readonly string[]).includes(cbName!) ? binding.data(cbName!) : undefined;
+    if (data === undefined) throw new ExchangeFailure('malformed-request', `channel binding type ${cbName!} is not supported here`);
+    return Buffer.concat([header, data]).toString('base64');
+  }
+
   async #clientFinal(text: string, state: AwaitingFinal): Promise<SaslStep> {
     const final = parseClientFinal(text);
-    if (final.channelBinding !== Buffer.from(state.gs2Header, 'utf8').toString('base64')) {
+    if (final.channelBinding !== state.expectedCb) {
       throw new ExchangeFailure('not-authorized', 'channel binding data does not match');
     }
     if (final.nonce !== state.nonce) throw new ExchangeFailure('not-authorized', 'nonce does not match');

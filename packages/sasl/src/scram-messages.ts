@@ -24,6 +24,10 @@ const DEFINED = new Set(['a', 'c', 'e', 'i', 'm', 'n', 'p', 'r', 's', 'v']);
 export interface ClientFirst {
   /** `n,,`, `y,a=…,` etc., exactly as received: the channel binding input. */
   gs2Header: string;
+  /** The gs2-cbind-flag: `n` (no channel binding), `y` (client could, thinks the server cannot), `p` (binding `cbName`). */
+  cbindFlag: 'n' | 'y' | 'p';
+  /** The channel binding type of a `p=` flag (not checked against any list here). */
+  cbName: string | undefined;
   authzid: string | undefined;
   username: string;
   clientNonce: string;
@@ -53,18 +57,25 @@ function attribute(attr: string | undefined, name: string): string {
   return attr.slice(2);
 }
 
+/** cb-name = 1*(ALPHA / DIGIT / "." / "-") (RFC 5802 §7), at most 64 characters here. */
+const CB_NAME = /^[A-Za-z0-9.-]{1,64}$/;
+
 /**
  * Parses client-first-message.
- * @throws ExchangeFailure `malformed-request` for any deviation from the grammar, for
- *   channel binding (`p=`: not supported) and for mandatory extensions (`m=`).
+ * @throws ExchangeFailure `malformed-request` for any deviation from the grammar (a `p=`
+ *   flag with an invalid cb-name included) and for mandatory extensions (`m=`).
  */
 export function parseClientFirst(text: string): ClientFirst {
   const flagEnd = text.indexOf(',');
   const authzEnd = flagEnd === -1 ? -1 : text.indexOf(',', flagEnd + 1);
   if (authzEnd === -1) malformed('GS2 header expected');
   const flag = text.slice(0, flagEnd);
-  if (flag.startsWith('p=')) throw new ExchangeFailure('malformed-request', 'channel binding is not supported');
-  if (flag !== 'n' && flag !== 'y') malformed('invalid channel binding flag');
+  let cbName: string | undefined;
+  if (flag.startsWith('p=')) {
+    cbName = flag.slice(2);
+    if (!CB_NAME.test(cbName)) malformed('invalid channel binding type');
+  } else if (flag !== 'n' && flag !== 'y') malformed('invalid channel binding flag');
+  const cbindFlag = cbName === undefined ? (flag as 'n' | 'y') : 'p';
   const authzField = text.slice(flagEnd + 1, authzEnd);
   let authzid: string | undefined;
   if (authzField !== '') {
@@ -79,7 +90,7 @@ export function parseClientFirst(text: string): ClientFirst {
   const clientNonce = attribute(attrs[1], 'r');
   if (!NONCE.test(clientNonce)) malformed('invalid nonce');
   checkExtensions(attrs.slice(2));
-  return { gs2Header: text.slice(0, authzEnd + 1), authzid, username, clientNonce, bare };
+  return { gs2Header: text.slice(0, authzEnd + 1), cbindFlag, cbName, authzid, username, clientNonce, bare };
 }
 
 /**

@@ -5,3 +5,5 @@ export { stopOnSignals } from './stop-on-signals.js';
 export { SupervisedThread, livenessRedisOptions, type SupervisedThreadOptions } from './supervised-thread.js';
 export { startHealthServer, type HealthServer, type HealthServerOptions, type Readiness } from './health-server.js';
 export { DATA_SCHEMA_VERSION, SchemaVersionError, ensureSchemaVersion, checkSchemaVersionOrExit } from './schema-version.js';
+export { ShardCountError, ensureShardCount, checkShardCountOrExit, type ShardLayout } from './shard-count.js';
+export { createRedis, sentinelOptions, type RedisConnection } from './redis-connection.js';

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { createRedis, type RedisConnection } from './redis-connection.js';
 
 /**
  * The data schema version this code reads and writes (issue #14 items 2 and 3): the layout of
@@ -21,13 +21,13 @@ export class SchemaVersionError extends Error {
  * Checks the data schema version at start: `SET <key> DATA_SCHEMA_VERSION NX` (the first
  * process on an empty or unversioned data set writes it), then `GET`. Waits for Redis like
  * the services do (ioredis reconnects; each command is retried until Redis answers).
- * @param redisUrl - `redis.url`
+ * @param conn - `config.redis` (Sentinel-aware), or just the `redis.url`
  * @param key - `keySpace(prefix).schemaVersion()`
  * @returns the stored version (equal to or older than DATA_SCHEMA_VERSION)
  * @throws SchemaVersionError when the stored version is not an integer or is newer than DATA_SCHEMA_VERSION
  */
-export async function ensureSchemaVersion(redisUrl: string, key: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: () => 500, lazyConnect: true });
+export async function ensureSchemaVersion(conn: string | RedisConnection, key: string): Promise<number> {
+  const redis = createRedis(typeof conn === 'string' ? { url: conn } : conn, { maxRetriesPerRequest: null, retryStrategy: () => 500, lazyConnect: true });
   redis.on('error', () => undefined); // retried until Redis answers
   try {
     await redis.connect().catch(() => undefined);
@@ -45,9 +45,9 @@ export async function ensureSchemaVersion(redisUrl: string, key: string): Promis
  * prints one line `parley <service>: <message>` to stderr and exits 78 (EX_CONFIG, as for a
  * configuration error); other errors are thrown.
  */
-export async function checkSchemaVersionOrExit(service: string, redisUrl: string, key: string): Promise<void> {
+export async function checkSchemaVersionOrExit(service: string, conn: string | RedisConnection, key: string): Promise<void> {
   try {
-    await ensureSchemaVersion(redisUrl, key);
+    await ensureSchemaVersion(conn, key);
   } catch (err) {
     if (!(err instanceof SchemaVersionError)) throw err;
     process.stderr.write(`parley ${service}: ${err.message}\n`);

@@ -5,6 +5,8 @@
  */
 export { startRedis } from './start-redis.js';
 export type { RedisServer, StartRedisOptions } from './start-redis.js';
+export { startRedisSentinel } from './start-redis-sentinel.js';
+export type { RedisSentinelSet, StartRedisSentinelOptions } from './start-redis-sentinel.js';
 export { freePort } from './free-port.js';
 export { startGateway } from './start-gateway.js';
 export type { GatewayProcess, StartGatewayOptions } from './start-gateway.js';
@@ -14,7 +16,7 @@ export { RawClient } from './raw-client.js';
 export type { RawMatch, RawWaitOptions, PumpResult } from './raw-client.js';
 export { loginPlain, loginScram, authenticateScram, bindResource, openStream, offeredMechanisms } from './login.js';
 export type { RawLogin, RawSession } from './login.js';
-export { ScramClient, type ScramMechanism } from '@parley/sasl';
+export { ScramClient, tlsChannelBinding, type ChannelBinding, type ScramMechanism, type ScramPlusMechanism } from '@parley/sasl';
 export { streamHeader, elementRe, escapeXml, unescapeXml, FEATURES_RE } from './xml-text.js';
 export { repoRoot } from './repo-root.js';
 export { TestkitError, TESTKIT_ERRORS } from './errors.js';

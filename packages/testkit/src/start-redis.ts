@@ -52,6 +52,8 @@ export interface StartRedisOptions {
    * Default: no ACL (the `default` user, no password).
    */
   acl?: true | { user: string; password: string };
+  /** Start as a replica of the Redis on 127.0.0.1 at this port (`--replicaof`); see start-redis-sentinel.ts. */
+  replicaOf?: number;
 }
 
 const START_ATTEMPTS = 5;
@@ -100,7 +102,8 @@ async function spawnRedis(dir: string, port: number, opts: StartRedisOptions): P
   const persistence = opts.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
   // With an ACL, the config file comes first (redis-server <file> [--option value ...]).
   const config = opts.acl ? [join(dir, 'acl.conf')] : [];
-  const args = [...config, '--save', '', ...persistence, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+  const replica = opts.replicaOf !== undefined ? ['--replicaof', '127.0.0.1', String(opts.replicaOf)] : [];
+  const args = [...config, '--save', '', ...persistence, ...replica, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
   const child = spawn('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));

@@ -84,6 +84,7 @@ export function authHook(verifier: TokenVerifier, open: readonly PublicEndpoint[
       throw new ApiError('unauthorized', 'the bearer token is not valid');
     }
     request.tokenName = token.name;
+    request.tokenScope = token.scope;
     if (token.scope === 'read' && request.method !== 'GET' && request.method !== 'HEAD') {
       reply.header('www-authenticate', 'Bearer realm="parley-admin", error="insufficient_scope", scope="admin"');
       throw new ApiError('forbidden', `token "${token.name}" has scope read: only GET is allowed`);
@@ -95,5 +96,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The name of the token that authenticated the request ('' when none was needed). */
     tokenName: string;
+    /** The scope of that token ('' when none was needed); routes that reveal secrets ask for `admin`. */
+    tokenScope: TokenScope | '';
   }
 }

@@ -26,7 +26,10 @@ export const API_ERRORS = {
   /** A room command named something the room does not have (an occupant nick, most often). */
   'item-not-found': { status: 404, message: 'not found in the room' },
   'job-not-found': { status: 404, message: 'no such job' },
-  /** `POST /v1/messages` to a JID with no online session (messages are not stored offline). */
+  /**
+   * `POST /v1/messages` to a JID with no online session when nothing is stored offline: a
+   * `headline`, or `offline.enabled` false (RFC 6121 §8.5.2.2.1).
+   */
   'recipient-unavailable': { status: 404, message: 'the recipient has no online session' },
   'user-exists': { status: 409, message: 'the user exists already' },
   /**
@@ -43,6 +46,8 @@ export const API_ERRORS = {
    */
   'not-allowed': { status: 409, message: 'the room does not allow this' },
   'payload-too-large': { status: 413, message: 'the request body is too large' },
+  /** `POST /v1/messages`: the recipient's offline storage quota refused the message (`details.quota`: which one). */
+  'offline-storage-full': { status: 507, message: "the recipient's offline storage is full" },
   'unsupported-media-type': { status: 415, message: 'unsupported content type' },
   /** Too many requests, if a rate limit is installed in front. */
   'rate-limited': { status: 429, message: 'too many requests' },

@@ -15,16 +15,16 @@ import { keySpace } from '@parley/bus';
 import { RoomCommands, Sessions } from '@parley/control';
 import { Jobs } from '@parley/jobs';
 import { buildApp } from './app.js';
-import { checkSchemaVersionOrExit, createLogger, loadServiceConfig, stopOnSignals } from '@parley/service-runtime';
+import { checkSchemaVersionOrExit, createLogger, createRedis, loadServiceConfig, stopOnSignals } from '@parley/service-runtime';
 
 const config = loadServiceConfig('admin-api');
 // Refuse data written by a newer parley (one line, exit 78); the first start writes the version.
-await checkSchemaVersionOrExit('admin-api', config.redis.url, keySpace(config.redis.keyPrefix).schemaVersion());
+await checkSchemaVersionOrExit('admin-api', config.redis, keySpace(config.redis.keyPrefix).schemaVersion());
 
 const instance = `adm-${randomBytes(4).toString('hex')}`;
 const log = createLogger(config, { service: 'admin-api', instance });
 const keys = keySpace(config.redis.keyPrefix);
-const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+const redis = createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: 2 });
 redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
 const accounts = new AccountStore(redis, keys, config.auth.scramIterations);
 const sessions = new Sessions(redis, keys);

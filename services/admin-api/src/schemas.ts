@@ -115,7 +115,7 @@ export const roomSchema = {
   required: ['jid', 'config', 'locked', 'created', 'occupants', 'affiliations'],
   properties: {
     jid: { type: 'string' },
-    config: { type: 'object', properties: roomConfigProperties },
+    config: { type: 'object', properties: roomConfigProperties, description: '`password` only with `?secrets=true` and a token of scope admin' },
     locked: { type: 'boolean' },
     subject: { type: ['object', 'null'], properties: { text: { type: 'string' }, nick: { type: 'string' } } },
     created: { type: 'integer', description: 'ms since epoch' },

@@ -104,14 +104,49 @@ describe('rooms', () => {
     assert.equal(rest.next, undefined);
   });
 
-  test('configure: 200 with the new configuration', async () => {
-    const res = await t.app.inject({ method: 'PATCH', url: url(), headers: AS.admin, payload: { description: 'Front door', moderated: true } });
+  test('configure: 200 with the new configuration; the body has the shape of POST (`config`), the flat form is refused', async () => {
+    const res = await t.app.inject({ method: 'PATCH', url: url(), headers: AS.admin, payload: { config: { description: 'Front door', moderated: true } } });
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().config.description, 'Front door');
     assert.equal(res.json().config.moderated, true);
     assert.equal(res.json().config.membersOnly, true, 'other fields unchanged');
-    const empty = await t.app.inject({ method: 'PATCH', url: url(), headers: AS.admin, payload: {} });
-    assert.equal(empty.statusCode, 400);
+    for (const payload of [{}, { config: {} }, { description: 'flat, as API 1.0 took it' }]) {
+      const bad = await t.app.inject({ method: 'PATCH', url: url(), headers: AS.admin, payload });
+      assert.equal(bad.statusCode, 400, JSON.stringify(payload));
+      assert.equal(bad.json().error, 'validation');
+    }
+    const after = await t.app.inject({ method: 'GET', url: url(), headers: AS.read });
+    assert.equal(after.json().config.description, 'Front door', 'a refused body changed nothing');
+  });
+
+  test('the room password: left out of GET, POST and PATCH answers unless ?secrets=true with an admin token', async () => {
+    const set = await t.app.inject({ method: 'PATCH', url: url(), headers: AS.admin, payload: { config: { password: 'sesame' } } });
+    assert.equal(set.statusCode, 200, set.body);
+    assert.equal(set.json().config.passwordProtected, true);
+    assert.ok(!('password' in set.json().config), set.body);
+    for (const headers of [AS.read, AS.admin]) {
+      const got = await t.app.inject({ method: 'GET', url: url(), headers });
+      assert.equal(got.statusCode, 200);
+      assert.equal(got.json().config.passwordProtected, true);
+      assert.ok(!('password' in got.json().config), got.body);
+      assert.ok(!got.body.includes('sesame'), got.body);
+    }
+    const asked = await t.app.inject({ method: 'GET', url: url('?secrets=true'), headers: AS.admin });
+    assert.equal(asked.statusCode, 200);
+    assert.equal(asked.json().config.password, 'sesame');
+    const refused = await t.app.inject({ method: 'GET', url: url('?secrets=true'), headers: AS.read });
+    assert.equal(refused.statusCode, 403);
+    assert.equal(refused.json().error, 'forbidden');
+    assert.ok(!refused.body.includes('sesame'));
+    const patched = await t.app.inject({ method: 'PATCH', url: url('?secrets=true'), headers: AS.admin, payload: { config: { name: 'The Lobby' } } });
+    assert.equal(patched.json().config.password, 'sesame');
+    const created = await t.app.inject({ method: 'POST', url: '/v1/rooms', headers: AS.admin, payload: { name: 'vault', config: { password: 'hunter2' } } });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.equal(created.json().config.passwordProtected, true);
+    assert.ok(!created.body.includes('hunter2'), created.body);
+    const cleared = await t.app.inject({ method: 'PATCH', url: url(), headers: AS.admin, payload: { config: { password: '' } } });
+    assert.equal(cleared.json().config.passwordProtected, false);
+    assert.equal((await t.app.inject({ method: 'DELETE', url: '/v1/rooms/vault@conference.example.com', headers: AS.admin })).statusCode, 204);
   });
 
   test('affiliations: set one, set many, list by type, refusal mapped', async () => {
@@ -197,7 +232,7 @@ describe('room command failures', () => {
       const rooms = new ScriptedRooms(() => ({ ok: false, error: condition as keyof typeof codes, message: `refused: ${condition}` }));
       const app = await testApp(redis, server.url, { name: 'rooms-refuse', deps: { rooms } });
       try {
-        const res = await app.app.inject({ method: 'PATCH', url: url(), headers: AS.admin, payload: { name: 'x' } });
+        const res = await app.app.inject({ method: 'PATCH', url: url(), headers: AS.admin, payload: { config: { name: 'x' } } });
         assert.equal(res.statusCode, status, condition);
         assert.deepEqual(res.json(), { error: code, message: `refused: ${condition}`, details: { room: ROOM, op: 'configure', condition } });
       } finally {

@@ -1,6 +1,7 @@
 // /v1/sessions and /v1/users/{jid}/sessions: listing (cluster-wide with filters and
 // pagination, one user's) and kicks (a `kick` envelope to the holding gateway, which ends
-// the session with the stream error); /v1/messages to online sessions.
+// the session with the stream error); /v1/messages to online sessions, and stored offline
+// for an account with none (RFC 6121 §8.5.2.2.1).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -78,15 +79,74 @@ describe('sessions', () => {
     assert.match(a[0]!.xml!, /<body>maintenance at 5 &lt;soon&gt;<\/body>/);
   });
 
-  test('send a message to a full JID: only that session; nobody online: 404 recipient-unavailable', async () => {
+  test('send a message to a full JID: only that session; an unbound resource: as to the bare JID unless headline', async () => {
     const res = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'dave@example.org/x', body: 'hi', subject: 'S' } });
     assert.equal(res.json().delivered, 1);
     const b = (await deliveries(redis, t.keys, 'gw-b')).filter((e) => e.kind === 'stanza' && e.to === 'dave@example.org/x');
     assert.match(b[0]!.xml!, /<subject>S<\/subject><body>hi<\/body>/);
-    for (const to of ['carol@example.com', 'dave@example.org/other']) {
-      const none = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to, body: 'hi' } });
-      assert.equal(none.statusCode, 404);
-      assert.equal(none.json().error, 'recipient-unavailable');
+    // RFC 6121 §8.5.3.2.1: normal/chat to an unbound resource are handled as if to the bare JID.
+    const other = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'dave@example.org/other', body: 'rerouted', type: 'chat' } });
+    assert.equal(other.statusCode, 200, other.body);
+    assert.equal(other.json().delivered, 1);
+    const rerouted = (await deliveries(redis, t.keys, 'gw-b')).filter((e) => e.kind === 'stanza' && e.xml!.includes('rerouted'));
+    assert.equal(rerouted[0]?.to, 'dave@example.org/x');
+    const headline = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'dave@example.org/other', body: 'hi', type: 'headline' } });
+    assert.equal(headline.statusCode, 404);
+    assert.equal(headline.json().error, 'recipient-unavailable');
+  });
+
+  test('an account with no online session: normal and chat stored offline (202), headline not (404), unknown account 404', async () => {
+    const offlineOf = async (bare: string) => redis.lrange(t.keys.offline(bare), 0, -1);
+    assert.deepEqual(await offlineOf('carol@example.com'), []);
+    for (const type of ['normal', 'chat'] as const) {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'carol@example.com', body: `kept ${type} <1>`, type } });
+      assert.equal(res.statusCode, 202, res.body);
+      assert.equal(res.json().stored, 'offline');
+      assert.match(res.json().id, /^[0-9a-f-]{36}$/);
+    }
+    const stored = await offlineOf('carol@example.com');
+    assert.equal(stored.length, 2);
+    // As the gateways store it (the same OfflineStore): to, from the host, a XEP-0203 delay stamp.
+    assert.match(stored[0]!, /^<message [^>]*from="example.com"/);
+    assert.match(stored[0]!, /to="carol@example.com"/);
+    assert.match(stored[0]!, /type="normal"/);
+    assert.match(stored[0]!, /<body>kept normal &lt;1&gt;<\/body><delay xmlns="urn:xmpp:delay" from="example.com" stamp="\d{4}-\d\d-\d\dT[0-9:.]+Z"\/><\/message>$/);
+    assert.match(stored[1]!, /type="chat"/);
+    assert.equal(await redis.hget(t.keys.offlineQuota('carol@example.com'), 'n:example.com'), '2', 'counted against the per-sender quota');
+    // A full JID of an account with nobody online is stored for the account too.
+    const full = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'carol@example.com/gone', body: 'to a resource' } });
+    assert.equal(full.statusCode, 202, full.body);
+    assert.equal((await offlineOf('carol@example.com')).length, 3);
+
+    const headline = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'carol@example.com', body: 'news', type: 'headline' } });
+    assert.equal(headline.statusCode, 404);
+    assert.equal(headline.json().error, 'recipient-unavailable');
+    const unknown = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'nobody@example.com', body: 'hi' } });
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(unknown.json().error, 'user-not-found');
+    assert.equal((await offlineOf('carol@example.com')).length, 3, 'neither was stored');
+    assert.equal(await redis.exists(t.keys.offline('nobody@example.com')), 0);
+  });
+
+  test('offline storage: a full quota is 507 offline-storage-full; offline.enabled=false stores nothing (404)', async () => {
+    const tight = await testApp(redis, server.url, { name: 'sessions-quota', config: { 'offline.maxMessagesPerSender': 1 } });
+    const off = await testApp(redis, server.url, { name: 'sessions-off', config: { 'offline.enabled': false } });
+    try {
+      for (const app of [tight, off]) await app.accounts.create('erin@example.com', 'pw');
+      const send = (app: TestApp) => app.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'erin@example.com', body: 'hi' } });
+      assert.equal((await send(tight)).statusCode, 202);
+      const full = await send(tight);
+      assert.equal(full.statusCode, 507, full.body);
+      assert.equal(full.json().error, 'offline-storage-full');
+      assert.deepEqual(full.json().details, { quota: 'sender-messages' });
+      assert.equal(await redis.llen(tight.keys.offline('erin@example.com')), 1);
+      const disabled = await send(off);
+      assert.equal(disabled.statusCode, 404);
+      assert.equal(disabled.json().error, 'recipient-unavailable');
+      assert.equal(await redis.exists(off.keys.offline('erin@example.com')), 0);
+    } finally {
+      await tight.close();
+      await off.close();
     }
   });
 

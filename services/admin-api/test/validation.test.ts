@@ -42,9 +42,9 @@ describe('validation errors', () => {
   });
 
   test('a wrong type in a nested property', async () => {
-    const res = await t.app.inject({ method: 'PATCH', url: '/v1/rooms/r@conference.example.com', headers: AS.admin, payload: { maxUsers: 'ten' } });
+    const res = await t.app.inject({ method: 'PATCH', url: '/v1/rooms/r@conference.example.com', headers: AS.admin, payload: { config: { maxUsers: 'ten' } } });
     const body = errorOf(res, 400, 'validation');
-    assert.equal((body.details as { path: string }[])[0]?.path, '/maxUsers');
+    assert.equal((body.details as { path: string }[])[0]?.path, '/config/maxUsers');
   });
 
   test('query limits: 0, 1001 and text are 400 validation', async () => {

@@ -4,13 +4,14 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { Redis } from 'ioredis';
+import { createRedis } from '@parley/service-runtime';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { encodeEnvelope, keySpace, type KeySpace } from '@parley/bus';
+import { encodeEnvelope, keySpace, shardForRoom, type KeySpace } from '@parley/bus';
 import { OPEN_AUTH_BACKEND, type Config } from '@parley/config';
 import { AccountStore } from '@parley/accounts';
 import { createRegistry, MetricsPublisher } from '@parley/metrics';
-import { SUPPORTED_MECHANISMS } from '@parley/sasl';
+import { PLUS_MECHANISMS, SUPPORTED_MECHANISMS } from '@parley/sasl';
 import type { Registry } from 'prom-client';
 import { saslByHost } from './auth/sasl-backends.js';
 import { Liveness } from './liveness/liveness.js';
@@ -23,6 +24,7 @@ import { coreIqHandlers, type IqHandlers } from './server/iq-handlers.js';
 import { defineScripts, type ScriptedRedis } from './routing/scripts.js';
 import { SessionRegistry } from './routing/session-registry.js';
 import { ShardBackpressure } from './routing/shard-backpressure.js';
+import { DeliveryPressure } from './routing/delivery-pressure.js';
 import { RosterStore } from './roster/roster-store.js';
 import { PresenceService } from './roster/presence.js';
 import { registerRosterHandlers } from './roster/roster-iq.js';
@@ -81,6 +83,9 @@ export class Gateway {
   private readonly iq: IqHandlers = coreIqHandlers((owner, requester) => this.roster.sendsPresenceTo(owner, requester));
   private readonly consumer: DeliveryConsumer;
   private readonly backpressure: ShardBackpressure;
+  /** Standing-queue detection on the delivery stream; its hot rooms are held by {@link backpressure}. */
+  private readonly deliveryPressure: DeliveryPressure;
+  private deliveryPressureTimer: NodeJS.Timeout | undefined;
   private readonly liveness: Liveness;
   /** XEP-0198 across gateways: hand-overs from live gateways, state in Redis, orphans of dead ones (issue #13). */
   private readonly smTakeover: SmTakeover;
@@ -119,8 +124,8 @@ export class Gateway {
     // while Redis is unavailable (gateway.outageBufferStanzas, then `resource-constraint`).
     // Reconnection attempts every 50, 100, ... ms, at most every 500 ms: back within 0.5 s of Redis.
     const retryStrategy = (times: number) => Math.min(times * 50, 500);
-    this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null, enableAutoPipelining: true, retryStrategy }));
-    this.reader = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
+    this.redis = defineScripts(createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: null, enableAutoPipelining: true, retryStrategy }));
+    this.reader = createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
     // Connection errors (Redis down) are retried by ioredis; log them at most every 5 s.
     let lastRedisError = 0;
     for (const conn of [this.redis, this.reader]) {
@@ -164,9 +169,11 @@ export class Gateway {
         pollMs: config.limits.shardLagPollMs,
         maxHoldMs: config.limits.shardMaxHoldMs,
         onHold: () => this.metrics.limit('shard-held'),
+        shardOf: (room) => shardForRoom(room, config.muc.shards),
       },
       log,
     );
+    this.deliveryPressure = new DeliveryPressure({ targetMs: config.limits.deliveryMaxWaitMs, intervalMs: config.limits.deliveryWaitIntervalMs, maxRooms: 256, maxBusy: config.limits.maxEventLoopBusy });
     this.router = new Router({
       gatewayId: this.id,
       config,
@@ -256,6 +263,7 @@ export class Gateway {
       gatewayId: this.id,
       redis: this.redis,
       redisUrl: config.redis.url,
+      redisSentinel: config.redis.sentinel,
       keys: this.keys,
       registry: this.registry,
       router: this.router,
@@ -270,8 +278,9 @@ export class Gateway {
     });
     const labels = { service: 'gateway', instance: this.id };
     this.metricsRegistry = createRegistry(labels);
-    this.metrics = new GatewayMetrics(this.metricsRegistry, SUPPORTED_MECHANISMS, () => this.connectionsByTransport());
+    this.metrics = new GatewayMetrics(this.metricsRegistry, [...PLUS_MECHANISMS, ...SUPPORTED_MECHANISMS], () => this.connectionsByTransport());
     this.consumer.onWait = (ms) => this.metrics.deliveryWaited(ms);
+    if (this.deliveryPressure.enabled) this.consumer.pressure = this.deliveryPressure;
     this.publisher = new MetricsPublisher({
       redis: this.redis,
       keys: this.keys,
@@ -312,6 +321,17 @@ export class Gateway {
     await this.consumer.start();
     await this.liveness.start();
     this.backpressure.start();
+    if (this.deliveryPressure.enabled) {
+      let elu = performance.eventLoopUtilization();
+      this.deliveryPressureTimer = setInterval(() => {
+        const next = performance.eventLoopUtilization();
+        const busy = performance.eventLoopUtilization(next, elu).utilization;
+        elu = next;
+        const change = this.deliveryPressure.tick(Date.now(), busy);
+        if (change) this.backpressure.setDeliveryHot(change);
+      }, Math.max(5, Math.floor(this.config.limits.deliveryWaitIntervalMs / 4)));
+      this.deliveryPressureTimer.unref();
+    }
     const c2sPort = await this.listenTcp();
     const directTlsPort = await this.listenDirectTls();
     const wsPort = await this.listenWebSocket();
@@ -459,6 +479,8 @@ export class Gateway {
         socket: req.socket,
         // tls.behindTlsProxy: a TLS-terminating proxy on a private network is in front.
         secure: wss || this.config.tls.behindTlsProxy,
+        // Channel binding only where the TLS is ours (wss://), never the proxy's.
+        ...(wss && req.socket instanceof TLSSocket ? { tlsSocket: req.socket } : {}),
       });
       this.addSession(new ClientSession(transport, this.sessionDeps()), ticket);
     });
@@ -552,6 +574,7 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     this.liveness.stop();
+    if (this.deliveryPressureTimer) clearInterval(this.deliveryPressureTimer);
     this.backpressure.stop();
     this.tcp?.close();
     this.directTls?.close();

@@ -6,8 +6,8 @@
  * connections; SIGINT/SIGTERM end every session with `system-shutdown` and exit 0; SIGHUP
  * reloads the TLS certificates without dropping sessions.
  */
-import { checkSchemaVersionOrExit, createLogger, loadServiceConfig, stopOnSignals } from '@parley/service-runtime';
-import { keySpace } from '@parley/bus';
+import { checkSchemaVersionOrExit, checkShardCountOrExit, createLogger, loadServiceConfig, stopOnSignals } from '@parley/service-runtime';
+import { keySpace, shardLayout } from '@parley/bus';
 import { Gateway } from './gateway.js';
 import { TlsCertificateError } from './transport/tls-certificates.js';
 import { startGatewayHealth } from './health.js';
@@ -25,7 +25,9 @@ try {
 }
 // After the certificate files were read (a configuration error shows without Redis).
 // Refuse data written by a newer parley (one line, exit 78); the first start writes the version.
-await checkSchemaVersionOrExit('gateway', config.redis.url, keySpace(config.redis.keyPrefix).schemaVersion());
+await checkSchemaVersionOrExit('gateway', config.redis, keySpace(config.redis.keyPrefix).schemaVersion());
+// Refuse a muc.shards other than the one the stored rooms are placed for (one line, exit 78).
+await checkShardCountOrExit('gateway', config.redis, shardLayout(keySpace(config.redis.keyPrefix), config.muc.shards));
 const log = bootLog.child({ gatewayId: gateway.id });
 let health: Awaited<ReturnType<typeof startGatewayHealth>>;
 let serving = false;

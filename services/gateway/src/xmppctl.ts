@@ -7,6 +7,12 @@
  *   xmppctl user delete <jid>
  *   xmppctl user list
  *   xmppctl session list
+ *   xmppctl session kick <full-jid> [--reason <text>] [--condition <stream-error>]
+ *   xmppctl room list | create <room-jid> [--name --members-only --temporary --owner <jid>] | destroy <room-jid> [--reason --alternate] | occupants <room-jid>
+ *   xmppctl status [--json]    (gateways, workers, shard owners, Redis, schema version; exit 1 when degraded)
+ *   xmppctl check              (config, certificate files, Redis reachable and authenticated; exit 0 ok, 1 failed, 78 bad config)
+ *   xmppctl muc reshard --shards <n>   (cluster stopped; see xmppctl/data-commands.ts)
+ *   xmppctl backup > file.jsonl / xmppctl restore < file.jsonl
  *
  * Reads the same configuration as the gateway (`--config`, PARLEY_CONFIG, REDIS_URL,
  * PARLEY_REDIS_KEY_PREFIX, ...). Exit codes: 0 done, 1 refused (e.g. the account exists),
@@ -23,6 +29,9 @@ import { keySpace, parseSessionRecord } from '@parley/bus';
 import { ConfigError, loadConfig, type Config } from '@parley/config';
 import { tryParseJid } from '@parley/jid';
 import { AccountStore } from '@parley/accounts';
+import { createRedis } from '@parley/service-runtime';
+import { registerDataCommands } from './xmppctl/data-commands.js';
+import { registerOpsCommands } from './xmppctl/ops-commands.js';
 
 class UsageError extends Error {}
 
@@ -77,7 +86,7 @@ function refusePasswordArgument(argv: readonly string[]): void {
 }
 
 async function withStore<T>(config: Config, fn: (store: AccountStore, redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
     return await fn(new AccountStore(redis, keySpace(config.redis.keyPrefix), config.auth.scramIterations), redis);
@@ -166,6 +175,9 @@ async function main(argv: string[]): Promise<number> {
         }
       });
     });
+
+  registerDataCommands(program, cfg, (message) => new UsageError(message));
+  registerOpsCommands(program, { cfg, usage: (message) => new UsageError(message), exit: (n) => void (code = n) });
 
   try {
     refusePasswordArgument(argv);

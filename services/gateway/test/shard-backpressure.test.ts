@@ -42,10 +42,12 @@ describe('ShardBackpressure', () => {
     const bp = new ShardBackpressure(redis, keys, { maxLagMs: 200, pollMs: 20, maxHoldMs: 60_000 }, log);
     bp.start();
     try {
-      assert.equal(bp.admit(3), undefined, 'nothing known yet: not held');
-      assert.equal(bp.admit(4), undefined);
+      // The entries are there before the gateway writes (admit): a poll between the two would
+      // read shard 3 without them and, with nothing written since, not read it again.
       await oldEntry(3, 1000);
       await redis.xadd(keys.shardStream(4), '*', 'k', 'v'); // fresh: no lag
+      assert.equal(bp.admit(3), undefined, 'nothing known yet: not held');
+      assert.equal(bp.admit(4), undefined);
       await sleep(150);
       assert.deepEqual(bp.heldShards, [3]);
       assert.equal(bp.admit(4), undefined, 'a shard that keeps up is not held');
@@ -162,5 +164,55 @@ describe('ShardBackpressure', () => {
     await sleep(100);
     assert.equal(bp.admit(9), undefined);
     bp.stop();
+  });
+});
+
+describe('ShardBackpressure: delivery-hot rooms (a gateway whose delivery queue stands)', () => {
+  const shardOf = (room: string) => (room.startsWith('a') ? 12 : 13);
+
+  it('holds a hot room here at once and on another gateway after a poll, and releases both', async () => {
+    const here = new ShardBackpressure(redis, keys, { maxLagMs: 1000, pollMs: 20, maxHoldMs: 60_000, shardOf }, log);
+    const there = new ShardBackpressure(redis, keys, { maxLagMs: 1000, pollMs: 20, maxHoldMs: 60_000, shardOf }, log);
+    here.start();
+    there.start();
+    try {
+      assert.equal(there.admit(12, 'abc@muc'), undefined, 'nothing hot yet');
+      here.setDeliveryHot({ hot: ['abc@muc'], released: [], minWaitMs: 40 });
+      const heldHere = here.admit(12, 'abc@muc');
+      assert.ok(heldHere, 'held at once on the gateway whose queue stands');
+      assert.equal(here.admit(12, 'another@muc'), undefined, 'other rooms go on');
+      assert.equal(here.admit(13, 'bcd@muc'), undefined);
+      await sleep(150);
+      assert.deepEqual(there.deliveryHeldRooms, ['abc@muc'], 'the other gateway read the published list');
+      const heldThere = there.admit(12, 'abc@muc');
+      assert.ok(heldThere);
+      assert.equal(there.admit(12, 'another@muc'), undefined);
+      here.setDeliveryHot({ hot: [], released: ['abc@muc'], minWaitMs: 5 });
+      assert.equal(await within(heldHere, 100), 'resolved');
+      assert.equal(await within(heldThere, 300), 'resolved', 'released on the other gateway once unlisted');
+      assert.equal(await redis.hexists(keys.shardDeliveryHot(12), 'abc@muc'), 0);
+    } finally {
+      here.stop();
+      there.stop();
+      await redis.del(keys.shardDeliveryHot(12), keys.shardDeliveryHot(13));
+    }
+  });
+
+  it('ignores and removes listed rooms whose deadline passed (a gateway that died while hot)', async () => {
+    const bp = new ShardBackpressure(redis, keys, { maxLagMs: 0, pollMs: 20, maxHoldMs: 60_000, shardOf }, log);
+    bp.start();
+    try {
+      const now = redisTimeMs(await redis.time());
+      await redis.hset(keys.shardDeliveryHot(12), 'stale@muc', String(now - 10), 'live@muc', String(now + 60_000));
+      bp.admit(12, 'x@muc');
+      await sleep(150);
+      assert.deepEqual(bp.deliveryHeldRooms, ['live@muc'], 'held with shard lag holds off, too');
+      assert.equal(bp.admit(12, 'stale@muc'), undefined);
+      assert.ok(bp.admit(12, 'live@muc'));
+      assert.equal(await redis.hexists(keys.shardDeliveryHot(12), 'stale@muc'), 0);
+    } finally {
+      bp.stop();
+      await redis.del(keys.shardDeliveryHot(12));
+    }
   });
 });

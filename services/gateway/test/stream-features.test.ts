@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NS } from '@parley/xml';
-import { postAuthFeatures, preAuthFeatures } from '../src/session/stream-features.js';
+import { postAuthFeatures, preAuthFeatures, SASL_CB_NS } from '../src/session/stream-features.js';
 
 test('before authentication: STARTTLS when possible, then the SASL mechanisms in order', () => {
   const f = preAuthFeatures({ startTls: 'optional', mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-1'] });
@@ -9,6 +9,16 @@ test('before authentication: STARTTLS when possible, then the SASL mechanisms in
   assert.ok(f.getChild('starttls', NS.TLS));
   assert.equal(f.getChild('starttls', NS.TLS)?.getChild('required'), undefined);
   assert.deepEqual(f.getChild('mechanisms', NS.SASL)?.getChildren('mechanism').map((m) => m.getText()), ['SCRAM-SHA-256', 'SCRAM-SHA-1']);
+});
+
+test('XEP-0440: the channel binding types are a stream feature next to <mechanisms/>, only when given', () => {
+  const f = preAuthFeatures({ startTls: 'no', mechanisms: ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256'], channelBindings: ['tls-exporter', 'tls-server-end-point'] });
+  const cb = f.getChild('sasl-channel-binding', SASL_CB_NS);
+  assert.equal(SASL_CB_NS, 'urn:xmpp:sasl-cb:0');
+  assert.deepEqual(cb?.getChildren('channel-binding').map((c) => c.attrs.type), ['tls-exporter', 'tls-server-end-point']);
+  assert.equal(f.getChild('mechanisms', NS.SASL)?.getChild('sasl-channel-binding'), undefined);
+  assert.equal(preAuthFeatures({ startTls: 'no', mechanisms: ['SCRAM-SHA-256'], channelBindings: [] }).getChild('sasl-channel-binding', SASL_CB_NS), undefined);
+  assert.equal(preAuthFeatures({ startTls: 'required', mechanisms: [], channelBindings: ['tls-exporter'] }).getChild('sasl-channel-binding', SASL_CB_NS), undefined);
 });
 
 test('mandatory TLS hides SASL until the stream is encrypted (RFC 6120 §5.3.1)', () => {

@@ -5,7 +5,8 @@
  * exponential backoff when an attempt throws). See README.md.
  */
 import { Job, Queue, UnrecoverableError, Worker, type JobsOptions as BullJobOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedis } from '@parley/service-runtime';
 import type { Logger } from 'pino';
 import type { AccountStore } from '@parley/accounts';
 import type { KeySpace } from '@parley/bus';
@@ -23,7 +24,10 @@ import { deleteUser, type DeleteUserData } from './processors/delete-user.js';
 
 /** Options of {@link Jobs}. */
 export interface JobsOptions {
-  /** The cluster's Redis (configuration `redis.url`); BullMQ's keys go under `<keyPrefix>bull`. */
+  /**
+   * The cluster's Redis (configuration `redis.url`); BullMQ's keys go under `<keyPrefix>bull`.
+   * With `config.redis.sentinel` set, the sentinels are used instead (issue #14 item 2).
+   */
   redisUrl: string;
   keys: KeySpace;
   config: Config;
@@ -73,7 +77,8 @@ export class Jobs {
   async start(): Promise<void> {
     if (this.queue) return;
     const { config, keys } = this.opts;
-    this.redis = new Redis(this.opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    const conn = { url: this.opts.redisUrl, sentinel: config.redis.sentinel };
+    this.redis = createRedis(conn, { lazyConnect: true, maxRetriesPerRequest: 3 });
     this.redis.on('error', (err: unknown) => this.log.warn({ err }, 'redis connection error'));
     await this.redis.connect();
     const defaultJobOptions: BullJobOptions = {
@@ -82,13 +87,13 @@ export class Jobs {
       removeOnComplete: KEEP_COMPLETED,
       removeOnFail: KEEP_FAILED,
     };
-    this.queue = new Queue(QUEUE_NAME, { connection: bullConnection(this.opts.redisUrl, false), prefix: bullPrefix(keys), defaultJobOptions });
+    this.queue = new Queue(QUEUE_NAME, { connection: bullConnection(conn, false), prefix: bullPrefix(keys), defaultJobOptions });
     this.queue.on('error', (err: unknown) => this.log.warn({ err }, 'queue error'));
     await this.queue.waitUntilReady();
     await this.queue.upsertJobScheduler(CLEANUP_SCHEDULER, { every: config.jobs.cleanupEveryMs }, { name: 'cleanup-offline', data: {}, opts: defaultJobOptions });
     if (this.opts.runWorkers ?? true) {
       this.worker = new Worker(QUEUE_NAME, (job) => this.process(job), {
-        connection: bullConnection(this.opts.redisUrl, true),
+        connection: bullConnection(conn, true),
         prefix: bullPrefix(keys),
         concurrency: CONCURRENCY,
       });

@@ -1,6 +1,6 @@
 // Offline message retention. The gateway stores each message to an offline user as one
 // list item, serialised with a XEP-0203 `<delay xmlns='urn:xmpp:delay' stamp='…'/>` child
-// appended last (services/gateway/src/routing/offline-store.ts), oldest first (RPUSH), and
+// appended last (OfflineStore of @parley/accounts), oldest first (RPUSH), and
 // takes the whole list at once on the user's next available presence (offline-pop-2.lua).
 import type { Redis } from 'ioredis';
 import { NS, parseElement } from '@parley/xml';

@@ -1,7 +1,6 @@
-import { Redis } from 'ioredis';
 import type { Config } from '@parley/config';
 import { keySpace } from '@parley/bus';
-import { startHealthServer, type HealthServer, type Readiness } from '@parley/service-runtime';
+import { createRedis, startHealthServer, type HealthServer, type Readiness } from '@parley/service-runtime';
 
 /**
  * The room worker's health listener (`roomWorker.healthPort`, off at -1, on
@@ -16,7 +15,7 @@ import { startHealthServer, type HealthServer, type Readiness } from '@parley/se
 export async function startWorkerHealth(config: Config, workerId: string, serving: () => boolean, shards: () => number): Promise<{ server: HealthServer; close(): Promise<void> } | undefined> {
   if (config.roomWorker.healthPort < 0) return undefined;
   const keys = keySpace(config.redis.keyPrefix);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: () => 500 });
+  const redis = createRedis(config.redis, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: () => 500 });
   redis.on('error', () => undefined); // reported as `redis: unreachable`
   const readiness = async (): Promise<Readiness> => {
     const checks: Record<string, string> = { process: serving() ? 'ok' : 'not serving', redis: 'ok', membership: 'ok' };

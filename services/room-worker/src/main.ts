@@ -5,15 +5,17 @@
  * `room worker ready` with `workerId` and `healthPort` (-1: off) once it has joined the membership; SIGINT/SIGTERM
  * finish the current turn, release every lease and exit 0 (exit 1 if that takes over 10 s).
  */
-import { checkSchemaVersionOrExit, createLogger, loadServiceConfig, stopOnSignals } from '@parley/service-runtime';
-import { keySpace } from '@parley/bus';
+import { checkSchemaVersionOrExit, checkShardCountOrExit, createLogger, loadServiceConfig, stopOnSignals } from '@parley/service-runtime';
+import { keySpace, shardLayout } from '@parley/bus';
 import { RoomWorker } from './room-worker.js';
 import { ShardLogSummary } from './shard-log-summary.js';
 import { startWorkerHealth } from './health.js';
 
 const config = loadServiceConfig('room-worker');
 // Refuse data written by a newer parley (one line, exit 78); the first start writes the version.
-await checkSchemaVersionOrExit('room-worker', config.redis.url, keySpace(config.redis.keyPrefix).schemaVersion());
+await checkSchemaVersionOrExit('room-worker', config.redis, keySpace(config.redis.keyPrefix).schemaVersion());
+// Refuse a muc.shards other than the one the stored rooms are placed for (one line, exit 78).
+await checkShardCountOrExit('room-worker', config.redis, shardLayout(keySpace(config.redis.keyPrefix), config.muc.shards));
 // Per-shard acquire/hand-over/release lines at debug, one summary line at info.
 const shardLog = new ShardLogSummary(config.muc.shards);
 const bootLog = createLogger(config, { service: 'room-worker' }, { hooks: { logMethod: shardLog.hook } });

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { createRedis } from '@parley/service-runtime';
 import type { Logger } from 'pino';
 import { compareStreamIds, encodeEnvelope, encodeRoomInput, keySpace, type KeySpace } from '@parley/bus';
 import type { Config } from '@parley/config';
@@ -34,6 +35,10 @@ const COMMAND_REPLY_TTL_MS = 60_000;
 const MAX_HOT_ROOMS = 64;
 /** How long a shard's list of rooms that are behind lives unless rewritten, ms (a dead worker's list lapses). */
 const HOT_ROOMS_TTL_MS = 2000;
+/** Pending entries that make a room count as flooded while the worker is saturated. */
+const MIN_CROWDED = 3;
+/** How long a crowded room stays listed without a refresh (ms). */
+const CROWDED_TTL_MS = 1000;
 
 /** A shard this worker holds a lease on. */
 interface HeldShard {
@@ -115,6 +120,10 @@ export class RoomWorker {
   /** Shards whose hot list is written: what was written last and when (ms). */
   private readonly hotPublished = new Map<number, { signature: string; names: string[]; at: number }>();
   private hotAt = 0;
+  /** The event loop's utilization mark of the last {@link publishCrowdedRooms}. */
+  private busyMark = performance.eventLoopUtilization();
+  /** Rooms this worker listed as crowded, per shard (`KeySpace.shardDeliveryHot`). */
+  private readonly crowdedPublished = new Map<number, string[]>();
   /** Renews the leases and the membership heartbeat from a thread of its own. */
   private readonly keeper: LeaseKeeper;
 
@@ -126,9 +135,9 @@ export class RoomWorker {
     this.ttl = config.roomWorker.leaseTtlMs;
     // Auto-pipelining: the commits of the shards of one turn (sent together) go out in one
     // write. Nothing blocking runs on this connection (the XREAD has its own).
-    this.redis = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true }));
+    this.redis = defineScripts(createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true }));
     // XREAD BLOCK holds this one; a relaying turn's deliveries and commits go out ahead of it.
-    this.reader = defineScripts(new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: null }));
+    this.reader = defineScripts(createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: null }));
     const labels = { service: 'room-worker', instance: this.id };
     this.metricsRegistry = createRegistry(labels);
     this.metrics = new WorkerMetrics(this.metricsRegistry, {
@@ -138,6 +147,7 @@ export class RoomWorker {
     });
     this.keeper = new LeaseKeeper({
       redisUrl: config.redis.url,
+      redisSentinel: config.redis.sentinel,
       keys: this.keys,
       workerId: this.id,
       ttlMs: this.ttl,
@@ -727,11 +737,12 @@ export class RoomWorker {
   private publishHotRooms(active: readonly HeldShard[]): void {
     const maxLag = this.config.limits.shardMaxLagMs;
     const now = Date.now();
-    if (maxLag <= 0 || now - this.hotAt < this.config.limits.shardLagPollMs) return;
+    if (now - this.hotAt < this.config.limits.shardLagPollMs) return;
     this.hotAt = now;
     const pipeline = this.redis.pipeline();
-    let queued = 0;
+    let queued = this.publishCrowdedRooms(active, pipeline, now);
     for (const h of active) {
+      if (maxLag <= 0) break;
       const actor = h.actor!;
       const rooms = actor.behind(now - maxLag / 2, MAX_HOT_ROOMS);
       const saturated = actor.pending.length >= this.config.roomWorker.readAhead;
@@ -763,6 +774,42 @@ export class RoomWorker {
       queued++;
     }
     if (queued) pipeline.exec().catch((err: unknown) => this.log.warn({ err }, 'publishing the rooms that are behind failed'));
+  }
+
+  /**
+   * While this worker's event loop is saturated (busy more than `limits.maxEventLoopBusy` of
+   * the time since the last call), lists each shard's flooded rooms (≥ {@link MIN_CROWDED}
+   * entries pending, at most {@link MAX_HOT_ROOMS}) in `KeySpace.shardDeliveryHot` with a
+   * deadline {@link CROWDED_TTL_MS} ahead (this process's clock; the gateways compare it with
+   * Redis's, so the machines' clocks must agree to well under that), where the gateways hold
+   * their senders; removes them once it is not. Issue #10 item 6: the other rooms then find
+   * the worker with time to spare. Queues its writes on `pipeline`; returns how many.
+   */
+  private publishCrowdedRooms(active: readonly HeldShard[], pipeline: ReturnType<ScriptedRedis['pipeline']>, now: number): number {
+    const mark = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(mark, this.busyMark).utilization;
+    this.busyMark = mark;
+    const saturated = busy > this.config.limits.maxEventLoopBusy;
+    let queued = 0;
+    for (const h of active) {
+      const rooms = saturated ? h.actor!.crowded(MIN_CROWDED, MAX_HOT_ROOMS) : [];
+      const key = this.keys.shardDeliveryHot(h.shard);
+      if (rooms.length) {
+        const deadline = String(now + CROWDED_TTL_MS);
+        pipeline.hset(key, ...rooms.flatMap((room) => [room, deadline]));
+        pipeline.pexpire(key, 2 * CROWDED_TTL_MS);
+        queued++;
+      }
+      const stale = (this.crowdedPublished.get(h.shard) ?? []).filter((room) => !rooms.includes(room));
+      if (stale.length) {
+        pipeline.hdel(key, ...stale);
+        queued++;
+      }
+      if (rooms.length) this.crowdedPublished.set(h.shard, rooms);
+      else this.crowdedPublished.delete(h.shard);
+    }
+    if (saturated && queued) this.log.debug({ busy }, 'saturated: listing the flooded rooms for their senders to be held');
+    return queued;
   }
 
   private context(): RoomContext {

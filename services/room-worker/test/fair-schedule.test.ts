@@ -104,6 +104,15 @@ describe('ShardActor progress', () => {
     assert.equal(actor.laneMarks.size, 0);
   });
 
+  it('crowded: the rooms with at least n entries pending, most first', () => {
+    const actor = new ShardActor(0, new Map(), '0-0', { lanes: LANES });
+    actor.enqueue(entries);
+    assert.deepEqual(actor.crowded(4, 64), [flood], 'the quiet room has 3 pending, the flood 22');
+    assert.deepEqual(actor.crowded(3, 64), [flood, quiet], 'at least n');
+    assert.deepEqual(actor.crowded(2, 1), [flood], 'at most max');
+    assert.deepEqual(actor.crowded(23, 64), []);
+  });
+
   it('after a failover, reads from the cursor and skips what the lane marks cover', () => {
     const a = new ShardActor(0, new Map(), '0-0', { lanes: LANES });
     a.enqueue(entries);

@@ -1,8 +1,9 @@
 // Rooms (XEP-0045): list from the room directory, and create / get / configure / destroy /
 // message through the room's actor (commands over its shard stream, serialised with the
 // room's stanzas).
-import type { FastifyInstance } from 'fastify';
-import type { RoomConfig, RoomSummary } from '@parley/muc';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { readRoomDirectory } from '@parley/control';
+import type { RoomConfig, RoomSnapshot, RoomSummary } from '@parley/muc';
 import { ApiError } from '../errors.js';
 import { parseJidInput } from '../jid-input.js';
 import { optionalBody, optionalBodyOf } from '../optional-body.js';
@@ -23,6 +24,29 @@ const summarySchema = {
     occupants: { type: 'integer' },
   },
 } as const;
+
+/** `?secrets=true`: include the room password (admin tokens only). */
+const secretsQuery = {
+  type: 'object',
+  properties: { secrets: { type: 'boolean', default: false, description: 'include secrets (`config.password`); needs a token of scope admin, else 403 `forbidden`' } },
+  additionalProperties: false,
+} as const;
+
+/**
+ * A snapshot as the caller may see it: without `config.password` (the room secret,
+ * muc#roomconfig_roomsecret) unless the request asked with `?secrets=true`, which only an
+ * `admin` token may (403 `forbidden` otherwise). `passwordProtected` always shows whether
+ * there is one.
+ * @throws ApiError `forbidden`
+ */
+function visible(room: RoomSnapshot, request: FastifyRequest<{ Querystring: { secrets?: boolean } }>): RoomSnapshot {
+  if (request.query.secrets === true) {
+    if (request.tokenScope !== 'admin') throw new ApiError('forbidden', `token "${request.tokenName}" has scope read: secrets=true needs scope admin`);
+    return room;
+  }
+  const { password: _secret, ...config } = room.config;
+  return { ...room, config: config as RoomConfig };
+}
 
 const destroyQuery = {
   type: 'object',
@@ -60,13 +84,7 @@ export async function roomRoutes(app: FastifyInstance, { deps }: RouteOptions): 
       const { q, limit, cursor } = request.query;
       const needle = q?.toLowerCase();
       const all: RoomSummary[] = [];
-      for (const raw of Object.values(await redis.hgetall(keys.roomDirectory()))) {
-        let s: RoomSummary;
-        try {
-          s = JSON.parse(raw) as RoomSummary;
-        } catch {
-          continue; // an unreadable summary is left out
-        }
+      for (const s of await readRoomDirectory(redis, keys)) {
         if (needle !== undefined && !s.jid.toLowerCase().includes(needle) && !s.name.toLowerCase().includes(needle)) continue;
         if (request.query.public !== undefined && s.public !== request.query.public) continue;
         if (request.query.membersOnly !== undefined && s.membersOnly !== request.query.membersOnly) continue;
@@ -76,7 +94,7 @@ export async function roomRoutes(app: FastifyInstance, { deps }: RouteOptions): 
     },
   );
 
-  app.post<{ Body: { jid?: string; name?: string; config?: Partial<RoomConfig>; owners?: string[] } }>(
+  app.post<{ Querystring: { secrets?: boolean }; Body: { jid?: string; name?: string; config?: Partial<RoomConfig>; owners?: string[] } }>(
     '/v1/rooms',
     {
       schema: {
@@ -84,7 +102,10 @@ export async function roomRoutes(app: FastifyInstance, { deps }: RouteOptions): 
         summary: 'Create a room',
         description:
           'Creates a room already configured and unlocked (XEP-0045 §10.1.3), persistent unless `config.persistent` is false. ' +
-          'Give `jid` (on the MUC service) or `name` (its localpart). 409 `conflict` when it exists.',
+          'Give `jid` (on the MUC service) or `name` (its localpart). 409 `conflict` when it exists. ' +
+          'The configuration goes under `config`, the same shape as `PATCH /v1/rooms/{jid}` takes. ' +
+          'The answer leaves out `config.password` unless `?secrets=true` (admin scope).',
+        querystring: secretsQuery,
         body: {
           type: 'object',
           properties: {
@@ -113,40 +134,47 @@ export async function roomRoutes(app: FastifyInstance, { deps }: RouteOptions): 
       );
       const snapshot = created ?? (await getRoom(rooms, room, timeoutMs));
       request.log.info({ room }, 'room created');
-      return reply.status(201).header('location', `/v1/rooms/${encodeURIComponent(room)}`).send(snapshot);
+      return reply.status(201).header('location', `/v1/rooms/${encodeURIComponent(room)}`).send(visible(snapshot, request));
     },
   );
 
-  app.get<{ Params: { jid: string } }>(
+  app.get<{ Params: { jid: string }; Querystring: { secrets?: boolean } }>(
     '/v1/rooms/:jid',
     {
       schema: {
         tags: ['rooms'],
         summary: 'Get a room',
-        description: 'Configuration, subject, occupants and affiliations, as the room actor holds them.',
+        description:
+          'Configuration, subject, occupants and affiliations, as the room actor holds them. The room password ' +
+          '(`config.password`) is left out unless asked for with `?secrets=true`, which needs a token of scope admin (else 403 `forbidden`).',
         params: jidParams,
+        querystring: secretsQuery,
         response: { 200: roomSchema, ...errorResponses },
       },
     },
-    async (request) => getRoom(rooms, roomJid(request.params.jid), timeoutMs),
+    async (request) => visible(await getRoom(rooms, roomJid(request.params.jid), timeoutMs), request),
   );
 
-  app.patch<{ Params: { jid: string }; Body: Partial<RoomConfig> }>(
+  app.patch<{ Params: { jid: string }; Querystring: { secrets?: boolean }; Body: { config: Partial<RoomConfig> } }>(
     '/v1/rooms/:jid',
     {
       schema: {
         tags: ['rooms'],
         summary: "Change a room's configuration",
-        description: 'Like an owner submitting the configuration form (XEP-0045 §10.2): occupants get status 104 (and 172/173); becoming members-only removes non-members (322).',
+        description:
+          'Like an owner submitting the configuration form (XEP-0045 §10.2): occupants get status 104 (and 172/173); becoming members-only removes non-members (322). ' +
+          'The body is `{ config: {...} }`, the same shape as `config` of `POST /v1/rooms` (the flat form of API 1.0 is refused with 400 `validation`). ' +
+          'The answer leaves out `config.password` unless `?secrets=true` (admin scope).',
         params: jidParams,
-        body: roomConfigInput,
+        querystring: secretsQuery,
+        body: { type: 'object', required: ['config'], properties: { config: roomConfigInput }, additionalProperties: false },
         response: { 200: roomSchema, ...errorResponses },
       },
     },
     async (request) => {
       const room = roomJid(request.params.jid);
-      const snapshot = await runRoomCommand(rooms, room, { op: 'configure', config: request.body }, { timeoutMs });
-      return snapshot ?? getRoom(rooms, room, timeoutMs);
+      const snapshot = await runRoomCommand(rooms, room, { op: 'configure', config: request.body.config }, { timeoutMs });
+      return visible(snapshot ?? (await getRoom(rooms, room, timeoutMs)), request);
     },
   );
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
 import { decodeEnvelope, redisTimeMs, type KeySpace, type SessionRecord } from '@parley/bus';
+import type { RedisSentinelConfig } from '@parley/config';
 import { SupervisedThread } from '@parley/service-runtime';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { Router } from '../routing/router.js';
@@ -23,6 +24,8 @@ export interface LivenessDeps {
   redis: ScriptedRedis;
   /** The Redis URL, for the heartbeat thread's own connection. */
   redisUrl: string;
+  /** `redis.sentinel` (wins over `redisUrl` when set), for the same connection. */
+  redisSentinel?: RedisSentinelConfig | undefined;
   keys: KeySpace;
   registry: SessionRegistry;
   router: Router;
@@ -161,6 +164,7 @@ export class Liveness {
     const ts = import.meta.url.endsWith('.ts');
     const data: HeartbeatWorkerData = {
       redisUrl: this.d.redisUrl,
+      redisSentinel: this.d.redisSentinel,
       keyPrefix: this.d.keys.prefix,
       gatewayId: this.d.gatewayId,
       token: this.token,

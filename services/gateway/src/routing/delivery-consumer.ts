@@ -10,6 +10,7 @@ import type { LocalSessions } from './local-sessions.js';
 import type { Router } from './router.js';
 import { SharedStanza } from './shared-stanza.js';
 import { smWrites } from '../sm/sm-store.js';
+import type { DeliveryPressure } from './delivery-pressure.js';
 
 /** The sender of a room's stanza, with its XEP-0191 §6 match keys computed once. */
 interface RoomSender {
@@ -39,6 +40,11 @@ function during<T>(id: string, f: () => T): T {
 const BATCH = 256;
 /** How long one XREADGROUP blocks waiting for entries, ms. */
 const BLOCK_MS = 1000;
+/**
+ * Longest stretch of handling before the event loop gets a turn, ms: sockets (a client's
+ * input, a ping's answer) and timers are not kept waiting behind a whole batch of fan-outs.
+ */
+const SLICE_MS = 5;
 
 /**
  * Reads this gateway's delivery stream with a consumer group and hands each envelope to
@@ -62,6 +68,8 @@ export class DeliveryConsumer {
    * start of its handling here (this gateway's clock): the delivery hop's queueing delay.
    */
   onWait: ((ms: number) => void) | undefined;
+  /** Standing-queue detection (delivery-pressure.ts): told each entry's wait, room and fan-out. */
+  pressure: DeliveryPressure | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -134,9 +142,17 @@ export class DeliveryConsumer {
       }
       if (!reply) continue;
       const [[, entries] = ['', []]] = reply as Array<[string, Array<[string, string[]]>]>;
+      let slice = performance.now();
       for (const [id, fields] of entries) {
-        this.onWait?.(Date.now() - streamIdMs(id));
-        await this.handle(fields, id).catch((err: unknown) => this.log.error({ err, id }, 'delivery failed'));
+        const now = Date.now();
+        const waited = now - streamIdMs(id);
+        this.onWait?.(waited);
+        const handled = await this.handle(fields, id).catch((err: unknown) => this.log.error({ err, id }, 'delivery failed'));
+        this.pressure?.record(now, waited, handled?.room, handled?.deliveries ?? 1);
+        if (performance.now() - slice >= SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
       }
       const last = entries[entries.length - 1];
       if (last) {
@@ -148,7 +164,11 @@ export class DeliveryConsumer {
     }
   }
 
-  private async handle(fields: string[], id: string): Promise<void> {
+  /**
+   * Handles one entry. Returns, for a room's fan-out or stanza, the room's bare JID and how
+   * many stanzas it handed on (for {@link pressure}); undefined for anything else.
+   */
+  private async handle(fields: string[], id: string): Promise<{ room: string; deliveries: number } | undefined> {
     const env = decodeEnvelope(fields);
     if (!env) {
       this.log.warn({ fields: fields.filter((_, i) => i % 2 === 0) }, 'malformed delivery envelope');
@@ -185,9 +205,12 @@ export class DeliveryConsumer {
     if (env.kind === 'stanza') {
       const el = parseOwnElement(env.xml, NS.CLIENT);
       const sender = this.roomSender(el.attrs.from);
-      if (sender && (await this.blockedBy(env.to, sender))) return this.refuse(el, env.to);
+      if (sender && (await this.blockedBy(env.to, sender))) {
+        await this.refuse(el, env.to);
+        return;
+      }
       await during(id, () => this.router.deliverLocal(env.to, env.sessionId, el));
-      return;
+      return env.mark === undefined ? undefined : { room: bareOf(el.attrs.from ?? ''), deliveries: 1 };
     }
     if (env.kind === 'route') {
       // A room's stanza for an account (e.g. an occupant's vCard, XEP-0045 §17.4): routed
@@ -216,6 +239,7 @@ export class DeliveryConsumer {
       }
       if (!during(id, () => this.writeLocal(shared, to, sessionId))) await this.router.deliverLocal(to, sessionId, shared.element(to));
     }
+    return env.mark === undefined ? undefined : { room: bareOf(shared.from ?? ''), deliveries: env.recipients.length };
   }
 
   /**
@@ -266,6 +290,12 @@ export class DeliveryConsumer {
     session.deliverShared(shared, to);
     return true;
   }
+}
+
+/** The bare part of a JID string (everything before the first `/`). */
+function bareOf(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash < 0 ? jid : jid.slice(0, slash);
 }
 
 /** The ms part of a stream id `<ms>-<seq>` (the Redis time of its XADD). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** The gateway's atomic Redis operations (lua/<name>-<numberOfKeys>.lua). */
-const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'offline-push-2', 'offline-pop-2', 'register-gateway-2', 'heartbeat-3', 'reap-claim-7', 'reap-resume-4', 'reap-lock-2', 'mam-append-2', 'sm-append-2', 'sm-orphan-2', 'sm-claim-4', 'sm-end-4'] as const;
+const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'register-gateway-2', 'heartbeat-3', 'reap-claim-7', 'reap-resume-4', 'reap-lock-2', 'mam-append-2', 'sm-append-2', 'sm-orphan-2', 'sm-claim-4', 'sm-end-4'] as const;
 
 /** A Redis client with the gateway's Lua scripts defined as commands. */
 export interface ScriptedRedis extends Redis {
@@ -10,17 +10,7 @@ export interface ScriptedRedis extends Redis {
   unbindSession(key: string, resource: string, sessionId: string): Promise<number>;
   updateSession(key: string, resource: string, sessionId: string, record: string): Promise<number>;
   reapSession(key: string, resource: string, gatewayId: string): Promise<string | null>;
-  offlinePush(
-    key: string,
-    quotaKey: string,
-    max: number,
-    xml: string,
-    sender: string,
-    maxBytes: number,
-    maxPerSender: number,
-    maxBytesPerSender: number,
-  ): Promise<number>;
-  offlinePop(key: string, quotaKey: string): Promise<string[]>;
+  // Offline storage's scripts are defined by OfflineStore of @parley/accounts.
   /** lua/register-gateway-2.lua: returns the Redis server time, ms. */
   registerGateway(gateways: string, tokenKey: string, gatewayId: string, token: string): Promise<number>;
   /** lua/heartbeat-3.lua: [1 | -1 (reaped), Redis time ms]. */

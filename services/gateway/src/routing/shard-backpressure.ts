@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { redisTimeMs, streamIdMs, type KeySpace } from '@parley/bus';
 import type { ScriptedRedis } from './scripts.js';
+import type { PressureChange } from './delivery-pressure.js';
 
 /** Settings of {@link ShardBackpressure} (the `limits.shardLag*` configuration). */
 export interface ShardBackpressureOptions {
@@ -12,7 +13,20 @@ export interface ShardBackpressureOptions {
   maxHoldMs: number;
   /** Called for each stanza that is held (metrics). */
   onHold?: () => void;
+  /**
+   * The shard of a room (bare JID): needed to publish this gateway's delivery-hot rooms
+   * ({@link setDeliveryHot}) where the other gateways read them. Without it they are held
+   * here only.
+   */
+  shardOf?: (room: string) => number;
 }
+
+/**
+ * How long a delivery-hot room published in Redis stays listed without being refreshed (ms of
+ * the Redis clock): a gateway that dies with rooms listed holds their senders elsewhere at
+ * most this long.
+ */
+export const DELIVERY_HOT_TTL_MS = 1000;
 
 /** Most rooms of one shard held at a time (the room worker lists at most 64). */
 export const MAX_HOT_ROOMS = 64;
@@ -46,6 +60,16 @@ export class ShardBackpressure {
   private readonly held = new Map<number, { since: number; waiters: Set<() => void> }>();
   /** Held rooms per shard (room bare JID → when held and the waiters), at most MAX_HOT_ROOMS per shard. */
   private readonly heldRoomsByShard = new Map<number, Map<string, { since: number; waiters: Set<() => void> }>>();
+  /** Rooms this gateway's delivery queue finds hot (room → shard), see {@link setDeliveryHot}. */
+  private readonly localHot = new Map<string, number>();
+  /** Rooms other gateways list as delivery-hot, per shard read: room → deadline (Redis ms). */
+  private readonly remoteHot = new Map<number, Map<string, number>>();
+  /** Rooms held because a gateway's delivery queue stands (local or published), and their waiters. */
+  private readonly deliveryHeld = new Map<string, { since: number; waiters: Set<() => void> }>();
+  /** Rooms released here since the last poll, to be removed from the published lists. */
+  private readonly unpublish = new Map<string, number>();
+  /** Redis clock minus this process's clock, from the last poll (ms). */
+  private clockOffsetMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   /** Stanzas that were held at least once, for metrics and tests. */
@@ -58,8 +82,13 @@ export class ShardBackpressure {
     private readonly log: Logger,
   ) {}
 
+  /** Whether shard lag holds are on (`maxLagMs` > 0); delivery-hot holds work either way. */
+  private get lagOn(): boolean {
+    return this.opts.maxLagMs > 0;
+  }
+
   start(): void {
-    if (this.opts.maxLagMs <= 0) return;
+    if (!this.lagOn && !this.opts.shardOf) return;
     this.timer = setInterval(() => void this.poll(), this.opts.pollMs);
     this.timer.unref();
   }
@@ -70,6 +99,44 @@ export class ShardBackpressure {
     this.timer = undefined;
     for (const shard of [...this.held.keys()]) this.release(shard);
     for (const shard of [...this.heldRoomsByShard.keys()]) this.releaseRooms(shard, () => true);
+    this.localHot.clear();
+    this.remoteHot.clear();
+    this.reconcileDeliveryHeld();
+  }
+
+  /**
+   * This gateway's delivery queue changed its hot rooms (see delivery-pressure.ts): their
+   * senders here are held at once, and the list is published in Redis at the next poll
+   * (`KeySpace.shardDeliveryHot`, per shard) so that the gateways of their other senders
+   * hold them too.
+   */
+  setDeliveryHot(change: PressureChange): void {
+    for (const room of change.hot) this.localHot.set(room, this.opts.shardOf?.(room) ?? -1);
+    for (const room of change.released) {
+      const shard = this.localHot.get(room);
+      this.localHot.delete(room);
+      if (shard !== undefined && shard >= 0) this.unpublish.set(room, shard);
+    }
+    if (change.hot.length) this.log.warn({ rooms: change.hot.length, minWaitMs: change.minWaitMs }, 'delivery queue is standing: holding the senders of the rooms that fill it');
+    if (change.released.length) this.log.info({ rooms: change.released.length, minWaitMs: change.minWaitMs }, 'delivery queue drained: releasing senders');
+    this.reconcileDeliveryHeld();
+  }
+
+  /** Rooms held because a delivery queue stands (bare JIDs). */
+  get deliveryHeldRooms(): string[] {
+    return [...this.deliveryHeld.keys()];
+  }
+
+  /** Holds what the local and published delivery-hot lists name, and releases the rest. */
+  private reconcileDeliveryHeld(nowMs = Date.now() + this.clockOffsetMs): void {
+    const want = new Set(this.localHot.keys());
+    for (const rooms of this.remoteHot.values()) for (const [room, deadline] of rooms) if (deadline > nowMs) want.add(room);
+    for (const room of want) if (!this.deliveryHeld.has(room)) this.deliveryHeld.set(room, { since: nowMs, waiters: new Set() });
+    for (const [room, h] of [...this.deliveryHeld]) {
+      if (want.has(room)) continue;
+      this.deliveryHeld.delete(room);
+      for (const w of h.waiters) w();
+    }
   }
 
   /** Shards currently holding all their senders. */
@@ -91,9 +158,9 @@ export class ShardBackpressure {
    *   whole-shard hold applies
    */
   admit(shard: number, room?: string): Promise<void> | undefined {
-    if (this.opts.maxLagMs <= 0) return undefined;
+    if (!this.lagOn && !this.opts.shardOf) return undefined;
     this.touched.add(shard);
-    const h = this.held.get(shard) ?? (room === undefined ? undefined : this.heldRoomsByShard.get(shard)?.get(room));
+    const h = this.held.get(shard) ?? (room === undefined ? undefined : (this.heldRoomsByShard.get(shard)?.get(room) ?? this.deliveryHeld.get(room)));
     if (h === undefined) return undefined;
     this.heldStanzas += 1;
     this.opts.onHold?.();
@@ -148,27 +215,34 @@ export class ShardBackpressure {
   }
 
   private async poll(): Promise<void> {
-    if (this.polling || (this.touched.size === 0 && this.held.size === 0 && this.heldRoomsByShard.size === 0)) return;
+    const publishing = this.localHot.size > 0 || this.unpublish.size > 0;
+    if (this.polling || (!publishing && this.touched.size === 0 && this.held.size === 0 && this.heldRoomsByShard.size === 0 && this.remoteHot.size === 0)) return;
     this.polling = true;
-    const shards = [...new Set([...this.touched, ...this.held.keys(), ...this.heldRoomsByShard.keys()])];
+    const shards = [...new Set([...this.touched, ...this.held.keys(), ...this.heldRoomsByShard.keys(), ...this.remoteHot.keys()])];
     this.touched.clear();
     try {
       const pipeline = this.redis.pipeline();
+      this.publishDeliveryHot(pipeline);
+      const first = pipeline.length;
       pipeline.time();
       for (const shard of shards) {
         pipeline.xrange(this.keys.shardStream(shard), '-', '+', 'COUNT', 1);
         pipeline.hscan(this.keys.shardHotRooms(shard), 0, 'COUNT', MAX_HOT_ROOMS + 1);
+        pipeline.hscan(this.keys.shardDeliveryHot(shard), 0, 'COUNT', MAX_HOT_ROOMS + 1);
       }
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = ((await pipeline.exec()) ?? []).slice(first);
       const time = replies[0]?.[1] as [string, string] | undefined;
       if (!time) return;
       const nowMs = redisTimeMs(time);
+      this.clockOffsetMs = nowMs - Date.now();
       shards.forEach((shard, i) => {
-        const [err, entries] = replies[2 * i + 1] ?? [];
+        this.readDeliveryHot(shard, replies[3 * i + 3], nowMs);
+        if (!this.lagOn) return;
+        const [err, entries] = replies[3 * i + 1] ?? [];
         if (err) return;
         const oldest = (entries as Array<[string, string[]]> | undefined)?.[0]?.[0];
         let lag = oldest === undefined ? 0 : nowMs - streamIdMs(oldest);
-        const [hotErr, scan] = replies[2 * i + 2] ?? [];
+        const [hotErr, scan] = replies[3 * i + 2] ?? [];
         const hot = hotErr ? [] : ((scan as [string, string[]] | undefined)?.[1] ?? []);
         if (hot.length) {
           // The worker lists the rooms that are behind: hold those; the whole shard only
@@ -194,12 +268,57 @@ export class ShardBackpressure {
           this.release(shard);
         }
       });
+      this.reconcileDeliveryHeld(nowMs);
     } catch {
       // Redis unreachable: the outage handling in the router applies; nothing is held for it here.
       for (const shard of [...this.held.keys()]) this.release(shard);
       for (const shard of [...this.heldRoomsByShard.keys()]) this.releaseRooms(shard, () => true);
+      this.remoteHot.clear();
+      this.reconcileDeliveryHeld();
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * Queues the writes of this gateway's delivery-hot list: each local hot room with a deadline
+   * {@link DELIVERY_HOT_TTL_MS} ahead (Redis clock, estimated from the last poll), released ones
+   * removed. The hash expires with its last refresh.
+   */
+  private publishDeliveryHot(pipeline: ReturnType<ScriptedRedis['pipeline']>): void {
+    if (!this.opts.shardOf) return;
+    const deadline = Date.now() + this.clockOffsetMs + DELIVERY_HOT_TTL_MS;
+    const byShard = new Map<number, string[]>();
+    for (const [room, shard] of this.localHot) {
+      if (shard < 0) continue;
+      const fields = byShard.get(shard) ?? [];
+      if (fields.length / 2 >= MAX_HOT_ROOMS) continue;
+      fields.push(room, String(deadline));
+      byShard.set(shard, fields);
+      this.touched.add(shard);
+    }
+    for (const [shard, fields] of byShard) {
+      pipeline.hset(this.keys.shardDeliveryHot(shard), ...fields);
+      pipeline.pexpire(this.keys.shardDeliveryHot(shard), 2 * DELIVERY_HOT_TTL_MS);
+    }
+    for (const [room, shard] of this.unpublish) pipeline.hdel(this.keys.shardDeliveryHot(shard), room);
+    this.unpublish.clear();
+  }
+
+  /** Takes one shard's published delivery-hot rooms (an HSCAN reply); expired fields are removed. */
+  private readDeliveryHot(shard: number, reply: [Error | null, unknown] | undefined, nowMs: number): void {
+    const [err, scan] = reply ?? [];
+    if (err) return;
+    const flat = (scan as [string, string[]] | undefined)?.[1] ?? [];
+    const rooms = new Map<string, number>();
+    const expired: string[] = [];
+    for (let k = 0; k + 1 < flat.length && rooms.size < MAX_HOT_ROOMS; k += 2) {
+      const deadline = Number(flat[k + 1]);
+      if (Number.isFinite(deadline) && deadline > nowMs) rooms.set(flat[k]!, deadline);
+      else expired.push(flat[k]!);
+    }
+    if (rooms.size) this.remoteHot.set(shard, rooms);
+    else this.remoteHot.delete(shard);
+    if (expired.length) void this.redis.hdel(this.keys.shardDeliveryHot(shard), ...expired).catch(() => undefined);
   }
 }

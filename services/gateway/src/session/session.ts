@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { SessionRecord } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { tryParseJid, type Jid } from '@parley/jid';
-import { createMechanism, SUPPORTED_MECHANISMS, type SaslStep, type ServerMechanism } from '@parley/sasl';
+import { createMechanism, PLUS_MECHANISMS, SUPPORTED_MECHANISMS, type ChannelBinding, type SaslStep, type ServerMechanism } from '@parley/sasl';
 import { errorReply, iqResult, stanzaKind, streamError, type StanzaErrorCondition, type StreamErrorCondition } from '@parley/stanza';
 import { NS, parseOwnElement, serialize, type XmlError } from '@parley/xml';
 import { accountJid, type HostSasl } from '../auth/sasl-backends.js';
@@ -398,7 +398,11 @@ export class ClientSession implements LocalSession {
       this.transport.send(features);
     } else {
       this.state = 'negotiating';
-      const features = preAuthFeatures({ startTls: this.startTlsOffer(), mechanisms: this.mechanisms() });
+      const features = preAuthFeatures({
+        startTls: this.startTlsOffer(),
+        mechanisms: this.mechanisms(),
+        channelBindings: this.offeredChannelBinding()?.types ?? [],
+      });
       // XEP-0077 §4: in-band registration offered before authentication when enabled (and TLS, if required, is up).
       if (this.d.accountServices?.registration.enabled && (this.transport.secure || !this.d.config.tls.required)) {
         features.c('register', { xmlns: REGISTER_FEATURE_NS }).up();
@@ -462,9 +466,26 @@ export class ClientSession implements LocalSession {
     return this.d.config.tls.required ? 'required' : 'optional';
   }
 
+  /**
+   * The mechanisms offered on this stream, strongest first: the -PLUS variants (RFC 5802 §6)
+   * when TLS ends here with a usable channel binding type and `tls.channelBinding` is on, then
+   * SCRAM, then PLAIN where allowed.
+   */
   private mechanisms(): string[] {
     const plainOk = this.transport.secure || this.d.config.auth.allowPlainWithoutTls;
-    return SUPPORTED_MECHANISMS.filter((m) => m !== 'PLAIN' || plainOk);
+    const plus = this.offeredChannelBinding() ? PLUS_MECHANISMS : [];
+    return [...plus, ...SUPPORTED_MECHANISMS.filter((m) => m !== 'PLAIN' || plainOk)];
+  }
+
+  /**
+   * This connection's channel binding when -PLUS is offered (TLS ending at this gateway,
+   * `tls.channelBinding` on, at least one type available); else undefined. Also what makes
+   * the GS2 flag `y` fail on plain SCRAM (downgrade protection, RFC 5802 §6).
+   */
+  private offeredChannelBinding(): ChannelBinding | undefined {
+    if (this.d.config.tls.channelBinding === false) return undefined;
+    const binding = this.transport.channelBinding();
+    return binding !== undefined && binding.types.length > 0 ? binding : undefined;
   }
 
   private async onNegotiationElement(el: Element): Promise<void> {
@@ -493,7 +514,11 @@ export class ClientSession implements LocalSession {
         return this.saslFailure('temporary-auth-failure', new AuthThrottled(wait, 'from your address').message);
       }
       this.attempt.account = undefined;
-      this.mechanism = createMechanism(name, throttle ? throttle.guard(host.backend, this.domain!, this.attempt) : host.backend, host.options);
+      const channelBinding = this.offeredChannelBinding();
+      this.mechanism = createMechanism(name, throttle ? throttle.guard(host.backend, this.domain!, this.attempt) : host.backend, {
+        ...host.options,
+        ...(channelBinding ? { channelBinding } : {}),
+      });
       if (!this.mechanism) return this.saslFailure('invalid-mechanism');
       const initial = this.decodeSasl(el, true);
       if (initial === null) return this.saslFailure('incorrect-encoding');

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Element } from 'ltx';
+import { tlsChannelBinding, type ChannelBinding } from '@parley/sasl';
 import { NS, StreamParser, serialize, streamHeader, streamFooter } from '@parley/xml';
 import type { SharedStanza } from '../routing/shared-stanza.js';
 import { SendBufferGuard, type Transport, type TransportEvents, type StreamAttrs } from './transport.js';
@@ -73,6 +74,15 @@ export class TcpTransport implements Transport {
 
   get canStartTls(): boolean {
     return !this.secured && this.opts.tls !== undefined;
+  }
+
+  /** Computed once per TLS socket, after the handshake. */
+  private binding: ChannelBinding | undefined;
+
+  channelBinding(): ChannelBinding | undefined {
+    if (!this.secured || !(this.socket instanceof TLSSocket)) return undefined;
+    this.binding ??= tlsChannelBinding(this.socket, 'server');
+    return this.binding;
   }
 
   attach(events: TransportEvents): void {

@@ -1,4 +1,5 @@
 import type { Element } from 'ltx';
+import type { ChannelBinding } from '@parley/sasl';
 import type { XmlError } from '@parley/xml';
 import type { SharedStanza } from '../routing/shared-stanza.js';
 
@@ -45,6 +46,12 @@ export interface Transport {
   readonly secure: boolean;
   /** True when STARTTLS can be offered (TCP with a certificate configured, not yet secure). */
   readonly canStartTls: boolean;
+  /**
+   * The TLS channel bindings of this connection (RFC 5802 §6 -PLUS mechanisms) when its TLS
+   * ends at this gateway (after STARTTLS, direct TLS, wss://); undefined otherwise (no TLS,
+   * or ws:// behind a TLS-terminating proxy, whose TLS data we cannot see).
+   */
+  channelBinding(): ChannelBinding | undefined;
   /** Installs the session's event handlers; call once, before data flows. */
   attach(events: TransportEvents): void;
   /** Sends our stream header (TCP) or `<open/>` (WebSocket). */

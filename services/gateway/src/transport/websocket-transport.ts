@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { WebSocket, RawData } from 'ws';
 import { Element } from 'ltx';
+import { tlsChannelBinding, type ChannelBinding } from '@parley/sasl';
 import { NS, XmlError, parseElement, serialize } from '@parley/xml';
 import type { SharedStanza } from '../routing/shared-stanza.js';
 import { SendBufferGuard, type Transport, type TransportEvents, type StreamAttrs } from './transport.js';
@@ -19,6 +21,11 @@ export interface WebSocketTransportOptions {
   maxSendBufferBytes: number;
   /** True when the listener is wss:// (TLS from the first byte, `tls.wss`); PLAIN is then offered. */
   secure?: boolean;
+  /**
+   * The wss:// connection's own TLS socket, for channel binding (RFC 5802 §6). Absent on ws://,
+   * also behind a TLS-terminating proxy (`tls.behindTlsProxy`): that TLS is the proxy's.
+   */
+  tlsSocket?: TLSSocket;
 }
 
 /**
@@ -96,6 +103,15 @@ export class WebSocketTransport implements Transport {
 
   setMaxElementBytes(bytes: number): void {
     this.maxElementBytes = bytes;
+  }
+
+  private binding: ChannelBinding | undefined;
+
+  channelBinding(): ChannelBinding | undefined {
+    const tls = this.opts.tlsSocket;
+    if (!(tls instanceof TLSSocket)) return undefined;
+    this.binding ??= tlsChannelBinding(tls, 'server');
+    return this.binding;
   }
 
   startTls(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { KeySpace } from '@parley/bus';
+import type { RedisSentinelConfig } from '@parley/config';
 import { SupervisedThread } from '@parley/service-runtime';
 import type { FromLeaseThread, Grant, LeaseThreadData, ToLeaseThread } from './lease-thread.js';
 
@@ -8,6 +9,8 @@ export type { Grant } from './lease-thread.js';
 /** What the {@link LeaseKeeper} needs. */
 export interface LeaseKeeperDeps {
   redisUrl: string;
+  /** `redis.sentinel`; wins over `redisUrl` when set. */
+  redisSentinel?: RedisSentinelConfig | undefined;
   keys: KeySpace;
   workerId: string;
   /** `roomWorker.leaseTtlMs`. */
@@ -50,6 +53,7 @@ export class LeaseKeeper {
     const ts = import.meta.url.endsWith('.ts');
     const workerData: LeaseThreadData = {
       redisUrl: d.redisUrl,
+      redisSentinel: d.redisSentinel,
       keyPrefix: d.keys.prefix,
       workerId: d.workerId,
       ttlMs: d.ttlMs,

@@ -3,14 +3,16 @@
 // waiting behind a big delivery pipeline on its own connection cannot let its shard leases
 // lapse. See LeaseKeeper (lease-keeper.ts) for the protocol.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Redis } from 'ioredis';
+import type { RedisSentinelConfig } from '@parley/config';
 import { keySpace } from '@parley/bus';
-import { livenessRedisOptions } from '@parley/service-runtime';
+import { createRedis, livenessRedisOptions } from '@parley/service-runtime';
 import { defineScripts, type ScriptedPipeline } from '../redis-scripts.js';
 
 /** What the main thread passes to the thread (`workerData`). */
 export interface LeaseThreadData {
   redisUrl: string;
+  /** `redis.sentinel`; wins over `redisUrl` when set. */
+  redisSentinel?: RedisSentinelConfig | undefined;
   keyPrefix: string;
   workerId: string;
   /** Lease TTL, ms (`roomWorker.leaseTtlMs`). */
@@ -54,7 +56,7 @@ const post = (m: FromLeaseThread) => port.postMessage(m);
 
 // Fail fast while disconnected: a renewal that cannot be sent now is worthless later (the
 // main thread's own deadline, `expiresAt`, then makes it stop using the shard).
-const redis = defineScripts(new Redis(d.redisUrl, livenessRedisOptions(d.heartbeatMs)));
+const redis = defineScripts(createRedis({ url: d.redisUrl, sentinel: d.redisSentinel }, livenessRedisOptions(d.heartbeatMs)));
 redis.on('error', () => undefined); // reported through the failing renewal
 
 async function renew(): Promise<void> {

@@ -204,6 +204,23 @@ export class ShardActor {
    * backpressure. Reads only the pending entries older than `beforeMs`.
    * @returns room JID → id of its oldest pending entry
    */
+  /**
+   * Rooms with at least `minPending` entries pending (flooded rooms), most pending first, at
+   * most `max` (bare JIDs).
+   */
+  crowded(minPending: number, max: number): string[] {
+    const counts = new Map<string, number>();
+    for (const e of this.pending) {
+      const room = e.input?.kind === 'gateway-down' ? undefined : e.input?.room;
+      if (room !== undefined) counts.set(room, (counts.get(room) ?? 0) + 1);
+    }
+    return [...counts]
+      .filter(([, n]) => n >= minPending)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, max)
+      .map(([room]) => room);
+  }
+
   behind(beforeMs: number, max: number): Map<string, string> {
     const rooms = new Map<string, string>();
     for (const e of this.pending) {
