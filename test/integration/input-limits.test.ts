@@ -295,10 +295,28 @@ describe('failed authentication is throttled per address', () => {
   });
 
   test('after 4 failures from 127.0.0.1 against different accounts, any attempt from it is refused', async () => {
-    for (let i = 0; i < 4; i++) assert.match(await plainAttempt(gw, `nobody${i}`, 'x'), /<not-authorized\s*\/>/);
+    for (let i = 0; i < 4; i++) assert.match(await plainAttempt(gw, `nobody${i}`, `wrong-secret-${i}`), /<not-authorized\s*\/>/);
     const refused = await plainAttempt(gw, 'alice', 'alice-pw');
     assert.match(refused, /<temporary-auth-failure\s*\/>/, refused);
     assert.match(refused, /from your address/, refused);
+  });
+
+  test('each failed login is logged at info with the username and address, never the password (issue #14 item 4)', async () => {
+    const line = await gw.waitForLog((e) => e.msg === 'authentication failed' && e.username === 'nobody3');
+    assert.equal(line.level, 30);
+    assert.equal(line.condition, 'not-authorized');
+    assert.equal(line.address, '127.0.0.1');
+    assert.match(String(line.remote), /^(::ffff:)?127\.0\.0\.1:\d+$/);
+    // The refusal by address comes before the mechanism reads a name: no username.
+    const refusal = await gw.waitForLog((e) => e.msg === 'authentication failed' && e.condition === 'temporary-auth-failure');
+    assert.equal(refusal.username, undefined);
+    assert.equal(refusal.address, '127.0.0.1');
+    const failed = gw.logs.filter((l) => l.includes('"authentication failed"'));
+    assert.equal(failed.length, 5, failed.join('\n'));
+    for (const l of failed) assert.doesNotMatch(l, /wrong-secret|alice-pw/);
+    // Every line the gateway wrote is JSON without a repeated key: parsing keeps the last of
+    // two equal keys, so writing the parsed object back would give a shorter line.
+    for (const l of gw.logs) assert.equal(JSON.stringify(JSON.parse(l)), l, `a repeated key or non-canonical JSON: ${l}`);
   });
 });
 

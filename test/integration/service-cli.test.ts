@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@parley/testkit';
 
@@ -42,7 +43,8 @@ for (const svc of SERVICES) {
 
     const help = await run(process.execPath, ['dist/main.js', '--help'], dir);
     assert.equal(help.code, 0, help.stderr);
-    assert.match(help.stdout, new RegExp(`^Usage: ${svc.bin} \\[--config <file\\.json>\\]`));
+    assert.match(help.stdout, new RegExp(`^Usage: ${svc.bin} \\[--config <file>\\]`));
+    assert.match(help.stdout, /JSON or YAML configuration file/);
     assert.match(help.stdout, /PARLEY_\* environment variables/);
     assert.equal(help.stderr, '');
     const short = await run(process.execPath, ['dist/main.js', '-h'], dir);
@@ -55,6 +57,26 @@ for (const svc of SERVICES) {
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
   });
 }
+
+test('a YAML configuration file with an error stops the gateway with one line (exit 78), before Redis is used', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-cli-yaml-'));
+  const gatewayDir = join(repoRoot(), 'services', 'gateway');
+  try {
+    const dup = join(dir, 'parley.yaml');
+    writeFileSync(dup, 'hosts: [example.org]\ngateway:\n  c2sPort: 5222\n  c2sPort: 5223\n');
+    const r = await run(process.execPath, ['dist/main.js', '--config', dup], gatewayDir);
+    assert.equal(r.code, 78, r.stderr);
+    assert.equal(r.stderr, `parley gateway: configuration file ${dup} is not valid YAML: line 4, column 3: Map keys must be unique\n`);
+    const unknown = join(dir, 'other.yml');
+    writeFileSync(unknown, 'gatway:\n  c2sPort: 5222\n');
+    const u = await run(process.execPath, ['dist/main.js', '--config', unknown], gatewayDir);
+    assert.equal(u.code, 78, u.stderr);
+    assert.match(u.stderr, /^parley gateway: invalid configuration:\n.*gatway/);
+    assert.doesNotMatch(u.stderr + r.stderr, /\n\s+at /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('npm start passes arguments through (npm start -- --help)', async () => {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

@@ -66,7 +66,7 @@ const program = new Command('cluster')
   .option('--cert-dir <dir>', 'where self-signed certificates are made on first start and reused (default: <data-dir>/certs; key files 0600)')
   .option('--no-tls', 'no TLS: make no certificate, offer no STARTTLS, open no direct TLS port (unless the configuration names a certificate)')
   .option('--direct-tls-port <port>', 'XEP-0368 direct TLS port of the first gateway, the others use the next ports (default: --c2s-port + 100, i.e. 5322); 0 picks free ports', int('--direct-tls-port', 0, 65535))
-  .option('--config <file>', 'JSON configuration file passed to every process')
+  .option('--config <file>', 'JSON or YAML configuration file passed to every process')
   .option('--json', 'print the children\'s JSON log lines as they are instead of pretty-printing them', false);
 program.parse();
 const opts = program.opts<{

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parseDocument } from 'yaml';
 import { configSchema, type Config } from './schema.js';
 import { ConfigError } from './errors.js';
 
@@ -196,10 +198,66 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 /**
- * Loads the configuration: the JSON file (if a path is given), then environment variables
+ * The format of a configuration file: `yaml` for a `.yaml`/`.yml` name, `json` for `.json`;
+ * any other name is JSON when its first non-blank character is `{` (a JSON configuration is an
+ * object), else YAML.
+ */
+export function configFileFormat(file: string, text: string): 'json' | 'yaml' {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  if (ext === '.json') return 'json';
+  return text.trimStart().startsWith('{') ? 'json' : 'yaml';
+}
+
+function parseJsonConfig(file: string, text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('top level must be an object');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`configuration file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Parses a YAML 1.2 configuration file (one document, core schema) into the same plain shape
+ * a JSON file gives. Refused, with one line naming the line and column of the first problem:
+ * a syntax error, a duplicate key in a mapping, more than one document, any tag outside the
+ * core schema (`!foo`, `!!binary`, `!!set`, ...: nothing but strings, numbers, booleans, null,
+ * sequences and mappings), more than 100 alias expansions, a top level that is not a mapping.
+ * A file with no content (comments only) is an empty configuration: every default applies.
+ *
+ * @throws ConfigError `configuration file <file> is not valid YAML: line L, column C: <problem>`
+ */
+function parseYamlConfig(file: string, text: string): Record<string, unknown> {
+  const fail = (where: string, problem: string): never => {
+    throw new ConfigError(`configuration file ${file} is not valid YAML: ${where}${problem}`);
+  };
+  const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, resolveKnownTags: false, prettyErrors: true });
+  // An unknown tag is only a warning to the yaml library (the value stays a string); refuse it.
+  const problem = doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (problem) {
+    const pos = problem.linePos?.[0];
+    // The library's message ends with ` at line L, column C:` and a picture of the source; keep the first sentence.
+    const text = (problem.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '').slice(0, 200);
+    fail(pos ? `line ${pos.line}, column ${pos.col}: ` : '', text);
+  }
+  let parsed: unknown;
+  try {
+    parsed = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    fail('', (err as Error).message.split('\n')[0]!.slice(0, 200));
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) fail('', 'top level must be a mapping');
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Loads the configuration: the JSON or YAML file (if a path is given; see {@link configFileFormat}), then environment variables
  * from {@link ENV_VARS} on top, then `overrides` on top of both; validates the result.
  *
- * @param opts.file - path of a JSON configuration file (optional)
+ * @param opts.file - path of a JSON or YAML configuration file (optional)
  * @param opts.env - the environment to read (default `process.env`)
  * @param opts.overrides - dotted paths set last, e.g. `{ 'gateway.c2sPort': 5223 }`
  * @throws ConfigError with every problem listed, one per line (`path: message`)
@@ -213,13 +271,7 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
     } catch (err) {
       throw new ConfigError(`cannot read configuration file ${opts.file}: ${(err as Error).message}`);
     }
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('top level must be an object');
-      raw = parsed as Record<string, unknown>;
-    } catch (err) {
-      throw new ConfigError(`configuration file ${opts.file} is not valid JSON: ${(err as Error).message}`);
-    }
+    raw = configFileFormat(opts.file, text) === 'yaml' ? parseYamlConfig(opts.file, text) : parseJsonConfig(opts.file, text);
   }
   const env = opts.env ?? process.env;
   for (const [name, path] of Object.entries(ENV_VARS)) {

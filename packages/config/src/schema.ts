@@ -247,9 +247,12 @@ export const configSchema = z
          * `deliveryWaitIntervalMs` on gateways and `shardLagPollMs` on workers), the senders
          * of the rooms that flood it (≥ 3 entries in an interval on a gateway, ≥ 3 pending on a
          * worker) are held like those of `deliveryMaxWaitMs`, so that the other rooms find the
-         * process with time to spare. 1 turns it off.
+         * process with time to spare. 1 (the default) turns it off: on this project's 2-vCPU
+         * test machine a gateway's loop is busier than 0.9 already at the load it still keeps up
+         * with (1× saturation), and holding there raised that load's p50 from 10 to 140–240 ms
+         * (docs/operations.md, "Overload"). Lower it only where processes have cores of their own.
          */
-        maxEventLoopBusy: z.number().min(0.1).max(1).default(0.6),
+        maxEventLoopBusy: z.number().min(0.1).max(1).default(1),
         /**
          * Per account: roster items (RFC 6121 §2). A roster set adding one more, or a
          * subscription that would add an item, is refused with `resource-constraint`

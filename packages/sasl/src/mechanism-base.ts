@@ -15,6 +15,17 @@ function failure(condition: SaslFailureCondition, text?: string): SaslStep {
 export abstract class MechanismBase implements ServerMechanism {
   abstract readonly name: string;
   #phase: Phase = 'new';
+  #authcid: string | undefined;
+
+  /** See {@link ServerMechanism.authcid}. */
+  get authcid(): string | undefined {
+    return this.#authcid;
+  }
+
+  /** Subclasses record the client's authentication identity here as soon as they have parsed it. */
+  protected recordAuthcid(authcid: string): void {
+    this.#authcid = authcid;
+  }
 
   /**
    * Handles one non-absent client message. Throws `ExchangeFailure` to fail the exchange;

@@ -28,6 +28,7 @@ export class PlainMechanism extends MechanismBase {
     const fields = decodeUtf8(data).split('\0');
     if (fields.length !== 3) malformed('expected authzid NUL authcid NUL passwd');
     const [authzid, username, password] = fields as [string, string, string];
+    this.recordAuthcid(username);
     if (username === '') malformed('empty authentication identity');
     // An empty password fits no account; no need to ask the backend.
     if (password === '') throw new ExchangeFailure('not-authorized');

@@ -85,6 +85,7 @@ export class ScramMechanism extends MechanismBase {
 
   async #clientFirst(text: string): Promise<SaslStep> {
     const first = parseClientFirst(text);
+    this.recordAuthcid(first.username);
     const expectedCb = this.#channelBindingInput(first.gs2Header, first.cbindFlag, first.cbName);
     if (first.authzid !== undefined && !isOwnBareJid(first.authzid, first.username)) {
       throw new ExchangeFailure('invalid-authzid', 'authzid must be your own bare JID');

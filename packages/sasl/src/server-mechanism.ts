@@ -27,6 +27,14 @@ export interface ServerMechanism {
   /** The IANA mechanism name, e.g. `SCRAM-SHA-256`. */
   readonly name: string;
   /**
+   * The authentication identity the client sent (RFC 4422 §2 authcid: PLAIN's authcid, RFC
+   * 4616 §2; SCRAM's `n=` username with `=2C`/`=3D` decoded, RFC 5802 §5.1), exactly as sent
+   * (not normalised, possibly empty), once the message carrying it was parsed; undefined
+   * before that or when that message was malformed before the name. For logging failed
+   * logins; it never holds a password or proof. Reading it changes nothing in the exchange.
+   */
+  readonly authcid: string | undefined;
+  /**
    * Begins the exchange (`<auth/>`).
    * @param initial - the initial response: undefined when the client sent none, an empty
    *   buffer when it sent `=` (RFC 6120 §6.4.2).

@@ -24,12 +24,12 @@ const ABOUT: ReadonlyMap<string, { command: string; about: string; signals: stri
 export function serviceUsage(service: string): string {
   const a = ABOUT.get(service) ?? { command: `parley-${service}`, about: `parley ${service}.`, signals: 'SIGINT/SIGTERM stop it cleanly.' };
   return [
-    `Usage: ${a.command} [--config <file.json>]`,
+    `Usage: ${a.command} [--config <file>]`,
     '',
     a.about,
     '',
     'Options:',
-    '  --config <file>  JSON configuration file (default: $PARLEY_CONFIG; none: built-in defaults).',
+    '  --config <file>  JSON or YAML configuration file (default: $PARLEY_CONFIG; none: built-in defaults).',
     '                   PARLEY_* environment variables override it; see docs/configuration.md.',
     '  -h, --help       Print this help and exit.',
     '',
@@ -40,7 +40,7 @@ export function serviceUsage(service: string): string {
 }
 
 /**
- * Reads a process's configuration: `--config <file.json>` (or PARLEY_CONFIG) plus the
+ * Reads a process's configuration: `--config <file>` (JSON or YAML; or PARLEY_CONFIG) plus the
  * environment variables of docs/configuration.md. `--help`/`-h` prints {@link serviceUsage}
  * to stdout and exits 0; an unknown option or a missing value prints one line
  * `parley <service>: <problem> (see --help)` to stderr and exits 64 (EX_USAGE). On a

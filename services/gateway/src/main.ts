@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Gateway process entry point. Configuration: `--config <file.json>` (or PARLEY_CONFIG)
+ * Gateway process entry point. Configuration: `--config <file>` (JSON or YAML; or PARLEY_CONFIG)
  * plus the environment variables listed in docs/configuration.md. Prints one log line
  * `gateway ready` with `c2sPort`, `wsPort`, `directTlsPort`, `healthPort` (-1: off) and `gatewayId` once it accepts
  * connections; SIGINT/SIGTERM end every session with `system-shutdown` and exit 0; SIGHUP

@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('xmppctl')
     .description('Manage accounts and inspect sessions of a parley cluster')
-    .option('--config <file>', 'JSON configuration file (default: $PARLEY_CONFIG)')
+    .option('--config <file>', 'JSON or YAML configuration file (default: $PARLEY_CONFIG)')
     .exitOverride();
   const user = program.command('user').description('accounts');
   user

@@ -20,6 +20,7 @@ import { desiredOwner } from './membership/rendezvous.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { defineScripts, type ScriptedPipeline, type ScriptedRedis } from './redis-scripts.js';
 import type { CommandReply } from './shard/command-input.js';
+import { OverloadSignals } from './shard/overload-signals.js';
 import { pickFairAcross, QUIET_TURN_MAX, quietEntries, quietPicks } from './shard/fair-schedule.js';
 import { ShardActor, type PendingEntry, type StreamEntry, type TurnResult } from './shard/shard-actor.js';
 import { answerArchiveQueries, resolveArchiveRetractions } from './shard/archive-store.js';
@@ -31,14 +32,6 @@ const BLOCK_MS = 200;
 const DIRECTORY_CACHE_MS = 1000;
 /** How long a command's reply list lives after a result is pushed, ms. */
 const COMMAND_REPLY_TTL_MS = 60_000;
-/** Most rooms per shard listed as behind for the gateways (`KeySpace.shardHotRooms`). */
-const MAX_HOT_ROOMS = 64;
-/** How long a shard's list of rooms that are behind lives unless rewritten, ms (a dead worker's list lapses). */
-const HOT_ROOMS_TTL_MS = 2000;
-/** Pending entries that make a room count as flooded while the worker is saturated. */
-const MIN_CROWDED = 3;
-/** How long a crowded room stays listed without a refresh (ms). */
-const CROWDED_TTL_MS = 1000;
 
 /** A shard this worker holds a lease on. */
 interface HeldShard {
@@ -117,15 +110,10 @@ export class RoomWorker {
   private forwardKey: string | undefined;
   private readonly ttl: number;
   private readonly log: Logger;
-  /** Shards whose hot list is written: what was written last and when (ms). */
-  private readonly hotPublished = new Map<number, { signature: string; names: string[]; at: number }>();
-  private hotAt = 0;
-  /** The event loop's utilization mark of the last {@link publishCrowdedRooms}. */
-  private busyMark = performance.eventLoopUtilization();
-  /** Rooms this worker listed as crowded, per shard (`KeySpace.shardDeliveryHot`). */
-  private readonly crowdedPublished = new Map<number, string[]>();
   /** Renews the leases and the membership heartbeat from a thread of its own. */
   private readonly keeper: LeaseKeeper;
+  /** What the gateways' backpressure reads: rooms behind, flooded rooms (shard/overload-signals.ts). */
+  private readonly signals: OverloadSignals;
 
   /** @param log - the process logger; the worker's lines carry `workerId` (and `shard`). */
   constructor(private readonly config: Config, log: Logger) {
@@ -145,6 +133,7 @@ export class RoomWorker {
       shardsHeld: () => this.held.size,
       shardLag: () => this.shardLag(),
     });
+    this.signals = new OverloadSignals(this.redis, this.keys, config, this.log);
     this.keeper = new LeaseKeeper({
       redisUrl: config.redis.url,
       redisSentinel: config.redis.sentinel,
@@ -570,7 +559,7 @@ export class RoomWorker {
   /** Steps (a) and the planning of (b): applies and plans every shard of the batch; the shards whose turn can go on. */
   private async prepareTurn(batch: readonly ShardEntries[], pick?: (pending: readonly PendingEntry[], index: number, h: HeldShard) => number[]): Promise<AppliedShard[]> {
     const applied: AppliedShard[] = [];
-    this.publishHotRooms([...this.held.values()].filter((h) => h.actor && !h.lost));
+    this.signals.publish([...this.held.values()].filter((h) => h.actor && !h.lost) as Array<HeldShard & { actor: ShardActor }>);
     await this.confirmLeases(batch.map(({ h }) => h));
     let publicRooms: PublicRoom[] = [];
     // The turn's entries: at most batchSize in all, round robin over every lane of every
@@ -719,97 +708,6 @@ export class RoomWorker {
   private turnFailed(h: HeldShard, actor: ShardActor | undefined, err: unknown): void {
     if (h.actor === actor) h.actor = undefined;
     if (!h.lost) h.log.error({ err }, 'turn failed; the shard will be loaded again');
-  }
-
-  /**
-   * Lists each shard's rooms that are behind for the gateways' backpressure (issue #10 item
-   * 6; the gateway's shard-backpressure.ts): `KeySpace.shardHotRooms`, room → id of its
-   * oldest entry not applied (those older than half of `limits.shardMaxLagMs`, at most
-   * {@link MAX_HOT_ROOMS}, oldest first), plus `*` → the last entry read when the shard's
-   * read-ahead is full. A shard at work with no room behind gets `-` → `` ("none"): its
-   * stream's oldest entries may be in a turn that is not committed yet (up to two turns, see
-   * the turn loop), older than any pending one, and without the list a gateway would take the
-   * stream's age for the shard's and hold every sender of the shard. Rewritten when it changes,
-   * at most every `limits.shardLagPollMs`, and at least every quarter of its TTL
-   * ({@link HOT_ROOMS_TTL_MS}); deleted once the shard is idle. So a missing list means no
-   * worker is serving the shard. Best effort (not awaited).
-   */
-  private publishHotRooms(active: readonly HeldShard[]): void {
-    const maxLag = this.config.limits.shardMaxLagMs;
-    const now = Date.now();
-    if (now - this.hotAt < this.config.limits.shardLagPollMs) return;
-    this.hotAt = now;
-    const pipeline = this.redis.pipeline();
-    let queued = this.publishCrowdedRooms(active, pipeline, now);
-    for (const h of active) {
-      if (maxLag <= 0) break;
-      const actor = h.actor!;
-      const rooms = actor.behind(now - maxLag / 2, MAX_HOT_ROOMS);
-      const saturated = actor.pending.length >= this.config.roomWorker.readAhead;
-      const busy = actor.pending.length > 0 || now - (h.takenAt ?? 0) < HOT_ROOMS_TTL_MS;
-      const key = this.keys.shardHotRooms(h.shard);
-      if (!rooms.size && !saturated && !busy) {
-        if (this.hotPublished.delete(h.shard)) {
-          pipeline.del(key);
-          queued++;
-        }
-        continue;
-      }
-      const fields: string[] = [];
-      for (const [room, id] of rooms) fields.push(room, id);
-      if (saturated) fields.push('*', actor.readCursor);
-      if (!fields.length) fields.push('-', '');
-      const signature = fields.join('\n');
-      const last = this.hotPublished.get(h.shard);
-      if (last && last.signature === signature && now - last.at < HOT_ROOMS_TTL_MS / 4) continue;
-      // Never empty in between (a gateway reading it then would hold the whole shard): the new
-      // fields first, then the stale ones removed.
-      const names = new Set(fields.filter((_, i) => i % 2 === 0));
-      if (!last) pipeline.del(key);
-      pipeline.hset(key, ...fields);
-      const stale = last ? last.names.filter((n) => !names.has(n)) : [];
-      if (stale.length) pipeline.hdel(key, ...stale);
-      pipeline.pexpire(key, HOT_ROOMS_TTL_MS);
-      this.hotPublished.set(h.shard, { signature, names: [...names], at: now });
-      queued++;
-    }
-    if (queued) pipeline.exec().catch((err: unknown) => this.log.warn({ err }, 'publishing the rooms that are behind failed'));
-  }
-
-  /**
-   * While this worker's event loop is saturated (busy more than `limits.maxEventLoopBusy` of
-   * the time since the last call), lists each shard's flooded rooms (≥ {@link MIN_CROWDED}
-   * entries pending, at most {@link MAX_HOT_ROOMS}) in `KeySpace.shardDeliveryHot` with a
-   * deadline {@link CROWDED_TTL_MS} ahead (this process's clock; the gateways compare it with
-   * Redis's, so the machines' clocks must agree to well under that), where the gateways hold
-   * their senders; removes them once it is not. Issue #10 item 6: the other rooms then find
-   * the worker with time to spare. Queues its writes on `pipeline`; returns how many.
-   */
-  private publishCrowdedRooms(active: readonly HeldShard[], pipeline: ReturnType<ScriptedRedis['pipeline']>, now: number): number {
-    const mark = performance.eventLoopUtilization();
-    const busy = performance.eventLoopUtilization(mark, this.busyMark).utilization;
-    this.busyMark = mark;
-    const saturated = busy > this.config.limits.maxEventLoopBusy;
-    let queued = 0;
-    for (const h of active) {
-      const rooms = saturated ? h.actor!.crowded(MIN_CROWDED, MAX_HOT_ROOMS) : [];
-      const key = this.keys.shardDeliveryHot(h.shard);
-      if (rooms.length) {
-        const deadline = String(now + CROWDED_TTL_MS);
-        pipeline.hset(key, ...rooms.flatMap((room) => [room, deadline]));
-        pipeline.pexpire(key, 2 * CROWDED_TTL_MS);
-        queued++;
-      }
-      const stale = (this.crowdedPublished.get(h.shard) ?? []).filter((room) => !rooms.includes(room));
-      if (stale.length) {
-        pipeline.hdel(key, ...stale);
-        queued++;
-      }
-      if (rooms.length) this.crowdedPublished.set(h.shard, rooms);
-      else this.crowdedPublished.delete(h.shard);
-    }
-    if (saturated && queued) this.log.debug({ busy }, 'saturated: listing the flooded rooms for their senders to be held');
-    return queued;
   }
 
   private context(): RoomContext {

@@ -28,6 +28,7 @@ import type { SmTakeover } from '../sm/sm-takeover.js';
 import { WatchedSet, type SmStore, type StoredItem } from '../sm/sm-store.js';
 import type { Claimed, SmOrphans } from '../sm/sm-orphans.js';
 import { deliveryInProgress } from '../routing/delivery-consumer.js';
+import { failedLoginFields } from './login-log.js';
 
 /** XEP-0203 delayed delivery. */
 const DELAY_NS = 'urn:xmpp:delay';
@@ -531,7 +532,7 @@ export class ClientSession implements LocalSession {
       return this.saslStep(await this.runMechanism(() => this.mechanism!.step(data)));
     }
     if (el.name === 'abort') {
-      this.mechanism = undefined;
+      // saslFailure ends the exchange (it reads the client's authcid for the log line first).
       return this.saslFailure('aborted');
     }
     return this.fail('unsupported-stanza-type');
@@ -635,14 +636,20 @@ export class ClientSession implements LocalSession {
     this.transport.send(failure);
   }
 
+  /**
+   * Ends the SASL exchange with `<failure/>` (RFC 6120 §6.5) and logs `authentication failed`
+   * at info with the condition, the username the client gave and its IP address
+   * ({@link failedLoginFields}; issue #14 item 4: for operators and fail2ban-style tools).
+   */
   private saslFailure(condition: string, text?: string): void {
+    const authcid = this.mechanism?.authcid;
     this.mechanism = undefined;
     this.sendSaslFailure(condition, text);
     if (condition !== 'aborted') {
       this.authFailures += 1;
       this.d.metrics?.authFailure(this.mechanismName);
     }
-    this.log.info({ condition }, 'authentication failed');
+    this.log.info(failedLoginFields(condition, authcid, this.address), 'authentication failed');
     if (this.authFailures >= MAX_AUTH_FAILURES) this.fail('policy-violation', 'too many failed authentication attempts');
   }
 
