@@ -112,8 +112,12 @@ export class Gateway {
   private stopping = false;
   private decoySecret: Buffer | undefined;
 
-  constructor(private readonly config: Config, private readonly log: Logger) {
+  /** This gateway's logger: every line (sessions' included) names the gateway (`gatewayId`). */
+  private readonly log: Logger;
+
+  constructor(private readonly config: Config, log: Logger) {
     this.id = config.gateway.id ?? `gw-${randomBytes(6).toString('hex')}`;
+    this.log = log = log.child({ gatewayId: this.id });
     this.keys = keySpace(config.redis.keyPrefix);
     // Auto-pipelining: commands issued in the same event-loop turn (e.g. the XADDs of many
     // sessions' stanzas to room shards) go out in one write and come back in one read.
