@@ -19,7 +19,6 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { WebSocket } from 'ws';
 import {
   ScramClient,
   startGateway,
@@ -32,7 +31,7 @@ import {
   type ScramPlusMechanism,
   repoRoot,
 } from '@parley/testkit';
-import { directTls, selfSignedCert, startTls, streamOpen, textReader } from './support/tls.js';
+import { directTls, selfSignedCert, startTls, streamOpen, textReader, wsOpen } from './support/tls.js';
 
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const prefix = `t${process.pid}plus:`;
@@ -208,29 +207,6 @@ test('TLS 1.2: only tls-server-end-point is offered; tls-exporter is refused', a
   assert.match(refused.failure ?? '', /<malformed-request\/>/);
   again.destroy();
 });
-
-/** RFC 7395 over `url`: collects frames; returns the WebSocket, its TLS socket (wss) and a frame waiter. */
-async function wsOpen(url: string) {
-  const ws = new WebSocket(url, 'xmpp', { rejectUnauthorized: false });
-  const frames: string[] = [];
-  ws.on('message', (d) => frames.push(d.toString()));
-  await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
-  const next = async (re: RegExp): Promise<string> => {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const i = frames.findIndex((f) => re.test(f));
-      if (i >= 0) return frames.splice(0, i + 1)[i]!;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; got: ${frames.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-  const open = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>";
-  ws.send(open);
-  const features = await next(/<stream:features/);
-  // ws keeps the underlying socket private; for wss it is the TLS socket we bind to.
-  const socket = (ws as unknown as { _socket: Socket })._socket;
-  return { ws, features, next, socket };
-}
 
 test('wss:// offers -PLUS and logs in with tls-exporter; ws:// behind tls.behindTlsProxy offers none', async () => {
   const s = await wsOpen(`wss://127.0.0.1:${main.wsPort}/xmpp-websocket`);

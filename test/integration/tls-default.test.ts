@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import { repoRoot, startGateway, startRedis, xmppctl, type GatewayProcess, type RedisServer } from '@parley/testkit';
-import { directTls, saslLogin, startTls, streamOpen, textReader, writeSelfSignedCert } from './support/tls.js';
+import { directTls, saslLogin, startTls, streamOpen, textReader, writeSelfSignedCert, wsOpen } from './support/tls.js';
 
 let redis: RedisServer;
 let multi: GatewayProcess; // two hosts, SNI, direct TLS, wss
@@ -117,26 +117,6 @@ test('SNI picks the certificate per host on STARTTLS, direct TLS and wss://; unk
   assert.equal(cn(none), 'localhost');
   none.destroy();
 });
-
-/** Opens an RFC 7395 WebSocket and returns its first frames' helper. */
-async function wsOpen(url: string, domain: string) {
-  const ws = new WebSocket(url, 'xmpp');
-  const frames: string[] = [];
-  ws.on('message', (d) => frames.push(d.toString()));
-  await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
-  const next = async (re: RegExp): Promise<string> => {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const i = frames.findIndex((f) => re.test(f));
-      if (i >= 0) return frames.splice(0, i + 1)[i]!;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; got: ${frames.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-  const open = `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='${domain}' version='1.0'/>`;
-  ws.send(open);
-  return { ws, next, open, features: await next(/<stream:features/) };
-}
 
 test('tls.required with tls.behindTlsProxy: plain ws:// logs in with PLAIN; c2s without STARTTLS is refused', async () => {
   const c = await wsOpen(`ws://127.0.0.1:${proxied.wsPort}/xmpp-websocket`, 'localhost');

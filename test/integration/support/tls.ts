@@ -4,6 +4,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { WebSocket } from 'ws';
 import { ScramClient, type ScramMechanism } from '@parley/testkit';
 
 /** A self-signed certificate for `localhost` (openssl), in a new temporary directory the caller removes. */
@@ -125,4 +126,32 @@ export async function saslLogin(
   const jid = /<jid>([^<]+)<\/jid>/.exec(bound)?.[1];
   if (!jid) throw new Error(`bind failed: ${bound}`);
   return { jid, features, reader: r };
+}
+
+/**
+ * Opens an RFC 7395 XMPP-over-WebSocket stream to `url` (ws:// or wss://, any certificate
+ * accepted) for `domain`: returns the WebSocket, the stream `<open/>` it sent, the first
+ * `<stream:features>` frame, a waiter for the next frame matching `re` (5 s) and the
+ * underlying socket (for wss, the TLS socket whose channel binding a client uses).
+ */
+export async function wsOpen(url: string, domain = 'localhost') {
+  const ws = new WebSocket(url, 'xmpp', { rejectUnauthorized: false });
+  const frames: string[] = [];
+  ws.on('message', (d) => frames.push(d.toString()));
+  await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+  const next = async (re: RegExp): Promise<string> => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const i = frames.findIndex((f) => re.test(f));
+      if (i >= 0) return frames.splice(0, i + 1)[i]!;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; got: ${frames.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const open = `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='${domain}' version='1.0'/>`;
+  ws.send(open);
+  const features = await next(/<stream:features/);
+  // ws keeps the underlying socket private.
+  const socket = (ws as unknown as { _socket: Socket | TLSSocket })._socket;
+  return { ws, open, features, next, socket };
 }

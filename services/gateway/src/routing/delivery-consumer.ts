@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Element } from 'ltx';
 import type { Logger } from 'pino';
-import { decodeEnvelope, DeliveryMarks, DELIVERY_GROUP, nextStreamId, parseDeliveryMark, type KeySpace } from '@parley/bus';
+import { decodeEnvelope, DeliveryMarks, DELIVERY_GROUP, nextStreamId, parseDeliveryMark, streamIdMs, type KeySpace } from '@parley/bus';
 import { tryParseJid, type Jid } from '@parley/jid';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { BlocklistCache } from '../blocking/blocklist-cache.js';
@@ -296,9 +296,4 @@ export class DeliveryConsumer {
 function bareOf(jid: string): string {
   const slash = jid.indexOf('/');
   return slash < 0 ? jid : jid.slice(0, slash);
-}
-
-/** The ms part of a stream id `<ms>-<seq>` (the Redis time of its XADD). */
-function streamIdMs(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
 }

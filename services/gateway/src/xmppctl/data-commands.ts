@@ -9,27 +9,13 @@
  * throw, so xmppctl prints one line `xmppctl: <why>` and exits 1.
  */
 import type { Command } from 'commander';
-import type { Redis } from 'ioredis';
-import { keySpace, type KeySpace } from '@parley/bus';
 import type { Config } from '@parley/config';
-import { createRedis } from '@parley/service-runtime';
 import { backup, restore } from './backup.js';
+import { err as progress, withRedis } from './ctl-context.js';
 import { reshard } from './reshard.js';
 
 /** Largest `--shards` accepted: `muc.shards`'s bound in @parley/config. */
 const MAX_SHARDS = 4096;
-
-async function withRedis<T>(config: Config, fn: (redis: Redis, keys: KeySpace) => Promise<T>): Promise<T> {
-  const redis = createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    return await fn(redis, keySpace(config.redis.keyPrefix));
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const progress = (line: string) => process.stderr.write(`xmppctl: ${line}\n`);
 
 /**
  * Adds `muc reshard`, `backup` and `restore` to `program`.
