@@ -9,9 +9,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from '@parley/testkit';
 import { ScansionClient } from '../scansion/lib/client.js';
 import { spawnLauncher } from './support/launcher.js';
 
@@ -23,22 +23,9 @@ after(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const listenable = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-
-/** A base port p with p and p+1 both free. */
-async function twoFreePorts(from: number): Promise<number> {
-  for (let p = from; p < from + 2000; p += 2) if ((await listenable(p)) && (await listenable(p + 1))) return p;
-  throw new Error('no two consecutive free ports');
-}
-
 test('the cluster command prints READY, serves rooms across gateways, and stops on SIGTERM', async () => {
-  const c2s = await twoFreePorts(20000 + Math.floor(Math.random() * 20000));
-  const ws = await twoFreePorts(c2s + 2);
+  const c2s = await freePorts(2);
+  const ws = await freePorts(2);
   const started = spawnLauncher(['--gateways', '2', '--workers', '2', '--c2s-port', String(c2s), '--ws-port', String(ws), '--admin-port', '0', '--open-auth', '--data-dir', dataDir, '--json']);
   launcher = started.child;
   const output = started.output;

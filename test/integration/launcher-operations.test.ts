@@ -16,11 +16,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, xmppctl } from '@parley/testkit';
+import { freePort, freePorts, xmppctl } from '@parley/testkit';
 import { spawnLauncher } from './support/launcher.js';
 
 const root = mkdtempSync(join(tmpdir(), 'parley-launcher-ops-'));
@@ -75,24 +74,8 @@ function records(output: readonly string[]): Record<string, unknown>[] {
   return out;
 }
 
-/** A free port P whose neighbour P + 1 is free too (the launcher's two gateways use both). */
-async function freePair(): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    if (p < 65535 && (await bindable(p + 1))) return p;
-  }
-}
-
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
 async function start(): Promise<Run> {
-  const launched = spawnLauncher(['--gateways', '2', '--workers', '2', '--c2s-port', String(await freePair()), '--ws-port', String(await freePair()),
+  const launched = spawnLauncher(['--gateways', '2', '--workers', '2', '--c2s-port', String(await freePorts(2)), '--ws-port', String(await freePorts(2)),
     '--admin-port', '0', '--direct-tls-port', '0', '--no-tls', '--data-dir', dataDir, '--json'], { detached: true });
   started.push(launched.child);
   const line = await launched.ready;

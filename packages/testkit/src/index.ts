@@ -7,7 +7,7 @@ export { startRedis } from './start-redis.js';
 export type { RedisServer, StartRedisOptions } from './start-redis.js';
 export { startRedisSentinel } from './start-redis-sentinel.js';
 export type { RedisSentinelSet, StartRedisSentinelOptions } from './start-redis-sentinel.js';
-export { freePort } from './free-port.js';
+export { freePort, freePorts } from './free-port.js';
 export { startGateway } from './start-gateway.js';
 export type { GatewayProcess, StartGatewayOptions } from './start-gateway.js';
 export { xmppctl } from './xmppctl.js';
