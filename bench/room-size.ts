@@ -12,7 +12,7 @@
 // metrics), VmRSS (/proc/<pid>/status, KiB) of each
 // gateway and room worker under the launcher, Redis `used_memory` (INFO memory, bytes), and
 // for the scenario's room: the length of its JSON state in its shard's rooms hash (HSTRLEN,
-// bytes), MEMORY USAGE of that hash and of the room's history list (bytes). It prints one
+// bytes), MEMORY USAGE of that hash, of the room's occupants hash and of its history list (bytes). It prints one
 // JSON object: the samples plus the load generator's result summary.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -79,12 +79,16 @@ function room(namePrefix: string) {
     // Earlier runs' rooms may still be there (room names carry the run id): take the largest.
     const jid = fields.map((f) => ({ f, n: Number(redis('HSTRLEN', key, f)) })).sort((a, b) => b.n - a.n)[0]!.f;
     const hist = keys.roomHistory(s, jid);
+    const occ = keys.roomOccupants(s, jid);
     return {
       jid,
       shard: s,
       fieldsInHash: Number(redis('HLEN', key)),
       stateJsonBytes: Number(redis('HSTRLEN', key, jid)),
       hashMemoryUsageBytes: Number(redis('MEMORY', 'USAGE', key, 'SAMPLES', '0')),
+      // Occupants in their own hash since issue #15 item 2 (0 for rooms stored before).
+      occupantsInHash: Number(redis('HLEN', occ)),
+      occupantsMemoryUsageBytes: Number(redis('MEMORY', 'USAGE', occ, 'SAMPLES', '0')) || 0,
       historyEntries: Number(redis('LLEN', hist)),
       historyMemoryUsageBytes: Number(redis('MEMORY', 'USAGE', hist, 'SAMPLES', '0')) || 0,
     };

@@ -8,6 +8,8 @@
 //     system service (a system Prosody on 5222 would collide with `npm run cluster`), and with
 //     `--with-slixmpp` (npm test, npm run setup) Debian's `python3-slixmpp`, the client library
 //     test/integration/slixmpp-interop.test.ts drives with Debian's /usr/bin/python3, and with
+//     `--with-sendxmpp` (npm test, npm run setup) Debian's `go-sendxmpp` and `sendxmpp`, the
+//     command-line clients of test/integration/sendxmpp-interop.test.ts, and with
 //     `--with-deploy-tools` (npm test, npm run setup) Debian's `kubernetes-client` (its
 //     `kubectl kustomize` renders deploy/k8s offline) and `systemd` (`systemd-analyze verify`
 //     of deploy/systemd), for test/integration/k8s-manifests.test.ts and packaging.test.ts,
@@ -23,6 +25,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 const withProsody = process.argv.includes('--with-prosody');
 const withSlixmpp = process.argv.includes('--with-slixmpp');
+const withSendxmpp = process.argv.includes('--with-sendxmpp');
 const withDeployTools = process.argv.includes('--with-deploy-tools');
 const say = (msg) => { if (!quiet) process.stderr.write(`[setup] ${msg}\n`); };
 
@@ -58,6 +61,8 @@ const missing = [];
 if (!onPath('redis-server') && !process.env.REDIS_URL) missing.push('redis-server');
 if (withProsody && !onPath('prosody')) missing.push('prosody');
 if (withSlixmpp && spawnSync('/usr/bin/python3', ['-c', 'import slixmpp'], { stdio: 'ignore' }).status !== 0) missing.push('python3-slixmpp');
+if (withSendxmpp && !onPath('go-sendxmpp')) missing.push('go-sendxmpp');
+if (withSendxmpp && !onPath('sendxmpp')) missing.push('sendxmpp');
 if (withDeployTools && !onPath('kubectl')) missing.push('kubernetes-client');
 if (withDeployTools && !onPath('systemd-analyze')) missing.push('systemd');
 if (missing.length > 0) {

@@ -5,7 +5,8 @@
  * configuration; a kick gives the occupant status 307 and the others the right presence;
  * deleting a user removes them from every room's affiliation lists and a re-created account
  * of the same name has no old privilege; an announcement reaches every online client and its
- * job reaches 100%.
+ * job reaches 100%; a message stored offline through the API reaches its recipient at login and
+ * is in the recipient's XEP-0313 archive under the stanza-id it arrives with.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -185,6 +186,39 @@ test('a message to an account with nobody online is stored offline and delivered
   const online = await call('POST', '/v1/messages', { to: 'offline-rest@localhost', body: 'Now online' });
   assert.equal(online.status, 200, JSON.stringify(online.json));
   assert.equal(online.json.delivered, 1);
+});
+
+test('a message the API stores offline is in the recipient\'s XEP-0313 archive, under the stanza-id of the copy it gets', async () => {
+  assert.equal((await call('POST', '/v1/users', { jid: 'mam-rest@localhost', password: 'pw' })).status, 201);
+  const sent = await call('POST', '/v1/messages', { to: 'mam-rest@localhost', body: 'Archived while away', type: 'chat' });
+  assert.equal(sent.status, 202, JSON.stringify(sent.json));
+
+  const c = await connect('mam-rest', cluster!.gateways[0]!);
+  c.send('<presence/>');
+  const msg = await until(c, (el) => el.name === 'message' && el.getChildText('body') === 'Archived while away', 'the offline message');
+  assert.equal(msg.attrs.id, sent.json.id);
+  const sids = msg.getChildren('stanza-id', 'urn:xmpp:sid:0');
+  assert.equal(sids.length, 1, msg.toString());
+  assert.equal(sids[0]!.attrs.by, 'mam-rest@localhost');
+  const archiveId = String(sids[0]!.attrs.id);
+
+  // XEP-0313 §4: the account's own archive holds it under that id, as from the server.
+  c.send("<iq type='set' id='mam-rest-q'><query xmlns='urn:xmpp:mam:2' queryid='f1'/></iq>");
+  const results: Element[] = [];
+  for (;;) {
+    const el = await until(c, (e) => (e.name === 'iq' && e.attrs.id === 'mam-rest-q') || (e.name === 'message' && e.getChild('result', 'urn:xmpp:mam:2')?.attrs.queryid === 'f1'), 'the archive query');
+    if (el.name === 'iq') {
+      assert.equal(el.attrs.type, 'result', el.toString());
+      break;
+    }
+    results.push(el.getChild('result', 'urn:xmpp:mam:2')!);
+  }
+  assert.equal(results.length, 1, results.join('\n'));
+  assert.equal(results[0]!.attrs.id, archiveId);
+  const archived = results[0]!.getChild('forwarded', 'urn:xmpp:forward:0')?.getChild('message');
+  assert.equal(archived?.getChildText('body'), 'Archived while away');
+  assert.equal(archived?.attrs.from, 'localhost');
+  assert.equal(archived?.attrs.id, sent.json.id);
 });
 
 test('room bodies: PATCH takes the config of POST; GET leaves the password out unless ?secrets=true', async () => {

@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Element } from 'ltx';
-import { keySpace, shardForRoom, type KeySpace } from '@parley/bus';
+import { decodeStoredOccupant, encodeStoredOccupant, keySpace, shardForRoom, type KeySpace } from '@parley/bus';
 import {
   loginScram,
   RawClient,
@@ -172,6 +172,16 @@ function runService(service: string, redis: RedisServer, prefix: string, shards:
   }));
 }
 
+/**
+ * Stores an occupant `__proto__` (bare JID ghost@localhost) of a gateway that is gone in a
+ * stopped cluster's room, as a cluster killed with SIGKILL leaves its occupants.
+ */
+async function seedGhost(db: ReturnType<RedisServer['client']>, keys: KeySpace, shard: number, room: string): Promise<void> {
+  const session = { fullJid: 'ghost@localhost/r', gatewayId: 'gone-gw', sessionId: 's-ghost', presence: "<presence xmlns='jabber:client'/>", joined: 1 };
+  const occupant = { nick: '__proto__', bareJid: 'ghost@localhost', role: 'participant', sessions: [session] };
+  await db.hset(keys.roomOccupants(shard, room), '__proto__', encodeStoredOccupant(1_000_000, JSON.stringify(occupant)));
+}
+
 const A = 'bk:';
 const keysA = keySpace(A);
 const ctlA = (args: string[], shards: number, stdin?: string) =>
@@ -219,6 +229,13 @@ test('reshard 4 → 8: refused while alive or with unapplied input, then every r
 
   const moving = ROOMS.filter((r) => shardForRoom(r, 4) !== shardForRoom(r, 8));
   assert.ok(moving.length > 0, 'some rooms change shard');
+  // A clean stop leaves no occupant; a killed cluster leaves them in each room's occupants
+  // hash (KeySpace.roomOccupants), which moves with the room.
+  const occupantsBefore = new Map<string, string[]>();
+  for (const room of ROOMS) {
+    await seedGhost(db, keysA, shardForRoom(room, 4), room);
+    occupantsBefore.set(room, (await db.hvals(keysA.roomOccupants(shardForRoom(room, 4), room))).sort());
+  }
   const done = await ctlA(['muc', 'reshard', '--shards', '8'], 4);
   assert.equal(done.code, 0, done.stderr);
   assert.match(done.stderr, new RegExp(`rooms: ${ROOMS.length}, moved: ${moving.length}, `));
@@ -226,10 +243,11 @@ test('reshard 4 → 8: refused while alive or with unapplied input, then every r
     const s = shardForRoom(room, 8);
     assert.ok(await db.hexists(keysA.shardRooms(s), room), `${room} on shard ${s}`);
     assert.equal(await db.xlen(keysA.roomArchive(s, room)), 2, `${room} archive on shard ${s}`);
+    assert.deepEqual((await db.hvals(keysA.roomOccupants(s, room))).sort(), occupantsBefore.get(room), `${room} occupants on shard ${s}`);
     if (moving.includes(room)) {
       const old = shardForRoom(room, 4);
       assert.equal(await db.hexists(keysA.shardRooms(old), room), 0);
-      assert.equal(await db.exists(keysA.roomArchive(old, room), keysA.roomArchiveIndex(old, room), keysA.roomHistory(old, room)), 0, `${room} left nothing on shard ${old}`);
+      assert.equal(await db.exists(keysA.roomArchive(old, room), keysA.roomArchiveIndex(old, room), keysA.roomHistory(old, room), keysA.roomOccupants(old, room)), 0, `${room} left nothing on shard ${old}`);
     }
   }
   assert.equal(await db.get(keysA.mucShards()), '8');
@@ -277,6 +295,9 @@ test('an interrupted reshard blocks starts until it is run again, which removes 
 });
 
 test('backup of the stopped cluster, restore into a fresh Redis: logins, account data and rooms', async () => {
+  const dbA = redisA!.client();
+  for (const room of ROOMS) await seedGhost(dbA, keysA, shardForRoom(room, 8), room);
+  dbA.disconnect();
   const b = await ctlA(['backup'], 8);
   assert.equal(b.code, 0, b.stderr);
   backupText = b.stdout;
@@ -286,6 +307,7 @@ test('backup of the stopped cluster, restore into a fresh Redis: logins, account
   assert.deepEqual(records.at(-1), { kind: 'end', records: records.length - 1 });
   assert.equal(records.filter((r) => r.kind === 'account').length, 2);
   assert.equal(records.filter((r) => r.kind === 'room').length, ROOMS.length);
+  assert.equal(records.filter((r) => r.kind === 'room-data' && r.data === 'occupants').length, ROOMS.length, 'each room with its occupants');
   for (const pw of Object.values(USERS)) assert.ok(!backupText.includes(pw), 'no plaintext password');
   assert.match(b.stderr, /backed up 2 accounts and 10 rooms/);
 
@@ -300,6 +322,13 @@ test('backup of the stopped cluster, restore into a fresh Redis: logins, account
   const twice = await ctlB(['restore'], backupText);
   assert.equal(twice.code, 1);
   assert.match(twice.stderr, /restore needs an empty data set/);
+  const keysB = keySpace(B);
+  const dbB = redisB!.client();
+  for (const room of ROOMS) {
+    const stored = await dbB.hvals(keysB.roomOccupants(shardForRoom(room, 8), room));
+    assert.equal(stored.length, 1, `${room}: its occupant restored`);
+    assert.equal((decodeStoredOccupant(stored[0]!)?.occupant as { bareJid?: string }).bareJid, 'ghost@localhost');
+  }
 
   const procs = await startProcs(redisB!, B, 8);
   const raw = await RawClient.connect(procs.gateways[0]!.c2sPort);
@@ -318,6 +347,9 @@ test('backup of the stopped cluster, restore into a fresh Redis: logins, account
   assert.equal(vcard.getChild('vCard', 'vcard-temp')?.getChildText('FN'), 'Alice Backup');
   assert.deepEqual(await archiveBodies(alice, 'g4'), ['offline hello'], 'account archive');
   await assertRooms(alice, 'y');
+  // The room workers loaded the restored occupant and removed it (its gateway is gone).
+  for (const room of ROOMS) assert.equal(await dbB.exists(keysB.roomOccupants(shardForRoom(room, 8), room)), 0, `${room}: the occupant of a gone gateway removed`);
+  dbB.disconnect();
   const bob = await connect(procs, 'bob');
   bob.send(`<presence/>`);
   const offline = await next(bob, (e) => e.name === 'message' && e.attrs.from?.startsWith('alice@localhost') === true);

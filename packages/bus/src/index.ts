@@ -9,6 +9,8 @@ export type { RoomInputEnvelope } from './room-input.js';
 export { formatDeliveryMark, parseDeliveryMark, compareStreamIds, DeliveryMarks, MAX_LANES } from './delivery-mark.js';
 export type { DeliveryMark } from './delivery-mark.js';
 export { laneForRoom, shardForRoom } from './shard.js';
+export { OCCUPANTS_IN_HASH, encodeStoredOccupant, decodeStoredOccupant, orderStoredOccupants, occupantsInHash } from './stored-room.js';
+export type { StoredOccupant } from './stored-room.js';
 export { shardLayout, escapeGlob, escapeRegExp } from './shard-layout.js';
 export { nextStreamId, prevStreamId, redisTimeMs, streamIdMs } from './stream-id.js';
 export { readArchivePageFrom } from './archive-page.js';

@@ -3,7 +3,8 @@
  *
  * Keys that belong together carry the same hash tag (`{...}`) so that, on Redis Cluster,
  * a user's session registry, offline queue and account live in one slot, a gateway's
- * delivery stream and session set in another, and a MUC shard's stream, lease, cursor,
+ * delivery stream and session set in another (its liveness token and reaper lock are with the
+ * cluster-wide `gateways` set), and a MUC shard's stream, lease, cursor,
  * rooms and histories in a third (so one Lua script can commit a shard atomically). All keys start with a configurable
  * prefix so that several clusters (or test runs) can share one Redis.
  */
@@ -174,7 +175,11 @@ export interface KeySpace {
   shardFence(shard: number): string;
   /** Id of the last shard stream entry whose effects are committed. */
   shardCursor(shard: number): string;
-  /** Hash: room bare JID → JSON room state (without history) for every room of the shard. */
+  /**
+   * Hash: room bare JID → JSON room state (without history) for every room of the shard.
+   * Without occupants when it has `occupantsInHash: true` (they are in
+   * {@link roomOccupants}); rooms written before that hold them inline (stored-room.ts).
+   */
   shardRooms(shard: number): string;
   /**
    * Hash of the shard's progress beyond its cursor (room worker fair scheduling): `n` → count
@@ -199,6 +204,13 @@ export interface KeySpace {
   shardDeliveryHot(shard: number): string;
   /** List of a room's discussion history entries (JSON), oldest first, in its shard's slot. */
   roomHistory(shard: number, roomJid: string): string;
+  /**
+   * Hash of a room's occupants, in its shard's slot: shown nick → `[seq, occupant JSON]`
+   * (stored-room.ts in this package; `seq` orders the occupants by join). Written by the
+   * room worker's commit one changed occupant at a time; the room's field of
+   * {@link shardRooms} then holds the room without occupants (`occupantsInHash` set).
+   */
+  roomOccupants(shard: number, roomJid: string): string;
   /**
    * Stream of a room's XEP-0313 archive, in its shard's slot: one entry per archived
    * message (fields `s` = archive id, `e` = JSON `ArchiveEntry`), entry ids `<ms>-<seq>` from
@@ -254,6 +266,10 @@ export function keySpace(prefix = 'parley:'): KeySpace {
   const user = (kind: string) => (bare: string) => `${prefix}${kind}:{u:${bare}}`;
   const gw = (kind: string) => (id: string) => `${prefix}gw:{g:${id}}:${kind}`;
   const shard = (kind: string) => (n: number) => `${prefix}muc:{s:${n}}:${kind}`;
+  // Gateway liveness keys share the slot of `<prefix>gateways` (its whole name is the hash
+  // tag), so its Lua scripts (register, heartbeat, reap claim/resume/lock) stay single-slot on
+  // Redis Cluster; the delivery streams stay in each gateway's own slot.
+  const live = `{${prefix}gateways}`;
   return {
     prefix,
     userSessions: user('sessions'),
@@ -266,11 +282,11 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     gatewayInfo: gw('info'),
     gatewaySessions: gw('sessions'),
     gatewayDelivery: gw('deliver'),
-    reaperLock: gw('reaper'),
-    gatewayToken: gw('token'),
+    reaperLock: (id) => `${live}:reaper:${id}`,
+    gatewayToken: (id) => `${live}:token:${id}`,
     gatewayReaping: gw('reaping'),
-    reapingGateways: () => `${prefix}gateways:reaping`,
-    livenessState: () => `${prefix}gateways:liveness`,
+    reapingGateways: () => `${live}:reaping`,
+    livenessState: () => `${live}:liveness`,
     saslDecoySecret: () => `${prefix}sasl-decoy-secret`,
     mucForwardKey: () => `${prefix}muc:forward-key`,
     authFailures: (kind: 'address' | 'account') => `${prefix}auth-failures:${kind}`,
@@ -305,6 +321,7 @@ export function keySpace(prefix = 'parley:'): KeySpace {
     shardHotRooms: shard('hot'),
     shardDeliveryHot: shard('delivery-hot'),
     roomHistory: (n, roomJid) => `${prefix}muc:{s:${n}}:history:${roomJid}`,
+    roomOccupants: (n, roomJid) => `${prefix}muc:{s:${n}}:occupants:${roomJid}`,
     roomArchive: (n, roomJid) => `${prefix}muc:{s:${n}}:archive:${roomJid}`,
     roomArchiveIndex: (n, roomJid) => `${prefix}muc:{s:${n}}:archive-ids:${roomJid}`,
     roomArchiveTombstones: (n, roomJid) => `${prefix}muc:{s:${n}}:archive-tombstones:${roomJid}`,

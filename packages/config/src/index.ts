@@ -1,4 +1,4 @@
-export { configSchema, redisSentinelSchema, OPEN_AUTH_BACKEND } from './schema.js';
-export type { Config, RedisSentinelConfig } from './schema.js';
+export { configSchema, redisSentinelSchema, redisClusterSchema, OPEN_AUTH_BACKEND } from './schema.js';
+export type { Config, RedisSentinelConfig, RedisClusterConfig } from './schema.js';
 export { loadConfig, ENV_VARS } from './load-config.js';
 export { ConfigError } from './errors.js';

@@ -21,6 +21,9 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_REDIS_SENTINEL_USERNAME: 'redis.sentinel.sentinelUsername',
   PARLEY_REDIS_SENTINEL_PASSWORD: 'redis.sentinel.sentinelPassword',
   PARLEY_REDIS_SENTINEL_DB: 'redis.sentinel.db',
+  PARLEY_REDIS_CLUSTER: 'redis.cluster.nodes',
+  PARLEY_REDIS_CLUSTER_USERNAME: 'redis.cluster.username',
+  PARLEY_REDIS_CLUSTER_PASSWORD: 'redis.cluster.password',
   PARLEY_GATEWAY_ID: 'gateway.id',
   PARLEY_BIND_HOST: 'gateway.bindHost',
   PARLEY_C2S_PORT: 'gateway.c2sPort',
@@ -107,6 +110,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_ROOM_WORKER_LANES: 'roomWorker.lanes',
   PARLEY_ROOM_WORKER_READ_AHEAD: 'roomWorker.readAhead',
   PARLEY_METRICS_PUBLISH_MS: 'metrics.publishMs',
+  PARLEY_METRICS_HEALTH_LISTENER_ENABLED: 'metrics.healthListenerEnabled',
   PARLEY_ADMIN_BIND_HOST: 'adminApi.bindHost',
   PARLEY_ADMIN_PORT: 'adminApi.port',
   PARLEY_ADMIN_TOKENS: 'adminApi.tokens',
@@ -121,11 +125,11 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
 };
 
 const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items|PerUser|Days|Results|Nodes|Queue|Sec|Unacked)$/;
-const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|pretty|behindTlsProxy|channelBinding)$/;
+const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|Enabled|pretty|behindTlsProxy|channelBinding)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {
   if (path.startsWith('adminApi.')) return coerceAdminApi(path, raw, envName);
-  if (path === 'redis.sentinel.sentinels') return coerceSentinels(raw, envName);
+  if (path === 'redis.sentinel.sentinels' || path === 'redis.cluster.nodes') return coerceSentinels(raw, envName);
   if (path === 'redis.sentinel.db') return coerce('Port', raw, envName);
   if (path === 'hosts' || path === 'muc.admins') return raw.split(',').map((h) => h.trim()).filter(Boolean);
   if (path === 'tls.certificates') return coerceCertificates(raw, envName);
@@ -151,7 +155,9 @@ function coerce(path: string, raw: string, envName: string): unknown {
  */
 function coerceSentinels(raw: string, envName: string): unknown {
   const items = raw.split(',').map((t) => t.trim()).filter(Boolean);
-  if (items.length > 16) throw new ConfigError(`${envName}: at most 16 sentinels, got ${items.length}`);
+  // PARLEY_REDIS_CLUSTER (seed nodes) takes up to 64 items in the same form.
+  const max = envName === 'PARLEY_REDIS_CLUSTER' ? 64 : 16;
+  if (items.length > max) throw new ConfigError(`${envName}: at most ${max} ${max === 64 ? 'seed nodes' : 'sentinels'}, got ${items.length}`);
   return items.map((item) => {
     const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):(\d{1,5})$/.exec(item);
     if (!m) throw new ConfigError(`${envName}: expected host:port items separated by commas, got ${JSON.stringify(item.slice(0, 300))}`);

@@ -35,6 +35,23 @@ export const redisSentinelSchema = z.object({
 export type RedisSentinelConfig = z.infer<typeof redisSentinelSchema>;
 
 /**
+ * `redis.cluster` (issue #14 item 2): a Redis Cluster. `nodes` are seed nodes (`host:port`
+ * as in {@link sentinelAddress}; any subset of the cluster's nodes, the client learns the rest
+ * with `CLUSTER SLOTS` and follows `MOVED`/`ASK` redirections and failovers); `username` /
+ * `password` log in to every node (Redis ACL user / `requirepass`), each only when set. Unknown
+ * keys are errors. Cluster mode has one database, so there is no `db`.
+ */
+export const redisClusterSchema = z.object({
+  /** At least one seed node, at most 64. */
+  nodes: z.array(sentinelAddress).min(1).max(64),
+  username: z.string().min(1).max(256).optional(),
+  password: z.string().min(1).max(512).optional(),
+}).strict();
+
+/** The validated `redis.cluster` setting. */
+export type RedisClusterConfig = z.infer<typeof redisClusterSchema>;
+
+/**
  * The whole configuration of a parley process, validated at start-up.
  * Sizes are bytes, durations milliseconds. Every field has a default except where noted,
  * so an empty file (or no file) gives a working single-host development setup.
@@ -57,7 +74,16 @@ export const configSchema = z
          * docs/operations.md "Redis high availability" for what a failover loses.
          */
         sentinel: redisSentinelSchema.optional(),
+        /**
+         * Redis Cluster (issue #14 item 2): when set, every process connects to this cluster
+         * (seed nodes) instead of `url`; `sentinel` and `cluster` exclude each other. Every key
+         * a Lua script or transaction touches is in one hash slot (docs/deploy.md "Redis
+         * Cluster" lists the audit). `keyPrefix` must not contain `{` or `}`.
+         */
+        cluster: redisClusterSchema.optional(),
       })
+      .refine((r) => !(r.sentinel && r.cluster), { message: 'redis.sentinel and redis.cluster exclude each other', path: ['cluster'] })
+      .refine((r) => !r.cluster || !/[{}]/.test(r.keyPrefix), { message: 'with redis.cluster, keyPrefix must not contain { or } (hash tags)', path: ['keyPrefix'] })
       .prefault({}),
     gateway: z
       .object({
@@ -513,6 +539,14 @@ export const configSchema = z
          * a process's metrics expire three periods after its last write.
          */
         publishMs: z.number().int().min(100).max(300_000).default(5000),
+        /**
+         * Each gateway and room worker also serves its own metrics (Prometheus text format 0.0.4,
+         * `service` and `process` labels, no `instance`) at `GET /metrics` on its health listener
+         * (`gateway.healthPort`, `roomWorker.healthPort`), without a token, for a Prometheus that
+         * scrapes every process (issue #14 item 4). Off by default: the health listener has no
+         * token, and the gateway's binds to `gateway.bindHost`, often a public address.
+         */
+        healthListenerEnabled: z.boolean().default(false),
       })
       .prefault({}),
     adminApi: z

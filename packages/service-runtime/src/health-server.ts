@@ -23,6 +23,11 @@ export interface HealthServerOptions {
   readiness: () => Promise<Readiness>;
   /** How long `/readyz` waits for `readiness`, ms (default 2000). */
   timeoutMs?: number;
+  /**
+   * This process's own metrics for `GET /metrics` (e.g. a prom-client Registry: `contentType`
+   * and `metrics()`); without it `/metrics` is 404 like any other path.
+   */
+  metrics?: { contentType: string; metrics(): Promise<string> };
 }
 
 /** A running health listener. */
@@ -39,6 +44,8 @@ export interface HealthServer {
  * - `GET /readyz` → 200 `{"status":"ready","checks":{...}}` when `readiness()` says so, else
  *   503 `{"status":"unavailable","checks":{...}}` (also when it throws or takes longer than
  *   `timeoutMs`);
+ * - `GET /metrics` → 200 with `opts.metrics` in its content type (Prometheus text format), when given;
+ *   500 `{"status":"metrics-failed"}` when collecting them throws;
  * - any other path → 404, any other method → 405 (with `Allow: GET, HEAD`).
  * Requests time out after 5 s; at most 64 connections at once.
  * @throws the listen error (e.g. EADDRINUSE) from the returned promise
@@ -54,6 +61,17 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { status: 'method-not-allowed' }, { allow: 'GET, HEAD' });
     const path = (req.url ?? '').split('?')[0];
     if (path === '/healthz') return send(200, { status: 'ok' });
+    const metrics = opts.metrics;
+    if (path === '/metrics' && metrics) {
+      metrics
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        })
+        .catch(() => send(500, { status: 'metrics-failed' }));
+      return;
+    }
     if (path !== '/readyz') return send(404, { status: 'not-found' });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Readiness>((resolve) => {

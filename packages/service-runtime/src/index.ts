@@ -6,4 +6,4 @@ export { SupervisedThread, livenessRedisOptions, type SupervisedThreadOptions } 
 export { startHealthServer, type HealthServer, type HealthServerOptions, type Readiness } from './health-server.js';
 export { DATA_SCHEMA_VERSION, SchemaVersionError, ensureSchemaVersion, checkSchemaVersionOrExit } from './schema-version.js';
 export { ShardCountError, ensureShardCount, checkShardCountOrExit, type ShardLayout } from './shard-count.js';
-export { createRedis, sentinelOptions, type RedisConnection } from './redis-connection.js';
+export { createRedis, sentinelOptions, clusterClient, isCluster, scanKeys, type RedisConnection } from './redis-connection.js';

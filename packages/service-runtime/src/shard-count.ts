@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createRedis, type RedisConnection } from './redis-connection.js';
+import { createRedis, scanKeys, type RedisConnection } from './redis-connection.js';
 
 /**
  * Where a data set keeps its room shards, as the start check needs it (built by
@@ -70,10 +70,8 @@ export async function ensureShardCount(conn: string | RedisConnection, layout: S
 
 /** The first stored room that is not on its shard under `layout.shards`, if any. */
 async function findMisplacedRoom(redis: Redis, layout: ShardLayout): Promise<{ room: string; shard: number } | undefined> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', layout.roomsPattern, 'COUNT', 1000);
-    cursor = next;
+  // Every master of a Redis Cluster is walked (scanKeys).
+  for await (const keys of scanKeys(redis, layout.roomsPattern, 1000)) {
     for (const key of keys) {
       const shard = layout.shardOfRoomsKey(key);
       if (shard === undefined) continue;
@@ -86,7 +84,7 @@ async function findMisplacedRoom(redis: Redis, layout: ShardLayout): Promise<{ r
         }
       } while (hcursor !== '0');
     }
-  } while (cursor !== '0');
+  }
   return undefined;
 }
 

@@ -7,6 +7,8 @@ export { startRedis } from './start-redis.js';
 export type { RedisServer, StartRedisOptions } from './start-redis.js';
 export { startRedisSentinel } from './start-redis-sentinel.js';
 export type { RedisSentinelSet, StartRedisSentinelOptions } from './start-redis-sentinel.js';
+export { startRedisCluster } from './start-redis-cluster.js';
+export type { RedisClusterNode, RedisClusterSet, StartRedisClusterOptions } from './start-redis-cluster.js';
 export { freePort, freePorts } from './free-port.js';
 export { startGateway } from './start-gateway.js';
 export type { GatewayProcess, StartGatewayOptions } from './start-gateway.js';

@@ -1,7 +1,8 @@
 // /v1/sessions and /v1/users/{jid}/sessions: listing (cluster-wide with filters and
 // pagination, one user's) and kicks (a `kick` envelope to the holding gateway, which ends
 // the session with the stream error); /v1/messages to online sessions, and stored offline
-// for an account with none (RFC 6121 §8.5.2.2.1).
+// for an account with none (RFC 6121 §8.5.2.2.1), archived for the account (XEP-0313) with its
+// stanza-id in the delivered and the stored copy.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -90,6 +91,11 @@ describe('sessions', () => {
     assert.equal(other.json().delivered, 1);
     const rerouted = (await deliveries(redis, t.keys, 'gw-b')).filter((e) => e.kind === 'stanza' && e.xml!.includes('rerouted'));
     assert.equal(rerouted[0]?.to, 'dave@example.org/x');
+    // XEP-0313 §3.5: a chat delivered online is archived too, its stanza-id the archive id (a headline is not).
+    const delivered = /<stanza-id xmlns="urn:xmpp:sid:0" by="dave@example.org" id="([0-9a-f-]{36})"\/>/.exec(rerouted[0]!.xml!);
+    assert.ok(delivered, rerouted[0]!.xml);
+    assert.ok(await redis.hget(t.keys.mamArchiveIndex('dave@example.org'), delivered[1]!), 'in the archive under that id');
+    assert.equal(await redis.xlen(t.keys.mamArchive('alice@example.com')), 0, 'the headline to alice was not archived');
     const headline = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'dave@example.org/other', body: 'hi', type: 'headline' } });
     assert.equal(headline.statusCode, 404);
     assert.equal(headline.json().error, 'recipient-unavailable');
@@ -110,8 +116,18 @@ describe('sessions', () => {
     assert.match(stored[0]!, /^<message [^>]*from="example.com"/);
     assert.match(stored[0]!, /to="carol@example.com"/);
     assert.match(stored[0]!, /type="normal"/);
-    assert.match(stored[0]!, /<body>kept normal &lt;1&gt;<\/body><delay xmlns="urn:xmpp:delay" from="example.com" stamp="\d{4}-\d\d-\d\dT[0-9:.]+Z"\/><\/message>$/);
+    // XEP-0313 §3.5, as the gateways' router: archived for the account, the stored copy names the archive entry.
+    const sid = /<body>kept normal &lt;1&gt;<\/body><stanza-id xmlns="urn:xmpp:sid:0" by="carol@example.com" id="([0-9a-f-]{36})"\/><delay xmlns="urn:xmpp:delay" from="example.com" stamp="\d{4}-\d\d-\d\dT[0-9:.]+Z"\/><\/message>$/.exec(stored[0]!);
+    assert.ok(sid, stored[0]);
     assert.match(stored[1]!, /type="chat"/);
+    const archive = await redis.xrange(t.keys.mamArchive('carol@example.com'), '-', '+');
+    assert.equal(archive.length, 2, 'both archived');
+    const fields = (e: [string, string[]]) => new Map(e[1].reduce<[string, string][]>((acc, v, i, a) => (i % 2 === 0 ? [...acc, [v, a[i + 1]!]] : acc), []));
+    const first = fields(archive[0]!);
+    assert.equal(first.get('s'), sid[1], 'the archive id is the stored copy\'s stanza-id');
+    assert.equal(first.get('w'), 'example.com', 'archived as from the server');
+    assert.match(first.get('x')!, /<body>kept normal &lt;1&gt;<\/body>/);
+    assert.equal(await redis.hget(t.keys.mamArchiveIndex('carol@example.com'), sid[1]!), archive[0]![0]);
     assert.equal(await redis.hget(t.keys.offlineQuota('carol@example.com'), 'n:example.com'), '2', 'counted against the per-sender quota');
     // A full JID of an account with nobody online is stored for the account too.
     const full = await t.app.inject({ method: 'POST', url: '/v1/messages', headers: AS.admin, payload: { to: 'carol@example.com/gone', body: 'to a resource' } });
@@ -125,6 +141,7 @@ describe('sessions', () => {
     assert.equal(unknown.statusCode, 404);
     assert.equal(unknown.json().error, 'user-not-found');
     assert.equal((await offlineOf('carol@example.com')).length, 3, 'neither was stored');
+    assert.equal(await redis.xlen(t.keys.mamArchive('carol@example.com')), 3, 'the headline was not archived');
     assert.equal(await redis.exists(t.keys.offline('nobody@example.com')), 0);
   });
 

@@ -268,6 +268,7 @@ export class Gateway {
       redis: this.redis,
       redisUrl: config.redis.url,
       redisSentinel: config.redis.sentinel,
+      redisCluster: config.redis.cluster,
       keys: this.keys,
       registry: this.registry,
       router: this.router,
@@ -592,7 +593,9 @@ export class Gateway {
     await this.redis
       .multi()
       .zrem(this.keys.gateways(), this.id)
-      .del(this.keys.gatewayDelivery(this.id), this.keys.gatewayInfo(this.id), this.keys.gatewaySessions(this.id), this.keys.gatewayToken(this.id))
+      .del(this.keys.gatewayDelivery(this.id), this.keys.gatewayInfo(this.id), this.keys.gatewaySessions(this.id))
+      // The token is in the slot of the gateways set (keys.ts), not this gateway's: its own DEL.
+      .del(this.keys.gatewayToken(this.id))
       .exec()
       .catch(() => undefined);
     this.reader.disconnect();

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Config } from '@parley/config';
 import { keySpace } from '@parley/bus';
 import { createRedis, startHealthServer, type HealthServer, type Readiness } from '@parley/service-runtime';
@@ -9,10 +10,11 @@ import { createRedis, startHealthServer, type HealthServer, type Readiness } fro
  * registration token in place (it has not been reaped), its last heartbeat is younger than
  * `gateway.deadAfterMs` by the Redis clock, and the process is serving (started, not
  * stopping). Checks: `redis`, `registration`, `heartbeat`, `process`; each `ok` or a fixed
- * word. `/healthz` is 200 while the process runs.
+ * word. `/healthz` is 200 while the process runs. `/metrics`: the gateway's own metrics
+ * (`registry`) when `metrics.healthListenerEnabled`.
  * @returns undefined when `gateway.healthPort` is -1
  */
-export async function startGatewayHealth(config: Config, gatewayId: string, serving: () => boolean): Promise<{ server: HealthServer; close(): Promise<void> } | undefined> {
+export async function startGatewayHealth(config: Config, gatewayId: string, serving: () => boolean, registry?: Registry): Promise<{ server: HealthServer; close(): Promise<void> } | undefined> {
   if (config.gateway.healthPort < 0) return undefined;
   const keys = keySpace(config.redis.keyPrefix);
   const redis = createRedis(config.redis, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: () => 500 });
@@ -37,7 +39,7 @@ export async function startGatewayHealth(config: Config, gatewayId: string, serv
     return { ready: Object.values(checks).every((v) => v === 'ok'), checks };
   };
   try {
-    const server = await startHealthServer({ port: config.gateway.healthPort, host: config.gateway.bindHost, readiness });
+    const server = await startHealthServer({ port: config.gateway.healthPort, host: config.gateway.bindHost, readiness, ...(config.metrics.healthListenerEnabled && registry ? { metrics: registry } : {}) });
     return { server, close: async () => { await server.close(); redis.disconnect(); } };
   } catch (err) {
     redis.disconnect();

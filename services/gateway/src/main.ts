@@ -48,7 +48,7 @@ process.on('SIGHUP', () => {
 try {
   const { c2sPort, wsPort, directTlsPort } = await gateway.start();
   // `/readyz` says ready only from here on, and no longer once a stop has begun.
-  health = await startGatewayHealth(config, gateway.id, () => serving && !stopping());
+  health = await startGatewayHealth(config, gateway.id, () => serving && !stopping(), gateway.metricsRegistry);
   serving = true;
   const healthPort = health?.server.port ?? -1;
   // Launchers and tests wait for this line, so it is written even when the level is above info.

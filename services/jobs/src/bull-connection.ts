@@ -1,5 +1,32 @@
-import type { RedisOptions } from 'bullmq';
+import { createRequire } from 'node:module';
+import type { ConnectionOptions, RedisOptions } from 'bullmq';
+import type { RedisClusterConfig } from '@parley/config';
 import type { RedisConnection } from '@parley/service-runtime';
+
+/** The ioredis BullMQ itself depends on (a different major from ours), for its `Cluster`. */
+interface BullIoredis {
+  Cluster: new (nodes: Array<{ host: string; port: number }>, options: Record<string, unknown>) => { quit(): Promise<unknown>; disconnect(): void };
+}
+let bullIoredis: BullIoredis | undefined;
+
+/**
+ * A Redis Cluster client for BullMQ (`redis.cluster`, issue #14 item 2), built with BullMQ's own
+ * ioredis (resolved from the bullmq package) so that BullMQ gets the client class it was
+ * built for: BullMQ accepts only an instance for a cluster. BullMQ does not close a client it
+ * was given: the caller quits it after closing the queue or worker. The queue's keys must share
+ * one slot: see `bullPrefix` (job-keys.ts).
+ * @param blocking - for a Worker: `maxRetriesPerRequest: null` on the nodes, which BullMQ
+ *   requires for its blocking commands
+ */
+export function bullClusterConnection(c: RedisClusterConfig, blocking: boolean): ConnectionOptions & { quit(): Promise<unknown>; disconnect(): void } {
+  bullIoredis ??= createRequire(createRequire(import.meta.url).resolve('bullmq'))('ioredis') as BullIoredis;
+  const redisOptions: Record<string, unknown> = {};
+  if (c.username !== undefined) redisOptions['username'] = c.username;
+  if (c.password !== undefined) redisOptions['password'] = c.password;
+  if (blocking) redisOptions['maxRetriesPerRequest'] = null;
+  const cluster = new bullIoredis.Cluster(c.nodes.map(({ host, port }) => ({ host, port })), { redisOptions, scaleReads: 'master' });
+  return cluster as unknown as ConnectionOptions & { quit(): Promise<unknown>; disconnect(): void };
+}
 
 /**
  * BullMQ's connection options for a `redis://` or `rediss://` URL, or for Redis Sentinel

@@ -13,9 +13,14 @@ export function jobScratchKey(keys: KeySpace, instance: string, part: 'delivered
   return `${keys.prefix}jobs:{j:${instance}}:${part}`;
 }
 
-/** BullMQ's key prefix for a cluster: the cluster's own prefix followed by `bull`, e.g. `parley:bull`. */
+/**
+ * BullMQ's key prefix for a cluster: the cluster's own prefix followed by `bull`, as one hash
+ * tag, e.g. `{parley:bull}`, so that every key of the queue is in one Redis Cluster slot (BullMQ's
+ * Lua scripts touch several of them at once; BullMQ requires this on a cluster). Before issue #14
+ * it was `parley:bull` without braces: a queue there must be drained before upgrading (CHANGELOG).
+ */
 export function bullPrefix(keys: KeySpace): string {
-  return `${keys.prefix}bull`;
+  return `{${keys.prefix}bull}`;
 }
 
 /** The one BullMQ queue every job goes through. */

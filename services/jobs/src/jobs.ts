@@ -4,7 +4,7 @@
  * of processes may run its workers (BullMQ hands each job to one of them and retries it with
  * exponential backoff when an attempt throws). See README.md.
  */
-import { Job, Queue, UnrecoverableError, Worker, type JobsOptions as BullJobOptions } from 'bullmq';
+import { Job, Queue, UnrecoverableError, Worker, type ConnectionOptions, type JobsOptions as BullJobOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createRedis } from '@parley/service-runtime';
 import type { Logger } from 'pino';
@@ -12,7 +12,7 @@ import type { AccountStore } from '@parley/accounts';
 import type { KeySpace } from '@parley/bus';
 import type { Config } from '@parley/config';
 import type { RoomCommands, Sessions } from '@parley/control';
-import { bullConnection } from './bull-connection.js';
+import { bullClusterConnection, bullConnection } from './bull-connection.js';
 import { JobsError } from './errors.js';
 import { deleteUserJobId, internalJobId, publicJobId } from './job-id.js';
 import { jobInfo, type JobInfo, type JobName } from './job-info.js';
@@ -25,8 +25,8 @@ import { deleteUser, type DeleteUserData } from './processors/delete-user.js';
 /** Options of {@link Jobs}. */
 export interface JobsOptions {
   /**
-   * The cluster's Redis (configuration `redis.url`); BullMQ's keys go under `<keyPrefix>bull`.
-   * With `config.redis.sentinel` set, the sentinels are used instead (issue #14 item 2).
+   * The cluster's Redis (configuration `redis.url`); BullMQ's keys go under `{<keyPrefix>bull}`.
+   * With `config.redis.sentinel` or `config.redis.cluster` set, that is used instead (issue #14 item 2).
    */
   redisUrl: string;
   keys: KeySpace;
@@ -64,6 +64,8 @@ export class Jobs {
   private queue: Queue | undefined;
   private worker: Worker | undefined;
   private redis: Redis | undefined;
+  /** BullMQ's Redis Cluster clients (with `redis.cluster`), quit by {@link stop}. */
+  private readonly bullClients: Array<{ quit(): Promise<unknown>; disconnect(): void }> = [];
   private readonly log: Logger;
 
   constructor(private readonly opts: JobsOptions) {
@@ -77,7 +79,7 @@ export class Jobs {
   async start(): Promise<void> {
     if (this.queue) return;
     const { config, keys } = this.opts;
-    const conn = { url: this.opts.redisUrl, sentinel: config.redis.sentinel };
+    const conn = { url: this.opts.redisUrl, sentinel: config.redis.sentinel, cluster: config.redis.cluster };
     this.redis = createRedis(conn, { lazyConnect: true, maxRetriesPerRequest: 3 });
     this.redis.on('error', (err: unknown) => this.log.warn({ err }, 'redis connection error'));
     await this.redis.connect();
@@ -87,13 +89,20 @@ export class Jobs {
       removeOnComplete: KEEP_COMPLETED,
       removeOnFail: KEEP_FAILED,
     };
-    this.queue = new Queue(QUEUE_NAME, { connection: bullConnection(conn, false), prefix: bullPrefix(keys), defaultJobOptions });
+    // Redis Cluster: BullMQ takes a client instance (which it does not close: stop() does).
+    const connection = (blocking: boolean): ConnectionOptions => {
+      if (!conn.cluster) return bullConnection(conn, blocking);
+      const c = bullClusterConnection(conn.cluster, blocking);
+      this.bullClients.push(c);
+      return c;
+    };
+    this.queue = new Queue(QUEUE_NAME, { connection: connection(false), prefix: bullPrefix(keys), defaultJobOptions });
     this.queue.on('error', (err: unknown) => this.log.warn({ err }, 'queue error'));
     await this.queue.waitUntilReady();
     await this.queue.upsertJobScheduler(CLEANUP_SCHEDULER, { every: config.jobs.cleanupEveryMs }, { name: 'cleanup-offline', data: {}, opts: defaultJobOptions });
     if (this.opts.runWorkers ?? true) {
       this.worker = new Worker(QUEUE_NAME, (job) => this.process(job), {
-        connection: bullConnection(conn, true),
+        connection: connection(true),
         prefix: bullPrefix(keys),
         concurrency: CONCURRENCY,
       });
@@ -127,6 +136,7 @@ export class Jobs {
       }
     }
     await queue?.close();
+    for (const c of this.bullClients.splice(0)) await c.quit().catch(() => c.disconnect());
     await redis?.quit().catch(() => undefined);
   }
 

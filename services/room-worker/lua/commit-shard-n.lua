@@ -1,14 +1,17 @@
--- Commits one turn of a shard atomically, fenced by the lease: room states, history lists,
--- the cursor, and the trim of the applied stream entries. Nothing is written unless the
--- lease still holds the caller's grant. The number of keys varies (one per history list
--- touched), hence "-n": the caller passes it (EVALSHA sha numkeys ...).
+-- Commits one turn of a shard atomically, fenced by the lease: room states and their
+-- changed occupants, history lists, the cursor, and the trim of the applied stream entries.
+-- Nothing is written unless the lease still holds the caller's grant. The number of keys
+-- varies (one per room and history list touched), hence "-n": the caller passes it
+-- (EVALSHA sha numkeys ...).
 -- KEYS[1]  the shard's lease
 -- KEYS[2]  the shard's cursor (every stream entry up to it is applied)
--- KEYS[3]  the shard's rooms hash (room JID -> JSON state without history)
+-- KEYS[3]  the shard's rooms hash (room JID -> JSON state without history and occupants)
 -- KEYS[4]  the shard's input stream
 -- KEYS[5]  the shard's lanes hash: "n" -> commit count, "<lane>" -> last applied entry of
 --          that lane when after the cursor (room worker fair scheduling, shard-actor.ts)
--- KEYS[6..5+H] history lists, one per room whose history changed, in the order of ARGV below
+-- KEYS[6..5+W] occupants hashes (shown nick -> "[seq,occupant JSON]"), one per room written
+--          or deleted, in the order of the room writes in ARGV below
+-- then H   history lists, one per room whose history changed, in the order of ARGV below
 -- then     triples of XEP-0313 archive keys (the stream, its id index hash, its XEP-0425
 --          tombstones hash), one triple per room whose archive changed, in the order of ARGV below
 -- ARGV[1]  the lease value as granted: "<worker id> <token>"
@@ -17,7 +20,10 @@
 -- ARGV[4]  N, this commit's number (the shard's commit count after it), or "" for none
 -- ARGV[5]  S, lane marks to set; then S pairs: lane, entry id
 -- then     D, lane marks to delete; then D lanes
--- then     W, the number of room writes; then W pairs: room JID, JSON state ("" = HDEL)
+-- then     W, the number of room writes; then for each: room JID, op ("d" = delete the room:
+--          HDEL and DEL its occupants hash; "w" = write), JSON state ("" = unchanged), reset
+--          ("1" = DEL the occupants hash first), S, then S pairs nick, value to HSET in the
+--          occupants hash, D, then D nicks to HDEL from it
 -- then     H, the number of history keys; for each history key in order: reset (1 = DEL
 --          the list first, 0 = keep), keep (max entries kept after appending; 0 deletes the
 --          list), C (number of appended entries), then C JSON entries, oldest first
@@ -83,18 +89,33 @@ end
 if n ~= '' then redis.call('HSET', KEYS[5], 'n', n) end
 local w = tonumber(ARGV[i])
 i = i + 1
-for _ = 1, w do
-  local room, state = ARGV[i], ARGV[i + 1]
-  if state == '' then
+for k = 6, 5 + w do
+  local occupants = KEYS[k]
+  local room, op, state, reset = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  i = i + 4
+  if op == 'd' then
     redis.call('HDEL', KEYS[3], room)
+    redis.call('DEL', occupants)
   else
-    redis.call('HSET', KEYS[3], room, state)
+    if state ~= '' then redis.call('HSET', KEYS[3], room, state) end
+    if reset == '1' then redis.call('DEL', occupants) end
   end
-  i = i + 2
+  local s = tonumber(ARGV[i])
+  i = i + 1
+  for j = i, i + 2 * s - 1, 1000 do
+    redis.call('HSET', occupants, unpack(ARGV, j, math.min(j + 999, i + 2 * s - 1)))
+  end
+  i = i + 2 * s
+  local d = tonumber(ARGV[i])
+  i = i + 1
+  for j = i, i + d - 1, 1000 do
+    redis.call('HDEL', occupants, unpack(ARGV, j, math.min(j + 999, i + d - 1)))
+  end
+  i = i + d
 end
 local h = tonumber(ARGV[i])
 i = i + 1
-for k = 6, 5 + h do
+for k = 6 + w, 5 + w + h do
   local key = KEYS[k]
   local reset, keep, count = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   i = i + 3
@@ -124,7 +145,7 @@ local function drop(stream, index, tombs, entries)
     redis.call('XDEL', stream, e[1])
   end
 end
-for k = 6 + h, #KEYS, 3 do
+for k = 6 + w + h, #KEYS, 3 do
   local stream, index, tombs = KEYS[k], KEYS[k + 1], KEYS[k + 2]
   local reset, maxn, minat, count = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   i = i + 4

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { Config } from '@parley/config';
 import { keySpace } from '@parley/bus';
 import { createRedis, startHealthServer, type HealthServer, type Readiness } from '@parley/service-runtime';
@@ -10,9 +11,10 @@ import { createRedis, startHealthServer, type HealthServer, type Readiness } fro
  * worker's clock, which is the clock compared here), and the process is serving (started, not
  * stopping). It also shows `shards`: how many shard leases the worker holds now (0 is ready:
  * with more workers than shards some hold none). `/healthz` is 200 while the process runs.
+ * `/metrics`: the worker's own metrics (`registry`) when `metrics.healthListenerEnabled`.
  * @returns undefined when `roomWorker.healthPort` is -1
  */
-export async function startWorkerHealth(config: Config, workerId: string, serving: () => boolean, shards: () => number): Promise<{ server: HealthServer; close(): Promise<void> } | undefined> {
+export async function startWorkerHealth(config: Config, workerId: string, serving: () => boolean, shards: () => number, registry?: Registry): Promise<{ server: HealthServer; close(): Promise<void> } | undefined> {
   if (config.roomWorker.healthPort < 0) return undefined;
   const keys = keySpace(config.redis.keyPrefix);
   const redis = createRedis(config.redis, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, retryStrategy: () => 500 });
@@ -31,7 +33,7 @@ export async function startWorkerHealth(config: Config, workerId: string, servin
     return { ready: Object.values(checks).every((v) => v === 'ok'), checks, info: { shards: shards() } };
   };
   try {
-    const server = await startHealthServer({ port: config.roomWorker.healthPort, host: config.roomWorker.healthBindHost, readiness });
+    const server = await startHealthServer({ port: config.roomWorker.healthPort, host: config.roomWorker.healthBindHost, readiness, ...(config.metrics.healthListenerEnabled && registry ? { metrics: registry } : {}) });
     return { server, close: async () => { await server.close(); redis.disconnect(); } };
   } catch (err) {
     redis.disconnect();

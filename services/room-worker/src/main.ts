@@ -33,7 +33,7 @@ const stopping = stopOnSignals('room worker', log, async () => {
 try {
   await worker.start();
   // `/readyz` says ready only from here on, and no longer once a stop has begun.
-  health = await startWorkerHealth(config, worker.id, () => serving && !stopping(), () => worker.shards.length);
+  health = await startWorkerHealth(config, worker.id, () => serving && !stopping(), () => worker.shards.length, worker.metricsRegistry);
   serving = true;
   const healthPort = health?.server.port ?? -1;
   // Launchers and tests wait for this line, so it is written even when the level is above info.

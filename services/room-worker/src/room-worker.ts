@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { createRedis } from '@parley/service-runtime';
+import { createRedis, isCluster } from '@parley/service-runtime';
 import type { Logger } from 'pino';
 import { compareStreamIds, encodeEnvelope, encodeRoomInput, keySpace, type KeySpace } from '@parley/bus';
 import type { Config } from '@parley/config';
@@ -28,6 +28,20 @@ import { commitArgs, loadShard } from './shard/shard-store.js';
 
 /** How long one XREAD waits for entries, ms (also bounds how long a stop or a handover waits). */
 const BLOCK_MS = 200;
+/**
+ * Redis Cluster read path (see {@link RoomWorker} `clusterRead`): each shard stream is its own
+ * hash slot, so one XREAD cannot cover them and a blocking XREAD per shard would hold a
+ * connection each. The shards are polled instead (one non-blocking XREAD per shard, sent as
+ * one pipeline per node), and a worker with nothing to do waits between empty polls 1 ms,
+ * doubling up to this many ms (the added latency of a message while traffic flows is at most
+ * this); after {@link CLUSTER_DEEP_IDLE_AFTER_MS} without any entry, {@link CLUSTER_DEEP_IDLE_POLL_MS}.
+ * Measured with 16 shards (ioredis costs ~50 µs of CPU per polled shard): ~100 polls/s, ~16% of
+ * a core, at 8 ms; a third of that at 32 ms (docs/deploy.md "Redis Cluster").
+ */
+const CLUSTER_IDLE_POLL_MAX_MS = 8;
+/** The pause between empty polls once a worker has read nothing for {@link CLUSTER_DEEP_IDLE_AFTER_MS}, ms. */
+const CLUSTER_DEEP_IDLE_POLL_MS = 32;
+const CLUSTER_DEEP_IDLE_AFTER_MS = 1000;
 /** How long the public room list given to the service is reused, ms. */
 const DIRECTORY_CACHE_MS = 1000;
 /** How long a command's reply list lives after a result is pushed, ms. */
@@ -126,6 +140,16 @@ export class RoomWorker {
     this.redis = defineScripts(createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true }));
     // XREAD BLOCK holds this one; a relaying turn's deliveries and commits go out ahead of it.
     this.reader = defineScripts(createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: null }));
+    // Connection errors (Redis down) are retried by ioredis; logged as JSON at most every 5 s
+    // (without a listener ioredis prints a plain "Unhandled error event" on stderr; issue #14 item 4).
+    let lastRedisError = 0;
+    for (const conn of [this.redis, this.reader]) {
+      conn.on('error', (err: Error) => {
+        if (Date.now() - lastRedisError < 5000) return;
+        lastRedisError = Date.now();
+        this.log.warn({ err: err.message }, 'Redis connection error; retrying');
+      });
+    }
     const labels = { service: 'room-worker', instance: this.id };
     this.metricsRegistry = createRegistry(labels);
     this.metrics = new WorkerMetrics(this.metricsRegistry, {
@@ -137,6 +161,7 @@ export class RoomWorker {
     this.keeper = new LeaseKeeper({
       redisUrl: config.redis.url,
       redisSentinel: config.redis.sentinel,
+      redisCluster: config.redis.cluster,
       keys: this.keys,
       workerId: this.id,
       ttlMs: this.ttl,
@@ -403,6 +428,11 @@ export class RoomWorker {
           if (deferred.length) await this.sendTurn(deferred);
           deferred = [];
           reply = null;
+        } else if (this.clustered) {
+          // Redis Cluster: the turn's commits and deliveries first, then one XREAD per shard.
+          if (deferred.length) await this.sendTurn(deferred);
+          deferred = [];
+          reply = await this.clusterRead(streams, cursors, readAhead, waiting);
         } else if (deferred.length) {
           const pipeline = this.reader.pipeline() as ScriptedPipeline;
           const sent = this.queueTurn(deferred, pipeline);
@@ -473,6 +503,45 @@ export class RoomWorker {
     return active.filter((h) => h.actor && !h.lost && h.actor.pending.length > 0).map((h) => ({ h }));
   }
 
+  /** The reader is an ioredis Cluster (`redis.cluster`): the turn loop reads with {@link clusterRead}. */
+  private get clustered(): boolean {
+    return isCluster(this.reader);
+  }
+
+  /** Empty cluster polls in a row, for the idle back-off of {@link clusterRead}. */
+  private idlePolls = 0;
+  /** When {@link clusterRead} last read an entry (local ms). */
+  private lastReadAt = 0;
+
+  /**
+   * One non-blocking `XREAD COUNT readAhead STREAMS <shard stream> <cursor>` per shard (each
+   * shard stream is its own hash slot), pipelined per slot by the cluster client (see
+   * @parley/service-runtime `clusterClient`), replies in the shape of a multi-stream XREAD.
+   * When nothing was read and nothing is pending, waits 1, 2, 4 … up to
+   * {@link CLUSTER_IDLE_POLL_MAX_MS} ms first (reset by any entry), or
+   * {@link CLUSTER_DEEP_IDLE_POLL_MS} ms after a second without entries.
+   * @throws the first XREAD error (the turn loop logs it and retries)
+   */
+  private async clusterRead(streams: string[], cursors: string[], readAhead: number, waiting: boolean): Promise<Array<[string, StreamEntry[]]> | null> {
+    const pipeline = this.reader.pipeline();
+    streams.forEach((stream, i) => pipeline.xread('COUNT', readAhead, 'STREAMS', stream, cursors[i]!));
+    const replies = (await pipeline.exec()) ?? [];
+    const out: Array<[string, StreamEntry[]]> = [];
+    for (const [err, r] of replies) {
+      if (err) throw err;
+      for (const one of (r as Array<[string, StreamEntry[]]> | null) ?? []) out.push(one);
+    }
+    if (out.length > 0 || waiting) {
+      this.idlePolls = 0;
+      if (out.length > 0) this.lastReadAt = Date.now();
+      return out;
+    }
+    const deep = Date.now() - this.lastReadAt > CLUSTER_DEEP_IDLE_AFTER_MS;
+    await sleep(deep ? CLUSTER_DEEP_IDLE_POLL_MS : Math.min(CLUSTER_IDLE_POLL_MAX_MS, 2 ** this.idlePolls));
+    this.idlePolls = Math.min(this.idlePolls + 1, 8);
+    return null;
+  }
+
   /** True when {@link housekeeping} has work: a shard to release or to load. */
   private needsHousekeeping(): boolean {
     for (const h of this.held.values()) if (h.handover || (!h.actor && !h.lost)) return true;
@@ -495,9 +564,9 @@ export class RoomWorker {
   private async activate(h: HeldShard): Promise<void> {
     const started = Date.now();
     try {
-      const { rooms, cursor, laneMarks, commits } = await loadShard(this.redis, this.keys, h.shard, h.log);
+      const { rooms, cursor, laneMarks, commits, committed, legacy } = await loadShard(this.redis, this.keys, h.shard, h.log);
       if (h.lost) return;
-      const actor = new ShardActor(h.shard, rooms, cursor, { lanes: this.config.roomWorker.lanes, laneMarks, commits });
+      const actor = new ShardActor(h.shard, rooms, cursor, { lanes: this.config.roomWorker.lanes, laneMarks, commits, committed, legacy });
       // Persistent rooms outlive their occupants' gateways. A `gateway-down` entry per dead
       // gateway removes them: a real stream entry, so that what it produces carries a mark
       // that no earlier output of this shard has (a made-up input would have none).

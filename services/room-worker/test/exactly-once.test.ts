@@ -35,6 +35,7 @@ async function runWorkerUntil(id: string): Promise<void> {
 async function snapshot() {
   return {
     rooms: await redis.hgetall(keys.shardRooms(shard)),
+    occupants: await redis.hgetall(keys.roomOccupants(shard, ROOM)),
     history: await redis.lrange(keys.roomHistory(shard, ROOM), 0, -1),
     cursor: (await redis.get(keys.shardCursor(shard)))!,
     lanes: await redis.hgetall(keys.shardLanes(shard)),
@@ -43,8 +44,9 @@ async function snapshot() {
 }
 
 async function restore(s: Awaited<ReturnType<typeof snapshot>>): Promise<void> {
-  await redis.del(keys.shardRooms(shard), keys.roomHistory(shard, ROOM), keys.shardStream(shard));
+  await redis.del(keys.shardRooms(shard), keys.roomOccupants(shard, ROOM), keys.roomHistory(shard, ROOM), keys.shardStream(shard));
   await redis.hset(keys.shardRooms(shard), s.rooms);
+  if (Object.keys(s.occupants).length) await redis.hset(keys.roomOccupants(shard, ROOM), s.occupants);
   if (s.history.length) await redis.rpush(keys.roomHistory(shard, ROOM), ...s.history);
   await redis.set(keys.shardCursor(shard), s.cursor);
   await redis.del(keys.shardLanes(shard));
@@ -73,7 +75,7 @@ describe('exactly-once delivery', () => {
     await runWorkerUntil(last);
     const joined = await redis.hget(keys.shardRooms(shard), ROOM);
     assert.ok(joined, 'the room is stored');
-    assert.deepEqual(Object.keys(JSON.parse(joined).occupants).sort(), ['Alice', 'Bob', 'Carol']);
+    assert.deepEqual((await redis.hkeys(keys.roomOccupants(shard, ROOM))).sort(), ['Alice', 'Bob', 'Carol']);
 
     // Messages queued while no worker runs, so that the turn can be replayed exactly.
     let id = '';

@@ -93,7 +93,7 @@ describe('commit-shard-n', () => {
       'old@conference.localhost': undefined,
     }, history));
     assert.equal(r, 'ok');
-    assert.deepEqual(JSON.parse((await redis.hget(keys.shardRooms(shard), 'a@conference.localhost'))!), stored, 'stored without history');
+    assert.deepEqual(JSON.parse((await redis.hget(keys.shardRooms(shard), 'a@conference.localhost'))!), { ...stored, occupantsInHash: true }, 'stored without history and occupants');
     assert.equal(await redis.hexists(keys.shardRooms(shard), 'old@conference.localhost'), 0);
     assert.deepEqual(await redis.lrange(keys.roomHistory(shard, 'a@conference.localhost'), 0, -1), ['h2', 'h3'], 'trimmed to keep');
     assert.equal(await redis.exists(keys.roomHistory(shard, 'old@conference.localhost')), 0);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { keySpace, shardForRoom } from '@parley/bus';
+import { keySpace, orderStoredOccupants, shardForRoom } from '@parley/bus';
 import { startRedis, type RedisServer } from '@parley/testkit';
 import { RoomWorker } from '../src/room-worker.js';
 import { bodiesFor, committedThrough, configure, gatewayView, groupchat, join, leave, markGatewaysLive, MUC, send, session } from './support/fake-cluster.js';
@@ -35,9 +35,13 @@ async function runWorkerUntil(room: string, id: string, workerId = 'w1'): Promis
   return lines;
 }
 
+/** The stored room JSON, with its occupants (from its occupants hash) by shown nick. */
 const stored = async (room: string) => {
   const raw = await redis.hget(keys.shardRooms(shardOf(room)), room);
-  return raw ? (JSON.parse(raw) as { occupants: Record<string, unknown>; history: unknown[]; config: { persistent: boolean } }) : undefined;
+  if (!raw) return undefined;
+  const list = orderStoredOccupants(await redis.hvals(keys.roomOccupants(shardOf(room), room))).occupants;
+  const occupants = Object.fromEntries(list.map((o) => [(o.occupant as { nick: string }).nick, o.occupant]));
+  return { ...(JSON.parse(raw) as { history: unknown[]; config: { persistent: boolean } }), occupants };
 };
 
 before(async () => {
@@ -67,6 +71,7 @@ describe('persistence', () => {
     await runWorkerUntil(KEEP, keepLeft);
     await runWorkerUntil(TEMP, tempLeft);
     assert.equal(await stored(TEMP), undefined, 'the temporary room is gone');
+    assert.equal(await redis.exists(keys.roomOccupants(shardOf(TEMP), TEMP)), 0, 'its occupants hash too');
     assert.equal(await redis.hget(keys.roomDirectory(), TEMP), null, 'and out of the directory');
     const keep = await stored(KEEP);
     assert.ok(keep, 'the persistent room stays');

@@ -64,8 +64,10 @@ describe('shard store', () => {
     assert.equal(room.occupants.size, 3);
 
     await commit(1, room);
-    const stored = JSON.parse((await redis.hget(keys.shardRooms(1), ROOM))!) as { occupants: object };
-    assert.deepEqual(Object.keys(stored.occupants), ['__proto__', 'constructor', 'toString'], 'stored by shown nick, as own properties');
+    const stored = JSON.parse((await redis.hget(keys.shardRooms(1), ROOM))!) as { occupants: object; occupantsInHash: boolean };
+    assert.deepEqual(stored.occupants, {}, 'the room JSON holds no occupants...');
+    assert.equal(stored.occupantsInHash, true);
+    assert.deepEqual((await redis.hkeys(keys.roomOccupants(1, ROOM))).sort(), ['__proto__', 'constructor', 'toString'], '...its occupants hash does, by shown nick');
 
     const { log, lines } = memoryLogger();
     const loaded = (await loadShard(redis, keys, 1, log)).rooms.get(ROOM);

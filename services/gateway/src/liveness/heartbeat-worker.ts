@@ -2,7 +2,7 @@
 // busy with stanzas (a flood, a long GC) cannot starve it, and its writes never wait behind
 // auto-pipelined stanza traffic. See liveness.ts for the protocol.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RedisSentinelConfig } from '@parley/config';
+import type { RedisClusterConfig, RedisSentinelConfig } from '@parley/config';
 import { keySpace } from '@parley/bus';
 import { createRedis, livenessRedisOptions } from '@parley/service-runtime';
 import { defineScripts } from '../routing/scripts.js';
@@ -12,6 +12,8 @@ export interface HeartbeatWorkerData {
   redisUrl: string;
   /** `redis.sentinel`; wins over `redisUrl` when set. */
   redisSentinel?: RedisSentinelConfig | undefined;
+  /** `redis.cluster`; wins over `redisUrl` when set. */
+  redisCluster?: RedisClusterConfig | undefined;
   keyPrefix: string;
   gatewayId: string;
   /** The registration token (see lua/heartbeat-3.lua). */
@@ -46,7 +48,7 @@ let reapedReported = false;
 const post = (m: FromHeartbeat) => port.postMessage(m);
 
 // Fail fast while disconnected: a heartbeat that cannot be written now is worthless later.
-const redis = defineScripts(createRedis({ url: d.redisUrl, sentinel: d.redisSentinel }, livenessRedisOptions(d.heartbeatMs)));
+const redis = defineScripts(createRedis({ url: d.redisUrl, sentinel: d.redisSentinel, cluster: d.redisCluster }, livenessRedisOptions(d.heartbeatMs)));
 redis.on('error', () => undefined); // reported through the failing heartbeat
 redis.on('close', () => { wasDown = true; });
 redis.on('ready', () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
 import { decodeEnvelope, redisTimeMs, type KeySpace, type SessionRecord } from '@parley/bus';
-import type { RedisSentinelConfig } from '@parley/config';
+import type { RedisClusterConfig, RedisSentinelConfig } from '@parley/config';
 import { SupervisedThread } from '@parley/service-runtime';
 import { NS, parseOwnElement } from '@parley/xml';
 import type { Router } from '../routing/router.js';
@@ -26,6 +26,8 @@ export interface LivenessDeps {
   redisUrl: string;
   /** `redis.sentinel` (wins over `redisUrl` when set), for the same connection. */
   redisSentinel?: RedisSentinelConfig | undefined;
+  /** `redis.cluster` (wins over `redisUrl` when set), for the same connection. */
+  redisCluster?: RedisClusterConfig | undefined;
   keys: KeySpace;
   registry: SessionRegistry;
   router: Router;
@@ -87,10 +89,12 @@ export interface ReapReport {
  *   A busy main thread does not delay it; a main thread silent for longer than
  *   `max(30 s, 4 × deadAfterMs)` (hung, not busy) stops it so that the gateway is reaped.
  * - Death: a gateway whose score is older than `deadAfterMs` by the Redis clock is dead.
- *   A survivor claims it with lua/reap-claim-7.lua, atomically with that check: it deletes
+ *   A survivor claims it with lua/reap-claim-5.lua, atomically with that check: it deletes
  *   the dead gateway's token (fencing: a paused gateway's next heartbeat sees this), takes
- *   it out of the sorted set, renames its delivery stream aside, takes the reaper lock
- *   (`REAPER_LOCK_MS`, renewed per batch) and adds the id to the `gateways:reaping` set.
+ *   it out of the sorted set, takes the reaper lock (`REAPER_LOCK_MS`, renewed per batch)
+ *   and adds the id to the `gateways:reaping` set. The reap then starts by setting the
+ *   delivery stream aside (lua/reap-set-aside-2.lua, in the dead gateway's slot: a separate,
+ *   idempotent step so that each script stays in one Redis Cluster hash slot).
  * - Reaper death: the id leaves that set only when the reap ends. On each scan a gateway
  *   takes over the ids in it whose lock expired (lua/reap-resume-4.lua, atomically, so one
  *   survivor only) and redoes the reap; every step is safe to repeat. When the dead gateway
@@ -165,6 +169,7 @@ export class Liveness {
     const data: HeartbeatWorkerData = {
       redisUrl: this.d.redisUrl,
       redisSentinel: this.d.redisSentinel,
+      redisCluster: this.d.redisCluster,
       keyPrefix: this.d.keys.prefix,
       gatewayId: this.d.gatewayId,
       token: this.token,
@@ -260,7 +265,7 @@ export class Liveness {
         if (id === this.d.gatewayId || Date.now() < this.pauseUntil) continue;
         const k = this.d.keys;
         const [status] = await this.d.redis.reapClaim(
-          k.gateways(), k.livenessState(), k.gatewayToken(id), k.gatewayDelivery(id), k.gatewayReaping(id), k.reaperLock(id), k.reapingGateways(),
+          k.gateways(), k.livenessState(), k.gatewayToken(id), k.reaperLock(id), k.reapingGateways(),
           id, this.d.deadAfterMs, this.d.gatewayId, REAPER_LOCK_MS,
         );
         if (status === 1) await this.reap(id);
@@ -320,6 +325,9 @@ export class Liveness {
     const k = this.d.keys;
     // XEP-0198: resumable sessions are kept (adopted by this gateway, their rooms told
     // `session-moved` before the `gateway-down` below, so they keep the occupant).
+    // The second step of the claim (lua/reap-claim-5.lua): every reap, a resumed one too,
+    // sets the delivery stream aside first, so a reaper that died between the two is covered.
+    await this.d.redis.reapSetAside(k.gatewayDelivery(deadId), k.gatewayReaping(deadId));
     const sinks = this.d.orphans ? await this.d.orphans.adopt(deadId, await this.d.redis.smembers(k.gatewaySessions(deadId))) : new Map<string, OrphanSink>();
     let removed: Array<[string, SessionRecord]> = [];
     let rerouted = 0;
@@ -488,6 +496,10 @@ export class Liveness {
       while (Date.now() < deadline && (await this.d.redis.exists(this.d.keys.reaperLock(this.d.gatewayId)))) {
         await new Promise((r) => setTimeout(r, 100));
       }
+      // Its sessions are closed: what its delivery stream still holds was for them. A reaper
+      // that died between its claim and its set-aside (lua/reap-claim-5.lua) left it here; set
+      // aside, the survivor that resumes the reap re-routes it (reap-resume status 2).
+      await this.d.redis.reapSetAside(this.d.keys.gatewayDelivery(this.d.gatewayId), this.d.keys.gatewayReaping(this.d.gatewayId));
       this.token = randomBytes(12).toString('base64url');
       await this.d.redis.registerGateway(this.d.keys.gateways(), this.d.keys.gatewayToken(this.d.gatewayId), this.d.gatewayId, this.token);
       this.post({ kind: 'token', token: this.token });

@@ -6,20 +6,20 @@
  * sender's): the outgoing copy in the sender's archive (`outgoing`, before routing), the
  * incoming one in a local recipient's archive (`incoming`, as the router delivers it to a
  * session or to offline storage), under one archive id (a random UUID) when both accounts
- * archive it. The recipient's copy carries `<stanza-id by=recipient bare JID>` (§3.5), and so
+ * archive it. The archiving itself is @parley/accounts' MessageArchiver, which the admin API
+ * uses for `POST /v1/messages` too. The recipient's copy carries `<stanza-id by=recipient bare JID>` (§3.5), and so
  * do its carbons (the router copies what it delivers); the sender's other resources get the
  * sender's stanza-id inside the `<sent/>` carbon (§3.5: "as a child of the forwarded
  * message"), never the recipient.
  */
-import { randomUUID } from 'node:crypto';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
 import { tryParseJid, type Jid } from '@parley/jid';
 import { mamQueryForm, parseArchiveQuery } from '@parley/muc';
-import { serialize } from '@parley/xml';
+import { MessageArchiver } from '@parley/accounts';
 import type { IqAnswer, IqHandler, IqHandlers } from '../server/iq-handlers.js';
 import type { LocalSessions } from '../routing/local-sessions.js';
-import { accountArchiveResults, archivable, MAM_NS, parsePrefs, prefsElement, prefsVerdict, SID_NS, withStanzaId } from './account-archive.js';
+import { accountArchiveResults, MAM_NS, parsePrefs, prefsElement, SID_NS } from './account-archive.js';
 import type { AccountArchiveQuery, MamStore } from './mam-store.js';
 
 /** XEP-0313 §7: the disco feature of before-id/after-id/ids, flipped pages and archive metadata. */
@@ -39,10 +39,11 @@ export interface AccountArchiveDeps {
 
 /** Account archives: archiving in the router and the iq handlers on accounts' bare JIDs. */
 export class AccountArchive {
-  /** The archive id given to a message by its sender's archive, for the recipient's to reuse. */
-  private readonly ids = new WeakMap<Element, string>();
+  private readonly archiver: MessageArchiver;
 
-  constructor(private readonly d: AccountArchiveDeps) {}
+  constructor(private readonly d: AccountArchiveDeps) {
+    this.archiver = new MessageArchiver({ store: d.store, hosts: d.hosts, log: d.log });
+  }
 
   /**
    * Registers, on accounts' bare JIDs only (§3.3.1): the query (`iq set`, §4) and its form
@@ -64,59 +65,20 @@ export class AccountArchive {
 
   /**
    * A message a client of ours sends (`from` its full JID) to `to`: archived in the sender's
-   * archive when {@link archivable}, addressed to an account of a served domain, and allowed
-   * by the sender's preferences. Returns the stanza for the sender's `<sent/>` carbons: with
-   * the sender's stanza-id when archived, without any forged one. Never throws: an archive
-   * failure is logged and the message goes on unarchived.
+   * archive (see MessageArchiver.outgoing of @parley/accounts). Returns the stanza for the
+   * sender's `<sent/>` carbons. Never throws.
    */
-  async outgoing(stanza: Element, from: Jid, to: Jid): Promise<Element> {
-    if (from.local === undefined || !this.d.hosts.includes(from.domain)) return stanza;
-    const owner = from.bare().toString();
-    if (!archivable(stanza) || to.local === undefined || !this.d.hosts.includes(to.domain)) return withStanzaId(stanza, owner);
-    try {
-      if (!(await this.allows(owner, to))) return withStanzaId(stanza, owner);
-      const id = randomUUID();
-      const stored = await this.d.store.append(owner, id, to.toString(), serialize(withStanzaId(stanza, owner)));
-      if (stored === undefined) return withStanzaId(stanza, owner);
-      this.ids.set(stanza, id);
-      return withStanzaId(stanza, owner, id);
-    } catch (err) {
-      this.d.log.warn({ err, owner }, 'archiving an outgoing message failed');
-      return withStanzaId(stanza, owner);
-    }
+  outgoing(stanza: Element, from: Jid, to: Jid): Promise<Element> {
+    return this.archiver.outgoing(stanza, from, to);
   }
 
   /**
    * A message for a local account `to` about to be delivered (to sessions or offline
-   * storage): stanza-ids claiming to be by the account are removed (XEP-0359 §3 rule 2);
-   * when {@link archivable} and allowed by the account's preferences it is archived and the
-   * returned copy carries `<stanza-id by=account id=archive id/>`. Never throws.
+   * storage): archived in its archive, the returned copy with its stanza-id (see
+   * MessageArchiver.incoming of @parley/accounts). Never throws.
    */
-  async incoming(stanza: Element, to: Jid): Promise<Element> {
-    const owner = to.bare().toString();
-    if (stanza.name !== 'message' || to.local === undefined) return stanza;
-    const clean = withStanzaId(stanza, owner);
-    if (!archivable(stanza)) return clean;
-    const from = tryParseJid(stanza.attrs.from ?? '');
-    try {
-      if (!(await this.allows(owner, from))) return clean;
-      // One id for both archives, unless the sender is the owner (a message to oneself is
-      // archived twice, as sent and as received: two ids in one archive).
-      const shared = this.ids.get(stanza);
-      const id = shared !== undefined && from?.bare().toString() !== owner ? shared : randomUUID();
-      const stored = await this.d.store.append(owner, id, from?.toString() ?? '', serialize(clean));
-      return stored === undefined ? clean : withStanzaId(clean, owner, id);
-    } catch (err) {
-      this.d.log.warn({ err, owner }, 'archiving an incoming message failed');
-      return clean;
-    }
-  }
-
-  /** Whether `owner`'s preferences archive messages exchanged with `other`. */
-  private async allows(owner: string, other: Jid | undefined): Promise<boolean> {
-    const verdict = prefsVerdict(await this.d.store.prefs(owner), other);
-    if (verdict !== 'roster') return verdict;
-    return other !== undefined && (await this.d.store.inRoster(owner, other.bare().toString()));
+  incoming(stanza: Element, to: Jid): Promise<Element> {
+    return this.archiver.incoming(stanza, to);
   }
 
   /**

@@ -67,6 +67,9 @@ export const USER_DATA = new Map<string, UserDataKind>([
 
 /** Every kind of per-room data besides its state, in its shard's slot. */
 export const ROOM_DATA = new Map<string, { type: ValueType; key(keys: KeySpace, shard: number, room: string): string }>([
+  // Shown nick → `[seq, occupant JSON]` (@parley/bus stored-room.ts); rooms backed up before
+  // it have their occupants in their state instead.
+  ['occupants', { type: 'hash', key: (k, s, r) => k.roomOccupants(s, r) }],
   ['history', { type: 'list', key: (k, s, r) => k.roomHistory(s, r) }],
   ['archive', { type: 'stream', key: (k, s, r) => k.roomArchive(s, r) }],
   ['archive-ids', { type: 'hash', key: (k, s, r) => k.roomArchiveIndex(s, r) }],
@@ -79,7 +82,7 @@ export const ROOM_DATA = new Map<string, { type: ValueType; key(keys: KeySpace, 
  */
 export const KEY_COVERAGE: ReadonlyMap<string, string> = new Map([
   ...['account', 'accountIndex', 'roster', 'rosterVersion', 'rosterPending', 'lastUnavailable', 'lastActivity', 'blocklist', 'vcard', 'privateXml', 'pepNodes', 'pepMeta', 'pepItems', 'pepOrder', 'offline', 'offlineQuota', 'mamArchive', 'mamArchiveIndex', 'mamPrefs'].map((k) => [k, 'data'] as const),
-  ...['shardRooms', 'roomHistory', 'roomArchive', 'roomArchiveIndex', 'roomArchiveTombstones', 'roomDirectory'].map((k) => [k, 'data'] as const),
+  ...['shardRooms', 'roomOccupants', 'roomHistory', 'roomArchive', 'roomArchiveIndex', 'roomArchiveTombstones', 'roomDirectory'].map((k) => [k, 'data'] as const),
   ['schemaVersion', 'header (schemaVersion)'],
   ['mucShards', 'written by restore from its muc.shards'],
   ...['userSessions', 'smTakeover', 'smState', 'smQueue', 'smRooms', 'smExpiring', 'gateways', 'gatewayInfo', 'gatewaySessions', 'gatewayDelivery', 'reaperLock', 'gatewayToken', 'gatewayReaping', 'reapingGateways', 'livenessState'].map((k) => [k, 'transient: sessions and gateways'] as const),

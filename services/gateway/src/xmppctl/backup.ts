@@ -245,7 +245,7 @@ function appendValue(n: number, p: ReturnType<Redis['pipeline']>, key: string, t
 async function assertEmpty(redis: Redis, keys: KeySpace): Promise<void> {
   const p = escapeRegExp(keys.prefix);
   const userKinds = ['account', 'tombstone', ...USER_DATA.keys()].map(escapeRegExp).join('|');
-  const data = new RegExp(`^${p}(?:accounts$|muc:directory$|(?:${userKinds}):\\{u:|muc:\\{s:\\d{1,5}\\}:(?:rooms$|history:|archive))`);
+  const data = new RegExp(`^${p}(?:accounts$|muc:directory$|(?:${userKinds}):\\{u:|muc:\\{s:\\d{1,5}\\}:(?:rooms$|occupants:|history:|archive))`);
   for await (const batch of scanKeys(redis, `${escapeGlob(keys.prefix)}*`)) {
     const found = batch.find((k) => data.test(k));
     if (found) throw new RefusedError(`restore needs an empty data set, but key prefix ${JSON.stringify(keys.prefix)} holds data (e.g. ${found.slice(0, 200)}); restore into a fresh Redis or another redis.keyPrefix (after a failed restore, delete the prefix's keys and run it again)`);

@@ -91,7 +91,9 @@ async function checkRedis(c: Config): Promise<Finding[]> {
   // connect() itself rejects with "Connection is closed".
   let cause: Error | undefined;
   redis.on('error', (e: Error) => void (cause ??= e));
-  const where = c.redis.sentinel ? `sentinel master ${c.redis.sentinel.masterName}` : redactUrl(c.redis.url);
+  const where = c.redis.cluster
+    ? `redis cluster (seed ${c.redis.cluster.nodes.map((n) => `${n.host}:${n.port}`).slice(0, 3).join(', ')}${c.redis.cluster.nodes.length > 3 ? ', …' : ''})`
+    : c.redis.sentinel ? `sentinel master ${c.redis.sentinel.masterName}` : redactUrl(c.redis.url);
   try {
     await redis.connect();
     await redis.ping();

@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import { escapeGlob, redisTimeMs, type KeySpace } from '@parley/bus';
 import type { Config } from '@parley/config';
+import { scanKeys as scanAllKeys } from '@parley/service-runtime';
 
 /** An offline command refuses to run (exit 1); the message says why and what to do. */
 export class RefusedError extends Error {
@@ -15,17 +16,11 @@ export class RefusedError extends Error {
 
 /**
  * Every key matching `pattern` (a SCAN MATCH glob), one batch at a time, with `SCAN ... COUNT`
- * so the server is never blocked. SCAN may return a key twice (while Redis rehashes):
+ * so the server is never blocked; on a Redis Cluster every master is walked
+ * (@parley/service-runtime `scanKeys`). SCAN may return a key twice (while Redis rehashes):
  * callers must tolerate that.
  */
-export async function* scanKeys(redis: Redis, pattern: string, count = 1000): AsyncGenerator<string[]> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', count);
-    cursor = next;
-    if (keys.length) yield keys;
-  } while (cursor !== '0');
-}
+export const scanKeys: (redis: Redis, pattern: string, count?: number) => AsyncGenerator<string[]> = scanAllKeys;
 
 /** SCAN MATCH pattern of one kind of per-shard key of every shard, e.g. `lease`. */
 export function shardKeyPattern(keys: KeySpace, kind: string): string {

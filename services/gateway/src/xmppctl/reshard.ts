@@ -3,7 +3,7 @@
  *
  * A room lives on the shard its bare JID hashes to (`shardForRoom`, FNV-1a modulo the shard
  * count). What is shard-scoped, and so moves, is per room: its state (a field of
- * `KeySpace.shardRooms`), its discussion history (`roomHistory`), its XEP-0313 archive
+ * `KeySpace.shardRooms`), its occupants (`roomOccupants`), its discussion history (`roomHistory`), its XEP-0313 archive
  * (`roomArchive`), the archive's id index (`roomArchiveIndex`) and its XEP-0425 tombstones
  * (`roomArchiveTombstones`). Affiliations are part of the room state. The room directory
  * (`roomDirectory`) is keyed by room JID only and stays. Per shard: the input stream, cursor,
@@ -15,11 +15,13 @@ import type { Config } from '@parley/config';
 import { assertClusterStopped, RefusedError, scanKeys, shardKeyPattern } from './offline-check.js';
 
 /** The keys of one room that live in its shard's slot (besides its field of the rooms hash). */
-export const ROOM_SHARD_KEYS = ['history', 'archive', 'archive-ids', 'archive-tombstones'] as const;
+export const ROOM_SHARD_KEYS = ['occupants', 'history', 'archive', 'archive-ids', 'archive-tombstones'] as const;
 type RoomShardKey = (typeof ROOM_SHARD_KEYS)[number];
 
 function roomKey(keys: KeySpace, kind: RoomShardKey, shard: number, room: string): string {
   switch (kind) {
+    case 'occupants':
+      return keys.roomOccupants(shard, room);
     case 'history':
       return keys.roomHistory(shard, room);
     case 'archive':
@@ -128,7 +130,7 @@ export async function reshard(redis: Redis, keys: KeySpace, config: Config, shar
 
   // 2. Sweep: room keys on a shard that is not their room's (leftovers of an interrupted
   // move, whose room is already on its new shard), and the per-shard keys of shards >= N.
-  const roomData = new RegExp(`^${escapeRegExp(keys.prefix)}muc:\\{s:(\\d{1,5})\\}:(history|archive|archive-ids|archive-tombstones):(.+)$`);
+  const roomData = new RegExp(`^${escapeRegExp(keys.prefix)}muc:\\{s:(\\d{1,5})\\}:(occupants|history|archive|archive-ids|archive-tombstones):(.+)$`);
   const shardData = new RegExp(`^${escapeRegExp(keys.prefix)}muc:\\{s:(\\d{1,5})\\}:(in|cursor|lanes|fence|hot|delivery-hot|lease)$`);
   for await (const batch of scanKeys(redis, `${escapeGlob(keys.prefix)}muc:{s:*}:*`)) {
     const doomed: string[] = [];
@@ -138,7 +140,8 @@ export async function reshard(redis: Redis, keys: KeySpace, config: Config, shar
       const s = shardData.exec(key);
       if (s && Number(s[1]) >= shards) doomed.push(key);
     }
-    if (doomed.length) result.removed += await redis.del(...doomed);
+    // One DEL per key: the keys are in different shards' slots (a multi-key DEL is refused on Redis Cluster).
+    if (doomed.length) result.removed += (await Promise.all(doomed.map((key) => redis.del(key)))).reduce((n, d) => n + d, 0);
   }
 
   await redis.set(keys.mucShards(), String(shards));

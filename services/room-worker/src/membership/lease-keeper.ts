@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { KeySpace } from '@parley/bus';
-import type { RedisSentinelConfig } from '@parley/config';
+import type { RedisClusterConfig, RedisSentinelConfig } from '@parley/config';
 import { SupervisedThread } from '@parley/service-runtime';
 import type { FromLeaseThread, Grant, LeaseThreadData, ToLeaseThread } from './lease-thread.js';
 
@@ -11,6 +11,8 @@ export interface LeaseKeeperDeps {
   redisUrl: string;
   /** `redis.sentinel`; wins over `redisUrl` when set. */
   redisSentinel?: RedisSentinelConfig | undefined;
+  /** `redis.cluster`; wins over `redisUrl` when set. */
+  redisCluster?: RedisClusterConfig | undefined;
   keys: KeySpace;
   workerId: string;
   /** `roomWorker.leaseTtlMs`. */
@@ -54,6 +56,7 @@ export class LeaseKeeper {
     const workerData: LeaseThreadData = {
       redisUrl: d.redisUrl,
       redisSentinel: d.redisSentinel,
+      redisCluster: d.redisCluster,
       keyPrefix: d.keys.prefix,
       workerId: d.workerId,
       ttlMs: d.ttlMs,

@@ -3,7 +3,7 @@
 // waiting behind a big delivery pipeline on its own connection cannot let its shard leases
 // lapse. See LeaseKeeper (lease-keeper.ts) for the protocol.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RedisSentinelConfig } from '@parley/config';
+import type { RedisClusterConfig, RedisSentinelConfig } from '@parley/config';
 import { keySpace } from '@parley/bus';
 import { createRedis, livenessRedisOptions } from '@parley/service-runtime';
 import { defineScripts, type ScriptedPipeline } from '../redis-scripts.js';
@@ -13,6 +13,8 @@ export interface LeaseThreadData {
   redisUrl: string;
   /** `redis.sentinel`; wins over `redisUrl` when set. */
   redisSentinel?: RedisSentinelConfig | undefined;
+  /** `redis.cluster`; wins over `redisUrl` when set. */
+  redisCluster?: RedisClusterConfig | undefined;
   keyPrefix: string;
   workerId: string;
   /** Lease TTL, ms (`roomWorker.leaseTtlMs`). */
@@ -56,7 +58,7 @@ const post = (m: FromLeaseThread) => port.postMessage(m);
 
 // Fail fast while disconnected: a renewal that cannot be sent now is worthless later (the
 // main thread's own deadline, `expiresAt`, then makes it stop using the shard).
-const redis = defineScripts(createRedis({ url: d.redisUrl, sentinel: d.redisSentinel }, livenessRedisOptions(d.heartbeatMs)));
+const redis = defineScripts(createRedis({ url: d.redisUrl, sentinel: d.redisSentinel, cluster: d.redisCluster }, livenessRedisOptions(d.heartbeatMs)));
 redis.on('error', () => undefined); // reported through the failing renewal
 
 async function renew(): Promise<void> {

@@ -20,6 +20,13 @@ import type { TurnOutput } from '../delivery/resolve-recipients.js';
 import { parseCommand, type CommandReply } from './command-input.js';
 import { entryIds } from './entry-ids.js';
 import { BARRIER, pickFair } from './fair-schedule.js';
+import { diffRoom, type CommittedRoom, type RoomWrite } from './shard-store.js';
+
+/**
+ * Rooms of the old layout (occupants inline) rewritten per commit at most, on top of the
+ * turn's own writes: the first commits after a load migrate them a bounded number at a time.
+ */
+export const MIGRATIONS_PER_TURN = 32;
 
 /** A shard stream entry as XREAD / XRANGE return it: id and flat field/value pairs. */
 export type StreamEntry = [id: string, fields: string[]];
@@ -63,6 +70,12 @@ export interface TurnResult {
   outputs: TurnOutput[];
   /** Rooms to write (the state) or delete (undefined), by room JID. */
   roomWrites: Map<string, RoomState | undefined>;
+  /**
+   * What to write of each room of {@link roomWrites} that exists (shard-store.ts
+   * `diffRoom`): its changed occupants, and its JSON if it changed. A room written without
+   * one is written whole.
+   */
+  roomDiffs?: Map<string, RoomWrite>;
   /** History list changes by room JID. */
   history: Map<string, HistoryChange>;
   /** Results of the turn's `command` entries, in entry order: pushed only once the turn is committed. */
@@ -146,6 +159,13 @@ export class ShardActor {
   commits: number;
   /** Lanes per shard (`roomWorker.lanes`); a barrier entry's deliveries are marked with lane `lanes`. */
   readonly lanes: number;
+  /**
+   * What Redis holds of each room (as of the last applied turn, whose commit may be in
+   * flight: a failed commit discards the actor), for the diffs of the next turns.
+   */
+  readonly committed: Map<string, CommittedRoom>;
+  /** Rooms stored in the old layout, not yet migrated (`MIGRATIONS_PER_TURN`). */
+  readonly legacy: Set<string>;
 
   constructor(
     readonly shard: number,
@@ -153,10 +173,13 @@ export class ShardActor {
     readonly rooms: Map<string, RoomState>,
     /** Every entry up to this id is committed (`0-0` before the first). */
     public cursor: string,
-    progress: { lanes?: number; laneMarks?: Map<number, string>; commits?: number } = {},
+    progress: { lanes?: number; laneMarks?: Map<number, string>; commits?: number; committed?: Map<string, CommittedRoom>; legacy?: Set<string> } = {},
   ) {
     this.readCursor = cursor;
     this.lanes = progress.lanes ?? 1;
+    this.committed = progress.committed ?? new Map();
+    // Without `committed` (rooms not loaded by loadShard), every room is written whole once.
+    this.legacy = progress.legacy ?? new Set(progress.committed ? [] : rooms.keys());
     this.laneMarks = new Map(progress.laneMarks ?? []);
     this.commits = progress.commits ?? 0;
   }
@@ -316,7 +339,27 @@ export class ShardActor {
         }
       }
     }
-    for (const room of dirty) result.roomWrites.set(room, this.rooms.get(room));
+    // Migration of rooms stored in the old layout: a few per turn, with the turn's writes.
+    let migrations = 0;
+    for (const room of this.legacy) {
+      if (migrations >= MIGRATIONS_PER_TURN) break;
+      if (!dirty.has(room)) migrations++;
+      dirty.add(room);
+    }
+    const diffs = new Map<string, RoomWrite>();
+    for (const room of dirty) {
+      const state = this.rooms.get(room);
+      result.roomWrites.set(room, state);
+      this.legacy.delete(room);
+      if (state === undefined) {
+        this.committed.delete(room);
+        continue;
+      }
+      const { write, committed } = diffRoom(state, this.committed.get(room));
+      this.committed.set(room, committed);
+      diffs.set(room, write);
+    }
+    if (diffs.size) result.roomDiffs = diffs;
     for (const [room, change] of result.history) change.keep = this.rooms.get(room)?.config.historyLength ?? 0;
     // Everything before the oldest pending entry is applied (read entries are pending or applied).
     const first = this.pending[0];

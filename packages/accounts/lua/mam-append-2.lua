@@ -1,4 +1,4 @@
--- XEP-0313 account archive: append one message and trim (services/gateway/src/mam/mam-store.ts).
+-- XEP-0313 account archive: append one message and trim (packages/accounts/src/archive-store.ts).
 -- KEYS[1] archive stream, KEYS[2] id index hash (archive id -> stream entry id).
 -- ARGV[1] archive id, ARGV[2] the other party's JID, ARGV[3] serialised message,
 -- ARGV[4] most entries kept, ARGV[5] greatest entry age kept (ms, by the Redis clock; 0 = no age bound),
