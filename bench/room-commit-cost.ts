@@ -1,5 +1,5 @@
 // What one room turn costs to commit (issue #15 item 2): the real turn pipeline of the room
-// worker (ShardActor.apply, then commitArgs and commit-shard-n.lua, as room-worker.ts runs
+// worker (ShardActor.apply, then commitArgs and commit-shard-n.lua, as the turn loop (shard/turn-loop.ts) runs
 // them) against a real redis-server started for the run (testkit startRedis).
 //
 //   node --conditions=parley-source --import tsx bench/room-commit-cost.ts [--sizes 10,100,1000] [--samples 50]
