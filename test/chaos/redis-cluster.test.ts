@@ -16,13 +16,10 @@ import { randomBytes } from 'node:crypto';
 import { keySpace, shardForRoom, type KeySpace } from '@parley/bus';
 import { loginPlain, RawClient, startAdminApi, startGateway, startRedisCluster, startRoomWorker, type AdminApiProcess, type GatewayProcess, type RedisClusterSet, type RoomWorkerProcess } from '@parley/testkit';
 import { xml } from '@xmpp/client';
-import type { Element } from 'ltx';
 import type { Cluster } from 'ioredis';
 import { chat, connectClient, isMessageWithBody, type TestClient } from '../integration/support/test-client.js';
+import { groupchat, joinRoom, MUC, startRoomTraffic } from './support/room-traffic.js';
 
-const MUC = 'conference.localhost';
-const MUC_NS = 'http://jabber.org/protocol/muc';
-const MUC_USER_NS = 'http://jabber.org/protocol/muc#user';
 const SHARDS = 4;
 const ROOM = 'clusterroom';
 /** Messages must flow again within this long after the master was killed, ms. */
@@ -86,37 +83,13 @@ async function login(user: string, resource: string): Promise<TestClient> {
   return c;
 }
 
-/** Joins `room` as `nick` (accepting the default configuration of a new room); resolves with the occupant nicks shown. */
-async function join(c: TestClient, room: string, nick: string): Promise<Set<string>> {
-  const from = c.received.length;
-  await c.send(xml('presence', { to: `${room}@${MUC}/${nick}` }, xml('x', { xmlns: MUC_NS })));
-  const self = await c.waitForStanza((el) => el.name === 'presence' && el.attrs['from'] === `${room}@${MUC}/${nick}` && el.attrs['type'] === undefined
-    && (el.getChild('x', MUC_USER_NS)?.getChildren('status').some((s) => s.attrs['code'] === '110') ?? false), 8000);
-  if (self.getChild('x', MUC_USER_NS)?.getChildren('status').some((s) => s.attrs['code'] === '201')) {
-    // XEP-0045 §10.1.2: a new room stays locked until its owner accepts the default configuration.
-    const unlocked = await c.iq('set', `${room}@${MUC}`, xml('query', { xmlns: `${MUC_NS}#owner` }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' })), 8000);
-    assert.equal(unlocked.attrs['type'], 'result', String(unlocked));
-  }
-  const nicks = new Set<string>();
-  for (const el of c.received.slice(from)) {
-    if (el.name === 'presence' && el.attrs['type'] === undefined && String(el.attrs['from']).startsWith(`${room}@${MUC}/`)) {
-      nicks.add(String(el.attrs['from']).slice(`${room}@${MUC}/`.length));
-    }
-  }
-  return nicks;
-}
-
-function groupchat(room: string, body: string): Element {
-  return xml('message', { to: `${room}@${MUC}`, type: 'groupchat', id: body }, xml('body', {}, body));
-}
-
 test('two clients chat in a room and directly, and the admin API works, on a Redis Cluster', async (t) => {
   const masters = await rc!.masters();
   assert.equal(masters.length, 3, 'three masters serve the slots');
   const alice = await login('alice', 'a');
   const bob = await login('bob', 'b');
-  assert.deepEqual([...(await join(alice, ROOM, 'alice'))].sort(), ['alice']);
-  assert.deepEqual([...(await join(bob, ROOM, 'bob'))].sort(), ['alice', 'bob']);
+  assert.deepEqual([...(await joinRoom(alice, ROOM, 'alice'))].sort(), ['alice']);
+  assert.deepEqual([...(await joinRoom(bob, ROOM, 'bob'))].sort(), ['alice', 'bob']);
   await alice.send(groupchat(ROOM, 'hello-cluster'));
   await bob.waitForStanza(isMessageWithBody('hello-cluster'), 8000).catch((err: unknown) => {
     fail(t);
@@ -141,41 +114,11 @@ test('two clients chat in a room and directly, and the admin API works, on a Red
 test('the master of the room\'s shard is SIGKILLed under traffic: its replica is promoted and messages flow again', async (t) => {
   const carol = await login('carol', 'c');
   const dave = await login('dave', 'd');
-  await join(carol, 'failover', 'carol');
-  await join(dave, 'failover', 'dave');
+  await joinRoom(carol, 'failover', 'carol');
+  await joinRoom(dave, 'failover', 'dave');
   const shardKey = keys.shardStream(shardForRoom(`failover@${MUC}`, SHARDS));
   const victim = await rc!.masterOf(shardKey);
-  const direct: string[] = [];
-  const group: string[] = [];
-  const sentAt = new Map<string, number>();
-  const arrivals: Array<{ body: string; at: number }> = [];
-  const arrivedAt = new Map<string, number>();
-  let duplicates = 0;
-  for (const c of [dave, carol]) {
-    c.xmpp.on('stanza', (el: Element) => {
-      const body = el.name === 'message' && el.attrs['type'] !== 'error' ? el.getChildText('body') : null;
-      if (body === null) return;
-      // carol gets dave's groupchat; dave gets carol's direct message and his own groupchat echo.
-      if (c === dave && body.startsWith('group-')) return;
-      if (arrivedAt.has(body)) duplicates++;
-      else arrivedAt.set(body, Date.now());
-      arrivals.push({ body, at: Date.now() });
-    });
-  }
-  let running = true;
-  const traffic = (async () => {
-    for (let i = 0; running; i++) {
-      const d = `direct-${i}`;
-      const g = `group-${i}`;
-      direct.push(d);
-      group.push(g);
-      sentAt.set(d, Date.now());
-      sentAt.set(g, Date.now());
-      await carol.send(chat('dave@localhost/d', d)).catch(() => undefined);
-      await dave.send(groupchat('failover', g)).catch(() => undefined);
-      await sleep(100);
-    }
-  })();
+  const traffic = startRoomTraffic(carol, dave, 'dave@localhost/d', 'failover');
   await sleep(1500);
   const killedAt = Date.now();
   await rc!.nodes.find((n) => n.port === victim)!.kill('SIGKILL');
@@ -189,19 +132,14 @@ test('the master of the room\'s shard is SIGKILLed under traffic: its replica is
     }
   }
   assert.ok(promotedAt > 0, 'a replica took over the killed master\'s slots');
-  const deadline = killedAt + RECOVERY_BOUND_MS;
-  let firstAfter: { body: string; at: number } | undefined;
-  while (!firstAfter) {
-    firstAfter = arrivals.find((a) => (sentAt.get(a.body) ?? 0) > killedAt);
-    if (!firstAfter && Date.now() > deadline) {
-      fail(t);
-      assert.fail(`no message sent after the kill arrived within ${RECOVERY_BOUND_MS} ms`);
-    }
-    await sleep(20);
+  const firstAfter = await traffic.firstSentAfter(killedAt, killedAt + RECOVERY_BOUND_MS);
+  if (!firstAfter) {
+    fail(t);
+    assert.fail(`no message sent after the kill arrived within ${RECOVERY_BOUND_MS} ms`);
   }
   await sleep(2000);
-  running = false;
-  await traffic;
+  await traffic.stop();
+  const { direct, group, sentAt } = traffic;
   const lastDirect = direct[direct.length - 1]!;
   const lastGroup = group[group.length - 1]!;
   await dave.waitForStanza(isMessageWithBody(lastDirect), 20_000).catch((err: unknown) => {
@@ -210,16 +148,14 @@ test('the master of the room\'s shard is SIGKILLed under traffic: its replica is
   });
   await carol.waitForStanza(isMessageWithBody(lastGroup), 20_000);
   await sleep(1000);
-  const times = arrivals.map((a) => a.at).sort((a, b) => a - b);
-  let gapMs = 0;
-  for (let i = 1; i < times.length; i++) gapMs = Math.max(gapMs, times[i]! - times[i - 1]!);
-  const lost = [...direct, ...group].filter((b) => !arrivedAt.has(b));
+  const gapMs = traffic.longestSilenceMs();
+  const lost = traffic.lost();
   const refused = [...carol.received, ...dave.received].filter((el) => el.attrs['type'] === 'error' && el.name === 'message');
   note(
     `Redis Cluster failover (master of the room's shard, port ${victim}): replica serving its slots ${promotedAt - killedAt} ms after the SIGKILL; ` +
       `first message sent after the kill arrived ${firstAfter.at - killedAt} ms after it; longest silence at the receivers ${gapMs} ms; ` +
       `${direct.length} direct + ${group.length} groupchat sent, lost ${lost.length}${lost.length ? ` (${lost.join(', ')}; sent at ${lost.map((b) => sentAt.get(b)! - killedAt).join(', ')} ms from the kill)` : ''}, ` +
-      `duplicated ${duplicates}, refused ${refused.length}`,
+      `duplicated ${traffic.duplicates}, refused ${refused.length}`,
   );
   assert.ok(firstAfter.at - killedAt < RECOVERY_BOUND_MS);
   // What a failover may lose is what the old master had not yet sent to its replica, and
@@ -228,6 +164,6 @@ test('the master of the room\'s shard is SIGKILLed under traffic: its replica is
   for (const c of [carol, dave]) assert.deepEqual(c.errors.map((e) => e.condition ?? e.message), [], `${c.jid} got errors (its session ended)`);
   // The room still works for a newcomer.
   const erin = await login('erin', 'e');
-  const seen = await join(erin, 'failover', 'erin');
+  const seen = await joinRoom(erin, 'failover', 'erin');
   assert.ok(seen.has('carol') && seen.has('dave') && seen.has('erin'), [...seen].join(','));
 });

@@ -16,13 +16,10 @@ import { randomBytes } from 'node:crypto';
 import { keySpace, type KeySpace } from '@parley/bus';
 import { loginPlain, RawClient, startGateway, startRedisSentinel, startRoomWorker, type GatewayProcess, type RedisSentinelSet, type RoomWorkerProcess } from '@parley/testkit';
 import { xml } from '@xmpp/client';
-import type { Element } from 'ltx';
 import { Redis } from 'ioredis';
-import { chat, connectClient, isMessageWithBody, type TestClient } from '../integration/support/test-client.js';
+import { connectClient, isMessageWithBody, type TestClient } from '../integration/support/test-client.js';
+import { groupchat, joinRoom, startRoomTraffic } from './support/room-traffic.js';
 
-const MUC = 'conference.localhost';
-const MUC_NS = 'http://jabber.org/protocol/muc';
-const MUC_USER_NS = 'http://jabber.org/protocol/muc#user';
 const SHARDS = 4;
 /** Messages must flow again within this long after the master was killed, ms. */
 const RECOVERY_BOUND_MS = 20_000;
@@ -83,30 +80,6 @@ async function login(gw: GatewayProcess, user: string, resource: string, availab
   clients.push(c);
   if (available) await c.send(xml('presence'));
   return c;
-}
-
-/** Joins `room` as `nick` (accepting the default configuration of a new room); resolves with the occupant nicks shown. */
-async function join(c: TestClient, room: string, nick: string): Promise<Set<string>> {
-  const from = c.received.length;
-  await c.send(xml('presence', { to: `${room}@${MUC}/${nick}` }, xml('x', { xmlns: MUC_NS })));
-  const self = await c.waitForStanza((el) => el.name === 'presence' && el.attrs['from'] === `${room}@${MUC}/${nick}` && el.attrs['type'] === undefined
-    && (el.getChild('x', MUC_USER_NS)?.getChildren('status').some((s) => s.attrs['code'] === '110') ?? false), 8000);
-  if (self.getChild('x', MUC_USER_NS)?.getChildren('status').some((s) => s.attrs['code'] === '201')) {
-    // XEP-0045 §10.1.2: a new room stays locked until its owner accepts the default configuration.
-    const unlocked = await c.iq('set', `${room}@${MUC}`, xml('query', { xmlns: `${MUC_NS}#owner` }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' })), 8000);
-    assert.equal(unlocked.attrs['type'], 'result', String(unlocked));
-  }
-  const nicks = new Set<string>();
-  for (const el of c.received.slice(from)) {
-    if (el.name === 'presence' && el.attrs['type'] === undefined && String(el.attrs['from']).startsWith(`${room}@${MUC}/`)) {
-      nicks.add(String(el.attrs['from']).slice(`${room}@${MUC}/`.length));
-    }
-  }
-  return nicks;
-}
-
-function groupchat(room: string, body: string): Element {
-  return xml('message', { to: `${room}@${MUC}`, type: 'groupchat', id: body }, xml('body', {}, body));
 }
 
 /**
@@ -193,39 +166,9 @@ test('the master is SIGKILLed under traffic: Sentinel promotes the replica, sess
   const [gwA, gwB] = gateways as [GatewayProcess, GatewayProcess];
   const henry = await login(gwA, 'henry', 'h');
   const ivy = await login(gwB, 'ivy', 'i');
-  await join(henry, 'failover', 'henry');
-  await join(ivy, 'failover', 'ivy');
-  const direct: string[] = [];
-  const group: string[] = [];
-  const sentAt = new Map<string, number>();
-  const arrivals: Array<{ body: string; at: number }> = [];
-  const arrivedAt = new Map<string, number>();
-  let duplicates = 0;
-  for (const c of [ivy, henry]) {
-    c.xmpp.on('stanza', (el: Element) => {
-      const body = el.name === 'message' && el.attrs['type'] !== 'error' ? el.getChildText('body') : null;
-      if (body === null) return;
-      // henry gets ivy's groupchat; ivy gets henry's direct message and her own groupchat echo.
-      if (c === ivy && body.startsWith('group-')) return;
-      if (arrivedAt.has(body)) duplicates++;
-      else arrivedAt.set(body, Date.now());
-      arrivals.push({ body, at: Date.now() });
-    });
-  }
-  let running = true;
-  const traffic = (async () => {
-    for (let i = 0; running; i++) {
-      const d = `direct-${i}`;
-      const g = `group-${i}`;
-      direct.push(d);
-      group.push(g);
-      sentAt.set(d, Date.now());
-      sentAt.set(g, Date.now());
-      await henry.send(chat('ivy@localhost/i', d)).catch(() => undefined);
-      await ivy.send(groupchat('failover', g)).catch(() => undefined);
-      await sleep(100);
-    }
-  })();
+  await joinRoom(henry, 'failover', 'henry');
+  await joinRoom(ivy, 'failover', 'ivy');
+  const traffic = startRoomTraffic(henry, ivy, 'ivy@localhost/i', 'failover');
   await sleep(2000);
   const oldMaster = await sentinel!.masterPort();
   assert.equal(oldMaster, sentinel!.nodes[0]!.port, 'the first node is the master');
@@ -244,19 +187,14 @@ test('the master is SIGKILLed under traffic: Sentinel promotes the replica, sess
   assert.ok(kept.waited >= acked.waited, 'a write acknowledged by WAIT 1 survived the failover');
   assert.ok(acked.fast > 0 && acked.waited > 0, 'both writers wrote before the kill');
   // Messages sent after the kill arrive again (the first one is the recovery time).
-  const deadline = killedAt + RECOVERY_BOUND_MS;
-  let firstAfter: { body: string; at: number } | undefined;
-  while (!firstAfter) {
-    firstAfter = arrivals.find((a) => (sentAt.get(a.body) ?? 0) > killedAt);
-    if (!firstAfter && Date.now() > deadline) {
-      fail(t);
-      assert.fail(`no message sent after the kill arrived within ${RECOVERY_BOUND_MS} ms`);
-    }
-    await sleep(20);
+  const firstAfter = await traffic.firstSentAfter(killedAt, killedAt + RECOVERY_BOUND_MS);
+  if (!firstAfter) {
+    fail(t);
+    assert.fail(`no message sent after the kill arrived within ${RECOVERY_BOUND_MS} ms`);
   }
   await sleep(3000);
-  running = false;
-  await traffic;
+  await traffic.stop();
+  const { direct, group, sentAt, arrivedAt } = traffic;
   const lastDirect = direct[direct.length - 1]!;
   const lastGroup = group[group.length - 1]!;
   await ivy.waitForStanza(isMessageWithBody(lastDirect), 20_000).catch((err: unknown) => {
@@ -267,10 +205,8 @@ test('the master is SIGKILLed under traffic: Sentinel promotes the replica, sess
   await sleep(1000);
 
   // The longest silence at the receivers around the failover.
-  const times = arrivals.map((a) => a.at).sort((a, b) => a - b);
-  let gapMs = 0;
-  for (let i = 1; i < times.length; i++) gapMs = Math.max(gapMs, times[i]! - times[i - 1]!);
-  const lost = [...direct, ...group].filter((b) => !arrivedAt.has(b));
+  const gapMs = traffic.longestSilenceMs();
+  const lost = traffic.lost();
   const lostSentAt = lost.map((b) => sentAt.get(b)! - killedAt);
   const refused = [...henry.received, ...ivy.received].filter((el) => el.attrs['type'] === 'error' && el.name === 'message');
   // Messages sent in the outage window that arrived: sent after the kill, before messages flowed again.
@@ -279,7 +215,7 @@ test('the master is SIGKILLed under traffic: Sentinel promotes the replica, sess
   note(
     `Sentinel failover: promoted ${promotedAt - killedAt} ms after the SIGKILL; first message sent after the kill arrived ${firstAfter.at - killedAt} ms after it; ` +
       `longest silence at the receivers ${gapMs} ms; ${direct.length} direct + ${group.length} groupchat sent, ${duringOutage.length} during the outage (all arrived within ${drainedMs} ms of the kill), ` +
-      `lost ${lost.length}${lost.length ? ` (sent at ${lostSentAt.join(', ')} ms from the kill)` : ''}, duplicated ${duplicates}, refused ${refused.length}`,
+      `lost ${lost.length}${lost.length ? ` (sent at ${lostSentAt.join(', ')} ms from the kill)` : ''}, duplicated ${traffic.duplicates}, refused ${refused.length}`,
   );
   assert.ok(firstAfter.at - killedAt < RECOVERY_BOUND_MS);
   // What a failover may lose is what the old master had not yet sent to the replica: writes
@@ -292,7 +228,7 @@ test('the master is SIGKILLed under traffic: Sentinel promotes the replica, sess
   await sleep(6000); // past gateway.deadAfterMs (5000): a wrong reap would have happened by now
   for (const gw of gateways) assert.equal(await db.exists(keys.gatewayToken(gw.gatewayId)), 1, `${gw.gatewayId} was reaped for the failover`);
   const judy = await login(gwA, 'judy', 'j', false);
-  const seen = await join(judy, 'failover', 'judy');
+  const seen = await joinRoom(judy, 'failover', 'judy');
   assert.deepEqual([...seen].sort(), ['henry', 'ivy', 'judy']);
   await ivy.send(groupchat('failover', 'after-failover'));
   await henry.waitForStanza(isMessageWithBody('after-failover'), 5000);

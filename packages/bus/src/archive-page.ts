@@ -1,8 +1,8 @@
 /*
  * One page of a XEP-0313 archive kept as a Redis stream (one entry per archived message,
  * stream ids increasing with the message time) with a hash archive id → stream id beside it:
- * how rooms (services/room-worker archive-store.ts) and accounts (services/gateway mam/
- * mam-store.ts) read their archives. Decoding an entry and the `with` filter are the caller's.
+ * how rooms (services/room-worker archive-store.ts) and accounts (@parley/accounts
+ * archive-store.ts) read their archives. Decoding an entry and the `with` filter are the caller's.
  */
 import { compareStreamIds } from './delivery-mark.js';
 

@@ -1,13 +1,14 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { exitOf, terminate, trackChild, trackDir, untrackDir } from './child-registry.js';
+import { terminate, trackDir, untrackDir } from './child-registry.js';
 import { TestkitError } from './errors.js';
 import { freePorts } from './free-port.js';
+import { spawnRedisServer } from './start-redis.js';
 
 const run = promisify(execFile);
 
@@ -192,30 +193,7 @@ async function spawnNode(root: string, port: number, busPort: number, nodeTimeou
     '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-port', String(busPort),
     '--cluster-node-timeout', String(nodeTimeoutMs), '--save', '', '--appendonly', 'no',
   ];
-  const child = spawn('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString('utf8')));
-  const early = await Promise.race([
-    new Promise<Error>((resolve) => child.once('error', resolve)).then((e) => ({ kind: 'error' as const, e })),
-    new Promise<{ kind: 'spawned' }>((resolve) => child.once('spawn', () => resolve({ kind: 'spawned' }))),
-  ]);
-  if (early.kind === 'error') {
-    if ((early.e as NodeJS.ErrnoException).code === 'ENOENT') throw new TestkitError('REDIS_NOT_INSTALLED');
-    throw new TestkitError('REDIS_START_FAILED', early.e.message);
-  }
-  trackChild(child);
-  let exited = false;
-  void exitOf(child).then(() => (exited = true));
-  const deadline = Date.now() + 10_000;
-  while (!exited && Date.now() < deadline) {
-    const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 1000 });
-    c.on('error', () => {});
-    const ok = await c.connect().then(() => c.ping()).then((r) => r === 'PONG', () => false);
-    c.disconnect();
-    if (ok) return child;
-    await sleep(25);
-  }
-  if (!exited) await terminate(child, 'SIGKILL');
-  throw new TestkitError('REDIS_START_FAILED', `cluster node on port ${port}: ${output || '(no output)'}`);
+  const started = await spawnRedisServer(args, dir, port);
+  if (started.ok) return started.child;
+  throw new TestkitError('REDIS_START_FAILED', `cluster node on port ${port}: ${started.output}`);
 }

@@ -96,7 +96,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
   }
 }
 
-type Spawned = { ok: true; child: ChildProcess } | { ok: false; output: string };
+export type Spawned = { ok: true; child: ChildProcess } | { ok: false; output: string };
 
 async function spawnRedis(dir: string, port: number, opts: StartRedisOptions): Promise<Spawned> {
   const persistence = opts.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
@@ -104,6 +104,18 @@ async function spawnRedis(dir: string, port: number, opts: StartRedisOptions): P
   const config = opts.acl ? [join(dir, 'acl.conf')] : [];
   const replica = opts.replicaOf !== undefined ? ['--replicaof', '127.0.0.1', String(opts.replicaOf)] : [];
   const args = [...config, '--save', '', ...persistence, ...replica, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+  return spawnRedisServer(args, dir, port, opts.acl === true ? undefined : opts.acl);
+}
+
+/**
+ * Spawns `redis-server <args>` in `dir` and waits (10 s at most) until it answers PING on
+ * `port` (with `acl` when given). Used for single servers, Sentinel's and Cluster's nodes.
+ * @returns the child once it answers, or its output when it exited or never answered
+ *   (killed then)
+ * @throws TestkitError `REDIS_NOT_INSTALLED` when `redis-server` is not on PATH,
+ *   `REDIS_START_FAILED` when it cannot be spawned
+ */
+export async function spawnRedisServer(args: string[], dir: string, port: number, acl?: { user: string; password: string }): Promise<Spawned> {
   const child = spawn('redis-server', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));
@@ -123,7 +135,7 @@ async function spawnRedis(dir: string, port: number, opts: StartRedisOptions): P
   void exitOf(child).then(() => (exited = true));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!exited && Date.now() < deadline) {
-    if (await answersPing(port, opts.acl === true ? undefined : opts.acl)) return { ok: true, child };
+    if (await answersPing(port, acl)) return { ok: true, child };
     await sleep(25);
   }
   if (!exited) await terminate(child, 'SIGKILL');

@@ -36,7 +36,7 @@ import { Carbons } from './carbons/carbons.js';
 import { PepService } from './pep/pep.js';
 import { PepStore } from './pep/pep-store.js';
 import { AccountArchive } from './mam/mam.js';
-import { MamStore } from './mam/mam-store.js';
+import { MamStore } from '@parley/accounts';
 import { ClientSession, type SessionDeps } from './session/session.js';
 import { SmTakeover } from './sm/sm-takeover.js';
 import { SmStore } from './sm/sm-store.js';

@@ -4,18 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJid } from '@parley/jid';
 import { parseOwnElement, serialize } from '@parley/xml';
-import {
-  accountArchiveResults,
-  archivable,
-  DEFAULT_PREFS,
-  matchesWithFilter,
-  MAX_PREFS_JIDS,
-  parsePrefs,
-  prefsElement,
-  prefsFromJson,
-  prefsVerdict,
-  withStanzaId,
-} from '../src/mam/account-archive.js';
+import { archivable, DEFAULT_PREFS, matchesWithFilter, prefsFromJson, prefsVerdict, withStanzaId } from '@parley/accounts';
+import { accountArchiveResults, MAX_PREFS_JIDS, parsePrefs, prefsElement } from '../src/mam/account-archive.js';
 
 const el = (xml: string) => parseOwnElement(xml, 'jabber:client');
 const SID = 'urn:xmpp:sid:0';

@@ -10,8 +10,7 @@ import type { Redis } from 'ioredis';
 import { keySpace } from '@parley/bus';
 import { startRedis, type RedisServer } from '@parley/testkit';
 import { defineScripts, type ScriptedRedis } from '../src/routing/scripts.js';
-import { MamStore } from '../src/mam/mam-store.js';
-import type { AccountArchivePage } from '../src/mam/account-archive.js';
+import { MamStore, type AccountArchivePage } from '@parley/accounts';
 
 const keys = keySpace(`t-mam-${randomBytes(4).toString('hex')}:`);
 let server: RedisServer;

@@ -1,7 +1,7 @@
 // XEP-0313 (Message Archive Management) 1.1.3 for accounts, the pure part of the queries:
 // preferences as elements (XEP-0441) and how results look. Which messages an account archives,
 // XEP-0359 stanza-ids, the preferences' verdict and the `with` filter are @parley/accounts'
-// (archive.ts; shared with the admin API), re-exported here. The query form and its parsing
+// (archive.ts; shared with the admin API). The query form and its parsing
 // are shared with room archives (@parley/muc features/mam.ts); the archive itself is
 // @parley/accounts' MamStore, the wiring mam.ts.
 import { Element } from 'ltx';
@@ -10,18 +10,6 @@ import { archiveFin, FORWARD_NS, MAM_NS } from '@parley/muc';
 import { NS, parseOwnElement } from '@parley/xml';
 import { PREFS_DEFAULTS, type AccountArchivePage, type MamPrefs } from '@parley/accounts';
 
-export {
-  archivable,
-  withStanzaId,
-  prefsVerdict,
-  prefsFromJson,
-  matchesWithFilter,
-  SID_NS,
-  DEFAULT_PREFS,
-  type MamPrefs,
-  type AccountArchiveEntry,
-  type AccountArchivePage,
-} from '@parley/accounts';
 export { MAM_NS };
 /** Most JIDs one account's `<always/>` and `<never/>` lists hold together (ours; Prosody has no bound). */
 export const MAX_PREFS_JIDS = 1000;

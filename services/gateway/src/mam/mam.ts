@@ -19,8 +19,8 @@ import { mamQueryForm, parseArchiveQuery } from '@parley/muc';
 import { MessageArchiver } from '@parley/accounts';
 import type { IqAnswer, IqHandler, IqHandlers } from '../server/iq-handlers.js';
 import type { LocalSessions } from '../routing/local-sessions.js';
-import { accountArchiveResults, MAM_NS, parsePrefs, prefsElement, SID_NS } from './account-archive.js';
-import type { AccountArchiveQuery, MamStore } from './mam-store.js';
+import { SID_NS, type AccountArchiveQuery, type MamStore } from '@parley/accounts';
+import { accountArchiveResults, MAM_NS, parsePrefs, prefsElement } from './account-archive.js';
 
 /** XEP-0313 §7: the disco feature of before-id/after-id/ids, flipped pages and archive metadata. */
 export const MAM_EXTENDED = 'urn:xmpp:mam:2#extended';
