@@ -22,6 +22,7 @@ import type { Element } from 'ltx';
 import type { Redis } from 'ioredis';
 import { NS } from '../integration/support/names.js';
 import { chat, connectClient, isMessageWithBody, type TestClient } from '../integration/support/test-client.js';
+import { groupchat, joinRoom, MUC } from './support/room-traffic.js';
 
 const HEARTBEAT_MS = 250;
 const DEAD_AFTER_MS = 1500;
@@ -34,9 +35,6 @@ const ENV = {
   // its reap; resumable ones outlive it (test/integration/stream-management-failover.test.ts).
   PARLEY_SM_RESUME_TIMEOUT_SEC: '0',
 };
-const MUC = 'conference.localhost';
-const MUC_NS = 'http://jabber.org/protocol/muc';
-const MUC_USER_NS = 'http://jabber.org/protocol/muc#user';
 
 let cluster: MucCluster | undefined;
 let db: Redis;
@@ -85,37 +83,8 @@ async function login(gw: GatewayProcess, user: string, resource: string, availab
   return c;
 }
 
-/** Joins `room` as `nick`; resolves with the nicks of the occupants it was shown (itself included). */
-async function join(c: TestClient, room: string, nick: string): Promise<Set<string>> {
-  const from = c.received.length;
-  await c.send(xml('presence', { to: `${room}@${MUC}/${nick}` }, xml('x', { xmlns: MUC_NS })));
-  const self = await c.waitForStanza((el) => isSelfPresence(el, room, nick), 8000);
-  if (self.getChild('x', MUC_USER_NS)?.getChildren('status').some((s) => s.attrs['code'] === '201')) {
-    // XEP-0045 §10.1.2: a new room stays locked until its owner accepts the default configuration.
-    const unlocked = await c.iq('set', `${room}@${MUC}`, xml('query', { xmlns: `${MUC_NS}#owner` }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' })), 8000);
-    assert.equal(unlocked.attrs['type'], 'result', String(unlocked));
-  }
-  const nicks = new Set<string>();
-  for (const el of c.received.slice(from)) {
-    if (el.name === 'presence' && el.attrs['type'] === undefined && String(el.attrs['from']).startsWith(`${room}@${MUC}/`)) {
-      nicks.add(String(el.attrs['from']).slice(`${room}@${MUC}/`.length));
-    }
-  }
-  return nicks;
-}
-
-function isSelfPresence(el: Element, room: string, nick: string): boolean {
-  if (el.name !== 'presence' || el.attrs['from'] !== `${room}@${MUC}/${nick}` || el.attrs['type'] !== undefined) return false;
-  const x = el.getChild('x', MUC_USER_NS);
-  return x?.getChildren('status').some((s) => s.attrs['code'] === '110') ?? false;
-}
-
 function isUnavailableFrom(room: string, nick: string): (el: Element) => boolean {
   return (el) => el.name === 'presence' && el.attrs['type'] === 'unavailable' && el.attrs['from'] === `${room}@${MUC}/${nick}`;
-}
-
-function groupchat(room: string, body: string): Element {
-  return xml('message', { to: `${room}@${MUC}`, type: 'groupchat', id: body }, xml('body', {}, body));
 }
 
 async function reaped(gatewayId: string): Promise<boolean> {
@@ -178,8 +147,8 @@ test('SIGKILL of a gateway with stanzas in flight: each message reaches another 
   const carol = await login(gwB, 'carol', 'c');
   const dave = await login(gwB, 'dave', 'd', false);
   const erin = await login(gwA, 'erin', 'e', false);
-  await join(erin, 'deathroom', 'erin');
-  await join(dave, 'deathroom', 'dave');
+  await joinRoom(erin, 'deathroom', 'erin');
+  await joinRoom(dave, 'deathroom', 'dave');
   await erin.waitForStanza((el) => el.name === 'presence' && el.attrs['from'] === `deathroom@${MUC}/dave`);
   void bobB;
   void carol;
@@ -220,8 +189,8 @@ test('SIGKILL of a gateway with stanzas in flight: each message reaches another 
 test('a gateway paused longer than deadAfterMs is reaped; resumed, it closes its sessions with a stream error, and new logins rejoin', async (t) => {
   const frank = await login(gwC, 'frank', 'f', false);
   const grace = await login(gwA, 'grace', 'g', false);
-  await join(grace, 'pauseroom', 'grace');
-  await join(frank, 'pauseroom', 'frank');
+  await joinRoom(grace, 'pauseroom', 'grace');
+  await joinRoom(frank, 'pauseroom', 'frank');
   process.kill(gwC.pid, 'SIGSTOP');
   const stoppedAt = Date.now();
   await grace.waitForStanza(isUnavailableFrom('pauseroom', 'frank'), 15_000);
@@ -243,7 +212,7 @@ test('a gateway paused longer than deadAfterMs is reaped; resumed, it closes its
   while ((await reaped(gwC.gatewayId)) && Date.now() < regDeadline) await sleep(100);
   assert.equal(await reaped(gwC.gatewayId), false, 'C registered again');
   const frank2 = await login(gwC, 'frank', 'f2', false);
-  const seen = await join(frank2, 'pauseroom', 'frank');
+  const seen = await joinRoom(frank2, 'pauseroom', 'frank');
   assert.deepEqual([...seen].sort(), ['frank', 'grace']);
   await grace.waitForStanza((el) => el.name === 'presence' && el.attrs['from'] === `pauseroom@${MUC}/frank` && el.attrs['type'] === undefined, 8000);
   await grace.send(groupchat('pauseroom', 'after-pause'));
@@ -254,8 +223,8 @@ test('a gateway paused longer than deadAfterMs is reaped; resumed, it closes its
 test('Redis SIGKILLed for 6 s under traffic: sessions stay open, nothing is lost, the room keeps exactly the connected occupants', async (t) => {
   const henry = await login(gwA, 'henry', 'h');
   const ivy = await login(gwC, 'ivy', 'i');
-  await join(henry, 'outage', 'henry');
-  await join(ivy, 'outage', 'ivy');
+  await joinRoom(henry, 'outage', 'henry');
+  await joinRoom(ivy, 'outage', 'ivy');
   await sleep(1200); // the joins reached the AOF (fsync every second)
   const direct: string[] = [];
   const group: string[] = [];
@@ -317,7 +286,7 @@ test('Redis SIGKILLed for 6 s under traffic: sessions stay open, nothing is lost
   await sleep(2 * DEAD_AFTER_MS); // long enough for a wrong reap to have happened
   for (const gw of [gwA, gwC]) assert.equal(await reaped(gw.gatewayId), false, `${gw.gatewayId} was reaped for the outage`);
   const judy = await login(gwA, 'judy', 'j', false);
-  const seen = await join(judy, 'outage', 'judy');
+  const seen = await joinRoom(judy, 'outage', 'judy');
   assert.deepEqual([...seen].sort(), ['henry', 'ivy', 'judy']);
   await ivy.send(groupchat('outage', 'after-outage'));
   await henry.waitForStanza(isMessageWithBody('after-outage'), 5000);
