@@ -108,6 +108,10 @@ test('Redis gone: /readyz 503 with fixed words (no address, no password), /healt
     }
     assert.equal((await get(gwHealth, '/healthz')).status, 200);
     assert.equal((await get(rwHealth, '/healthz')).status, 200);
+    // The room worker's reconnects fail while Redis is down: it says so in a JSON line (the
+    // first retry may come only after a restart that is quick enough, so wait for it here).
+    const said = (l: string) => (JSON.parse(l) as Record<string, unknown>).msg === 'Redis connection error; retrying';
+    await until(async () => worker.logs.some(said), (yes) => yes, 10_000);
   } finally {
     await redis.restart();
   }

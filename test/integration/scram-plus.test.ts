@@ -13,8 +13,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -29,9 +27,9 @@ import {
   type RedisServer,
   type ScramMechanism,
   type ScramPlusMechanism,
-  repoRoot,
 } from '@parley/testkit';
 import { directTls, selfSignedCert, startTls, streamOpen, textReader, wsOpen } from './support/tls.js';
+import { slixmppTlsLogin } from './support/cli-clients.js';
 
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const prefix = `t${process.pid}plus:`;
@@ -231,21 +229,13 @@ test('wss:// offers -PLUS and logs in with tls-exporter; ws:// behind tls.behind
   d.destroy();
 });
 
-test('slixmpp over STARTTLS: refused while -PLUS is offered (it binds only with tls-unique), logs in with tls.channelBinding=false', () => {
-  const python = process.env['PARLEY_PYTHON'] ?? '/usr/bin/python3';
-  const run = (port: number) => {
-    const r = spawnSync(python, [join(repoRoot(), 'test/interop/slixmpp/tls_login.py'), JSON.stringify({ jid: 'plus@localhost/slix', password: 'plus-pw', port, timeout: 15 })], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    assert.equal(r.status, 0, `slixmpp driver: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { ok: boolean; mechanism: string | null; failures: string[]; binding: string | null };
-  };
-  const off_ = run(off.c2sPort);
+test('slixmpp over STARTTLS: refused while -PLUS is offered (it binds only with tls-unique), logs in with tls.channelBinding=false', async () => {
+  const run = (port: number) => slixmppTlsLogin({ jid: 'plus@localhost/slix', password: 'plus-pw', port });
+  const off_ = await run(off.c2sPort);
   assert.deepEqual({ ok: off_.ok, mechanism: off_.mechanism, failures: off_.failures }, { ok: true, mechanism: 'SCRAM-SHA-256', failures: [] });
   assert.ok(off_.binding, 'slixmpp has tls-unique data, so it sent "y" (accepted: no -PLUS offered)');
   // With -PLUS offered: SCRAM-SHA-256-PLUS and SCRAM-SHA-1-PLUS with p=tls-unique (not a type
   // we offer), then SCRAM-SHA-256 with "y" (a downgrade to us); the third failure closes the stream.
-  const on = run(main.c2sPort);
+  const on = await run(main.c2sPort);
   assert.deepEqual({ ok: on.ok, failures: on.failures }, { ok: false, failures: ['malformed-request', 'malformed-request', 'malformed-request'] });
 });

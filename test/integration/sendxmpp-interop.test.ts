@@ -10,7 +10,6 @@
  * each exit non-zero and stores nothing. Certificate checks are
  * off in the clients (`-n`, `--no-tls-verify`): the certificate is self-signed.
  */
-import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,10 +19,9 @@ import type { Redis } from 'ioredis';
 import { keySpace } from '@parley/bus';
 import { startGateway, startRedis, xmppctl, type GatewayProcess, type RedisServer } from '@parley/testkit';
 import { writeSelfSignedCert } from './support/tls.js';
+import { runClient } from './support/cli-clients.js';
 
 const prefix = `t${process.pid}sendxmpp:`;
-/** Each client run is bounded, ms. */
-const RUN_TIMEOUT_MS = 30_000;
 
 let redis: RedisServer;
 let gw: GatewayProcess;
@@ -56,10 +54,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs a client with `input` on stdin; its exit status and output. */
-function run(bin: string, args: string[], input: string): { status: number | null; out: string } {
-  const r = spawnSync(bin, args, { input, encoding: 'utf8', timeout: RUN_TIMEOUT_MS, env: { ...process.env, HOME: dir } });
-  return { status: r.status, out: `${r.stdout}\n${r.stderr}${r.error ? `\n${r.error.message}` : ''}` };
+/** Runs a client with `input` on stdin and HOME in the test's directory; its exit status and output. */
+function run(bin: string, args: string[], input: string): Promise<{ status: number | null; out: string }> {
+  return runClient(bin, args, input, dir);
 }
 
 /** The messages stored offline for inbox@localhost whose body is `text` (serialised), after waiting up to 5 s for one. */
@@ -78,13 +75,13 @@ test('go-sendxmpp over STARTTLS and over direct TLS: logs in, its message is sto
     ['direct TLS', directTlsPort, ['-t']],
   ] as const) {
     const text = `go-sendxmpp over ${how}`;
-    const r = run('go-sendxmpp', ['-u', 'gosend@localhost', '-p', 'gosend-pw', '-j', `127.0.0.1:${port}`, '-n', ...extra, 'inbox@localhost'], `${text}\n`);
+    const r = await run('go-sendxmpp', ['-u', 'gosend@localhost', '-p', 'gosend-pw', '-j', `127.0.0.1:${port}`, '-n', ...extra, 'inbox@localhost'], `${text}\n`);
     assert.equal(r.status, 0, r.out);
     const hits = await stored(text);
     assert.equal(hits.length, 1, `the message sent over ${how}: ${r.out}`);
     assert.match(hits[0]!, /from="gosend@localhost\/[^"]+"/);
   }
-  const bad = run('go-sendxmpp', ['-u', 'gosend@localhost', '-p', 'wrong', '-j', `127.0.0.1:${gw.c2sPort}`, '-n', 'inbox@localhost'], 'go never\n');
+  const bad = await run('go-sendxmpp', ['-u', 'gosend@localhost', '-p', 'wrong', '-j', `127.0.0.1:${gw.c2sPort}`, '-n', 'inbox@localhost'], 'go never\n');
   assert.notEqual(bad.status, 0, bad.out);
   assert.deepEqual(await stored('go never'), []);
 });
@@ -92,12 +89,12 @@ test('go-sendxmpp over STARTTLS and over direct TLS: logs in, its message is sto
 test('sendxmpp (Net::XMPP) over STARTTLS: logs in, its message is stored for the offline recipient; a wrong password fails', async () => {
   const text = 'sendxmpp over STARTTLS';
   const args = (pw: string) => ['-u', 'perlsend', '-p', pw, '-j', `localhost:${gw.c2sPort}`, '-t', '--no-tls-verify', 'inbox@localhost'];
-  const r = run('sendxmpp', args('perlsend-pw'), `${text}\n`);
+  const r = await run('sendxmpp', args('perlsend-pw'), `${text}\n`);
   assert.equal(r.status, 0, r.out);
   const hits = await stored(text);
   assert.equal(hits.length, 1, r.out);
   assert.match(hits[0]!, /from="perlsend@localhost\/[^"]+"/);
-  const bad = run('sendxmpp', args('wrong'), 'perl never\n');
+  const bad = await run('sendxmpp', args('wrong'), 'perl never\n');
   assert.notEqual(bad.status, 0, bad.out);
   assert.deepEqual(await stored('perl never'), []);
 });

@@ -11,6 +11,9 @@
  * group reaches the launcher only and the order holds; a child stops by itself when the
  * launcher dies (end of its stdin pipe). The Redis port and password and the development
  * admin token are kept in `<data-dir>/launcher.json` and reused by the next start.
+ * With `--redis-cluster` it starts a local Redis Cluster (3 masters + 3 replicas, locked down
+ * like the single Redis, in `<data-dir>/redis-cluster`; made on first start, reused after)
+ * instead, and every child connects with `redis.cluster` (PARLEY_REDIS_CLUSTER*).
  *
  *   pnpm cluster --gateways 2 --workers 2 --c2s-port 5222 --open-auth
  *
@@ -29,14 +32,16 @@ function serviceNodeArgs(): string[] {
 }
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { keySpace } from '@parley/bus';
 import { ConfigError, loadConfig } from '@parley/config';
 import { PinoPretty } from 'pino-pretty';
 import { startRedis, type RedisChild } from './redis-server.js';
+import { CLUSTER_NODES, CLUSTER_PORT_SPAN, DEFAULT_CLUSTER_BASE_PORT, startRedisCluster, type RedisClusterChild } from './redis-cluster.js';
 import { claimDataDir, newSecret, readLauncherState, updateLauncherState } from './launcher-state.js';
 import { ensureSelfSignedCertificates } from './certificates.js';
 
@@ -61,8 +66,10 @@ const program = new Command('cluster')
   .option('--no-admin', 'do not start the admin REST API')
   .option('--open-auth', 'TEST ONLY: any user logs in with any password (PLAIN allowed without TLS)', false)
   .option('--redis-url <url>', 'use this Redis instead of starting one (default: $REDIS_URL)')
-  .option('--data-dir <dir>', 'where the launched redis-server keeps its data (made mode 0700, files 0600)', join(repoRoot, '.data', 'redis'))
+  .option('--data-dir <dir>', 'where the launched redis-server keeps its data (with --redis-cluster, its nodes in <data-dir>/redis-cluster), launcher.json and certs (made mode 0700, files 0600)', join(repoRoot, '.data', 'redis'))
   .option('--redis-maxmemory <size>', 'maxmemory of the launched redis-server (noeviction: writes fail beyond it, nothing is evicted)', '512mb')
+  .option('--redis-cluster', 'start a local Redis Cluster instead of one redis-server: 3 masters + 3 replicas, locked down like the single one (ACL user, password kept in <data-dir>/launcher.json, --redis-maxmemory per node, noeviction, data and nodes.conf in <data-dir>/redis-cluster, private); made with redis-cli --cluster create on first start, reused on the next; the services connect with redis.cluster', false)
+  .option('--redis-cluster-port <port>', `with --redis-cluster: port of the first node; the nodes use it and the next ${CLUSTER_NODES - 1}, their cluster bus ports the ${CLUSTER_NODES} after those (default: the previous start's, else ${DEFAULT_CLUSTER_BASE_PORT})`, int('--redis-cluster-port', 1, 65536 - CLUSTER_PORT_SPAN))
   .option('--cert-dir <dir>', 'where self-signed certificates are made on first start and reused (default: <data-dir>/certs; key files 0600)')
   .option('--no-tls', 'no TLS: make no certificate, offer no STARTTLS, open no direct TLS port (unless the configuration names a certificate)')
   .option('--direct-tls-port <port>', 'XEP-0368 direct TLS port of the first gateway, the others use the next ports (default: --c2s-port + 100, i.e. 5322); 0 picks free ports', int('--direct-tls-port', 0, 65535))
@@ -71,7 +78,7 @@ const program = new Command('cluster')
 program.parse();
 const opts = program.opts<{
   gateways: number; workers: number; adminPort: number; admin: boolean; c2sPort: number; wsPort: number; openAuth: boolean; redisUrl?: string; dataDir: string; redisMaxmemory: string; config?: string; json: boolean;
-  certDir?: string; tls: boolean; directTlsPort?: number;
+  certDir?: string; tls: boolean; directTlsPort?: number; redisCluster: boolean; redisClusterPort?: number;
 }>();
 
 // pino-pretty writes to stdout itself (destination 1); with --json the lines pass through.
@@ -79,6 +86,7 @@ const pretty = opts.json ? process.stdout : PinoPretty({ colorize: process.stdou
 const say = (msg: string) => process.stdout.write(`[cluster] ${msg}\n`);
 
 let redis: RedisChild | undefined;
+let redisCluster: RedisClusterChild | undefined;
 let releaseDataDir: (() => void) | undefined;
 const children: ChildProcess[] = [];
 let stopping = false;
@@ -104,6 +112,7 @@ async function stopAll(code: number): Promise<never> {
   await stopChildren(children);
   await stopChildren(workers);
   await redis?.stop();
+  await redisCluster?.stop();
   releaseDataDir?.();
   say('stopped');
   process.exit(code);
@@ -111,9 +120,23 @@ async function stopAll(code: number): Promise<never> {
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
-function childEnv(redisUrl: string): NodeJS.ProcessEnv {
+/**
+ * Where the children find Redis: `{ url }` (REDIS_URL) or the launched Redis Cluster
+ * (PARLEY_REDIS_CLUSTER seed nodes, _USERNAME, _PASSWORD; see packages/config load-config.ts).
+ */
+type RedisTarget = { url: string } | { cluster: RedisClusterChild };
+
+function childEnv(target: RedisTarget): NodeJS.ProcessEnv {
   // The child stops when its stdin ends, i.e. when this launcher is gone (however it died).
-  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redisUrl, PARLEY_STOP_ON_STDIN_END: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PARLEY_STOP_ON_STDIN_END: '1' };
+  if ('url' in target) env.REDIS_URL = target.url;
+  else {
+    // redis.cluster wins over redis.url; an inherited (possibly empty) REDIS_URL is dropped.
+    delete env.REDIS_URL;
+    env.PARLEY_REDIS_CLUSTER = target.cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+    env.PARLEY_REDIS_CLUSTER_USERNAME = target.cluster.username;
+    env.PARLEY_REDIS_CLUSTER_PASSWORD = target.cluster.password;
+  }
   if (opts.config) env.PARLEY_CONFIG = opts.config;
   return env;
 }
@@ -151,9 +174,9 @@ function spawnService(main: string, env: NodeJS.ProcessEnv): ChildProcess {
  * `<data-dir>/launcher.json` (made on first start), given to it as a SHA-256 hash like any
  * configured token; resolves with its URL and the token in clear.
  */
-async function startAdmin(redisUrl: string): Promise<{ url: string; token: string }> {
+async function startAdmin(target: RedisTarget): Promise<{ url: string; token: string }> {
   const token = readLauncherState(opts.dataDir).adminToken ?? updateLauncherState(opts.dataDir, { adminToken: newSecret() }).adminToken!;
-  const env = childEnv(redisUrl);
+  const env = childEnv(target);
   env.PARLEY_ADMIN_PORT = String(opts.adminPort);
   // A development cluster: the API's docs page is readable without a token.
   env.PARLEY_ADMIN_PUBLIC_ENDPOINTS ??= 'docs';
@@ -165,8 +188,8 @@ async function startAdmin(redisUrl: string): Promise<{ url: string; token: strin
   return { url: String(rec.url), token };
 }
 
-async function startWorker(index: number, redisUrl: string): Promise<{ workerId: string; healthPort: number }> {
-  const env = childEnv(redisUrl);
+async function startWorker(index: number, target: RedisTarget): Promise<{ workerId: string; healthPort: number }> {
+  const env = childEnv(target);
   // Health listener (/healthz, /readyz) on a free port, printed below.
   env.PARLEY_ROOM_WORKER_HEALTH_PORT ??= '0';
   const child = spawnService(workerMain, env);
@@ -221,15 +244,20 @@ async function tlsEnv(): Promise<LauncherTls> {
 }
 
 /** Resolves once every shard of the MUC service has a lease holder (rooms can be served). */
-async function shardsOwned(redisUrl: string, timeoutMs: number): Promise<number> {
+async function shardsOwned(target: RedisTarget, timeoutMs: number): Promise<number> {
   const config = launcherConfig();
   const keys = keySpace(config.redis.keyPrefix);
-  const client = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const client =
+    'url' in target
+      ? new Redis(target.url, { maxRetriesPerRequest: 3 })
+      : new Cluster(target.cluster.nodes, { redisOptions: { username: target.cluster.username, password: target.cluster.password, maxRetriesPerRequest: 3 } });
+  client.on('error', () => undefined); // a refused connection is retried; the deadline below ends the wait
   try {
     const deadline = Date.now() + timeoutMs;
     const leases = Array.from({ length: config.muc.shards }, (_, s) => keys.shardLease(s));
     for (;;) {
-      const held = await client.exists(...leases);
+      // One EXISTS per key: on a Redis Cluster the leases are in different slots (no multi-key EXISTS).
+      const held = (await Promise.all(leases.map((k) => client.exists(k)))).reduce((a, b) => a + b, 0);
       if (held === leases.length) return held;
       if (Date.now() > deadline) throw new Error(`only ${held} of ${leases.length} room shards have an owner after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
@@ -239,8 +267,8 @@ async function shardsOwned(redisUrl: string, timeoutMs: number): Promise<number>
   }
 }
 
-async function startGateway(index: number, redisUrl: string, tls: LauncherTls): Promise<{ c2sPort: number; wsPort: number; directTlsPort: number; healthPort: number; gatewayId: string }> {
-  const env = { ...childEnv(redisUrl), ...tls.env };
+async function startGateway(index: number, target: RedisTarget, tls: LauncherTls): Promise<{ c2sPort: number; wsPort: number; directTlsPort: number; healthPort: number; gatewayId: string }> {
+  const env = { ...childEnv(target), ...tls.env };
   // Health listener (/healthz, /readyz) on a free port, printed with the gateway's ports.
   env.PARLEY_GATEWAY_HEALTH_PORT ??= '0';
   env.PARLEY_C2S_PORT = String(opts.c2sPort + index);
@@ -270,9 +298,42 @@ async function startGateway(index: number, redisUrl: string, tls: LauncherTls): 
   };
 }
 
+/**
+ * `--redis-cluster`: the launcher's own Redis Cluster in `<data-dir>/redis-cluster`, on the
+ * base port of the previous start (its nodes keep their addresses in nodes.conf), else
+ * `--redis-cluster-port`, else 7000; the password of the previous start (launcher.json).
+ */
+async function launchRedisCluster(): Promise<RedisClusterChild> {
+  if (opts.redisUrl || process.env.REDIS_URL) throw new Error('--redis-cluster starts its own Redis Cluster: leave out --redis-url and REDIS_URL');
+  releaseDataDir = claimDataDir(opts.dataDir);
+  const previous = readLauncherState(opts.dataDir);
+  const dir = join(opts.dataDir, 'redis-cluster');
+  if (previous.redisClusterPort !== undefined && opts.redisClusterPort !== undefined && opts.redisClusterPort !== previous.redisClusterPort && existsSync(join(dir, 'node-0', 'nodes.conf'))) {
+    throw new Error(`the Redis Cluster in ${dir} runs on ports from ${previous.redisClusterPort} (kept in its nodes.conf files): leave out --redis-cluster-port, or remove ${dir} to make a new cluster`);
+  }
+  const basePort = previous.redisClusterPort ?? opts.redisClusterPort ?? DEFAULT_CLUSTER_BASE_PORT;
+  const password = previous.redisPassword ?? newSecret();
+  updateLauncherState(opts.dataDir, { redisPassword: password });
+  const cluster = await startRedisCluster(dir, { basePort, password, maxmemory: opts.redisMaxmemory });
+  updateLauncherState(opts.dataDir, { redisClusterPort: basePort });
+  const seeds = cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  say(
+    `Redis Cluster (3 masters + 3 replicas) on 127.0.0.1:${basePort}-${basePort + CLUSTER_NODES - 1}, cluster bus ${basePort + CLUSTER_NODES}-${basePort + CLUSTER_PORT_SPAN - 1}: ` +
+      `${cluster.created ? 'created now (redis-cli --cluster create)' : 'the cluster of the previous start (nodes.conf)'}; ACL user ${cluster.username} ` +
+      `(${previous.redisPassword ? 'the password of the previous start' : 'a new password'}, kept in ${join(opts.dataDir, 'launcher.json')}); maxmemory ${opts.redisMaxmemory} per node, noeviction; data in ${dir}, mode 0700`,
+  );
+  // What xmppctl (and any other process) needs to reach it.
+  say(`  e.g. PARLEY_REDIS_CLUSTER=${seeds} PARLEY_REDIS_CLUSTER_USERNAME=${cluster.username} PARLEY_REDIS_CLUSTER_PASSWORD=${cluster.password} npm run xmppctl -- status`);
+  return cluster;
+}
+
 try {
   let redisUrl = opts.redisUrl ?? process.env.REDIS_URL;
-  if (!redisUrl) {
+  if (opts.redisCluster) {
+    redisCluster = await launchRedisCluster();
+  } else if (opts.redisClusterPort !== undefined) {
+    throw new Error('--redis-cluster-port needs --redis-cluster');
+  } else if (!redisUrl) {
     releaseDataDir = claimDataDir(opts.dataDir);
     // Same port and password as the previous start with this data directory (if the port is free).
     const previous = readLauncherState(opts.dataDir);
@@ -283,10 +344,11 @@ try {
     // The URL carries the ACL password: it is what xmppctl needs as REDIS_URL.
     say(`redis-server on ${redisUrl} (ACL user; ${previous.redisPassword ? 'the password of the previous start' : 'a new password'}, kept in ${join(opts.dataDir, 'launcher.json')}; maxmemory ${opts.redisMaxmemory}, noeviction; data in ${opts.dataDir}, mode 0700)`);
   }
+  const target: RedisTarget = redisCluster ? { cluster: redisCluster } : { url: redisUrl! };
   const tls = await tlsEnv();
   const [ready, workerIds] = await Promise.all([
-    Promise.all(Array.from({ length: opts.gateways }, (_, i) => startGateway(i, redisUrl!, tls))),
-    Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(i, redisUrl!))),
+    Promise.all(Array.from({ length: opts.gateways }, (_, i) => startGateway(i, target, tls))),
+    Promise.all(Array.from({ length: opts.workers }, (_, i) => startWorker(i, target))),
   ]);
   for (const g of ready) {
     const direct = g.directTlsPort > 0 ? `, direct TLS (XEP-0368) 127.0.0.1:${g.directTlsPort}` : '';
@@ -295,15 +357,15 @@ try {
   }
   for (const w of workerIds) say(`room worker ${w.workerId}${w.healthPort > 0 ? `: health http://127.0.0.1:${w.healthPort}/readyz` : ''}`);
   if (opts.admin) {
-    const admin = await startAdmin(redisUrl);
+    const admin = await startAdmin(target);
     say(`admin API ${admin.url} (docs ${admin.url}/docs) dev token: ${admin.token}`);
     say(`  e.g. curl -H 'Authorization: Bearer ${admin.token}' ${admin.url}/v1/cluster`);
   }
-  const shards = opts.workers > 0 ? await shardsOwned(redisUrl, 30_000) : 0;
+  const shards = opts.workers > 0 ? await shardsOwned(target, 30_000) : 0;
   if (opts.workers === 0) say('WARNING: no room workers (--workers 0): multi-user chat rooms get no answer until one starts');
   if (opts.openAuth) say('WARNING: open authentication is on: any user logs in with any password. Test use only.');
   say(
-    `READY redis=${redisUrl} gateways=${ready.length} workers=${workerIds.length} shards=${shards} ` +
+    `READY ${redisCluster ? `redis-cluster=${redisCluster.nodes.map((n) => `${n.host}:${n.port}`).join(',')}` : `redis=${redisUrl}`} gateways=${ready.length} workers=${workerIds.length} shards=${shards} ` +
       `c2s=${ready.map((g) => g.c2sPort).join(',')} ws=${ready.map((g) => g.wsPort).join(',')}` +
       (ready.some((g) => g.directTlsPort > 0) ? ` directtls=${ready.map((g) => g.directTlsPort).join(',')}` : ''),
   );

@@ -17,6 +17,12 @@ export interface LauncherState {
   redisPassword?: string;
   /** The development admin API token (admin scope; base64url, 32 characters). */
   adminToken?: string;
+  /**
+   * Base port of the launched Redis Cluster (`--redis-cluster`): nodes on this port and the
+   * next 5, their cluster bus ports on the 6 after those (1..65524). Its nodes keep these
+   * addresses in their nodes.conf, so the next start reuses them.
+   */
+  redisClusterPort?: number;
 }
 
 const STATE_FILE = 'launcher.json';
@@ -49,6 +55,7 @@ export function readLauncherState(dataDir: string): LauncherState {
   if (typeof r.redisPort === 'number' && Number.isInteger(r.redisPort) && r.redisPort > 0 && r.redisPort < 65536) state.redisPort = r.redisPort;
   if (typeof r.redisPassword === 'string' && SECRET.test(r.redisPassword)) state.redisPassword = r.redisPassword;
   if (typeof r.adminToken === 'string' && SECRET.test(r.adminToken)) state.adminToken = r.adminToken;
+  if (typeof r.redisClusterPort === 'number' && Number.isInteger(r.redisClusterPort) && r.redisClusterPort > 0 && r.redisClusterPort <= 65524) state.redisClusterPort = r.redisClusterPort;
   return state;
 }
 

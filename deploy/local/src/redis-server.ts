@@ -59,7 +59,7 @@ export interface LaunchedRedisOptions {
 }
 
 /** Whether `port` can be bound on 127.0.0.1 right now. */
-function portFree(port: number): Promise<boolean> {
+export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
     srv.once('error', () => resolve(false));
@@ -117,24 +117,59 @@ function restrictTree(dir: string): void {
  * @throws Error when redis-server is missing or does not answer PING within 10 s
  */
 export async function startRedis(dataDir: string, opts: LaunchedRedisOptions): Promise<RedisChild> {
-  if (!/^\d+(?:[kmg]b?)?$/i.test(opts.maxmemory)) throw new Error(`maxmemory: expected e.g. 256mb, got ${JSON.stringify(opts.maxmemory)}`);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  restrictTree(dataDir);
+  checkMaxmemory(opts.maxmemory);
   const port = opts.port !== undefined && (await portFree(opts.port)) ? opts.port : await freePort();
   const password = opts.password ?? randomBytes(24).toString('base64url');
+  return launchRedisServer(dataDir, { port, password, maxmemory: opts.maxmemory, extraConf: [] });
+}
+
+/** @throws Error unless `maxmemory` looks like `256mb` (digits, optional k/m/g unit). */
+export function checkMaxmemory(maxmemory: string): void {
+  if (!/^\d+(?:[kmg]b?)?$/i.test(maxmemory)) throw new Error(`maxmemory: expected e.g. 256mb, got ${JSON.stringify(maxmemory)}`);
+}
+
+/** A redis.conf string value in double quotes (backslashes and quotes escaped). */
+export function confQuoted(v: string): string {
+  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** What {@link launchRedisServer} runs. */
+export interface RedisServerSpec {
+  /** Loopback port (the caller checked it is free). */
+  port: number;
+  /** Password of the ACL user {@link LAUNCHER_REDIS_USER}. */
+  password: string;
+  /** `maxmemory` (checked with {@link checkMaxmemory}); `noeviction`. */
+  maxmemory: string;
+  /** More redis.conf lines (e.g. the cluster settings of a Redis Cluster node). */
+  extraConf: string[];
+}
+
+/**
+ * The locked-down redis-server of {@link startRedis} (ACL user, `default` off, maxmemory
+ * noeviction, AOF in `dataDir`, `dataDir` 0700 and its files 0600, umask 077), on
+ * `spec.port`, with `spec.extraConf` appended to its redis.conf; shared by the single Redis
+ * and every node of the launcher's Redis Cluster (redis-cluster.ts). Resolves once it
+ * answers `AUTH` + `PING`.
+ * @throws Error when redis-server is missing, exits, or does not answer within 10 s
+ */
+export async function launchRedisServer(dataDir: string, spec: RedisServerSpec): Promise<RedisChild> {
+  checkMaxmemory(spec.maxmemory);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  restrictTree(dataDir);
+  const { port, password } = spec;
   const passwordHash = createHash('sha256').update(password).digest('hex');
   const confFile = join(dataDir, 'redis.conf');
-  const quoted = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   writeFileSync(
     confFile,
     [
       `port ${port}`,
       'bind 127.0.0.1',
-      `dir ${quoted(dataDir)}`,
+      `dir ${confQuoted(dataDir)}`,
       'appendonly yes',
       'appendfsync everysec',
       'save ""',
-      `maxmemory ${opts.maxmemory}`,
+      `maxmemory ${spec.maxmemory}`,
       'maxmemory-policy noeviction',
       // `off`: nobody can log in as `default` (NOAUTH without AUTH, WRONGPASS with it). Its
       // permissions stay `+@all` because Redis 7.0 replays MULTI/EXEC blocks of the AOF as
@@ -142,6 +177,7 @@ export async function startRedis(dataDir: string, opts: LaunchedRedisOptions): P
       // index entry) was refused at load and lost at the next start.
       'user default off resetpass ~* &* +@all',
       `user ${LAUNCHER_REDIS_USER} on #${passwordHash} ~* &* +@all`,
+      ...spec.extraConf,
       '',
     ].join('\n'),
     { mode: 0o600 },
@@ -158,10 +194,15 @@ export async function startRedis(dataDir: string, opts: LaunchedRedisOptions): P
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const spawnError = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`cannot start redis-server: ${err.message} (run npm run setup)`))));
   const deadline = Date.now() + 10_000;
-  while (!(await Promise.race([answersPing(port, LAUNCHER_REDIS_USER, password), spawnError]))) {
-    if (child.exitCode === 127) throw new Error('cannot start redis-server: not found (run npm run setup)');
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    while (!(await Promise.race([answersPing(port, LAUNCHER_REDIS_USER, password), spawnError]))) {
+      if (child.exitCode === 127) throw new Error('cannot start redis-server: not found (run npm run setup)');
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on 127.0.0.1:${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    child.stdin?.end(); // a server that came up late stops too
+    throw err;
   }
   return {
     url: `redis://${LAUNCHER_REDIS_USER}:${password}@127.0.0.1:${port}`,

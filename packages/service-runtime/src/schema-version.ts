@@ -3,7 +3,7 @@ import { createRedis, type RedisConnection } from './redis-connection.js';
 /**
  * The data schema version this code reads and writes (issue #14 items 2 and 3): the layout of
  * every key in @parley/bus `keySpace` and of the values stored there. Version 1 is the
- * layout of the first release (the CHANGELOG's Unreleased section). A change that an older
+ * layout of the first release (0.1.0, git tag `v0.1.0`). A change that an older
  * version could not read correctly raises it, with a migration that a newer version runs at
  * start (none yet).
  */
