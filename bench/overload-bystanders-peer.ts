@@ -3,13 +3,15 @@
 // started by bench/compare's own server code (its fair settings, open auth, MUC at
 // conference.localhost; installed with apt-get when missing).
 //
-//   node --import tsx bench/overload-bystanders-peer.ts <ejabberd|prosody> [--rate N] [--alone-only]
+//   node --import tsx bench/overload-bystanders-peer.ts <ejabberd|prosody> [--rate N] [--alone-only] [--probe-duration S]
 //
 // --rate: messages/s per probe sender, 5x the server's ref-100x10 saturation
 // (bench/results/2026-11-22.md: ejabberd 16,000 deliveries/s -> 80, Prosody 4,000 -> 20);
 // default 80 for ejabberd, 20 for Prosody. --alone-only: the probe alone (30 s measured, as
 // /tmp/ob2/rate.sh runs parley's 1x), no bystanders. Otherwise: bystanders-20x10 alone
 // (20 s), then probe-100x10 at --rate (55 s) with the same bystanders started 22 s into it.
+// --probe-duration: the probe's measured seconds instead of 55 (not the shell script's test:
+// for a server on which the bystanders' logins take so long that 55 s ends before they send).
 // Prints the same summary lines as the shell script; results in $OUT/{alone,during,probe}.json
 // (OUT defaults to a new temp dir, printed at the end). The server is stopped at the end
 // (and on SIGINT/SIGTERM). Build the generator first (`npx tsc -b`).
@@ -27,11 +29,11 @@ import { prosodyStock } from './compare/servers/prosody.js';
 import type { RunningServer } from './compare/servers/server.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { rate: { type: 'string' }, 'alone-only': { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { rate: { type: 'string' }, 'alone-only': { type: 'boolean', default: false }, 'probe-duration': { type: 'string', default: '55' } } });
 const which = positionals[0];
 const variant = which === 'ejabberd' ? ejabberd : which === 'prosody' ? prosodyStock : undefined;
 if (!variant) {
-  console.error('usage: overload-bystanders-peer.ts <ejabberd|prosody> [--rate N] [--alone-only]');
+  console.error('usage: overload-bystanders-peer.ts <ejabberd|prosody> [--rate N] [--alone-only] [--probe-duration S]');
   process.exit(2);
 }
 const rate = values.rate ?? (which === 'ejabberd' ? '80' : '20');
@@ -80,7 +82,7 @@ try {
     names = ['probe'];
   } else {
     await loadgen('bystanders-20x10', t, 'alone', ['--duration', '20']);
-    const flood = loadgen('probe-100x10', t, 'probe', ['--rate', rate, '--duration', '55']);
+    const flood = loadgen('probe-100x10', t, 'probe', ['--rate', rate, '--duration', values['probe-duration']]);
     await sleep(22_000);
     await loadgen('bystanders-20x10', t, 'during', ['--duration', '20']);
     await flood;
