@@ -7,8 +7,9 @@
 //
 // --rate: messages/s per probe sender, 5x the server's ref-100x10 saturation
 // (bench/results/2026-11-22.md: ejabberd 16,000 deliveries/s -> 80, Prosody 4,000 -> 20);
-// default 80 for ejabberd, 20 for Prosody. --alone-only: the probe alone (30 s measured, as
-// /tmp/ob2/rate.sh runs parley's 1x), no bystanders. Otherwise: bystanders-20x10 alone
+// default 80 for ejabberd, 20 for Prosody. --alone-only: the probe alone (30 s measured;
+// for parley: `pnpm load --scenario bench/scenarios/probe-100x10.json --targets 127.0.0.1:5222 --rate 16 --duration 30`
+// against `npm run cluster -- --gateways 1 --workers 1`), no bystanders. Otherwise: bystanders-20x10 alone
 // (20 s), then probe-100x10 at --rate (55 s) with the same bystanders started 22 s into it.
 // --probe-duration: the probe's measured seconds instead of 55 (not the shell script's test:
 // for a server on which the bystanders' logins take so long that 55 s ends before they send).
