@@ -22,7 +22,7 @@ import type { Element } from 'ltx';
 import type { Redis } from 'ioredis';
 import { NS } from '../integration/support/names.js';
 import { chat, connectClient, isMessageWithBody, type TestClient } from '../integration/support/test-client.js';
-import { groupchat, joinRoom, MUC } from './support/room-traffic.js';
+import { groupchat, joinRoom, MUC, startRoomTraffic } from './support/room-traffic.js';
 
 const HEARTBEAT_MS = 250;
 const DEAD_AFTER_MS = 1500;
@@ -226,30 +226,7 @@ test('Redis SIGKILLed for 6 s under traffic: sessions stay open, nothing is lost
   await joinRoom(henry, 'outage', 'henry');
   await joinRoom(ivy, 'outage', 'ivy');
   await sleep(1200); // the joins reached the AOF (fsync every second)
-  const direct: string[] = [];
-  const group: string[] = [];
-  const sentAt = new Map<string, number>();
-  const arrivedAt = new Map<string, number>();
-  for (const c of [ivy, henry]) {
-    c.xmpp.on('stanza', (el: Element) => {
-      const body = el.name === 'message' ? el.getChildText('body') : null;
-      if (body !== null && !arrivedAt.has(body)) arrivedAt.set(body, Date.now());
-    });
-  }
-  let running = true;
-  const traffic = (async () => {
-    for (let i = 0; running; i++) {
-      const d = `direct-${i}`;
-      const g = `group-${i}`;
-      direct.push(d);
-      group.push(g);
-      sentAt.set(d, Date.now());
-      sentAt.set(g, Date.now());
-      await henry.send(chat('ivy@localhost/i', d)).catch(() => undefined);
-      await ivy.send(groupchat('outage', g)).catch(() => undefined);
-      await sleep(100);
-    }
-  })();
+  const traffic = startRoomTraffic(henry, ivy, 'ivy@localhost/i', 'outage');
   await sleep(1000);
   const killedAt = Date.now();
   await cluster!.redis.kill('SIGKILL');
@@ -257,8 +234,8 @@ test('Redis SIGKILLed for 6 s under traffic: sessions stay open, nothing is lost
   await cluster!.redis.restart();
   const restartedAt = Date.now();
   await sleep(2000);
-  running = false;
-  await traffic;
+  await traffic.stop();
+  const { direct, group, sentAt, arrivedAt } = traffic;
   const lastDirect = direct[direct.length - 1]!;
   const lastGroup = group[group.length - 1]!;
   await ivy.waitForStanza(isMessageWithBody(lastDirect), 20_000).catch((err: unknown) => {
