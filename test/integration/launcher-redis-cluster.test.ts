@@ -220,6 +220,13 @@ test('second start on the same data dir reuses the cluster (nodes.conf), its dat
   }
   const slix = await slixmppTlsLogin({ jid: 'slix@localhost/two', password: 'slix-pw', port: run.c2s + 1 });
   assert.equal(slix.ok, true, `the account survived the restart: ${JSON.stringify(slix)}`);
+  // xmppctl status and backup on the cluster (SCAN over every master; backup/restore format).
+  const status = await xmppctl(['status'], { redisUrl: '', keyPrefix: 'parley:', env: clusterEnv() });
+  assert.match(status.stdout, /^status\thealthy$/m, status.stdout + status.stderr);
+  const backup = await xmppctl(['backup'], { redisUrl: '', keyPrefix: 'parley:', env: clusterEnv() });
+  assert.equal(backup.code, 0, backup.stderr);
+  const records = backup.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; jid?: string });
+  for (const [u] of USERS) assert.ok(records.some((r) => r.kind === 'account' && r.jid === `${u}@localhost`), `${u} in the backup`);
   assert.equal(await stop(launcher!), 0, run.output.slice(-20).join('\n'));
   for (const p of nodePorts()) assert.equal(await listening(p), false, `node on ${p} still listening`);
 });
