@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { xml } from '@xmpp/client';
 import type { Element } from 'ltx';
-import { chat, type TestClient } from '../../integration/support/test-client.js';
+import { chat, isMessageWithBody, type TestClient } from '../../integration/support/test-client.js';
 
 export const MUC = 'conference.localhost';
 const MUC_NS = 'http://jabber.org/protocol/muc';
@@ -63,6 +63,12 @@ export interface RoomTraffic {
   readonly duplicates: number;
   /** Stops sending (resolves once the last message went out). */
   stop(): Promise<void>;
+  /**
+   * Stops sending, then waits up to `timeoutMs` for the last direct message at b and the
+   * last groupchat at a (everything sent before them is in flight or there).
+   * @throws when either does not arrive in time
+   */
+  drain(timeoutMs: number): Promise<void>;
   /**
    * The first arrival of a message sent after `since`, waiting for it until `deadline`
    * (ms since epoch); undefined when none came by then.
@@ -123,6 +129,12 @@ export function startRoomTraffic(a: TestClient, b: TestClient, directTo: string,
     async stop() {
       running = false;
       await sending;
+    },
+    async drain(timeoutMs) {
+      running = false;
+      await sending;
+      await b.waitForStanza(isMessageWithBody(direct[direct.length - 1]!), timeoutMs);
+      await a.waitForStanza(isMessageWithBody(group[group.length - 1]!), timeoutMs);
     },
     async firstSentAfter(since, deadline) {
       for (;;) {
