@@ -152,3 +152,38 @@ test('room archive: ids, paging, hints, bounds, access and destruction', async (
   assert.equal(setText(fresh, 'count'), '0');
   db.disconnect();
 });
+
+test('muc.archive.defaultEnabled=false: a new room keeps no archive until its owner turns it on', async () => {
+  const off = await startMucCluster({ name: 'muc-mam-off', shards: SHARDS, env: { PARLEY_MUC_ARCHIVE_DEFAULT_ENABLED: 'false' } });
+  const clients = new MucClients(() => off);
+  const db = off.redis.client();
+  try {
+    const room = 'quietroom@conference.localhost';
+    const shard = shardForRoom(room, SHARDS);
+    const owner = await clients.connect('offowner', 0);
+    await clients.join(owner, room, 'Owner');
+    await clients.iq(owner, 'cfg', `<iq type='set' to='${room}' id='cfg'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`);
+    const form = await clients.iq(owner, 'form', `<iq type='get' to='${room}' id='form'><query xmlns='http://jabber.org/protocol/muc#owner'/></iq>`);
+    const field = form.getChild('query')?.getChild('x', 'jabber:x:data')?.getChildren('field').find((f) => f.attrs.var === 'muc#roomconfig_enablearchiving');
+    assert.equal(field?.getChildText('value'), '0', 'the configuration form shows archiving off');
+    const info = await clients.iq(owner, 'info', `<iq type='get' to='${room}' id='info'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`);
+    assert.ok(!info.getChild('query')?.getChildren('feature').some((f) => f.attrs.var === MAM), 'no urn:xmpp:mam:2 on the room');
+    owner.send(`<message type='groupchat' to='${room}' id='q1'><body>q1</body></message>`);
+    await clients.next(owner, (m) => m.name === 'message' && m.attrs.id === 'q1');
+    assert.equal(await db.exists(off.keys.roomArchive(shard, room)), 0, 'nothing archived');
+    // The owner turns it on for this room: the next message is archived.
+    await clients.iq(
+      owner,
+      'on',
+      `<iq type='set' to='${room}' id='on'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'>` +
+        `<field var='muc#roomconfig_enablearchiving'><value>1</value></field></x></query></iq>`,
+    );
+    owner.send(`<message type='groupchat' to='${room}' id='q2'><body>q2</body></message>`);
+    await clients.next(owner, (m) => m.name === 'message' && m.attrs.id === 'q2');
+    assert.equal(await db.xlen(off.keys.roomArchive(shard, room)), 1);
+  } finally {
+    db.disconnect();
+    await clients.disconnectAll();
+    await off.stop();
+  }
+});

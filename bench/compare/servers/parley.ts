@@ -66,7 +66,7 @@ export function parley(gateways: number, workers: number, note = ''): ServerVari
     settings: [
       '--open-auth (any user/password over PLAIN, no TLS); stored SCRAM credentials for login runs (PLAIN allowed without TLS)',
       'redis-server in memory only (--save "" --appendonly no), counted in memory and CPU',
-      'PARLEY_MUC_HISTORY_LENGTH=0 (throughput), PARLEY_LOG_LEVEL=warn, --no-admin',
+      'PARLEY_MUC_HISTORY_LENGTH=0 (throughput), PARLEY_LOG_LEVEL=warn, --no-admin, PARLEY_LISTEN_BACKLOG=1024, PARLEY_MUC_ARCHIVE_DEFAULT_ENABLED=false (no room archive, as the peers)',
     ],
     async start(opts: StartOptions): Promise<RunningServer> {
       const redis = await startRedis(join(opts.workDir, 'redis'));
@@ -79,6 +79,11 @@ export function parley(gateways: number, workers: number, note = ''): ServerVari
         PARLEY_MUC_HISTORY_LENGTH: String(opts.historyLength),
         PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'true',
       };
+        // The common listen backlog of the comparison (Prosody's tcp_backlog, ejabberd's backlog).
+        PARLEY_LISTEN_BACKLOG: '1024',
+        // No room archives (XEP-0313): the peers run without MAM (Prosody without mod_muc_mam,
+        // ejabberd without mod_mam).
+        PARLEY_MUC_ARCHIVE_DEFAULT_ENABLED: 'false',
       const args = [launcher, '--gateways', String(gateways), '--workers', String(workers), '--c2s-port', String(c2s), '--ws-port', String(ws), '--no-admin', '--no-tls', '--json', '--redis-url', `redis://127.0.0.1:${redis.port}`];
       if (opts.auth === 'open') args.push('--open-auth');
       let ready: (line: string) => void = () => undefined;

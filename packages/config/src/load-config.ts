@@ -27,6 +27,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_GATEWAY_ID: 'gateway.id',
   PARLEY_BIND_HOST: 'gateway.bindHost',
   PARLEY_C2S_PORT: 'gateway.c2sPort',
+  PARLEY_LISTEN_BACKLOG: 'gateway.listenBacklog',
   PARLEY_GATEWAY_HEALTH_PORT: 'gateway.healthPort',
   PARLEY_WS_PORT: 'gateway.wsPort',
   PARLEY_WS_PATH: 'gateway.wsPath',
@@ -94,6 +95,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_MUC_SHARDS: 'muc.shards',
   PARLEY_MUC_ADMINS: 'muc.admins',
   PARLEY_MUC_HISTORY_LENGTH: 'muc.historyLength',
+  PARLEY_MUC_ARCHIVE_DEFAULT_ENABLED: 'muc.archive.defaultEnabled',
   PARLEY_MUC_IQ_FORWARD_TTL_MS: 'muc.iqForwardTtlMs',
   PARLEY_MUC_MAX_HATS_PER_USER: 'muc.maxHatsPerUser',
   PARLEY_MUC_VOICE_REQUEST_INTERVAL_MS: 'muc.voiceRequestIntervalMs',
@@ -124,8 +126,8 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_LOG_PRETTY: 'log.pretty',
 };
 
-const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items|PerUser|Days|Results|Nodes|Queue|Sec|Unacked)$/;
-const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|Enabled|pretty|behindTlsProxy|channelBinding)$/;
+const NUMERIC = /(Port|Ms|Bytes|Depth|Messages|Iterations|shards|Length|Size|attempts|Second|Stanzas|Address|Account|Sender|Items|PerUser|Days|Results|Nodes|Queue|Sec|Unacked|Backlog)$/;
+const BOOLEAN = /(required|wss|allowPlainWithoutTls|enabled|Enabled|pretty|behindTlsProxy|channelBinding|hopTrace)$/;
 
 function coerce(path: string, raw: string, envName: string): unknown {
   if (path.startsWith('adminApi.')) return coerceAdminApi(path, raw, envName);

@@ -119,6 +119,13 @@ export const configSchema = z
          * or `tls.certificates`); 0 picks a free port; -1 (the default) disables it.
          */
         directTlsPort: z.number().int().min(-1).max(65535).default(-1),
+        /**
+         * Listen backlog of each client listener (c2s, direct TLS, WebSocket): connections the
+         * kernel completes and queues while the gateway has not accepted them yet, count (Linux
+         * caps it at `net.core.somaxconn`). Node's default is 511; a reconnect storm after a
+         * gateway restart may need more, or clients see resets.
+         */
+        listenBacklog: z.number().int().min(1).max(65535).default(511),
         /** How often the gateway refreshes its heartbeat in Redis. */
         heartbeatMs: z.number().int().min(100).max(60_000).default(1000),
         /** A gateway whose heartbeat is older than this is dead and its sessions are removed. */
@@ -470,6 +477,11 @@ export const configSchema = z
           .object({
             /** Most messages one room's archive keeps; the oldest go first (XEP-0313 §2.2). */
             maxMessages: z.number().int().min(1).max(1_000_000).default(10_000),
+            /**
+             * Whether a new room archives (its `muc#roomconfig_enablearchiving` default, as
+             * Prosody 0.12's `muc_log_by_default`); owners still turn it on or off per room.
+             */
+            defaultEnabled: z.boolean().default(true),
             /**
              * Greatest age of archived messages, days (Prosody 0.12's `muc_log_expires_after`
              * default is one week): older ones are left out of query results and trimmed

@@ -60,3 +60,14 @@ test('gateway.wsPublicUrl (XEP-0156 host-meta): a ws:// or wss:// URL from PARLE
     assert.throws(() => loadConfig({ env: { PARLEY_WS_PUBLIC_URL: bad } }), ConfigError, bad);
   }
 });
+
+test('gateway.listenBacklog and muc.archive.defaultEnabled from the environment', () => {
+  const d = loadConfig({ env: {} });
+  assert.equal(d.gateway.listenBacklog, 511);
+  assert.equal(d.muc.archive.defaultEnabled, true);
+  const c = loadConfig({ env: { PARLEY_LISTEN_BACKLOG: '1024', PARLEY_MUC_ARCHIVE_DEFAULT_ENABLED: 'false' } });
+  assert.equal(c.gateway.listenBacklog, 1024);
+  assert.equal(c.muc.archive.defaultEnabled, false);
+  assert.throws(() => loadConfig({ env: { PARLEY_LISTEN_BACKLOG: '0' } }), ConfigError);
+  assert.throws(() => loadConfig({ env: { PARLEY_MUC_ARCHIVE_DEFAULT_ENABLED: 'off' } }), /expected true or false/);
+});

@@ -397,7 +397,7 @@ export class Gateway {
     this.tcp = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.config.gateway.c2sPort, this.config.gateway.bindHost, () => resolve((server.address() as AddressInfo).port));
+      server.listen(this.config.gateway.c2sPort, this.config.gateway.bindHost, this.config.gateway.listenBacklog, () => resolve((server.address() as AddressInfo).port));
     });
   }
 
@@ -423,7 +423,7 @@ export class Gateway {
     this.directTls = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.config.gateway.directTlsPort, this.config.gateway.bindHost, () => resolve((server.address() as AddressInfo).port));
+      server.listen(this.config.gateway.directTlsPort, this.config.gateway.bindHost, this.config.gateway.listenBacklog, () => resolve((server.address() as AddressInfo).port));
     });
   }
 
@@ -493,7 +493,7 @@ export class Gateway {
     this.wss = wsServer;
     return new Promise((resolve, reject) => {
       http.once('error', reject);
-      http.listen(this.config.gateway.wsPort, this.config.gateway.bindHost, () => resolve((http.address() as AddressInfo).port));
+      http.listen(this.config.gateway.wsPort, this.config.gateway.bindHost, this.config.gateway.listenBacklog, () => resolve((http.address() as AddressInfo).port));
     });
   }
 

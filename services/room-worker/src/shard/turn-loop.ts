@@ -502,7 +502,7 @@ export class TurnLoop {
       now: Date.now(),
       serviceJid: this.d.config.mucDomain,
       serviceAdmins: this.d.config.muc.admins,
-      defaults: { historyLength: this.d.config.muc.historyLength },
+      defaults: { historyLength: this.d.config.muc.historyLength, archiving: this.d.config.muc.archive.defaultEnabled },
       ...(this.d.forwardKey() === undefined ? {} : { forwardKey: this.d.forwardKey() }),
       forwardTtlMs: this.d.config.muc.iqForwardTtlMs,
       // XEP-0317 hats per user; XEP-0045 §7.13 voice requests per occupant (features/hats.ts, voice-request.ts).
