@@ -1,3 +1,5 @@
+import { decodeHopTrace, encodeHopTrace, type HopTrace } from './hop-trace.js';
+
 /**
  * Envelopes carried on a gateway's delivery stream, as flat field/value pairs (XADD).
  *
@@ -29,11 +31,14 @@
  * `stanza`, `fanout`, `stanzas` and `route` envelopes written by a room worker carry a
  * {@link DeliveryMark} (`mark`), so that a gateway drops what a shard's new owner sends
  * again after a failover.
+ *
+ * `stanza`, `stanzas` and `fanout` envelopes may carry a {@link HopTrace} (`hop`, optional: the
+ * `debug.hopTrace` setting, see hop-trace.ts); a malformed one is dropped, not the envelope.
  */
 export type Envelope =
-  | { kind: 'stanza'; to: string; sessionId: string; xml: string; mark?: string }
-  | { kind: 'fanout'; recipients: FanoutRecipient[]; xml: string; mark?: string }
-  | { kind: 'stanzas'; to: string; sessionId: string; xml: string[]; mark?: string }
+  | { kind: 'stanza'; to: string; sessionId: string; xml: string; mark?: string; hop?: HopTrace }
+  | { kind: 'fanout'; recipients: FanoutRecipient[]; xml: string; mark?: string; hop?: HopTrace }
+  | { kind: 'stanzas'; to: string; sessionId: string; xml: string[]; mark?: string; hop?: HopTrace }
   | { kind: 'kick'; to: string; sessionId: string; condition: string; text?: string }
   | { kind: 'route'; xml: string; mark?: string }
   | { kind: 'blocklist'; owner: string; mark?: undefined }
@@ -50,6 +55,7 @@ export function encodeEnvelope(env: Envelope): string[] {
   if (env.kind === 'fanout') {
     const fields = ['kind', 'fanout', 'rcpt', JSON.stringify(env.recipients.map((r) => [r.to, r.sessionId])), 'xml', env.xml];
     if (env.mark !== undefined) fields.push('mark', env.mark);
+    if (env.hop !== undefined) fields.push('hop', encodeHopTrace(env.hop));
     return fields;
   }
   if (env.kind === 'blocklist') return ['kind', 'blocklist', 'owner', env.owner];
@@ -63,9 +69,11 @@ export function encodeEnvelope(env: Envelope): string[] {
   if (env.kind === 'stanzas') {
     fields.push('xml', JSON.stringify(env.xml));
     if (env.mark !== undefined) fields.push('mark', env.mark);
+    if (env.hop !== undefined) fields.push('hop', encodeHopTrace(env.hop));
   } else if (env.kind === 'stanza') {
     fields.push('xml', env.xml);
     if (env.mark !== undefined) fields.push('mark', env.mark);
+    if (env.hop !== undefined) fields.push('hop', encodeHopTrace(env.hop));
   } else {
     fields.push('condition', env.condition);
     if (env.text !== undefined) fields.push('text', env.text);
@@ -83,7 +91,7 @@ export function decodeEnvelope(fields: string[]): Envelope | undefined {
     const xml = m.get('xml');
     const recipients = parseRecipients(m.get('rcpt'));
     if (xml === undefined || recipients === undefined) return undefined;
-    return mark === undefined ? { kind, recipients, xml } : { kind, recipients, xml, mark };
+    return withHop(mark === undefined ? { kind, recipients, xml } : { kind, recipients, xml, mark }, m);
   }
   if (kind === 'blocklist') {
     const owner = m.get('owner');
@@ -100,12 +108,12 @@ export function decodeEnvelope(fields: string[]): Envelope | undefined {
   if (kind === 'stanza') {
     const xml = m.get('xml');
     if (xml === undefined) return undefined;
-    return mark === undefined ? { kind, to, sessionId, xml } : { kind, to, sessionId, xml, mark };
+    return withHop(mark === undefined ? { kind, to, sessionId, xml } : { kind, to, sessionId, xml, mark }, m);
   }
   if (kind === 'stanzas') {
     const xml = parseStringList(m.get('xml'));
     if (xml === undefined || xml.length === 0) return undefined;
-    return mark === undefined ? { kind, to, sessionId, xml } : { kind, to, sessionId, xml, mark };
+    return withHop(mark === undefined ? { kind, to, sessionId, xml } : { kind, to, sessionId, xml, mark }, m);
   }
   if (kind === 'sm-takeover') {
     const smId = m.get('smid');
@@ -121,6 +129,14 @@ export function decodeEnvelope(fields: string[]): Envelope | undefined {
     return text === undefined ? { kind, to, sessionId, condition } : { kind, to, sessionId, condition, text };
   }
   return undefined;
+}
+
+/** Adds the envelope's `hop` field when it holds a well-formed trace (hop-trace.ts). */
+function withHop(env: Extract<Envelope, { kind: 'stanza' | 'stanzas' | 'fanout' }>, m: Map<string, string>): Envelope {
+  const raw = m.get('hop');
+  if (raw === undefined) return env;
+  const hop = decodeHopTrace(raw);
+  return hop === undefined ? env : { ...env, hop };
 }
 
 function parseRecipients(raw: string | undefined): FanoutRecipient[] | undefined {

@@ -5,6 +5,8 @@ export type { SessionRecord } from './session-record.js';
 export { encodeEnvelope, decodeEnvelope, splitStartTag } from './envelope.js';
 export type { Envelope, FanoutRecipient } from './envelope.js';
 export { encodeRoomInput, decodeRoomInput } from './room-input.js';
+export { HOP_POINTS, MAX_HOP_STAMPS, decodeHopTrace, encodeHopTrace, extendHopTrace, hopNowUs, hopTracing, namedHopStamps } from './hop-trace.js';
+export type { HopPoint, HopTrace } from './hop-trace.js';
 export type { RoomInputEnvelope } from './room-input.js';
 export { formatDeliveryMark, parseDeliveryMark, compareStreamIds, DeliveryMarks, MAX_LANES } from './delivery-mark.js';
 export type { DeliveryMark } from './delivery-mark.js';

@@ -1,3 +1,5 @@
+import { decodeHopTrace, encodeHopTrace, type HopTrace } from './hop-trace.js';
+
 /**
  * Entries of a shard stream (see `KeySpace.shardStream`): what gateways tell room actors.
  *
@@ -17,9 +19,12 @@
  *   it is serialised with everything else happening in the room. The room worker pushes the
  *   JSON `CommandResult` onto the list `replyTo` (see `KeySpace.commandReply`) once the turn
  *   that applied it is committed; `commandId` names the command in logs and results.
+ *
+ * A `stanza` may carry a {@link HopTrace} (`hop`, optional: the `debug.hopTrace` setting, see
+ * hop-trace.ts); a malformed one is dropped, not the entry.
  */
 export type RoomInputEnvelope =
-  | { kind: 'stanza'; room: string; xml: string; gateway: string; sessionId: string }
+  | { kind: 'stanza'; room: string; xml: string; gateway: string; sessionId: string; hop?: HopTrace }
   | { kind: 'command'; room: string; commandId: string; command: string; replyTo: string }
   | { kind: 'session-ended'; room: string; jid: string; sessionId: string }
   | { kind: 'gateway-down'; gateway: string }
@@ -29,7 +34,9 @@ export type RoomInputEnvelope =
 export function encodeRoomInput(env: RoomInputEnvelope): string[] {
   switch (env.kind) {
     case 'stanza':
-      return ['kind', 'stanza', 'room', env.room, 'gw', env.gateway, 'sid', env.sessionId, 'xml', env.xml];
+      return env.hop === undefined
+        ? ['kind', 'stanza', 'room', env.room, 'gw', env.gateway, 'sid', env.sessionId, 'xml', env.xml]
+        : ['kind', 'stanza', 'room', env.room, 'gw', env.gateway, 'sid', env.sessionId, 'xml', env.xml, 'hop', encodeHopTrace(env.hop)];
     case 'session-ended':
       return ['kind', 'session-ended', 'room', env.room, 'jid', env.jid, 'sid', env.sessionId];
     case 'gateway-down':
@@ -52,7 +59,8 @@ export function decodeRoomInput(fields: string[]): RoomInputEnvelope | undefined
   if (kind === 'stanza') {
     const xml = m.get('xml');
     if (room === undefined || gateway === undefined || sessionId === undefined || xml === undefined) return undefined;
-    return { kind, room, xml, gateway, sessionId };
+    const hop = decodeHopTrace(m.get('hop'));
+    return hop === undefined ? { kind, room, xml, gateway, sessionId } : { kind, room, xml, gateway, sessionId, hop };
   }
   if (kind === 'session-ended') {
     const jid = m.get('jid');

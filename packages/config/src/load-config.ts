@@ -122,6 +122,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   PARLEY_OFFLINE_RETENTION_MS: 'jobs.offlineRetentionMs',
   PARLEY_JOBS_CLEANUP_EVERY_MS: 'jobs.cleanupEveryMs',
   PARLEY_JOBS_ATTEMPTS: 'jobs.attempts',
+  PARLEY_DEBUG_HOP_TRACE: 'debug.hopTrace',
   PARLEY_LOG_LEVEL: 'log.level',
   PARLEY_LOG_PRETTY: 'log.pretty',
 };

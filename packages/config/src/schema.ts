@@ -603,6 +603,19 @@ export const configSchema = z
         attempts: z.number().int().min(1).max(100).default(5),
       })
       .prefault({}),
+    debug: z
+      .object({
+        /**
+         * Per-hop latency trace of groupchat messages (issue #15 item 1; @parley/bus
+         * hop-trace.ts): gateways and room workers stamp each groupchat message to a room
+         * (µs of the machine's monotonic clock) at every hop and carry the stamps in the bus envelopes; the gateway
+         * that writes it to a recipient's TCP socket logs one `hop trace` JSON line (info
+         * level) per recipient. Costs a few hundred bytes per message and a log line per
+         * delivery: for measurements, never in production. Off: nothing stamped or logged.
+         */
+        hopTrace: z.boolean().default(false),
+      })
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

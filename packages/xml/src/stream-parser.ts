@@ -1,7 +1,7 @@
 // RFC 6120 §4 (XML streams) and §11 (XML usage): incremental parser for a client-to-server
 // TCP stream. Each child of <stream:stream> is delivered as one ltx Element.
 import type { Element } from 'ltx';
-import { SaxesParser } from 'saxes';
+import { SaxesParser, type CDataHandler, type CloseTagHandler, type CommentHandler, type DoctypeHandler, type ErrorHandler, type OpenTagHandler, type OpenTagStartHandler, type PIHandler, type TextHandler } from 'saxes';
 import { ElementBuilder } from './element-builder.js';
 import { MarkupGuard } from './markup-guard.js';
 import { NS } from './namespaces.js';
@@ -202,6 +202,8 @@ export class StreamParser {
 
   private createSax(): SaxesParser<{ xmlns: true }> {
     const sax = new SaxesParser({ xmlns: true });
+    // Handlers assigned by name, not through sax.on(): see SaxHandlerSlots.
+    const slots = sax as unknown as SaxHandlerSlots;
     // Every event first delivers the element completed before it, then is ignored if
     // that delivery restarted or ended the stream.
     const live = (): boolean => {
@@ -210,31 +212,31 @@ export class StreamParser {
       return sax === this.sax && this.alive();
     };
 
-    sax.on('error', (err) => {
+    slots.errorHandler = (err) => {
       if (sax !== this.sax || !this.alive()) return;
       // The element whose end tag did not match is dropped, not delivered.
       if (isMismatchedCloseTag(err)) this.pending = undefined;
       else if (!live()) return;
       this.fail(saxesErrorCondition(err), err.message);
-    });
-    sax.on('doctype', () => {
+    };
+    slots.doctypeHandler = () => {
       if (live()) this.fail('restricted-xml', 'DOCTYPE is not allowed');
-    });
-    sax.on('comment', () => {
+    };
+    slots.commentHandler = () => {
       if (live()) this.fail('restricted-xml', 'comment is not allowed');
-    });
-    sax.on('processinginstruction', () => {
+    };
+    slots.piHandler = () => {
       if (live()) this.fail('restricted-xml', 'processing instruction is not allowed');
-    });
+    };
 
-    sax.on('opentagstart', () => {
+    slots.openTagStartHandler = () => {
       if (!live() || this.phase !== 'open') return;
       if (this.builder.depth === 0) this.counted = 0;
       if (this.builder.depth >= this.maxDepth) {
         this.fail('policy-violation', `elements nested deeper than ${this.maxDepth}`);
       }
-    });
-    sax.on('opentag', (tag) => {
+    };
+    slots.openTagHandler = (tag) => {
       if (!live()) return;
       if (this.phase === 'open') {
         this.builder.open(tag);
@@ -252,8 +254,8 @@ export class StreamParser {
         if (attr.name !== 'xmlns' && attr.prefix !== 'xmlns') attrs[attr.name] = attr.value;
       }
       this.handlers.onStreamStart({ attrs, defaultNs: tag.ns[''] || undefined });
-    });
-    sax.on('closetag', () => {
+    };
+    slots.closeTagHandler = () => {
       if (!live()) return;
       if (this.builder.depth === 0) {
         this.pending = () => {
@@ -267,7 +269,7 @@ export class StreamParser {
         this.counted = 0;
         this.pending = () => this.handlers.onElement(el);
       }
-    });
+    };
     const onText = (text: string): void => {
       if (!live()) return;
       if (this.builder.depth > 0) this.builder.text(text);
@@ -275,11 +277,47 @@ export class StreamParser {
         this.fail('bad-format', 'character data between top-level elements');
       }
     };
-    sax.on('text', onText);
-    sax.on('cdata', onText);
+    slots.textHandler = onText;
+    slots.cdataHandler = onText;
     return sax;
   }
 }
+
+type SaxOptions = { xmlns: true };
+
+/**
+ * The properties under which saxes 6 keeps its event handlers (its `EVENT_NAME_TO_HANDLER_NAME`:
+ * `on('text', h)` stores `h` as `textHandler`). The stream parser assigns them by name instead
+ * of calling `on()`: `on()` stores them under a computed key, and V8 turns an object that
+ * receives more than about a dozen properties through computed-key stores into a
+ * dictionary-mode object, which makes each stream's parser about twice as big (5.6 KiB
+ * instead of 2.9 KiB; issue #15, bench/results/session-memory-2026-12-07.md). Same handlers,
+ * same behaviour; `test/sax-handler-slots.test.ts` checks that the names still match saxes.
+ */
+export interface SaxHandlerSlots {
+  errorHandler?: ErrorHandler;
+  doctypeHandler?: DoctypeHandler;
+  commentHandler?: CommentHandler;
+  piHandler?: PIHandler;
+  openTagStartHandler?: OpenTagStartHandler<SaxOptions>;
+  openTagHandler?: OpenTagHandler<SaxOptions>;
+  closeTagHandler?: CloseTagHandler<SaxOptions>;
+  textHandler?: TextHandler;
+  cdataHandler?: CDataHandler;
+}
+
+/** The event name of saxes's `on()` for each slot of {@link SaxHandlerSlots}. */
+export const SAX_HANDLER_SLOTS = {
+  errorHandler: 'error',
+  doctypeHandler: 'doctype',
+  commentHandler: 'comment',
+  piHandler: 'processinginstruction',
+  openTagStartHandler: 'opentagstart',
+  openTagHandler: 'opentag',
+  closeTagHandler: 'closetag',
+  textHandler: 'text',
+  cdataHandler: 'cdata',
+} as const satisfies Record<keyof SaxHandlerSlots, string>;
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) {

@@ -16,6 +16,8 @@ import type { Registry } from 'prom-client';
 import { saslByHost } from './auth/sasl-backends.js';
 import { Liveness } from './liveness/liveness.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { hopTracing } from '@parley/bus';
+import { configureHopTrace } from './metrics/hop-trace.js';
 import { DeliveryConsumer } from './routing/delivery-consumer.js';
 import { LocalSessions } from './routing/local-sessions.js';
 import { OfflineStore } from './routing/offline-store.js';
@@ -118,6 +120,9 @@ export class Gateway {
   constructor(private readonly config: Config, log: Logger) {
     this.id = config.gateway.id ?? `gw-${randomBytes(6).toString('hex')}`;
     this.log = log = log.child({ gatewayId: this.id });
+    // debug.hopTrace (issue #15 item 1): per-hop stamps of groupchat messages, logged per delivery.
+    hopTracing.on = config.debug.hopTrace;
+    if (hopTracing.on) configureHopTrace(log, this.id);
     this.keys = keySpace(config.redis.keyPrefix);
     // Auto-pipelining: commands issued in the same event-loop turn (e.g. the XADDs of many
     // sessions' stanzas to room shards) go out in one write and come back in one read.

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRedis } from '@parley/service-runtime';
 import type { Logger } from 'pino';
-import { keySpace, type KeySpace } from '@parley/bus';
+import { hopTracing, keySpace, type KeySpace } from '@parley/bus';
 import type { Config } from '@parley/config';
 import { createRegistry, MetricsPublisher } from '@parley/metrics';
 import type { Registry } from 'prom-client';
@@ -52,6 +52,8 @@ export class RoomWorker {
   constructor(private readonly config: Config, log: Logger) {
     this.id = config.roomWorker.id ?? `rw-${randomBytes(6).toString('hex')}`;
     this.log = log.child({ workerId: this.id });
+    // debug.hopTrace (issue #15 item 1): per-hop stamps of groupchat messages (shard/hop-trace.ts).
+    hopTracing.on = config.debug.hopTrace;
     this.keys = keySpace(config.redis.keyPrefix);
     // Auto-pipelining: the commits of the shards of one turn (sent together) go out in one
     // write. Nothing blocking runs on this connection (the XREAD has its own).

@@ -11,6 +11,9 @@ import type { Router } from './router.js';
 import { SharedStanza } from './shared-stanza.js';
 import { smWrites } from '../sm/sm-store.js';
 import type { DeliveryPressure } from './delivery-pressure.js';
+import { extendHopTrace, hopNowUs, hopTracing, type HopTrace } from '@parley/bus';
+import { deliveryTrace } from '../metrics/hop-trace.js';
+import { flushQueuedWrites } from '../transport/tcp-transport.js';
 
 /** The sender of a room's stanza, with its XEP-0191 §6 match keys computed once. */
 interface RoomSender {
@@ -142,11 +145,14 @@ export class DeliveryConsumer {
       }
       if (!reply) continue;
       const [[, entries] = ['', []]] = reply as Array<[string, Array<[string, string[]]>]>;
+      // debug.hopTrace (issue #15): `gd.read`, when this XREADGROUP's reply came.
+      if (hopTracing.on) this.readAtUs = hopNowUs();
       let slice = performance.now();
       for (const [id, fields] of entries) {
         const now = Date.now();
         const waited = now - streamIdMs(id);
         this.onWait?.(waited);
+        if (hopTracing.on) this.handleAtUs = hopNowUs();
         const handled = await this.handle(fields, id).catch((err: unknown) => this.log.error({ err, id }, 'delivery failed'));
         this.pressure?.record(now, waited, handled?.room, handled?.deliveries ?? 1);
         if (performance.now() - slice >= SLICE_MS) {
@@ -154,6 +160,8 @@ export class DeliveryConsumer {
           slice = performance.now();
         }
       }
+      // What the batch queued for sessions goes out now, not at the next check phase (issue #15).
+      if (entries.length) flushQueuedWrites();
       const last = entries[entries.length - 1];
       if (last) {
         // XEP-0198: trimmed only once what the sessions queued in Redis for these entries is there (see WriteBarrier).
@@ -168,6 +176,15 @@ export class DeliveryConsumer {
    * Handles one entry. Returns, for a room's fan-out or stanza, the room's bare JID and how
    * many stanzas it handed on (for {@link pressure}); undefined for anything else.
    */
+  /** debug.hopTrace: when the current batch was read and the current entry's handling started (µs). */
+  private readAtUs = 0;
+  private handleAtUs = 0;
+
+  /** debug.hopTrace: a delivered trace with `gd.read` and `gd.handle` appended; undefined when untraced. */
+  private hopOf(hop: HopTrace | undefined): HopTrace | undefined {
+    return hop === undefined ? undefined : extendHopTrace(hop, this.readAtUs, this.handleAtUs);
+  }
+
   private async handle(fields: string[], id: string): Promise<{ room: string; deliveries: number } | undefined> {
     const env = decodeEnvelope(fields);
     if (!env) {
@@ -209,7 +226,15 @@ export class DeliveryConsumer {
         await this.refuse(el, env.to);
         return;
       }
-      await during(id, () => this.router.deliverLocal(env.to, env.sessionId, el));
+      // The trace is set only around the synchronous part (the write to a local session).
+      deliveryTrace.current = this.hopOf(env.hop);
+      let delivered: Promise<void>;
+      try {
+        delivered = during(id, () => this.router.deliverLocal(env.to, env.sessionId, el));
+      } finally {
+        deliveryTrace.current = undefined;
+      }
+      await delivered;
       return env.mark === undefined ? undefined : { room: bareOf(el.attrs.from ?? ''), deliveries: 1 };
     }
     if (env.kind === 'route') {
@@ -221,23 +246,25 @@ export class DeliveryConsumer {
     if (env.kind === 'stanzas') {
       // One session's stanzas in order (a joiner's view of the room): written as they came,
       // with `to` spliced in; a session gone takes the router's path (RFC 6121 §8.5.3).
+      const hop = this.hopOf(env.hop);
       for (const xml of env.xml) {
         const shared = SharedStanza.fromText(xml);
         const sender = this.roomSender(shared.from);
         if (sender && (await this.blockedBy(env.to, sender))) continue;
-        if (!during(id, () => this.writeLocal(shared, env.to, env.sessionId))) await this.router.deliverLocal(env.to, env.sessionId, shared.element(env.to));
+        if (!during(id, () => this.writeTraced(hop, shared, env.to, env.sessionId))) await this.router.deliverLocal(env.to, env.sessionId, shared.element(env.to));
       }
       return;
     }
     // A fanout (a room's broadcast): written to each recipient with its own `to`.
     const shared = SharedStanza.fromText(env.xml);
     const sender = this.roomSender(shared.from);
+    const hop = this.hopOf(env.hop);
     for (const { to, sessionId } of env.recipients) {
       if (sender) {
         const blocked = this.blockedBy(to, sender);
         if (blocked === true || (blocked !== false && (await blocked))) continue;
       }
-      if (!during(id, () => this.writeLocal(shared, to, sessionId))) await this.router.deliverLocal(to, sessionId, shared.element(to));
+      if (!during(id, () => this.writeTraced(hop, shared, to, sessionId))) await this.router.deliverLocal(to, sessionId, shared.element(to));
     }
     return env.mark === undefined ? undefined : { room: bareOf(shared.from ?? ''), deliveries: env.recipients.length };
   }
@@ -281,6 +308,17 @@ export class DeliveryConsumer {
     if (stanza.name !== 'iq' || (type !== 'get' && type !== 'set')) return;
     stanza.attrs.to = to;
     await this.router.bounce(stanza, 'service-unavailable');
+  }
+
+  /** {@link writeLocal} with {@link deliveryTrace} set to `hop` (debug.hopTrace) during the hand-over. */
+  private writeTraced(hop: HopTrace | undefined, shared: SharedStanza, to: string, sessionId: string): boolean {
+    if (hop === undefined) return this.writeLocal(shared, to, sessionId);
+    deliveryTrace.current = hop;
+    try {
+      return this.writeLocal(shared, to, sessionId);
+    } finally {
+      deliveryTrace.current = undefined;
+    }
   }
 
   /** Writes `shared` to the session (`to`, `sessionId`) when it is on this gateway; false when it is gone. */

@@ -12,6 +12,8 @@ import type { OfflineStore } from './offline-store.js';
 import type { ScriptedRedis } from './scripts.js';
 import type { SessionRegistry, RegisteredSession } from './session-registry.js';
 import type { ShardBackpressure } from './shard-backpressure.js';
+import { hopNowUs, hopTracing } from '@parley/bus';
+import { ingressTrace, traceAck } from '../metrics/hop-trace.js';
 
 /** Presence types the account's server handles itself: probes and the four subscription types (RFC 6121 §3, §4.3). */
 const isRosterPresence = (type: string | undefined) =>
@@ -164,6 +166,8 @@ export class Router {
   private async toRoom(stanza: Element, to: Jid): Promise<void> {
     const room = to.local === undefined ? to.domain : to.bare().toString();
     const from = stanza.attrs.from ?? '';
+    // debug.hopTrace (issue #15): a groupchat message's trace, stamped `gw.toRoom` here.
+    const hop = hopTracing.on ? ingressTrace(stanza) : undefined;
     const session = this.d.local.get(from);
     if (session && stanza.name === 'presence' && to.resource !== undefined && to.local !== undefined) session.rooms.add(room);
     // Overload backpressure: a client's stanza for a room that is behind (or whose shard is) waits here,
@@ -171,14 +175,19 @@ export class Router {
     const shard = shardForRoom(room, this.d.config.muc.shards);
     const held = this.d.backpressure?.admit(shard, room);
     if (held !== undefined && session !== undefined) await held;
-    await this.toShard(shard, {
+    const input: Extract<RoomInputEnvelope, { kind: 'stanza' }> = {
       kind: 'stanza',
       room,
       xml: serialize(stanza),
       gateway: this.d.gatewayId,
       // A stanza not from a session of ours (e.g. an error bounced for a session that is gone) names none.
       sessionId: session?.sessionId ?? '',
-    });
+    };
+    if (hop === undefined) return this.toShard(shard, input);
+    const sent = hopNowUs();
+    input.hop = { id: hop.id, stamps: [...hop.stamps, sent] };
+    await this.toShard(shard, input);
+    traceAck(hop.id, 'gw.xadd', sent, hopNowUs());
   }
 
   /**

@@ -141,7 +141,8 @@ export class ClientSession implements LocalSession {
   private record: SessionRecord | undefined;
   private queue: Promise<void> = Promise.resolve();
   private log: Logger;
-  private readonly authTimer: NodeJS.Timeout;
+  /** Ends a stream not bound in time; dropped once cleared, so that a bound session does not keep it (issue #15). */
+  private authTimer: NodeJS.Timeout | undefined;
   /** Rate limits and the queue bound on what the client sends (issue #10). */
   private readonly flow: InputFlow;
   /** The client's IP address (per-address auth throttling). */
@@ -150,8 +151,11 @@ export class ClientSession implements LocalSession {
   private readonly attempt: AuthAttempt = { account: undefined };
   /** XEP-0352: while the client is inactive, what is held back for it; undefined while active. */
   private csi: CsiQueue<() => void> | undefined;
-  /** Iq requests this server sent the client (see {@link request}), by id. */
-  private readonly pendingRequests = new Map<string, (reply: Element | undefined) => void>();
+  /**
+   * Iq requests this server sent the client (see {@link request}), by id; made on the first
+   * request (issue #15: most sessions never get one, and an empty Map costs about 250 bytes).
+   */
+  private pendingRequests: Map<string, (reply: Element | undefined) => void> | undefined;
   /** XEP-0198 counters and unacknowledged stanzas, once the client sent `<enable/>`. */
   private sm: SmState<Outbound> | undefined;
   /** XEP-0198 §5 SM-ID, when resumption was granted. */
@@ -314,7 +318,8 @@ export class ClientSession implements LocalSession {
    * consumed here, not routed (XEP-0115 §6.2 disco#info of the client's caps).
    */
   request(iq: Element, timeoutMs: number): Promise<Element | undefined> {
-    if (this.state !== 'bound' || !this.jid || this.pendingRequests.size >= MAX_PENDING_REQUESTS) return Promise.resolve(undefined);
+    if (this.state !== 'bound' || !this.jid || (this.pendingRequests?.size ?? 0) >= MAX_PENDING_REQUESTS) return Promise.resolve(undefined);
+    const pending = (this.pendingRequests ??= new Map());
     const id = `srv-${newId()}`;
     iq.attrs.id = id;
     iq.attrs.to = this.jid.toString();
@@ -323,10 +328,10 @@ export class ClientSession implements LocalSession {
       timer.unref();
       const finish = (reply: Element | undefined) => {
         clearTimeout(timer);
-        this.pendingRequests.delete(id);
+        pending.delete(id);
         resolve(reply);
       };
-      this.pendingRequests.set(id, finish);
+      pending.set(id, finish);
       this.deliver(iq);
     });
   }
@@ -744,6 +749,7 @@ export class ClientSession implements LocalSession {
     this.d.local.set(full.toString(), this);
     this.state = 'bound';
     clearTimeout(this.authTimer);
+    this.authTimer = undefined;
     this.log = this.childLog(full.toString());
     this.log.info('resource bound');
     const bound = new Element('bind', { xmlns: NS.BIND });
@@ -765,7 +771,7 @@ export class ClientSession implements LocalSession {
       if (type !== 'get' && type !== 'set' && type !== 'result' && type !== 'error') return this.reply(el, 'bad-request', 'iq type');
       if (el.attrs.id === undefined) return this.reply(el, 'bad-request', 'iq without id');
       // The answer to a request of ours (see request()), addressed to the account or the server.
-      const waiter = type === 'result' || type === 'error' ? this.pendingRequests.get(el.attrs.id) : undefined;
+      const waiter = type === 'result' || type === 'error' ? this.pendingRequests?.get(el.attrs.id) : undefined;
       const to = el.attrs.to;
       if (waiter && (to === undefined || to === full.bare().toString() || to === full.domain)) return waiter(el);
     }
@@ -1041,7 +1047,7 @@ export class ClientSession implements LocalSession {
     this.state = 'detached';
     this.flushCsi(); // what CSI held joins the queue, in order
     this.csi = undefined;
-    for (const waiter of [...this.pendingRequests.values()]) waiter(undefined);
+    for (const waiter of [...(this.pendingRequests?.values() ?? [])]) waiter(undefined);
     clearTimeout(this.smAckTimer);
     this.smAckTimer = undefined;
     this.flow.stop();
@@ -1099,6 +1105,7 @@ export class ClientSession implements LocalSession {
     this.d.local.set(this.jid.toString(), this);
     this.state = 'bound';
     clearTimeout(this.authTimer);
+    this.authTimer = undefined;
     this.log = this.childLog(this.jid.toString());
     this.log.info({ unacked: this.sm.unacked, clientH: h }, 'session resumed');
     this.transport.send(new Element('resumed', { xmlns: SM_NS, h: String(this.sm.inbound), previd }));
@@ -1338,7 +1345,7 @@ export class ClientSession implements LocalSession {
     this.state = 'closed';
     clearTimeout(this.detachTimer);
     clearTimeout(this.smAckTimer);
-    for (const waiter of [...this.pendingRequests.values()]) waiter(undefined);
+    for (const waiter of [...(this.pendingRequests?.values() ?? [])]) waiter(undefined);
     if (this.d.resumable?.get(this.smId) === this) this.d.resumable.delete(this.smId);
     const out: HandOver = {
       jid: this.jid,
@@ -1405,8 +1412,9 @@ export class ClientSession implements LocalSession {
     clearTimeout(this.detachTimer);
     clearTimeout(this.smAckTimer);
     if (this.smId !== undefined && this.d.resumable?.get(this.smId) === this) this.d.resumable.delete(this.smId);
-    for (const waiter of [...this.pendingRequests.values()]) waiter(undefined);
+    for (const waiter of [...(this.pendingRequests?.values() ?? [])]) waiter(undefined);
     clearTimeout(this.authTimer);
+    this.authTimer = undefined;
     this.flow.stop();
     // Let queued work (e.g. a bind in flight) finish first so its registration is undone too.
     await this.queue.catch(() => undefined);

@@ -3,6 +3,8 @@ import { TLSSocket } from 'node:tls';
 import type { Element } from 'ltx';
 import { tlsChannelBinding, type ChannelBinding } from '@parley/sasl';
 import { NS, StreamParser, serialize, streamHeader, streamFooter } from '@parley/xml';
+import { hopNowUs, hopTracing, type HopTrace } from '@parley/bus';
+import { deliveryTrace, markIngress, traceWritten } from '../metrics/hop-trace.js';
 import type { SharedStanza } from '../routing/shared-stanza.js';
 import { SendBufferGuard, type Transport, type TransportEvents, type StreamAttrs } from './transport.js';
 import type { TlsCertificates } from './tls-certificates.js';
@@ -13,6 +15,20 @@ import type { TlsCertificates } from './tls-certificates.js';
  * (`<a/>`) before a pause takes effect, which bounds a session's queue of parsed elements.
  */
 export const FEED_SLICE_BYTES = 2048;
+
+/** TCP transports with text queued for a flush (see {@link flushQueuedWrites}). */
+const queuedWrites = new Set<TcpTransport>();
+
+/**
+ * Writes the text every TCP transport has queued, now, instead of at its `setImmediate`.
+ * The delivery consumer calls it after each batch of delivery entries it has handled: what
+ * a batch queued for one session still goes out in one socket write, without waiting for the
+ * event loop's check phase (issue #15 item 1: on an idle gateway that wait was the largest
+ * share of the delivery hop, see bench/README.md "Where a message's time goes").
+ */
+export function flushQueuedWrites(): void {
+  for (const t of queuedWrites) t.flushQueued();
+}
 
 export interface TcpTransportOptions {
   maxElementBytes: number;
@@ -94,11 +110,11 @@ export class TcpTransport implements Transport {
   }
 
   send(el: Element): void {
-    this.write(serialize(el, { omitXmlnsOf: NS.CLIENT }));
+    this.write(serialize(el, { omitXmlnsOf: NS.CLIENT }), el.attrs.to);
   }
 
   sendShared(stanza: SharedStanza, to: string): void {
-    this.write(stanza.text(to, true));
+    this.write(stanza.text(to, true), to);
   }
 
   closeStream(): void {
@@ -191,6 +207,8 @@ export class TcpTransport implements Transport {
         },
         onElement: (el) => {
           if (this.awaitingTls) return;
+          // debug.hopTrace (issue #15): a message's first stamps, `gw.read` and `gw.parsed`.
+          if (hopTracing.on && el.name === 'message') markIngress(el, this.readAtUs);
           if (el.name === 'starttls' && el.attrs.xmlns === NS.TLS && this.canStartTls) this.awaitingTls = true;
           this.events?.onElement(el);
         },
@@ -211,6 +229,7 @@ export class TcpTransport implements Transport {
     socket.setNoDelay(true);
     socket.setTimeout(this.opts.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => {
+      if (hopTracing.on) this.readAtUs = hopNowUs();
       if (!this.closed && !this.awaitingTls) this.feed(chunk);
     });
     socket.on('timeout', () => {
@@ -227,24 +246,41 @@ export class TcpTransport implements Transport {
   /** Text queued for the next {@link flush}. */
   private pending = '';
   private flushScheduled = false;
+  /** debug.hopTrace: when the last `data` event came (µs since the epoch). */
+  private readAtUs = 0;
+  /** debug.hopTrace: traced deliveries in {@link pending}, logged at the flush that writes them. */
+  private traced: Array<{ trace: HopTrace; to: string | undefined; queued: number }> | undefined;
 
-  private write(data: string): void {
+  private write(data: string, to?: string): void {
     if (this.closed || this.socket.destroyed) return;
     this.pending += data;
+    if (deliveryTrace.current !== undefined) (this.traced ??= []).push({ trace: deliveryTrace.current, to, queued: hopNowUs() });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
+      queuedWrites.add(this);
       setImmediate(() => this.flush());
     }
+  }
+
+  /** Writes what is queued now, when a flush is scheduled (see {@link flushQueuedWrites}). */
+  flushQueued(): void {
+    if (this.flushScheduled) this.flush();
   }
 
   /** Writes what is queued, in one socket write. */
   private flush(): void {
     this.flushScheduled = false;
+    queuedWrites.delete(this);
     const data = this.pending;
     if (data === '') return;
     this.pending = '';
     if (this.closed || this.socket.destroyed) return;
     this.socket.write(data);
+    if (this.traced !== undefined) {
+      const at = hopNowUs();
+      for (const { trace, to, queued } of this.traced) traceWritten(trace, to, queued, at);
+      this.traced = undefined;
+    }
     this.sendGuard.check(this.socket.writableLength, this.events, () => this.socket.destroy());
   }
 }

@@ -24,6 +24,8 @@ import { pickFairAcross, QUIET_TURN_MAX, quietEntries, quietPicks } from './fair
 import { ShardActor, type PendingEntry, type StreamEntry, type TurnResult } from './shard-actor.js';
 import { answerArchiveQueries, resolveArchiveRetractions } from './archive-store.js';
 import { commitArgs, loadShard } from './shard-store.js';
+import { hopTracing } from '@parley/bus';
+import { WorkerHopTrace } from './hop-trace.js';
 
 /** How long one XREAD waits for entries, ms (also bounds how long a stop or a handover waits). */
 const BLOCK_MS = 200;
@@ -100,9 +102,13 @@ export class TurnLoop {
   private readonly log: Logger;
   private directory: { at: number; rooms: PublicRoom[] } | undefined;
 
+  /** debug.hopTrace (issue #15 item 1): the stamps of traced entries; used only when `hopTracing.on`. */
+  private readonly hop: WorkerHopTrace;
+
   constructor(private readonly d: TurnLoopDeps) {
     this.p = d.placement;
     this.log = d.log;
+    this.hop = new WorkerHopTrace(d.log);
   }
 
   /**
@@ -180,6 +186,7 @@ export class TurnLoop {
           reply = (await (waiting ? this.d.reader.xread(...poll) : this.d.reader.xread(...read))) as typeof reply;
         }
         for (const [stream, entries] of reply ?? []) {
+          if (hopTracing.on) this.hop.read(entries);
           const h = readable[streams.indexOf(stream)];
           if (h && h.actor && !h.lost && entries.length) h.actor.enqueue(entries);
         }
@@ -382,6 +389,7 @@ export class TurnLoop {
       try {
         const result = actor.apply(entries, { ctx, publicRooms, log: h.log, countInput: (kind) => this.d.metrics.input(kind), maxOutputs: Math.max(0, maxOutputs - outputs), ...(this.d.forwardKey() === undefined ? {} : { idKey: this.d.forwardKey() }) });
         outputs += result.outputs.length;
+        if (hopTracing.on) this.hop.applied(entries);
         applied.push({ h, actor, result, envelopes: [], quiet, lanes });
       } catch (err) {
         this.turnFailed(h, actor, err);
@@ -437,11 +445,12 @@ export class TurnLoop {
       for (const a of live) {
         for (const { gatewayId, envelope, entry } of a.envelopes) {
           if (a.quiet.has(entry) !== pass) continue;
-          pipeline.xadd(this.d.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(envelope));
+          pipeline.xadd(this.d.keys.gatewayDelivery(gatewayId), '*', ...encodeEnvelope(hopTracing.on ? this.hop.envelope(envelope, entry) : envelope));
           deliveries += 1;
         }
       }
     }
+    if (hopTracing.on) for (const a of live) this.hop.done(a.envelopes.map((e) => e.entry));
     for (const a of live) {
       const [numKeys, ...rest] = commitArgs(this.d.keys, a.h.shard, a.h.leaseValue, a.result);
       pipeline.commitShard(numKeys as number, ...rest);
@@ -452,6 +461,12 @@ export class TurnLoop {
   /** Runs a turn's pipeline; undefined (every shard of the turn failed) when it could not be sent. */
   private async execTurn(live: readonly AppliedShard[], pipeline: ScriptedPipeline): Promise<Array<[Error | null, unknown]> | undefined> {
     try {
+      if (hopTracing.on) {
+        const traced = this.hop.takeQueued();
+        const replies = (await pipeline.exec()) ?? [];
+        this.hop.acked(traced);
+        return replies;
+      }
       return (await pipeline.exec()) ?? [];
     } catch (err) {
       for (const a of live) this.turnFailed(a.h, a.actor, err);
