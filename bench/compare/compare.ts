@@ -28,6 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult } from '../../packages/loadgen/src/index.js';
 import { ensureDebianPackages, foreignServers } from './lib/debian.js';
 import { sample, type ProcSample } from './lib/proc.js';
+import { windowOf, type RedisCounters } from './lib/redis-stats.js';
 import { probe, registerInBand } from './lib/xmpp-mini.js';
 import { renderMarkdown, summarize, type RunRecord } from './lib/report.js';
 import { deliveriesPerUnitRate, fullPlan, quickPlan, type PlanItem, type Shape } from './plan.js';
@@ -47,6 +48,7 @@ const repoRoot = join(here, '..', '..');
 const VARIANTS: ServerVariant[] = [
   parley(1, 1, 'best on 2 cores'),
   parley(2, 2),
+  parley(4, 4),
   prosodyStock,
   prosodyGenerational,
   ejabberd,
@@ -82,6 +84,10 @@ interface Samples {
   /** at the start of each phase (after the `idle` settle for `idle`) */
   phases: Record<string, ProcSample>;
   end?: ProcSample;
+  /** the server's Redis counters (parley) at the same instants */
+  redisBefore?: RedisCounters;
+  redisPhases: Record<string, RedisCounters>;
+  redisEnd?: RedisCounters;
 }
 
 /** Runs the generator in its own process against `server`, sampling the server at each phase. */
@@ -109,14 +115,40 @@ async function runGenerator(scenarioFile: string, outFile: string, server: Runni
       } else {
         samples.phases[phase] = sample(server.pids());
       }
+      const rc = server.redisCounters?.();
+      if (rc) samples.redisPhases[phase] = rc;
       child.stdin!.write('go\n');
     })();
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   samples.end = sample(server.pids());
+  samples.redisEnd = server.redisCounters?.();
   writeFileSync(logFile, `${lines.join('\n')}\n${stderr}`);
   if (code !== 0 || !existsSync(outFile)) throw new Error(`load generator failed (exit ${code}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
   return JSON.parse(readFileSync(outFile, 'utf8')) as LoadResult;
+}
+
+/**
+ * The per-kind figures of the measured window (messaging start → close, as cpuMessagingSeconds):
+ * CPU seconds per process kind and Redis's commands and bytes; for idle runs, RSS per kind and
+ * Redis's used_memory before the generator and while idle.
+ */
+function windowStats(samples: Samples): Partial<NonNullable<RunRecord['serverStats']>> {
+  const from = samples.phases.messaging;
+  const to = samples.phases.close ?? samples.end;
+  const out: Partial<NonNullable<RunRecord['serverStats']>> = {};
+  if (from && to) {
+    const kinds = [...new Set([...Object.keys(from.cpuByKind), ...Object.keys(to.cpuByKind)])].sort();
+    out.cpuMessagingByKind = Object.fromEntries(kinds.map((k) => [k, Math.round(((to.cpuByKind[k] ?? 0) - (from.cpuByKind[k] ?? 0)) * 100) / 100]));
+  }
+  const rFrom = samples.redisPhases.messaging;
+  const rTo = samples.redisPhases.close ?? samples.redisEnd;
+  if (rFrom && rTo) out.redisMessaging = windowOf(rFrom, rTo);
+  if (samples.before) out.rssBeforeByKind = samples.before.rssByKind;
+  if (samples.phases.idle) out.rssIdleByKind = samples.phases.idle.rssByKind;
+  if (samples.redisBefore) out.redisUsedMemoryBeforeBytes = samples.redisBefore.usedMemoryBytes;
+  if (samples.redisPhases.idle) out.redisUsedMemoryIdleBytes = samples.redisPhases.idle.usedMemoryBytes;
+  return out;
 }
 
 let runCounter = 0;
@@ -145,8 +177,9 @@ async function runOnce(variant: ServerVariant, item: PlanItem, rate: number | un
     const scenario = scenarioFor(item, server, rate);
     const scenarioFile = join(workDir, 'scenario.json');
     writeFileSync(scenarioFile, `${JSON.stringify(scenario, null, 2)}\n`);
-    const samples: Samples = { phases: {} };
+    const samples: Samples = { phases: {}, redisPhases: {} };
     samples.before = sample(server.pids());
+    samples.redisBefore = server.redisCounters?.();
     const result = await runGenerator(scenarioFile, join(workDir, 'result.json'), server, samples, join(workDir, 'generator.log'));
     record.result = result;
     record.serverStats = {
@@ -157,6 +190,7 @@ async function runOnce(variant: ServerVariant, item: PlanItem, rate: number | un
       cpuMessagingSeconds:
         samples.phases.messaging && (samples.phases.close ?? samples.end) ? (samples.phases.close ?? samples.end)!.cpuSeconds - samples.phases.messaging.cpuSeconds : undefined,
       cpuRunSeconds: samples.end ? samples.end.cpuSeconds - samples.before.cpuSeconds : undefined,
+      ...windowStats(samples),
     };
     const m = result.messages;
     say(

@@ -78,17 +78,67 @@ export function cpuSeconds(pids: readonly number[]): number {
   return ticks / clockTicks();
 }
 
+/**
+ * The kind of a server process, from its command line (/proc/<pid>/cmdline): `redis-server`,
+ * `gateway` and `room-worker` (parley's services, by their entry point's path), `admin-api`,
+ * else the executable's base name (`prosody`, `beam.smp`, …); `gone` once it has exited.
+ */
+export function processKind(pid: number): string {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return 'gone';
+  }
+  const line = argv.join(' ');
+  if (/redis-server/.test(argv[0] ?? '')) return 'redis-server';
+  if (/services\/gateway\//.test(line)) return 'gateway';
+  if (/services\/room-worker\//.test(line)) return 'room-worker';
+  if (/services\/admin-api\//.test(line)) return 'admin-api';
+  return (argv[0] ?? 'unknown').split('/').pop() || 'unknown';
+}
+
+/** User + system CPU seconds per process kind (processKind) over `pids`; kinds sorted by name. */
+export function cpuSecondsByKind(pids: readonly number[]): Record<string, number> {
+  const byKind = new Map<string, number>();
+  for (const pid of pids) {
+    const kind = processKind(pid);
+    if (kind === 'gone') continue;
+    byKind.set(kind, (byKind.get(kind) ?? 0) + cpuSeconds([pid]));
+  }
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const k of [...byKind.keys()].sort()) out[k] = byKind.get(k)!;
+  return out;
+}
+
+/** VmRSS bytes per process kind (processKind) over `pids`; kinds sorted by name. */
+export function rssBytesByKind(pids: readonly number[]): Record<string, number> {
+  const byKind = new Map<string, number>();
+  for (const pid of pids) {
+    const kind = processKind(pid);
+    if (kind === 'gone') continue;
+    byKind.set(kind, (byKind.get(kind) ?? 0) + rssBytes([pid]));
+  }
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const k of [...byKind.keys()].sort()) out[k] = byKind.get(k)!;
+  return out;
+}
+
 /** CPU time and RSS of a set of processes at one instant. */
 export interface ProcSample {
   /** seconds since the epoch, fractional */
   at: number;
   cpuSeconds: number;
+  /** the same CPU seconds split by process kind (processKind) */
+  cpuByKind: Record<string, number>;
   rssBytes: number;
+  /** the same RSS split by process kind */
+  rssByKind: Record<string, number>;
   pids: number[];
 }
 
 export function sample(pids: readonly number[]): ProcSample {
-  return { at: Date.now() / 1000, cpuSeconds: cpuSeconds(pids), rssBytes: rssBytes(pids), pids: [...pids] };
+  return { at: Date.now() / 1000, cpuSeconds: cpuSeconds(pids), cpuByKind: cpuSecondsByKind(pids), rssBytes: rssBytes(pids), rssByKind: rssBytesByKind(pids), pids: [...pids] };
 }
 
 /** The start time of a process (field 22 of /proc/<pid>/stat, clock ticks since boot), or undefined once gone. */

@@ -3,6 +3,7 @@
 import type { LoadResult } from '../../../packages/loadgen/src/index.js';
 import type { Kind, PlanItem } from '../plan.js';
 import type { ServerVariant } from '../servers/server.js';
+import type { RedisWindow } from './redis-stats.js';
 
 /** One run of the generator against one fresh server instance. */
 export interface RunRecord {
@@ -27,6 +28,16 @@ export interface RunRecord {
     /** CPU seconds from the start of messaging (warm-up included) to the end of the drain */
     cpuMessagingSeconds?: number;
     cpuRunSeconds?: number;
+    /** cpuMessagingSeconds split by process kind (lib/proc.ts processKind); absent in runs before 2026-12-07 */
+    cpuMessagingByKind?: Record<string, number>;
+    /** the server's Redis over the same window (parley; lib/redis-stats.ts); absent before 2026-12-07 */
+    redisMessaging?: RedisWindow;
+    /** RSS per process kind before the generator and while idle (median sample), bytes */
+    rssBeforeByKind?: Record<string, number>;
+    rssIdleByKind?: Record<string, number>;
+    /** Redis used_memory before the generator and while idle, bytes */
+    redisUsedMemoryBeforeBytes?: number;
+    redisUsedMemoryIdleBytes?: number;
   };
   /** why the run could not be made (server did not start, generator failed) */
   error?: string;
@@ -62,6 +73,11 @@ export interface Cell {
   clients?: number;
   cpuSecPerMillion?: number;
   loginsPerSec?: number;
+  /** fixed and throughput (at saturation): unit costs of the measured window (runs from 2026-12-07 on) */
+  unit?: UnitCosts;
+  /** idle: RSS growth per joined client by process kind, KiB, and Redis used_memory growth per client, bytes */
+  memPerClientByKindKiB?: Record<string, number>;
+  redisUsedMemoryPerClientBytes?: number;
   generatorSaturated?: boolean;
   /** fixed, storm, idle, logins: the run completed but not cleanly (failures, loss); its figure gets no ratio */
   notOk?: boolean;
@@ -69,6 +85,47 @@ export interface Cell {
 }
 
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** What a delivery cost over one run's measured window (messaging start → end of drain). */
+export interface UnitCosts {
+  deliveries: number;
+  /** deliveries/s of that run */
+  deliveriesPerSec: number;
+  /** CPU seconds per million deliveries, all processes */
+  cpuSecPerMillion?: number;
+  /** stepped scenarios where no step passed: the costs are those of the last step run */
+  ofFailedStep?: boolean;
+  /** CPU seconds per million deliveries by process kind (redis-server, gateway, room-worker, …) */
+  cpuSecPerMillionByKind?: Record<string, number>;
+  /** Redis per delivery: commands, bytes received and sent, µs inside commands */
+  redisCommandsPerDelivery?: number;
+  redisInBytesPerDelivery?: number;
+  redisOutBytesPerDelivery?: number;
+  redisCommandUsecPerDelivery?: number;
+  /** Redis commands per second of redis-server CPU over the window: what one single-threaded shard serves at this command mix */
+  redisCommandsPerCpuSecond?: number;
+  /** the commands with most calls: calls per delivery, µs per call */
+  redisTop?: Array<{ command: string; callsPerDelivery: number; usecPerCall: number }>;
+}
+
+function unitCosts(r: RunRecord): UnitCosts | undefined {
+  const s = r.serverStats;
+  const deliveries = r.result?.messages.delivered ?? 0;
+  if (!s || deliveries <= 0 || (!s.cpuMessagingByKind && !s.redisMessaging)) return undefined;
+  const u: UnitCosts = { deliveries, deliveriesPerSec: r.result!.messages.deliveriesPerSec, cpuSecPerMillion: cpuPerMillion(r) };
+  if (s.cpuMessagingByKind) u.cpuSecPerMillionByKind = Object.fromEntries(Object.entries(s.cpuMessagingByKind).map(([k, v]) => [k, round((v / deliveries) * 1e6, 1)]));
+  const w = s.redisMessaging;
+  if (w) {
+    u.redisCommandsPerDelivery = round(w.commands / deliveries, 3);
+    u.redisInBytesPerDelivery = round(w.netInputBytes / deliveries, 1);
+    u.redisOutBytesPerDelivery = round(w.netOutputBytes / deliveries, 1);
+    u.redisCommandUsecPerDelivery = round(w.commandUsec / deliveries, 3);
+    const redisCpu = s.cpuMessagingByKind?.['redis-server'];
+    if (redisCpu !== undefined && redisCpu > 0) u.redisCommandsPerCpuSecond = Math.round(w.commands / redisCpu);
+    u.redisTop = w.top.slice(0, 5).map((t) => ({ command: t.command, callsPerDelivery: round(t.calls / deliveries, 3), usecPerCall: round(t.usec / Math.max(1, t.calls), 2) }));
+  }
+  return u;
+}
 
 function cpuPerMillion(r: RunRecord): number | undefined {
   const cpu = r.serverStats?.cpuMessagingSeconds;
@@ -104,6 +161,11 @@ export function summarize(records: readonly RunRecord[], items: readonly PlanIte
           cell.p50Ms = best.result!.messages.latency.p50Ms;
           cell.p99Ms = best.result!.messages.latency.p99Ms;
           cell.cpuSecPerMillion = cpuPerMillion(best);
+          cell.unit = unitCosts(best);
+        } else if (done.length) {
+          // No step passed: the unit costs of the last step still say what a delivery cost.
+          const u = unitCosts(done[done.length - 1]!);
+          if (u) cell.unit = { ...u, ofFailedStep: true };
         }
         const last = cell.steps[cell.steps.length - 1];
         if (last?.pass && done.length === (items.find((i) => i.id === item.id)?.maxSteps ?? 0)) cell.notes.push('every step passed: saturation is at least this (raise maxSteps)');
@@ -126,6 +188,7 @@ export function summarize(records: readonly RunRecord[], items: readonly PlanIte
           cell.lost = res.messages.lost;
           cell.duplicates = res.messages.duplicates;
           cell.cpuSecPerMillion = cpuPerMillion(r);
+          cell.unit = unitCosts(r);
         } else if (item.kind === 'storm') {
           cell.stormMs = res.joins.stormMs;
           cell.stormClients = res.joins.stormClients;
@@ -133,6 +196,13 @@ export function summarize(records: readonly RunRecord[], items: readonly PlanIte
           const s = r.serverStats;
           cell.clients = res.clients.joined;
           if (s?.rssIdleBytes !== undefined && res.clients.joined > 0) cell.memPerClientKiB = round((s.rssIdleBytes - s.rssBeforeBytes) / res.clients.joined / 1024, 1);
+          if (s?.rssIdleByKind && s.rssBeforeByKind && res.clients.joined > 0) {
+            const before = s.rssBeforeByKind;
+            cell.memPerClientByKindKiB = Object.fromEntries(Object.entries(s.rssIdleByKind).map(([k, v]) => [k, round((v - (before[k] ?? 0)) / res.clients.joined / 1024, 2)]));
+          }
+          if (s?.redisUsedMemoryIdleBytes !== undefined && s.redisUsedMemoryBeforeBytes !== undefined && res.clients.joined > 0) {
+            cell.redisUsedMemoryPerClientBytes = Math.round((s.redisUsedMemoryIdleBytes - s.redisUsedMemoryBeforeBytes) / res.clients.joined);
+          }
         } else if (item.kind === 'logins') {
           cell.loginsPerSec = res.logins.perSec;
           cell.clients = res.logins.count;
@@ -278,6 +348,7 @@ export function renderMarkdown(meta: Meta, cells: readonly Cell[], items: readon
   for (const o of ours) {
     out.push(`## Goals of issue #5 for ${o}`, '', '| goal | | measured |', '|---|---|---|', ...goals(cells, o), '');
   }
+  out.push(...unitCostTables(cells, items, ours));
   out.push('## Steps of the stepped scenarios', '', 'Each step on a fresh server; the sender rate doubles until p99 > 100 ms or anything is lost.', '');
   for (const item of items.filter((i) => i.kind === 'throughput')) {
     out.push(`### ${item.title}`, '', '| server | msgs/s per sender | deliveries/s | p50 ms | p99 ms | lost | dup | pass |', '|---|---|---|---|---|---|---|---|');
@@ -297,4 +368,59 @@ export function renderMarkdown(meta: Meta, cells: readonly Cell[], items: readon
   for (const s of meta.servers) out.push(`- **${s.id}**: ${s.settings.join('; ')}`);
   out.push('');
   return out.join('\n');
+}
+
+const dash = '—';
+const num = (n: number | undefined, d = 1) => (n === undefined ? dash : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+
+/**
+ * The unit-cost tables (issue #15 item 4): per parley layout and scenario, CPU seconds per
+ * million deliveries by process kind and Redis's commands, bytes and command time per delivery
+ * over the measured window; for idle runs, memory per joined client by process kind. Runs
+ * recorded before these fields existed show "—".
+ */
+export function unitCostTables(cells: readonly Cell[], items: readonly PlanItem[], ours: readonly string[]): string[] {
+  if (ours.length === 0) return [];
+  const out: string[] = [];
+  const rated = items.filter((i) => i.kind === 'fixed' || i.kind === 'throughput');
+  const rows = rated.flatMap((i) => ours.map((o) => cells.find((c) => c.item === i.id && c.server === o)).filter((c): c is Cell => c !== undefined));
+  if (rows.length) {
+    out.push(
+      '## Unit costs per layout',
+      '',
+      'Over the measured window (messaging start, warm-up included, to the end of the drain; stepped scenarios: the saturation step, or the last step when none passed). ' +
+        'CPU seconds per million deliveries by process kind (utime + stime from /proc), and Redis per delivery: commands (`total_commands_processed`), ' +
+        'bytes in and out (`total_net_input_bytes`, `total_net_output_bytes`), and commands per second of redis-server CPU (what one single-threaded shard serves at this mix). ' +
+        'CPU-s and Redis counts per delivery depend much less than the latencies above on what else runs on the machine (batch sizes still do). "—": not recorded (runs before 2026-12-07).',
+      '',
+      '| layout | scenario | deliveries (per s) | CPU-s/M redis | CPU-s/M gateways | CPU-s/M room workers | CPU-s/M total | Redis cmds/delivery | Redis bytes in/delivery | Redis bytes out/delivery | Redis cmds per Redis CPU-s |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const c of rows) {
+      const k = c.unit?.cpuSecPerMillionByKind;
+      out.push(
+        `| ${c.server} | ${c.item}${c.unit?.ofFailedStep ? ' (no step passed: last step)' : ''}${c.notOk ? ' (run not ok: see notes)' : ''} | ${c.unit ? `${int(c.unit.deliveries)} (${int(c.unit.deliveriesPerSec)})` : dash} | ${num(k?.['redis-server'])} | ${num(k?.gateway)} | ${num(k?.['room-worker'])} | ${num(c.unit?.cpuSecPerMillion ?? c.cpuSecPerMillion)} | ${num(c.unit?.redisCommandsPerDelivery, 3)} | ${num(c.unit?.redisInBytesPerDelivery, 0)} | ${num(c.unit?.redisOutBytesPerDelivery, 0)} | ${c.unit?.redisCommandsPerCpuSecond === undefined ? dash : int(c.unit.redisCommandsPerCpuSecond)} |`,
+      );
+    }
+    out.push('', 'Top Redis commands by calls (calls per delivery × µs per call; `INFO commandstats` usec is wall time inside the command, so it grows when the CPU is shared, and a command run by a Lua script counts both on its own and inside EVALSHA):', '', '| layout | scenario | commands |', '|---|---|---|');
+    for (const c of rows) out.push(`| ${c.server} | ${c.item} | ${c.unit?.redisTop?.length ? c.unit.redisTop.map((t) => `${t.command} ${t.callsPerDelivery} × ${t.usecPerCall} µs`).join('; ') : dash} |`);
+    out.push('');
+  }
+  const idle = items.filter((i) => i.kind === 'idle').flatMap((i) => ours.map((o) => cells.find((c) => c.item === i.id && c.server === o)).filter((c): c is Cell => c !== undefined));
+  if (idle.length) {
+    out.push(
+      '### Memory per joined client by process kind',
+      '',
+      'RSS growth from before the generator to the idle phase, ÷ clients joined, KiB; Redis `used_memory` growth (its data, without allocator slack), bytes per client.',
+      '',
+      '| layout | scenario | clients | redis-server KiB | gateways KiB | room workers KiB | total KiB | Redis used_memory B/client |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const c of idle) {
+      const k = c.memPerClientByKindKiB;
+      out.push(`| ${c.server} | ${c.item} | ${c.clients === undefined ? dash : int(c.clients)} | ${num(k?.['redis-server'], 2)} | ${num(k?.gateway, 2)} | ${num(k?.['room-worker'], 2)} | ${num(c.memPerClientKiB)} | ${c.redisUsedMemoryPerClientBytes === undefined ? dash : int(c.redisUsedMemoryPerClientBytes)} |`);
+    }
+    out.push('');
+  }
+  return out;
 }

@@ -20,6 +20,7 @@ import { keySpace } from '../../../packages/bus/src/keys.js';
 import { deriveCredentials } from '../../../packages/sasl/src/derive-credentials.js';
 import { freePort, freePortRange, waitForPort } from '../lib/net.js';
 import { processTree } from '../lib/proc.js';
+import { readCounters } from '../lib/redis-stats.js';
 import { DOMAIN, MUC_DOMAIN, spawnLogged, type LoggedChild, type RunningServer, type ServerVariant, type StartOptions } from './server.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -78,12 +79,12 @@ export function parley(gateways: number, workers: number, note = ''): ServerVari
         PARLEY_LOG_LEVEL: 'warn',
         PARLEY_MUC_HISTORY_LENGTH: String(opts.historyLength),
         PARLEY_ALLOW_PLAIN_WITHOUT_TLS: 'true',
-      };
         // The common listen backlog of the comparison (Prosody's tcp_backlog, ejabberd's backlog).
         PARLEY_LISTEN_BACKLOG: '1024',
         // No room archives (XEP-0313): the peers run without MAM (Prosody without mod_muc_mam,
         // ejabberd without mod_mam).
         PARLEY_MUC_ARCHIVE_DEFAULT_ENABLED: 'false',
+      };
       const args = [launcher, '--gateways', String(gateways), '--workers', String(workers), '--c2s-port', String(c2s), '--ws-port', String(ws), '--no-admin', '--no-tls', '--json', '--redis-url', `redis://127.0.0.1:${redis.port}`];
       if (opts.auth === 'open') args.push('--open-auth');
       let ready: (line: string) => void = () => undefined;
@@ -123,6 +124,7 @@ export function parley(gateways: number, workers: number, note = ''): ServerVari
           const redisPid = redis.proc.exited() === undefined ? redis.proc.child.pid : undefined;
           return redisPid === undefined ? served : [redisPid, ...served];
         },
+        redisCounters: () => (redis.proc.exited() === undefined ? readCounters(redis.port) : undefined),
         stop,
       };
     },

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { killSame, processTree, startTime } from '../lib/proc.js';
+import type { RedisCounters } from '../lib/redis-stats.js';
 
 /** How clients authenticate on the instance. */
 export type AuthMode =
@@ -34,6 +35,8 @@ export interface RunningServer {
   mucDomain: string;
   /** every process serving (Redis included for parley; not the launcher's own supervisor), alive now */
   pids(): number[];
+  /** the counters of the server's Redis (parley only; lib/redis-stats.ts), undefined when there is none */
+  redisCounters?(): RedisCounters | undefined;
   stop(): Promise<void>;
 }
 
