@@ -15,12 +15,12 @@
 // Appends a section (command, machine, load, tables) to FILE
 // (default bench/results/hop-latency-<date>.md). Needs the build (`npx tsc -b`).
 import { appendFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOP_POINTS, hopNowUs } from '../packages/bus/src/index.js';
 import { startMucCluster } from '../packages/testkit/src/index.js';
+import { login, XmppConnection } from '../packages/client/src/index.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,65 +34,42 @@ const OUT = arg('out', `bench/results/hop-latency-${DATE}.md`);
 const NOTE = arg('note', '');
 const MUC = 'conference.localhost';
 const ROOM = `hops@${MUC}`;
-const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`;
 
 /** A raw TCP client: waits for patterns during login, then stamps each groupchat body it reads. */
+/** A client of the benchmark (@parley/client): PLAIN login, then elements read one at a time or handed to {@link onBody}. */
 class Client {
-  private buf = '';
-  private waiter: { re: RegExp; resolve: () => void } | undefined;
-  /** After setup: body text → when the `data` event that completed it came (µs). */
+  /** After setup: body text → when the element that carried it was read (µs). */
   onBody: ((body: string, atUs: number) => void) | undefined;
 
-  constructor(readonly sock: Socket) {
-    sock.setNoDelay(true);
-    sock.on('data', (d: Buffer) => this.data(d.toString('utf8'), hopNowUs()));
+  constructor(readonly conn: XmppConnection) {}
+
+  /** Waits for an element whose text matches `re`, skipping others (until {@link listen}). */
+  async until(re: RegExp): Promise<void> {
+    for (;;) if (re.test((await this.conn.next(10_000, String(re))).xml)) return;
   }
 
-  private data(text: string, at: number): void {
-    this.buf += text;
-    if (this.onBody) {
-      for (;;) {
-        const end = this.buf.indexOf('</message>');
-        if (end < 0) break;
-        const m = /<body>([^<]*)<\/body>/.exec(this.buf.slice(0, end));
-        this.buf = this.buf.slice(end + 10);
-        if (m) this.onBody(m[1]!, at);
-      }
-      return;
-    }
-    const w = this.waiter;
-    if (w && w.re.test(this.buf)) {
-      this.buf = '';
-      this.waiter = undefined;
-      w.resolve();
-    }
-  }
-
-  until(re: RegExp): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiter = { re, resolve };
-      this.data('', 0);
-    });
+  /** From now on every element goes to {@link onBody} (message bodies only). */
+  listen(): void {
+    this.conn.deliverTo((xml) => {
+      const at = hopNowUs();
+      const m = /<body>([^<]*)<\/body>/.exec(xml);
+      if (m && xml.startsWith('<message')) this.onBody?.(m[1]!, at);
+    }, false);
   }
 
   write(s: string): void {
-    this.sock.write(s);
+    this.conn.send(s);
+  }
+
+  close(): void {
+    this.conn.close();
   }
 }
 
-async function login(port: number, user: string): Promise<Client> {
-  const sock = connect(port, '127.0.0.1');
-  await new Promise<void>((res, rej) => sock.once('connect', res).once('error', rej));
-  const c = new Client(sock);
-  c.write(HEADER);
-  await c.until(/<\/stream:features>/);
-  c.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${user}\0pw`).toString('base64')}</auth>`);
-  await c.until(/<success/);
-  c.write(HEADER);
-  await c.until(/<\/stream:features>/);
-  c.write(`<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>`);
-  await c.until(/<\/iq>/);
-  return c;
+async function loginAs(port: number, user: string): Promise<Client> {
+  const conn = await XmppConnection.connect({ kind: 'tcp', host: '127.0.0.1', port });
+  await login(conn, { domain: 'localhost', user, password: 'pw', mechanism: 'PLAIN', resource: 'r' });
+  return new Client(conn);
 }
 
 function pct(sorted: number[], p: number): number {
@@ -126,8 +103,8 @@ const db = cluster.redis.client();
 const clients: Client[] = [];
 try {
   const gw = cluster.gateways[0]!;
-  const a = await login(gw.c2sPort, 'hopsender');
-  const b = await login(gw.c2sPort, 'hopreader');
+  const a = await loginAs(gw.c2sPort, 'hopsender');
+  const b = await loginAs(gw.c2sPort, 'hopreader');
   clients.push(a, b);
   a.write(`<presence to='${ROOM}/a'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`);
   await a.until(/code='110'|code="110"/);
@@ -135,7 +112,8 @@ try {
   await a.until(/<iq[^>]*id=.cfg./);
   b.write(`<presence to='${ROOM}/b'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`);
   await b.until(/code='110'|code="110"/);
-  a.onBody = () => undefined;
+  a.listen();
+  b.listen();
 
   /** Per message: [client send, client read] (µs). */
   const client: Array<[number, number]> = [];
@@ -245,7 +223,7 @@ try {
   }
   say();
 } finally {
-  for (const c of clients) c.sock.destroy();
+  for (const c of clients) c.close();
   db.disconnect();
   await cluster.stop();
 }

@@ -98,30 +98,27 @@ export function processKind(pid: number): string {
   return (argv[0] ?? 'unknown').split('/').pop() || 'unknown';
 }
 
-/** User + system CPU seconds per process kind (processKind) over `pids`; kinds sorted by name. */
-export function cpuSecondsByKind(pids: readonly number[]): Record<string, number> {
+/** `measure` summed per process kind (processKind) over `pids`; kinds sorted by name. */
+function sumByKind(pids: readonly number[], measure: (pids: number[]) => number): Record<string, number> {
   const byKind = new Map<string, number>();
   for (const pid of pids) {
     const kind = processKind(pid);
     if (kind === 'gone') continue;
-    byKind.set(kind, (byKind.get(kind) ?? 0) + cpuSeconds([pid]));
+    byKind.set(kind, (byKind.get(kind) ?? 0) + measure([pid]));
   }
   const out: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const k of [...byKind.keys()].sort()) out[k] = byKind.get(k)!;
   return out;
 }
 
+/** User + system CPU seconds per process kind (processKind) over `pids`; kinds sorted by name. */
+export function cpuSecondsByKind(pids: readonly number[]): Record<string, number> {
+  return sumByKind(pids, cpuSeconds);
+}
+
 /** VmRSS bytes per process kind (processKind) over `pids`; kinds sorted by name. */
 export function rssBytesByKind(pids: readonly number[]): Record<string, number> {
-  const byKind = new Map<string, number>();
-  for (const pid of pids) {
-    const kind = processKind(pid);
-    if (kind === 'gone') continue;
-    byKind.set(kind, (byKind.get(kind) ?? 0) + rssBytes([pid]));
-  }
-  const out: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const k of [...byKind.keys()].sort()) out[k] = byKind.get(k)!;
-  return out;
+  return sumByKind(pids, rssBytes);
 }
 
 /** CPU time and RSS of a set of processes at one instant. */
