@@ -142,7 +142,9 @@ test('health listener off by default: the ready line says healthPort -1; /metric
   const third = await startGateway({ redisUrl: redis.url, keyPrefix, env: { PARLEY_GATEWAY_HEALTH_PORT: '0' } });
   try {
     const port = Number((JSON.parse(third.logs.find((l) => l.includes('"gateway ready"'))!) as Record<string, unknown>).healthPort);
-    assert.equal((await get(port, '/readyz')).status, 200);
+    // Ready once its heartbeat thread has beaten (it may lag the ready line by a beat).
+    const r = await until(() => get(port, '/readyz'), (x) => x.status === 200, 15_000);
+    assert.equal(r.status, 200, r.text);
     assert.equal((await get(port, '/metrics')).status, 404);
   } finally {
     await third.stop();
