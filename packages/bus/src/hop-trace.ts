@@ -33,7 +33,8 @@
  * - `wk.sent`: its deliveries were queued on the turn's Redis pipeline (sent)
  * - `gd.read`: the delivering gateway's XREADGROUP returned the delivery entry
  * - `gd.handle`: the gateway starts handling that entry
- * - `gd.queued`: the stanza is queued on the recipient's TCP transport (written at its next flush, a `setImmediate`)
+ * - `gd.queued`: the stanza is queued on the recipient's TCP transport (written when the delivery
+ *   batch ends, or at the transport's `setImmediate`, whichever comes first)
  * - `gd.write`: the stanza was written to the recipient's socket (`socket.write`)
  */
 export const HOP_POINTS = ['gw.read', 'gw.parsed', 'gw.toRoom', 'gw.xadd', 'wk.read', 'wk.step', 'wk.sent', 'gd.read', 'gd.handle', 'gd.queued', 'gd.write'] as const;
