@@ -245,7 +245,8 @@ export class TcpTransport implements Transport {
 
   /** Text queued for the next {@link flush}. */
   private pending = '';
-  private flushScheduled = false;
+  /** The scheduled flush, while text waits in {@link pending} (cancelled when written earlier). */
+  private flushTimer: NodeJS.Immediate | undefined;
   /** debug.hopTrace: when the last `data` event came (µs since the epoch). */
   private readAtUs = 0;
   /** debug.hopTrace: traced deliveries in {@link pending}, logged at the flush that writes them. */
@@ -255,21 +256,21 @@ export class TcpTransport implements Transport {
     if (this.closed || this.socket.destroyed) return;
     this.pending += data;
     if (deliveryTrace.current !== undefined) (this.traced ??= []).push({ trace: deliveryTrace.current, to, queued: hopNowUs() });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
+    if (this.flushTimer === undefined) {
       queuedWrites.add(this);
-      setImmediate(() => this.flush());
+      this.flushTimer = setImmediate(() => this.flush());
     }
   }
 
   /** Writes what is queued now, when a flush is scheduled (see {@link flushQueuedWrites}). */
   flushQueued(): void {
-    if (this.flushScheduled) this.flush();
+    if (this.flushTimer !== undefined) this.flush();
   }
 
   /** Writes what is queued, in one socket write. */
   private flush(): void {
-    this.flushScheduled = false;
+    if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
     queuedWrites.delete(this);
     const data = this.pending;
     if (data === '') return;

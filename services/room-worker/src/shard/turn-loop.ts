@@ -461,13 +461,10 @@ export class TurnLoop {
   /** Runs a turn's pipeline; undefined (every shard of the turn failed) when it could not be sent. */
   private async execTurn(live: readonly AppliedShard[], pipeline: ScriptedPipeline): Promise<Array<[Error | null, unknown]> | undefined> {
     try {
-      if (hopTracing.on) {
-        const traced = this.hop.takeQueued();
-        const replies = (await pipeline.exec()) ?? [];
-        this.hop.acked(traced);
-        return replies;
-      }
-      return (await pipeline.exec()) ?? [];
+      const traced = hopTracing.on ? this.hop.takeQueued() : undefined;
+      const replies = (await pipeline.exec()) ?? [];
+      if (traced !== undefined) this.hop.acked(traced);
+      return replies;
     } catch (err) {
       for (const a of live) this.turnFailed(a.h, a.actor, err);
       return undefined;
