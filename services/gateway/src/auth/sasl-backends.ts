@@ -33,6 +33,12 @@ export function redisSaslBackend(accounts: AccountStore, domain: string): SaslBa
  * Prosody's test configuration does for the scansion seeds. SCRAM still checks stored
  * credentials (a SCRAM server cannot accept an unknown password: the client verifies
  * the server signature).
+ *
+ * Only a login whose account has no stored credentials derives new ones (two PBKDF2 runs,
+ * {@link AccountStore.create}); a later login costs one Redis read and leaves the stored
+ * credentials as they are, whatever password it gives. Two first logins of one user at
+ * once both succeed: both may derive, but `create` keeps the first writer's credentials
+ * (HSETNX) and its `false` for the other is not an error here.
  */
 export function openSaslBackend(accounts: AccountStore, domain: string): SaslBackend {
   const stored = redisSaslBackend(accounts, domain);
@@ -41,7 +47,7 @@ export function openSaslBackend(accounts: AccountStore, domain: string): SaslBac
     async checkPlain(username: string, password: string): Promise<boolean> {
       const bare = accountJid(username, domain);
       if (bare === undefined) return false;
-      await accounts.create(bare, password);
+      if ((await accounts.getCredentials(bare)) === undefined) await accounts.create(bare, password);
       return true;
     },
   };
