@@ -254,8 +254,8 @@ async function main(): Promise<number> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) usage(`--date wants YYYY-MM-DD, got ${date}`);
     const base = join(args['out-dir'], `${date}${args.quick ? '-quick' : ''}`);
     if (!existsSync(`${base}.json`)) usage(`no ${base}.json to render`);
-    const saved = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { startedAt: string; finishedAt: string; quick: boolean; machine: string; runs: RunRecord[] };
-    const md = writeResults(base, saved.runs, plan, { startedAt: saved.startedAt, finishedAt: saved.finishedAt, quick: saved.quick, machine: saved.machine });
+    const saved = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { startedAt: string; finishedAt: string; quick: boolean; machine: string; runs: RunRecord[]; servers?: SavedServer[] };
+    const md = writeResults(base, saved.runs, plan, { startedAt: saved.startedAt, finishedAt: saved.finishedAt, quick: saved.quick, machine: saved.machine }, saved.servers);
     process.stdout.write(`${md}\n`);
     return 0;
   }
@@ -273,7 +273,7 @@ async function main(): Promise<number> {
   const date = started.toISOString().slice(0, 10);
   const base = join(args['out-dir'], `${date}${args.quick ? '-quick' : ''}`);
   mkdirSync(args['out-dir'], { recursive: true });
-  const previous = args.merge ? previousRuns(`${base}.json`, variants, items) : { runs: [], startedAt: undefined };
+  const previous = args.merge ? previousRuns(`${base}.json`, variants, items) : { runs: [], startedAt: undefined, servers: [] };
   if (previous.runs.length) say(`merging ${previous.runs.length} earlier runs from ${base}.json`);
   const records: RunRecord[] = [];
   const write = () =>
@@ -282,7 +282,7 @@ async function main(): Promise<number> {
       finishedAt: new Date().toISOString(),
       quick: args.quick,
       machine: machineLine(),
-    });
+    }, previous.servers.filter((s) => !variants.some((v) => v.id === s.id)));
   for (const v of variants) {
     say(`=== ${v.label}`);
     for (const item of items) {
@@ -312,11 +312,23 @@ async function main(): Promise<number> {
  * Writes `<base>.json` (meta, summary, every run) and `<base>.md` (the table) for `runs`,
  * over the servers and plan items they cover; returns the Markdown.
  */
-function writeResults(base: string, runs: RunRecord[], plan: readonly PlanItem[], meta0: { startedAt: string; finishedAt: string; quick: boolean; machine: string }): string {
+/** A server as a result file records it (its label names the version that ran). */
+interface SavedServer {
+  id: string;
+  label: string;
+}
+
+/**
+ * Writes `<base>.json` and `<base>.md` for `runs`. A server's label comes from `recorded` when
+ * its runs were read from a result file (`--report-only`, the earlier runs of `--merge`): the
+ * label names the version that ran (ejabberd's from dpkg), which need not be installed now.
+ */
+function writeResults(base: string, runs: RunRecord[], plan: readonly PlanItem[], meta0: { startedAt: string; finishedAt: string; quick: boolean; machine: string }, recorded: readonly SavedServer[] = []): string {
   const ran = VARIANTS.filter((v) => runs.some((r) => r.server === v.id));
   const planned = plan.filter((p) => runs.some((r) => r.item === p.id));
   const summary = summarize(runs, planned, ran);
-  const meta = { ...meta0, servers: ran.map((v) => ({ id: v.id, label: v.label, settings: v.settings })), plan: planned };
+  const label = (v: ServerVariant) => recorded.find((s) => s.id === v.id)?.label ?? v.label;
+  const meta = { ...meta0, servers: ran.map((v) => ({ id: v.id, label: label(v), settings: v.settings })), plan: planned };
   writeFileSync(`${base}.json`, `${JSON.stringify({ ...meta, summary, runs }, null, 2)}\n`);
   const md = renderMarkdown(meta, summary, planned, ran);
   writeFileSync(`${base}.md`, md);
@@ -327,11 +339,11 @@ function writeResults(base: string, runs: RunRecord[], plan: readonly PlanItem[]
  * The runs of an earlier result file that this run does not replace: every run of a server
  * not run now, and every run of a scenario not run now. Throws when the file is unreadable.
  */
-function previousRuns(file: string, variants: readonly ServerVariant[], items: readonly PlanItem[]): { runs: RunRecord[]; startedAt: string | undefined } {
-  if (!existsSync(file)) return { runs: [], startedAt: undefined };
-  const old = JSON.parse(readFileSync(file, 'utf8')) as { startedAt?: string; runs?: RunRecord[] };
+function previousRuns(file: string, variants: readonly ServerVariant[], items: readonly PlanItem[]): { runs: RunRecord[]; startedAt: string | undefined; servers: SavedServer[] } {
+  if (!existsSync(file)) return { runs: [], startedAt: undefined, servers: [] };
+  const old = JSON.parse(readFileSync(file, 'utf8')) as { startedAt?: string; runs?: RunRecord[]; servers?: SavedServer[] };
   const now = (r: RunRecord) => variants.some((v) => v.id === r.server) && items.some((i) => i.id === r.item);
-  return { runs: (old.runs ?? []).filter((r) => !now(r)), startedAt: old.startedAt };
+  return { runs: (old.runs ?? []).filter((r) => !now(r)), startedAt: old.startedAt, servers: old.servers ?? [] };
 }
 
 function machineLine(): string {

@@ -1,4 +1,5 @@
-// What the comparison measures: the issue #5 scenarios (S1–S5, logins), each as a load
+// What the comparison measures: the issue #5 scenarios (S1–S5, logins) and issue #15's S7
+// (1,000 rooms × 10 with 1 % of the clients sending), each as a load
 // generator scenario (packages/loadgen/src/scenario.ts) without targets, and how it is run:
 //
 //   throughput  stepped: the sender rate doubles each step (fresh server each time) until
@@ -29,9 +30,9 @@ export interface PlanItem {
   deliveriesPerSec?: number;
 }
 
-/** Deliveries per second one message/s per sender produces with this shape. */
+/** Deliveries per second one message/s per sender produces with this shape (only the `sendingRooms` send). */
 export function deliveriesPerUnitRate(s: Shape): number {
-  const rooms = s.rooms?.count ?? 0;
+  const rooms = s.messages?.sendingRooms ?? s.rooms?.count ?? 0;
   const occupants = s.rooms?.occupantsPerRoom ?? 1;
   const senders = s.messages?.sendersPerRoom ?? 0;
   return rooms * senders * occupants;
@@ -39,14 +40,18 @@ export function deliveriesPerUnitRate(s: Shape): number {
 
 const common = { domain: 'localhost', transport: 'tcp' as const };
 
-function rooms(name: string, prefix: string, count: number, occupants: number, o: { window: number; warmup: number; loginRate: number; joinRate: number }): Shape {
+/**
+ * `count` rooms of `occupants`, one sender in each of `o.sendingRooms` of them (spread evenly,
+ * loadgen's `messages.sendingRooms`; default every room), the others joined and quiet.
+ */
+function rooms(name: string, prefix: string, count: number, occupants: number, o: { window: number; warmup: number; loginRate: number; joinRate: number; sendingRooms?: number }): Shape {
   return {
     ...common,
     name,
     accounts: { prefix, count: count * occupants, mode: 'open' },
     login: { ratePerSec: o.loginRate, mechanism: 'PLAIN', initialPresence: true },
     rooms: { count, occupantsPerRoom: occupants, namePrefix: prefix, joinPattern: 'ramp', joinRatePerSec: o.joinRate },
-    messages: { sendersPerRoom: 1, ratePerSender: 1, bodyBytes: 64, warmupSec: o.warmup, durationSec: o.window, drainTimeoutSec: 10 },
+    messages: { sendersPerRoom: 1, ...(o.sendingRooms !== undefined ? { sendingRooms: o.sendingRooms } : {}), ratePerSender: 1, bodyBytes: 64, warmupSec: o.warmup, durationSec: o.window, drainTimeoutSec: 10 },
   };
 }
 
@@ -93,6 +98,9 @@ export function fullPlan(): PlanItem[] {
     { id: 's2-1000x10', title: 'S2: 1,000 rooms × 10', kind: 'throughput', shape: rooms('s2-1000x10', 's2', 1000, 10, big), startRate: 0.25, maxSteps: 7 },
     { id: 's3-100x100', title: 'S3: 100 rooms × 100', kind: 'throughput', shape: rooms('s3-100x100', 's3', 100, 100, big), startRate: 0.25, maxSteps: 7 },
     { id: 's4-1x1000', title: 'S4: one room of 1,000, sender rate stepped', kind: 'throughput', shape: rooms('s4-1x1000', 's4', 1, 1000, big), startRate: 2, maxSteps: 7 },
+    // Issue #15: 10,000 clients joined in 1,000 rooms of 10, 1 % sending (one sender in each of
+    // 100 rooms, 900 rooms idle): 1,000 deliveries/s per message/s per sender, from 1,000/s to 64,000/s.
+    { id: 's7-idle-1pct', title: 'S7: 10,000 clients in 1,000 rooms × 10, 1 % sending (100 rooms)', kind: 'throughput', shape: rooms('s7-idle-1pct', 's7', 1000, 10, { ...big, sendingRooms: 100 }), startRate: 1, maxSteps: 7 },
     { id: 'storm-500', title: 'Join storm: 500 clients into one room', kind: 'storm', shape: storm('storm-500', 'st5', 1, 500, 1000) },
     { id: 's5a-storm-1000', title: 'S5a: join storm, 1,000 clients into one room', kind: 'storm', shape: storm('s5a-storm-1000', 'st10', 1, 1000, 1000) },
     { id: 's5b-storm-100x100', title: 'S5b: join storm, 100 rooms × 100 at once', kind: 'storm', shape: storm('s5b-storm-100x100', 'st100', 100, 100, 1000) },

@@ -15,7 +15,8 @@ import { freePort, waitForPort } from '../../bench/compare/lib/net.js';
 import { cpuSecondsByKind, processKind } from '../../bench/compare/lib/proc.js';
 import { parseInfo, readCounters, windowOf } from '../../bench/compare/lib/redis-stats.js';
 import { summarize, unitCostTables, type RunRecord } from '../../bench/compare/lib/report.js';
-import { fullPlan } from '../../bench/compare/plan.js';
+import { deliveriesPerUnitRate, fullPlan } from '../../bench/compare/plan.js';
+import { Layout, parseScenario } from '../../packages/loadgen/src/index.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -106,5 +107,29 @@ test('--report-only renders the 2026-11-22 results (no unit-cost fields) with "�
     assert.deepEqual(old.filter((l) => !now.has(l) && !l.startsWith('- **parley-')), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('s7-idle-1pct: a stepped scenario of 10,000 clients in 1,000 rooms × 10 where 1 % send (one in each of 100 rooms)', () => {
+  const item = fullPlan().find((p) => p.id === 's7-idle-1pct');
+  assert.ok(item, 'in the full plan');
+  assert.equal(item.kind, 'throughput');
+  assert.equal(deliveriesPerUnitRate(item.shape), 1000, '100 senders × 10 occupants per message/s');
+  const scenario = parseScenario({ ...item.shape, targets: ['127.0.0.1:5222'] });
+  const layout = new Layout(scenario, scenario.targets, 2, 'x');
+  let senders = 0;
+  const rooms = new Set<number>();
+  for (let i = 0; i < layout.clients; i++) {
+    if (!layout.isSender(i)) continue;
+    senders++;
+    rooms.add(layout.roomOf(i));
+  }
+  assert.equal(layout.clients, 10_000);
+  assert.equal(scenario.rooms.count, 1000);
+  assert.equal(senders, 100);
+  assert.equal(rooms.size, 100, 'one sender per sending room');
+  // Every other plan item keeps one sender in every room.
+  for (const p of fullPlan().filter((x) => x.id !== 's7-idle-1pct' && (x.kind === 'throughput' || x.kind === 'fixed'))) {
+    assert.equal(deliveriesPerUnitRate(p.shape), (p.shape.rooms?.count ?? 0) * (p.shape.rooms?.occupantsPerRoom ?? 1), p.id);
   }
 });

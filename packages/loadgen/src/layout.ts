@@ -2,8 +2,9 @@
  * Who is who, computed the same way in every thread from the scenario alone: client `i`
  * (0 ≤ i < accounts.count) is account `<prefix><i>`, occupant `i mod occupantsPerRoom` of
  * room `⌊i / occupantsPerRoom⌋` (clients past rooms × occupants join no room), a sender when
- * its position is below `sendersPerRoom`, connects to `targets[i mod T]` and lives in
- * worker thread `i mod W`. Position 0 of each room is its owner (joins first).
+ * its position is below `sendersPerRoom` and its room is one of the `sendingRooms` (spread
+ * evenly, {@link Layout.roomSends}), connects to `targets[i mod T]` and lives in worker
+ * thread `i mod W`. Position 0 of each room is its owner (joins first).
  */
 import type { Scenario } from './scenario.js';
 
@@ -13,6 +14,8 @@ export class Layout {
   readonly rooms: number;
   readonly occupantsPerRoom: number;
   readonly sendersPerRoom: number;
+  /** Rooms that have senders (`messages.sendingRooms`, default every room). */
+  readonly sendingRooms: number;
   readonly workers: number;
   readonly runId: string;
   readonly #scenario: Scenario;
@@ -25,6 +28,7 @@ export class Layout {
     this.rooms = scenario.rooms.count;
     this.occupantsPerRoom = scenario.rooms.occupantsPerRoom;
     this.sendersPerRoom = scenario.messages.sendersPerRoom;
+    this.sendingRooms = Math.min(scenario.messages.sendingRooms ?? this.rooms, this.rooms);
     this.workers = workers;
     this.runId = runId;
   }
@@ -39,8 +43,19 @@ export class Layout {
     return i % this.occupantsPerRoom;
   }
 
+  /**
+   * Whether room `r` (0 ≤ r < rooms) has senders: `sendingRooms` of the rooms, spread evenly
+   * (room r when ⌊(r+1)·sendingRooms / rooms⌋ > ⌊r·sendingRooms / rooms⌋; every room when
+   * sendingRooms = rooms). False for r outside 0..rooms-1.
+   */
+  roomSends(r: number): boolean {
+    if (r < 0 || r >= this.rooms) return false;
+    return Math.floor(((r + 1) * this.sendingRooms) / this.rooms) > Math.floor((r * this.sendingRooms) / this.rooms);
+  }
+
+  /** Whether client `i` sends: a low enough position in a room that has senders. */
   isSender(i: number): boolean {
-    return this.roomOf(i) >= 0 && this.positionOf(i) < this.sendersPerRoom;
+    return this.positionOf(i) < this.sendersPerRoom && this.roomSends(this.roomOf(i));
   }
 
   /**

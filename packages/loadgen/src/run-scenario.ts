@@ -266,7 +266,7 @@ export async function runScenario(input: Scenario, opts: RunOptions = {}): Promi
 
     // Messaging, then drain.
     const m = scenario.messages;
-    const sending = m.durationSec + m.warmupSec > 0 && m.sendersPerRoom > 0 && scenario.rooms.count > 0;
+    const sending = m.durationSec + m.warmupSec > 0 && m.sendersPerRoom > 0 && m.sendingRooms !== 0 && scenario.rooms.count > 0;
     let finals: Extract<FromWorker, { type: 'final' }>[] = [];
     let cpuMessaging = { user: 0, system: 0 };
     if (sending) {

@@ -78,6 +78,13 @@ const roomsSchema = z.strictObject({
 const messagesSchema = z.strictObject({
   /** The first N occupants of each room send (0: nobody sends). */
   sendersPerRoom: count.default(0),
+  /**
+   * How many rooms have senders (at most `rooms.count`; default: every room). The others
+   * are joined but quiet, e.g. 100 of 1,000 rooms for "1 % of the clients sending". The
+   * sending rooms are spread evenly over the room indexes: room r sends when
+   * ⌊(r+1)·N / rooms.count⌋ > ⌊r·N / rooms.count⌋.
+   */
+  sendingRooms: count.optional(),
   /** Messages per second per sender. */
   ratePerSender: positive.default(1),
   /** Body length, bytes (at least the stamp's length, about 30). */
@@ -145,8 +152,11 @@ export const scenarioSchema = z
     if (s.messages.sendersPerRoom > s.rooms.occupantsPerRoom) {
       ctx.addIssue({ code: 'custom', path: ['messages', 'sendersPerRoom'], message: `more senders (${s.messages.sendersPerRoom}) than occupants per room (${s.rooms.occupantsPerRoom})` });
     }
-    if (s.messages.durationSec + s.messages.warmupSec > 0 && (s.rooms.count === 0 || s.messages.sendersPerRoom === 0)) {
-      ctx.addIssue({ code: 'custom', path: ['messages'], message: 'sending needs rooms.count > 0 and messages.sendersPerRoom > 0' });
+    if (s.messages.sendingRooms !== undefined && s.messages.sendingRooms > s.rooms.count) {
+      ctx.addIssue({ code: 'custom', path: ['messages', 'sendingRooms'], message: `more sending rooms (${s.messages.sendingRooms}) than rooms (${s.rooms.count})` });
+    }
+    if (s.messages.durationSec + s.messages.warmupSec > 0 && (s.rooms.count === 0 || s.messages.sendersPerRoom === 0 || s.messages.sendingRooms === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['messages'], message: 'sending needs rooms.count > 0, messages.sendersPerRoom > 0 and messages.sendingRooms > 0' });
     }
   });
 

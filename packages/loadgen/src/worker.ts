@@ -65,7 +65,7 @@ const hooks: ClientHooks = {
     if (ledger === undefined) return;
     const room = layout.roomOf(stamp.sender);
     const pos = layout.positionOf(stamp.sender);
-    if (room !== client.room || pos >= layout.sendersPerRoom || stamp.sender >= layout.clients) {
+    if (room !== client.room || stamp.sender >= layout.clients || !layout.isSender(stamp.sender)) {
       misrouted++;
       return;
     }

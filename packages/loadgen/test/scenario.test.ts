@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '@parley/testkit';
-import { LoadgenError, loadScenarioFile, parseScenario, parseScenarioText } from '@parley/loadgen';
+import { Layout, LoadgenError, loadScenarioFile, parseScenario, parseScenarioText } from '@parley/loadgen';
 
 const minimal = { name: 'm', targets: ['127.0.0.1:5222'], domain: 'localhost', accounts: { count: 2 } };
 
@@ -63,6 +63,10 @@ test('each invalid field is reported with its path', () => {
     [{ ...minimal, rooms: { count: 1, occupantsPerRoom: 2 }, messages: { sendersPerRoom: 3 } }, /^messages\.sendersPerRoom: more senders/],
     [{ ...minimal, messages: { ratePerSender: -2 } }, /^messages\.ratePerSender:/],
     [{ ...minimal, messages: { sendersPerRoom: 1, durationSec: 5 } }, /^messages: sending needs rooms/],
+    [{ ...minimal, rooms: { count: 2 }, messages: { sendersPerRoom: 1, sendingRooms: 3 } }, /^messages\.sendingRooms: more sending rooms \(3\) than rooms \(2\)/],
+    [{ ...minimal, rooms: { count: 2 }, messages: { sendersPerRoom: 1, sendingRooms: 1.5 } }, /^messages\.sendingRooms:/],
+    [{ ...minimal, rooms: { count: 2 }, messages: { sendersPerRoom: 1, sendingRooms: -1 } }, /^messages\.sendingRooms:/],
+    [{ ...minimal, rooms: { count: 2 }, messages: { sendersPerRoom: 1, sendingRooms: 0, durationSec: 5 } }, /^messages: sending needs .*sendingRooms > 0/],
     [{ ...minimal, idleSec: -1 }, /^idleSec:/],
     [{ ...minimal, extra: true }, /Unrecognized key: "extra"/],
     [{ ...minimal, rooms: { countt: 1 } }, /^rooms: Unrecognized key/],
@@ -84,4 +88,29 @@ test('every checked-in scenario is valid', async () => {
   assert.ok(files.length >= 9);
   for (const f of files) await loadScenarioFile(join(dir, f));
   assert.ok(files.some((f) => f.startsWith('smoke-')));
+});
+
+test('messages.sendingRooms: only that many rooms, spread evenly, have senders; default every room', () => {
+  const base = { ...minimal, accounts: { count: 100 }, rooms: { count: 10, occupantsPerRoom: 10 }, messages: { sendersPerRoom: 2, durationSec: 1 } };
+  const all = new Layout(parseScenario(base), ['127.0.0.1:5222'], 1, 'r');
+  assert.equal(all.sendingRooms, 10);
+  assert.equal(Array.from({ length: 100 }, (_, i) => i).filter((i) => all.isSender(i)).length, 20, 'default: 2 senders in each of 10 rooms');
+
+  const some = new Layout(parseScenario({ ...base, messages: { ...base.messages, sendingRooms: 3 } }), ['127.0.0.1:5222'], 1, 'r');
+  const rooms = Array.from({ length: 10 }, (_, r) => r).filter((r) => some.roomSends(r));
+  assert.deepEqual(rooms, [3, 6, 9], '3 of 10 rooms, spread over the indexes');
+  const senders = Array.from({ length: 100 }, (_, i) => i).filter((i) => some.isSender(i));
+  assert.deepEqual(senders, [30, 31, 60, 61, 90, 91], 'the first sendersPerRoom occupants of those rooms only');
+  assert.equal(some.roomSends(-1), false);
+  assert.equal(some.roomSends(10), false);
+
+  // The issue #15 shape: 1,000 rooms of 10, 100 sending rooms with one sender: 1 % of 10,000.
+  const big = { ...minimal, accounts: { count: 10_000 }, rooms: { count: 1000, occupantsPerRoom: 10 }, messages: { sendersPerRoom: 1, sendingRooms: 100, durationSec: 1 } };
+  const l = new Layout(parseScenario(big), ['127.0.0.1:5222'], 2, 'r');
+  let n = 0;
+  for (let i = 0; i < 10_000; i++) if (l.isSender(i)) n++;
+  assert.equal(n, 100);
+  assert.equal(Array.from({ length: 1000 }, (_, r) => r).filter((r) => l.roomSends(r)).length, 100);
+  const none = new Layout(parseScenario({ ...base, messages: { sendersPerRoom: 2, sendingRooms: 0 } }), ['127.0.0.1:5222'], 1, 'r');
+  assert.equal(Array.from({ length: 100 }, (_, i) => i).some((i) => none.isSender(i)), false, 'sendingRooms 0: nobody sends (allowed without a sending phase)');
 });
