@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench:compare [--quick] [--servers a,b] [--scenarios x,y] [--out-dir DIR] [--merge] [--keep]`
+ * `pnpm bench:compare [--quick] [--servers a,b] [--scenarios x,y] [--repeat N] [--out-dir DIR] [--merge] [--keep]`
  *
  * The side-by-side benchmark of issue #5: on this machine, in one run, each server in turn
  * (parley in two layouts, Prosody 0.12 stock and with generational GC, ejabberd 23.01),
@@ -12,7 +12,10 @@
  * server, so an interrupted run keeps what it measured; `--merge` keeps the runs of other
  * servers (and scenarios) already in that day's file, so one server can be re-run alone.
  * `--report-only [--date YYYY-MM-DD]` runs nothing: it renders that day's JSON again as
- * Markdown (after a change to the report).
+ * Markdown (after a change to the report). `--repeat N` (N odd, 1–9, default 1) runs every
+ * cell N times, each on a fresh server; a stepped scenario runs each step N times and goes on
+ * while most of a step's runs pass (report.ts `stepPasses`); the tables give the median and
+ * the range (min–max) of each figure, and the goals are checked on the medians.
  *
  * Exit code 0 when every run completed (whatever the numbers), 1 when a server could not be
  * started or the generator failed, 2 for bad arguments.
@@ -30,7 +33,7 @@ import { ensureDebianPackages, foreignServers } from './lib/debian.js';
 import { sample, type ProcSample } from './lib/proc.js';
 import { windowOf, type RedisCounters } from './lib/redis-stats.js';
 import { probe, registerInBand } from './lib/xmpp-mini.js';
-import { renderMarkdown, summarize, type RunRecord } from './lib/report.js';
+import { renderMarkdown, stepPasses, summarize, type RunRecord } from './lib/report.js';
 import { deliveriesPerUnitRate, fullPlan, quickPlan, type PlanItem, type Shape } from './plan.js';
 import { ejabberd } from './servers/ejabberd.js';
 import { parley } from './servers/parley.js';
@@ -61,9 +64,24 @@ function usage(msg?: string): never {
   process.stderr.write(
     `usage: pnpm bench:compare [--quick] [--servers ${VARIANTS.map((v) => v.id).join(',')}] [--scenarios ${fullPlan()
       .map((p) => p.id)
-      .join(',')}] [--out-dir DIR] [--merge] [--keep] | --report-only [--date YYYY-MM-DD] [--quick]\n`,
+      .join(',')}] [--repeat N] [--out-dir DIR] [--merge] [--keep] | --report-only [--date YYYY-MM-DD] [--quick]\n` +
+      `  --repeat N  run every cell (server × scenario; each step of a stepped scenario) N times, each on a fresh server;\n` +
+      `              N odd, ${MIN_REPEAT}–${MAX_REPEAT}, default 1. A step passes when most of its runs pass (p99 ≤ 100 ms, nothing lost or duplicated);\n` +
+      `              the tables show median (min–max) over the runs and the goals are checked on the medians (bench/compare/README.md)\n`,
   );
   process.exit(2);
+}
+
+/** `--repeat` bounds: runs per cell (odd, so that the median is one of the runs). */
+const MIN_REPEAT = 1;
+const MAX_REPEAT = 9;
+
+/** `--repeat`'s value: an odd whole number from MIN_REPEAT to MAX_REPEAT (default 1); anything else is a usage error (exit 2). */
+function parseRepeat(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const n = /^\d{1,2}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= MIN_REPEAT && n <= MAX_REPEAT && n % 2 === 1)) usage(`--repeat wants an odd whole number from ${MIN_REPEAT} to ${MAX_REPEAT} (runs per cell; odd so that the median is one of the runs), got ${JSON.stringify(text)}`);
+  return n;
 }
 
 /** The scenario of one run: the plan's shape, the server's targets, the rate. */
@@ -153,13 +171,16 @@ function windowStats(samples: Samples): Partial<NonNullable<RunRecord['serverSta
 
 let runCounter = 0;
 
-/** One run: a fresh server, a probe, accounts if needed, the generator, the server stopped. */
-async function runOnce(variant: ServerVariant, item: PlanItem, rate: number | undefined, root: string): Promise<RunRecord> {
+/**
+ * One run: a fresh server, a probe, accounts if needed, the generator, the server stopped.
+ * `run`: its 1-based index among the `--repeat` runs of its cell or step (undefined: one run).
+ */
+async function runOnce(variant: ServerVariant, item: PlanItem, rate: number | undefined, root: string, run?: number): Promise<RunRecord> {
   const n = ++runCounter;
-  const workDir = join(root, `${String(n).padStart(3, '0')}-${variant.id}-${item.id}${rate !== undefined ? `-r${rate}` : ''}`);
+  const workDir = join(root, `${String(n).padStart(3, '0')}-${variant.id}-${item.id}${rate !== undefined ? `-r${rate}` : ''}${run !== undefined ? `-k${run}` : ''}`);
   mkdirSync(workDir, { recursive: true });
   const auth: AuthMode = item.kind === 'logins' ? 'accounts' : 'open';
-  const record: RunRecord = { server: variant.id, item: item.id, kind: item.kind, rate, workDir, startedAt: new Date().toISOString() };
+  const record: RunRecord = { server: variant.id, item: item.id, kind: item.kind, rate, ...(run !== undefined ? { run } : {}), workDir, startedAt: new Date().toISOString() };
   // Accounts are named by the scenario; compute them from a placeholder target first.
   const pre = scenarioFor(item, { id: '', targets: ['127.0.0.1:1'], domain: 'localhost', mucDomain: 'conference.localhost', pids: () => [], stop: async () => undefined }, rate);
   const accounts = auth === 'accounts' ? accountNames(pre) : undefined;
@@ -194,7 +215,7 @@ async function runOnce(variant: ServerVariant, item: PlanItem, rate: number | un
     };
     const m = result.messages;
     say(
-      `${variant.id} ${item.id}${rate !== undefined ? ` rate ${rate}/s/sender` : ''}: ${result.ok ? 'ok' : `NOT OK (${result.reasons.join('; ')})`}` +
+      `${variant.id} ${item.id}${rate !== undefined ? ` rate ${rate}/s/sender` : ''}${run !== undefined ? ` run ${run}` : ''}: ${result.ok ? 'ok' : `NOT OK (${result.reasons.join('; ')})`}` +
         (m.sent > 0 ? `; ${m.deliveriesPerSec} deliveries/s, p50 ${m.latency.p50Ms} p99 ${m.latency.p99Ms} ms, lost ${m.lost}, dup ${m.duplicates}` : '') +
         (result.joins.stormMs !== null ? `; storm ${result.joins.stormMs} ms` : '') +
         (item.kind === 'logins' ? `; ${result.logins.perSec} logins/s` : ''),
@@ -214,11 +235,6 @@ function rateFor(shape: Shape, deliveries: number): number {
   return deliveries / deliveriesPerUnitRate(shape);
 }
 
-function passes(r: RunRecord): boolean {
-  const res = r.result;
-  return res !== undefined && res.ok && res.messages.lost === 0 && res.messages.duplicates === 0 && res.messages.latency.p99Ms <= 100;
-}
-
 async function main(): Promise<number> {
   let args;
   try {
@@ -232,6 +248,7 @@ async function main(): Promise<number> {
         merge: { type: 'boolean', default: false },
         'report-only': { type: 'boolean', default: false },
         date: { type: 'string' },
+        repeat: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -239,6 +256,7 @@ async function main(): Promise<number> {
     usage((err as Error).message);
   }
   if (args.help) usage();
+  const repeat = parseRepeat(args.repeat);
   const plan = args.quick ? quickPlan() : fullPlan();
   const pick = <T extends { id: string }>(all: T[], list: string | undefined, what: string): T[] => {
     if (!list) return all;
@@ -268,7 +286,7 @@ async function main(): Promise<number> {
   const root = mkdtempSync(join(tmpdir(), 'parley-bench-compare-'));
   // Prosody and ejabberd run as their own users: they must reach their work directories.
   chmodSync(root, 0o755);
-  say(`work directory ${root}; ${variants.length} servers × ${items.length} scenarios${args.quick ? ' (quick)' : ''}`);
+  say(`work directory ${root}; ${variants.length} servers × ${items.length} scenarios${repeat > 1 ? `, ${repeat} runs each` : ''}${args.quick ? ' (quick)' : ''}`);
   const started = new Date();
   const date = started.toISOString().slice(0, 10);
   const base = join(args['out-dir'], `${date}${args.quick ? '-quick' : ''}`);
@@ -285,18 +303,27 @@ async function main(): Promise<number> {
     }, previous.servers.filter((s) => !variants.some((v) => v.id === s.id)));
   for (const v of variants) {
     say(`=== ${v.label}`);
+    /** The `repeat` runs of one cell or step, each recorded; returns them. */
+    const runCell = async (item: PlanItem, rate: number | undefined): Promise<RunRecord[]> => {
+      const made: RunRecord[] = [];
+      for (let k = 1; k <= repeat; k++) {
+        const r = await runOnce(v, item, rate, root, repeat > 1 ? k : undefined);
+        records.push(r);
+        made.push(r);
+      }
+      return made;
+    };
     for (const item of items) {
       if (item.kind === 'throughput') {
         let rate = item.startRate ?? 1;
         for (let step = 0; step < (item.maxSteps ?? 6); step++, rate *= 2) {
-          const r = await runOnce(v, item, rate, root);
-          records.push(r);
-          if (!passes(r)) break;
+          const runs = await runCell(item, rate);
+          if (!stepPasses(runs)) break;
         }
       } else if (item.kind === 'fixed') {
-        records.push(await runOnce(v, item, rateFor(item.shape, item.deliveriesPerSec ?? 2000), root));
+        await runCell(item, rateFor(item.shape, item.deliveriesPerSec ?? 2000));
       } else {
-        records.push(await runOnce(v, item, undefined, root));
+        await runCell(item, undefined);
       }
     }
     write();

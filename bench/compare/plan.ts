@@ -9,6 +9,10 @@
 //   idle        one run; server RSS before vs while N clients sit joined and idle
 //   logins      one run with stored accounts; logins/s
 //
+// `--repeat N` makes each of those runs (each throughput step) N runs, each on a fresh server:
+// a step then passes when most of its runs pass (lib/report.ts `stepPasses`), and the report
+// gives medians with their ranges (bench/compare/README.md "Repeated runs").
+//
 // The shapes here are the comparison's own (bench/scenarios/ holds the same scenarios for
 // `pnpm load` by hand, with their own targets and login rates).
 import type { ScenarioInput } from '../../packages/loadgen/src/index.js';

@@ -12,6 +12,8 @@ export interface RunRecord {
   kind: Kind;
   /** messages/s per sender (throughput and fixed runs) */
   rate?: number;
+  /** 1-based index of this run among the `--repeat N` runs of its cell (or step); absent when each cell ran once, as in files before `--repeat` */
+  run?: number;
   workDir: string;
   startedAt: string;
   finishedAt?: string;
@@ -43,6 +45,34 @@ export interface RunRecord {
   error?: string;
 }
 
+/** The least and the greatest value of one figure over the runs of a cell or step. */
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/**
+ * With several runs of one cell or step (`--repeat N`): how many runs have a result, and the
+ * range over them of each figure the cell or step gives as a median. Absent with one run.
+ */
+export interface Spread {
+  runs: number;
+  deliveriesPerSec?: Range;
+  p50Ms?: Range;
+  p99Ms?: Range;
+  cpuSecPerMillion?: Range;
+  stormMs?: Range;
+  memPerClientKiB?: Range;
+  loginsPerSec?: Range;
+}
+
+type SpreadKey = Exclude<keyof Spread, 'runs'>;
+
+/**
+ * One rate of a stepped scenario. With several runs at that rate: deliveries/s, p50 and p99 are
+ * medians over the runs with a result, lost and duplicates the most any run had, `pass` is
+ * `stepPasses` over every run of the step, and `note` says how many runs passed.
+ */
 export interface Step {
   rate: number;
   deliveriesPerSec: number;
@@ -52,6 +82,9 @@ export interface Step {
   duplicates: number;
   pass: boolean;
   note?: string;
+  /** several runs: how many passed (`runPasses`) */
+  passedRuns?: number;
+  spread?: Spread;
 }
 
 /** The figures of one scenario on one server. */
@@ -81,6 +114,11 @@ export interface Cell {
   generatorSaturated?: boolean;
   /** fixed, storm, idle, logins: the run completed but not cleanly (failures, loss); its figure gets no ratio */
   notOk?: boolean;
+  /**
+   * Several runs (`--repeat N`; throughput: at the saturation step): the figures above are medians
+   * over the runs (lost and duplicates: the most any run had) and this gives their ranges
+   */
+  spread?: Spread;
   notes: string[];
 }
 
@@ -106,6 +144,11 @@ export interface UnitCosts {
   redisCommandsPerCpuSecond?: number;
   /** the commands with most calls: calls per delivery, µs per call */
   redisTop?: Array<{ command: string; callsPerDelivery: number; usecPerCall: number }>;
+  /**
+   * Several runs: deliveriesPerSec and cpuSecPerMillion are medians over them (ranges here);
+   * every other field is that of the run with the median CPU-s per million (`unitOf`)
+   */
+  spread?: Spread;
 }
 
 function unitCosts(r: RunRecord): UnitCosts | undefined {
@@ -133,14 +176,137 @@ function cpuPerMillion(r: RunRecord): number | undefined {
   return cpu !== undefined && delivered > 0 ? round((cpu / delivered) * 1e6, 1) : undefined;
 }
 
-function stepOf(r: RunRecord): Step {
-  const m = r.result!.messages;
-  const pass = r.result!.ok && m.lost === 0 && m.duplicates === 0 && m.latency.p99Ms <= 100;
-  const why = !r.result!.ok ? r.result!.reasons.join('; ') : m.latency.p99Ms > 100 ? 'p99 > 100 ms' : undefined;
-  return { rate: r.rate ?? 0, deliveriesPerSec: m.deliveriesPerSec, p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms, lost: m.lost, duplicates: m.duplicates, pass, ...(why ? { note: why } : {}) };
+/** The median of `xs` (the mean of the two middle values when their number is even); undefined for none. */
+export function median(xs: readonly number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : round((s[m - 1]! + s[m]!) / 2, 3);
 }
 
-/** Figures per (scenario, server) from the raw runs. */
+/**
+ * The median over `runs` of the figure `of` reads (runs where it is undefined are left out), and
+ * its min–max in `spread[key]` when `spread` is given (several runs) and some run has it.
+ */
+function medianOf(runs: readonly RunRecord[], key: SpreadKey, of: (r: RunRecord) => number | undefined, spread: Spread | undefined): number | undefined {
+  const xs = runs.map(of).filter((x): x is number => x !== undefined);
+  if (spread && xs.length) spread[key] = { min: Math.min(...xs), max: Math.max(...xs) };
+  return median(xs);
+}
+
+/** The run whose figure `of` is the median (the lower of the middle two of an even number); the first run when none has it. `runs` is not empty. */
+function medianRun(runs: readonly RunRecord[], of: (r: RunRecord) => number | undefined): RunRecord {
+  const has = runs.filter((r) => of(r) !== undefined).sort((a, b) => of(a)! - of(b)!);
+  return has[(has.length - 1) >> 1] ?? runs[0]!;
+}
+
+/**
+ * The unit costs of a cell or step from its runs with a result: one run's as `unitCosts`; with
+ * several, those of the run with the median CPU-s per million, with deliveries/s and CPU-s per
+ * million replaced by their medians over every run that has unit costs, ranges in `spread`.
+ */
+function unitOf(runs: readonly RunRecord[]): UnitCosts | undefined {
+  const costed = runs.filter((r) => unitCosts(r) !== undefined);
+  if (costed.length <= 1) return runs.length === 1 ? unitCosts(runs[0]!) : costed[0] && unitCosts(costed[0]);
+  const spread: Spread = { runs: costed.length };
+  const deliveriesPerSec = medianOf(costed, 'deliveriesPerSec', (r) => r.result!.messages.deliveriesPerSec, spread)!;
+  const cpuSecPerMillion = medianOf(costed, 'cpuSecPerMillion', cpuPerMillion, spread);
+  return { ...unitCosts(medianRun(costed, cpuPerMillion))!, deliveriesPerSec, cpuSecPerMillion, spread };
+}
+
+/** The message figures of runs at one rate (a fixed cell, a step): medians of deliveries/s, p50, p99 and CPU-s per million, the most lost and duplicated. `done`: runs with a result, not empty. */
+function rateFigures(done: readonly RunRecord[]): { deliveriesPerSec: number; p50Ms: number; p99Ms: number; lost: number; duplicates: number; cpuSecPerMillion: number | undefined; spread: Spread | undefined } {
+  const spread: Spread | undefined = done.length > 1 ? { runs: done.length } : undefined;
+  const m = (r: RunRecord) => r.result!.messages;
+  return {
+    deliveriesPerSec: medianOf(done, 'deliveriesPerSec', (r) => m(r).deliveriesPerSec, spread)!,
+    p50Ms: medianOf(done, 'p50Ms', (r) => m(r).latency.p50Ms, spread)!,
+    p99Ms: medianOf(done, 'p99Ms', (r) => m(r).latency.p99Ms, spread)!,
+    lost: Math.max(...done.map((r) => m(r).lost)),
+    duplicates: Math.max(...done.map((r) => m(r).duplicates)),
+    cpuSecPerMillion: medianOf(done, 'cpuSecPerMillion', cpuPerMillion, spread),
+    spread,
+  };
+}
+
+/** Whether one run passes its step: it has a result that is ok, with nothing lost or duplicated and p99 ≤ 100 ms. */
+export function runPasses(r: RunRecord): boolean {
+  const res = r.result;
+  return res !== undefined && res.ok && res.messages.lost === 0 && res.messages.duplicates === 0 && res.messages.latency.p99Ms <= 100;
+}
+
+/**
+ * Whether a step of a stepped scenario passes, from every run made at its rate (a run without a
+ * result fails): when more than half of them pass (`runPasses`). With an odd number of runs
+ * (`--repeat` allows only that) this is "the median run passes", runs ordered by p99 with every
+ * failing run after the passing ones; with one run, that run passes. Compare.ts stops stepping
+ * at the first step that does not pass; the report marks steps with the same rule.
+ */
+export function stepPasses(runs: readonly RunRecord[]): boolean {
+  return runs.filter(runPasses).length * 2 > runs.length;
+}
+
+/** Why a run did not pass its step, in a few words. */
+function failureOf(r: RunRecord): string {
+  const res = r.result;
+  if (!res) return r.error ?? 'no result';
+  if (!res.ok) return res.reasons.join('; ');
+  return res.messages.latency.p99Ms > 100 ? 'p99 > 100 ms' : res.messages.lost > 0 ? 'loss' : 'duplicates';
+}
+
+/** The step made of every run at one rate (`group`, in run order; at least one has a result). */
+function stepOf(group: readonly RunRecord[]): Step {
+  const done = group.filter((r) => r.result !== undefined);
+  const f = rateFigures(done);
+  const pass = stepPasses(group);
+  let why: string | undefined;
+  let passedRuns: number | undefined;
+  if (group.length === 1) {
+    const res = done[0]!.result!;
+    why = !res.ok ? res.reasons.join('; ') : res.messages.latency.p99Ms > 100 ? 'p99 > 100 ms' : undefined;
+  } else {
+    passedRuns = group.filter(runPasses).length;
+    const failures = [...new Set(group.filter((r) => !runPasses(r)).map(failureOf))];
+    why = `${passedRuns} of ${group.length} runs passed${failures.length ? `; ${failures.join('; ')}` : ''}`;
+  }
+  return {
+    rate: group[0]!.rate ?? 0,
+    deliveriesPerSec: f.deliveriesPerSec,
+    p50Ms: f.p50Ms,
+    p99Ms: f.p99Ms,
+    lost: f.lost,
+    duplicates: f.duplicates,
+    pass,
+    ...(why ? { note: why } : {}),
+    ...(passedRuns !== undefined ? { passedRuns } : {}),
+    ...(f.spread ? { spread: f.spread } : {}),
+  };
+}
+
+/** The runs of a stepped cell grouped by rate, in the order the rates were first run. */
+function byRate(runs: readonly RunRecord[]): RunRecord[][] {
+  const groups = new Map<number | undefined, RunRecord[]>();
+  for (const r of runs) {
+    const g = groups.get(r.rate);
+    if (g) g.push(r);
+    else groups.set(r.rate, [r]);
+  }
+  return [...groups.values()];
+}
+
+/** Memory per joined client of one idle run, KiB (undefined: not measured). */
+function idleKiB(r: RunRecord): number | undefined {
+  const s = r.serverStats;
+  const joined = r.result?.clients.joined ?? 0;
+  return s?.rssIdleBytes !== undefined && joined > 0 ? round((s.rssIdleBytes - s.rssBeforeBytes) / joined / 1024, 1) : undefined;
+}
+
+/**
+ * Figures per (scenario, server) from the raw runs. A cell run several times (`--repeat N`)
+ * gives the median of each figure over its runs with a result and the ranges in `spread`; a
+ * stepped cell's steps are its rates, each `stepOf` the runs at that rate. With one run per
+ * cell (and step) the cells are exactly those of one run.
+ */
 export function summarize(records: readonly RunRecord[], items: readonly PlanItem[], variants: readonly ServerVariant[]): Cell[] {
   const cells: Cell[] = [];
   for (const item of items) {
@@ -148,54 +314,68 @@ export function summarize(records: readonly RunRecord[], items: readonly PlanIte
       const runs = records.filter((r) => r.item === item.id && r.server === v.id);
       if (runs.length === 0) continue;
       const cell: Cell = { server: v.id, item: item.id, kind: item.kind, notes: [] };
-      for (const r of runs) if (r.error) cell.notes.push(`${r.rate !== undefined ? `rate ${round(r.rate, 3)}: ` : ''}${r.error}`);
+      for (const r of runs) if (r.error) cell.notes.push(`${r.rate !== undefined ? `rate ${round(r.rate, 3)}: ` : ''}${r.run !== undefined ? `run ${r.run}: ` : ''}${r.error}`);
       const done = runs.filter((r) => r.result !== undefined);
       cell.generatorSaturated = done.some((r) => r.result!.generator.saturated);
       if (cell.generatorSaturated) cell.notes.push('the generator reported itself saturated in some run');
       if (item.kind === 'throughput') {
-        cell.steps = done.map(stepOf);
-        const passing = done.filter((r) => stepOf(r).pass);
-        const best = passing.sort((a, b) => b.result!.messages.deliveriesPerSec - a.result!.messages.deliveriesPerSec)[0];
-        cell.saturation = best ? best.result!.messages.deliveriesPerSec : null;
-        if (best) {
-          cell.p50Ms = best.result!.messages.latency.p50Ms;
-          cell.p99Ms = best.result!.messages.latency.p99Ms;
-          cell.cpuSecPerMillion = cpuPerMillion(best);
-          cell.unit = unitCosts(best);
-        } else if (done.length) {
+        const groups = byRate(runs).filter((g) => g.some((r) => r.result !== undefined));
+        const steps = groups.map(stepOf);
+        cell.steps = steps;
+        let best: number | undefined;
+        steps.forEach((s, i) => {
+          if (s.pass && (best === undefined || s.deliveriesPerSec > steps[best]!.deliveriesPerSec)) best = i;
+        });
+        cell.saturation = best !== undefined ? steps[best]!.deliveriesPerSec : null;
+        if (best !== undefined) {
+          const f = rateFigures(groups[best]!.filter((r) => r.result !== undefined));
+          cell.p50Ms = f.p50Ms;
+          cell.p99Ms = f.p99Ms;
+          cell.cpuSecPerMillion = f.cpuSecPerMillion;
+          cell.unit = unitOf(groups[best]!.filter((r) => r.result !== undefined));
+          if (f.spread) cell.spread = f.spread;
+        } else if (groups.length) {
           // No step passed: the unit costs of the last step still say what a delivery cost.
-          const u = unitCosts(done[done.length - 1]!);
+          const u = unitOf(groups[groups.length - 1]!.filter((r) => r.result !== undefined));
           if (u) cell.unit = { ...u, ofFailedStep: true };
         }
-        const last = cell.steps[cell.steps.length - 1];
-        if (last?.pass && done.length === (items.find((i) => i.id === item.id)?.maxSteps ?? 0)) cell.notes.push('every step passed: saturation is at least this (raise maxSteps)');
+        const last = steps[steps.length - 1];
+        if (last?.pass && steps.length === (items.find((i) => i.id === item.id)?.maxSteps ?? 0)) cell.notes.push('every step passed: saturation is at least this (raise maxSteps)');
         else if (last && !last.pass) cell.notes.push(`stopped at ${last.deliveriesPerSec} deliveries/s: ${last.note ?? 'loss'}`);
       } else {
-        const r = done[0];
-        if (!r) {
+        if (done.length === 0) {
           cells.push(cell);
           continue;
         }
-        const res = r.result!;
-        if (!res.ok) {
+        const spread: Spread | undefined = done.length > 1 ? { runs: done.length } : undefined;
+        done.forEach((r, i) => {
+          const res = r.result!;
+          if (res.ok) return;
           cell.notOk = true;
-          cell.notes.push(res.reasons.join('; '));
-        }
+          cell.notes.push(`${spread ? `run ${r.run ?? i + 1}: ` : ''}${res.reasons.join('; ')}`);
+        });
         if (item.kind === 'fixed') {
-          cell.deliveriesPerSec = res.messages.deliveriesPerSec;
-          cell.p50Ms = res.messages.latency.p50Ms;
-          cell.p99Ms = res.messages.latency.p99Ms;
-          cell.lost = res.messages.lost;
-          cell.duplicates = res.messages.duplicates;
-          cell.cpuSecPerMillion = cpuPerMillion(r);
-          cell.unit = unitCosts(r);
+          const f = rateFigures(done);
+          cell.deliveriesPerSec = f.deliveriesPerSec;
+          cell.p50Ms = f.p50Ms;
+          cell.p99Ms = f.p99Ms;
+          cell.lost = f.lost;
+          cell.duplicates = f.duplicates;
+          cell.cpuSecPerMillion = f.cpuSecPerMillion;
+          cell.unit = unitOf(done);
+          if (f.spread) cell.spread = f.spread;
         } else if (item.kind === 'storm') {
-          cell.stormMs = res.joins.stormMs;
-          cell.stormClients = res.joins.stormClients;
+          const stormOf = (r: RunRecord) => r.result!.joins.stormMs ?? undefined;
+          cell.stormMs = medianOf(done, 'stormMs', stormOf, spread) ?? null;
+          cell.stormClients = medianRun(done, stormOf).result!.joins.stormClients;
         } else if (item.kind === 'idle') {
+          // Clients, memory by kind and Redis growth are the median run's (by memory per client).
+          const r = medianRun(done, idleKiB);
+          const res = r.result!;
           const s = r.serverStats;
           cell.clients = res.clients.joined;
-          if (s?.rssIdleBytes !== undefined && res.clients.joined > 0) cell.memPerClientKiB = round((s.rssIdleBytes - s.rssBeforeBytes) / res.clients.joined / 1024, 1);
+          const kib = medianOf(done, 'memPerClientKiB', idleKiB, spread);
+          if (kib !== undefined) cell.memPerClientKiB = kib;
           if (s?.rssIdleByKind && s.rssBeforeByKind && res.clients.joined > 0) {
             const before = s.rssBeforeByKind;
             cell.memPerClientByKindKiB = Object.fromEntries(Object.entries(s.rssIdleByKind).map(([k, v]) => [k, round((v - (before[k] ?? 0)) / res.clients.joined / 1024, 2)]));
@@ -204,9 +384,11 @@ export function summarize(records: readonly RunRecord[], items: readonly PlanIte
             cell.redisUsedMemoryPerClientBytes = Math.round((s.redisUsedMemoryIdleBytes - s.redisUsedMemoryBeforeBytes) / res.clients.joined);
           }
         } else if (item.kind === 'logins') {
-          cell.loginsPerSec = res.logins.perSec;
-          cell.clients = res.logins.count;
+          const loginsOf = (r: RunRecord) => r.result!.logins.perSec;
+          cell.loginsPerSec = medianOf(done, 'loginsPerSec', loginsOf, spread);
+          cell.clients = medianRun(done, loginsOf).result!.logins.count;
         }
+        if (spread && item.kind !== 'fixed') cell.spread = spread;
       }
       cells.push(cell);
     }
@@ -226,25 +408,34 @@ interface Figure {
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number | undefined) => (n === undefined ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1));
 
+/**
+ * A figure as the tables print it: `f(v)`, and with a range (several runs: `v` is their median)
+ * `f(v) (f(min)–f(max))`, e.g. `2.43 (2.10–3.00)`; `none` when there is no figure.
+ */
+export function ranged(v: number | undefined, range: Range | undefined, f: (n: number) => string, none = '–'): string {
+  if (v === undefined) return none;
+  return range ? `${f(v)} (${f(range.min)}–${f(range.max)})` : f(v);
+}
+
 function figuresFor(items: readonly PlanItem[]): Figure[] {
   const out: Figure[] = [];
   for (const item of items) {
     const id = item.id;
     switch (item.kind) {
       case 'throughput':
-        out.push({ item: id, label: `${id}: saturation deliveries/s (p99 ≤ 100 ms)`, better: 'higher', value: (c) => c.saturation ?? undefined, format: (c) => (c.saturation === null ? 'none passed' : c.saturation === undefined ? '–' : int(c.saturation)) });
-        out.push({ item: id, label: `${id}: server CPU-s per million deliveries (at saturation)`, better: 'lower', value: (c) => c.cpuSecPerMillion, format: (c) => (c.cpuSecPerMillion === undefined ? '–' : String(c.cpuSecPerMillion)) });
+        out.push({ item: id, label: `${id}: saturation deliveries/s (p99 ≤ 100 ms)`, better: 'higher', value: (c) => c.saturation ?? undefined, format: (c) => (c.saturation === null ? 'none passed' : ranged(c.saturation, c.spread?.deliveriesPerSec, int)) });
+        out.push({ item: id, label: `${id}: server CPU-s per million deliveries (at saturation)`, better: 'lower', value: (c) => c.cpuSecPerMillion, format: (c) => ranged(c.cpuSecPerMillion, c.spread?.cpuSecPerMillion, String) });
         break;
       case 'fixed':
-        out.push({ item: id, label: `${id}: p50 ms`, better: 'lower', value: (c) => c.p50Ms, format: (c) => ms(c.p50Ms) });
+        out.push({ item: id, label: `${id}: p50 ms`, better: 'lower', value: (c) => c.p50Ms, format: (c) => ranged(c.p50Ms, c.spread?.p50Ms, ms) });
         out.push({
           item: id,
           label: `${id}: p99 ms`,
           better: 'lower',
           value: (c) => c.p99Ms,
-          format: (c) => `${ms(c.p99Ms)}${c.lost ? ` (lost ${int(c.lost)})` : ''}${c.deliveriesPerSec !== undefined && item.deliveriesPerSec && c.deliveriesPerSec < item.deliveriesPerSec * 0.95 ? ` (only ${int(c.deliveriesPerSec)}/s)` : ''}`,
+          format: (c) => `${ranged(c.p99Ms, c.spread?.p99Ms, ms)}${c.lost ? ` (lost ${int(c.lost)})` : ''}${c.deliveriesPerSec !== undefined && item.deliveriesPerSec && c.deliveriesPerSec < item.deliveriesPerSec * 0.95 ? ` (only ${int(c.deliveriesPerSec)}/s)` : ''}`,
         });
-        out.push({ item: id, label: `${id}: server CPU-s per million deliveries`, better: 'lower', value: (c) => c.cpuSecPerMillion, format: (c) => (c.cpuSecPerMillion === undefined ? '–' : String(c.cpuSecPerMillion)) });
+        out.push({ item: id, label: `${id}: server CPU-s per million deliveries`, better: 'lower', value: (c) => c.cpuSecPerMillion, format: (c) => ranged(c.cpuSecPerMillion, c.spread?.cpuSecPerMillion, String) });
         break;
       case 'storm':
         out.push({
@@ -252,14 +443,14 @@ function figuresFor(items: readonly PlanItem[]): Figure[] {
           label: `${id}: join-storm time, ms`,
           better: 'lower',
           value: (c) => (c.notOk ? undefined : (c.stormMs ?? undefined)),
-          format: (c) => (c.stormMs == null ? '–' : `${int(c.stormMs)}${c.notOk ? ' (not every client joined: see notes)' : ''}`),
+          format: (c) => (c.stormMs == null ? '–' : `${ranged(c.stormMs, c.spread?.stormMs, int)}${c.notOk ? ' (not every client joined: see notes)' : ''}`),
         });
         break;
       case 'idle':
-        out.push({ item: id, label: `${id}: memory per joined client, KiB (all server processes)`, better: 'lower', value: (c) => c.memPerClientKiB, format: (c) => (c.memPerClientKiB === undefined ? '–' : c.memPerClientKiB.toFixed(1)) });
+        out.push({ item: id, label: `${id}: memory per joined client, KiB (all server processes)`, better: 'lower', value: (c) => c.memPerClientKiB, format: (c) => ranged(c.memPerClientKiB, c.spread?.memPerClientKiB, (n) => n.toFixed(1)) });
         break;
       case 'logins':
-        out.push({ item: id, label: `${id}: logins/s`, better: 'higher', value: (c) => c.loginsPerSec, format: (c) => (c.loginsPerSec === undefined ? '–' : int(c.loginsPerSec)) });
+        out.push({ item: id, label: `${id}: logins/s`, better: 'higher', value: (c) => c.loginsPerSec, format: (c) => ranged(c.loginsPerSec, c.spread?.loginsPerSec, int) });
         break;
     }
   }
@@ -286,34 +477,40 @@ interface Meta {
   servers: Array<{ id: string; label: string; settings: string[] }>;
 }
 
-/** The goals of issue #5, checked for one parley layout. */
+/**
+ * The goals of issue #5, checked for one parley layout: on the cells' figures, i.e. on the
+ * medians when a cell ran several times (lost and duplicated: the most any run had); the
+ * "measured" column gives each figure's range over the runs as well.
+ */
 function goals(cells: readonly Cell[], ours: string): string[] {
   const get = (item: string, server: string) => cells.find((c) => c.item === item && c.server === server);
   const lines: string[] = [];
   const check = (what: string, ok: boolean | undefined, detail: string) => lines.push(`| ${what} | ${ok === undefined ? 'not measured' : ok ? 'met' : '**missed**'} | ${detail} |`);
   const satItem = cells.find((c) => c.kind === 'throughput')?.item;
   if (satItem) {
-    const a = get(satItem, ours)?.saturation;
-    const e = get(satItem, 'ejabberd')?.saturation;
-    check(`${satItem} saturation ≥ 1.5× ejabberd`, a != null && e != null ? a >= 1.5 * e : undefined, `${a == null ? '–' : int(a)} vs ejabberd ${e == null ? '–' : int(e)} deliveries/s`);
+    const oc = get(satItem, ours);
+    const ec = get(satItem, 'ejabberd');
+    const a = oc?.saturation;
+    const e = ec?.saturation;
+    check(`${satItem} saturation ≥ 1.5× ejabberd`, a != null && e != null ? a >= 1.5 * e : undefined, `${ranged(a ?? undefined, oc?.spread?.deliveriesPerSec, int)} vs ejabberd ${ranged(e ?? undefined, ec?.spread?.deliveriesPerSec, int)} deliveries/s`);
   }
   const f16 = get('fixed-16000', ours);
-  check('at 16,000 deliveries/s: p50 ≤ 2 ms, p99 ≤ 10 ms', f16?.p50Ms !== undefined ? f16.p50Ms <= 2 && (f16.p99Ms ?? Infinity) <= 10 && !f16.lost : undefined, `p50 ${ms(f16?.p50Ms)} / p99 ${ms(f16?.p99Ms)} ms`);
+  check('at 16,000 deliveries/s: p50 ≤ 2 ms, p99 ≤ 10 ms', f16?.p50Ms !== undefined ? f16.p50Ms <= 2 && (f16.p99Ms ?? Infinity) <= 10 && !f16.lost : undefined, `p50 ${ranged(f16?.p50Ms, f16?.spread?.p50Ms, ms)} / p99 ${ranged(f16?.p99Ms, f16?.spread?.p99Ms, ms)} ms`);
   const idle = cells.find((c) => c.kind === 'idle' && c.server === ours);
-  check('memory ≤ 16 KiB per connected, joined client', idle?.memPerClientKiB !== undefined ? idle.memPerClientKiB <= 16 : undefined, `${idle?.memPerClientKiB ?? '–'} KiB (${idle?.item ?? '–'})`);
+  check('memory ≤ 16 KiB per connected, joined client', idle?.memPerClientKiB !== undefined ? idle.memPerClientKiB <= 16 : undefined, `${ranged(idle?.memPerClientKiB, idle?.spread?.memPerClientKiB, String)} KiB (${idle?.item ?? '–'})`);
   const storm = cells.find((c) => c.kind === 'storm' && c.server === ours);
   const stormE = storm ? get(storm.item, 'ejabberd') : undefined;
   check(
     `join storm (${storm?.item ?? '–'}) ≤ half of ejabberd's time`,
     storm?.stormMs != null && stormE?.stormMs != null ? storm.stormMs <= stormE.stormMs / 2 : undefined,
-    `${storm?.stormMs ?? '–'} ms vs ejabberd ${stormE?.stormMs ?? '–'} ms`,
+    `${ranged(storm?.stormMs ?? undefined, storm?.spread?.stormMs, String)} ms vs ejabberd ${ranged(stormE?.stormMs ?? undefined, stormE?.spread?.stormMs, String)} ms`,
   );
   const f2 = get('fixed-2000', ours);
   const f2e = get('fixed-2000', 'ejabberd');
   check(
     "at 2,000 deliveries/s: p50 and p99 ≤ ejabberd's + 1 ms",
     f2?.p50Ms !== undefined && f2e?.p50Ms !== undefined ? f2.p50Ms <= f2e.p50Ms + 1 && (f2.p99Ms ?? Infinity) <= (f2e.p99Ms ?? 0) + 1 : undefined,
-    `${ms(f2?.p50Ms)} / ${ms(f2?.p99Ms)} ms vs ejabberd ${ms(f2e?.p50Ms)} / ${ms(f2e?.p99Ms)} ms`,
+    `${ranged(f2?.p50Ms, f2?.spread?.p50Ms, ms)} / ${ranged(f2?.p99Ms, f2?.spread?.p99Ms, ms)} ms vs ejabberd ${ranged(f2e?.p50Ms, f2e?.spread?.p50Ms, ms)} / ${ranged(f2e?.p99Ms, f2e?.spread?.p99Ms, ms)} ms`,
   );
   const ourCells = cells.filter((c) => c.server === ours);
   const lossy = ourCells.filter((c) => (c.lost ?? 0) > 0 || (c.duplicates ?? 0) > 0 || (c.steps ?? []).some((s) => s.duplicates > 0));
@@ -334,6 +531,15 @@ export function renderMarkdown(meta: Meta, cells: readonly Cell[], items: readon
       'servers measured in separate invocations are merged with `--merge`, and each run\'s start time and raw result are in the JSON.',
     '',
   );
+  const repeated = cells.some((c) => c.spread !== undefined || c.unit?.spread !== undefined || (c.steps ?? []).some((s) => s.passedRuns !== undefined));
+  if (repeated) {
+    out.push(
+      'Some cells were run several times (`--repeat N`, a fresh server each time): their figures are the median over the runs with the range in brackets, ' +
+        'median (min–max); lost and duplicated messages are the most any run had; the goals are checked on the medians. ' +
+        'A step of a stepped scenario passes when most of its runs pass (the median run passes).',
+      '',
+    );
+  }
   out.push('| id | server |', '|---|---|', ...meta.servers.map((s) => `| ${s.id} | ${s.label} |`), '');
   out.push('## Results', '', `| | ${ids.join(' | ')} |`, `|---|${ids.map(() => '---').join('|')}|`);
   for (const f of figs) out.push(`| ${f.label} | ${ids.map((id) => { const c = cell(f.item, id); return c ? f.format(c) : '–'; }).join(' | ')} |`);
@@ -349,11 +555,11 @@ export function renderMarkdown(meta: Meta, cells: readonly Cell[], items: readon
     out.push(`## Goals of issue #5 for ${o}`, '', '| goal | | measured |', '|---|---|---|', ...goals(cells, o), '');
   }
   out.push(...unitCostTables(cells, items, ours));
-  out.push('## Steps of the stepped scenarios', '', 'Each step on a fresh server; the sender rate doubles until p99 > 100 ms or anything is lost.', '');
+  out.push('## Steps of the stepped scenarios', '', `Each step on a fresh server; the sender rate doubles until p99 > 100 ms or anything is lost.${repeated ? ' With several runs per step: median (min–max) over its runs, lost and dup the most in any run.' : ''}`, '');
   for (const item of items.filter((i) => i.kind === 'throughput')) {
     out.push(`### ${item.title}`, '', '| server | msgs/s per sender | deliveries/s | p50 ms | p99 ms | lost | dup | pass |', '|---|---|---|---|---|---|---|---|');
     for (const id of ids) {
-      for (const s of cell(item.id, id)?.steps ?? []) out.push(`| ${id} | ${round(s.rate, 3)} | ${int(s.deliveriesPerSec)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${int(s.lost)} | ${int(s.duplicates)} | ${s.pass ? 'yes' : `no${s.note ? ` (${s.note})` : ''}`} |`);
+      for (const s of cell(item.id, id)?.steps ?? []) out.push(`| ${id} | ${round(s.rate, 3)} | ${ranged(s.deliveriesPerSec, s.spread?.deliveriesPerSec, int)} | ${ranged(s.p50Ms, s.spread?.p50Ms, ms)} | ${ranged(s.p99Ms, s.spread?.p99Ms, ms)} | ${int(s.lost)} | ${int(s.duplicates)} | ${s.pass ? 'yes' : 'no'}${s.note ? ` (${s.note})` : ''} |`);
     }
     out.push('');
   }
@@ -393,13 +599,21 @@ export function unitCostTables(cells: readonly Cell[], items: readonly PlanItem[
         'bytes in and out (`total_net_input_bytes`, `total_net_output_bytes`), and commands per second of redis-server CPU (what one single-threaded shard serves at this mix). ' +
         'CPU-s and Redis counts per delivery depend much less than the latencies above on what else runs on the machine (batch sizes still do). "—": not recorded (runs before 2026-12-07).',
       '',
+    );
+    if (rows.some((c) => c.unit?.spread)) {
+      out.push(
+        'Cells run several times: deliveries/s and CPU-s/M total are the median (min–max) over the runs; the deliveries and every other column are those of the run with the median CPU-s/M total.',
+        '',
+      );
+    }
+    out.push(
       '| layout | scenario | deliveries (per s) | CPU-s/M redis | CPU-s/M gateways | CPU-s/M room workers | CPU-s/M total | Redis cmds/delivery | Redis bytes in/delivery | Redis bytes out/delivery | Redis cmds per Redis CPU-s |',
       '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const c of rows) {
       const k = c.unit?.cpuSecPerMillionByKind;
       out.push(
-        `| ${c.server} | ${c.item}${c.unit?.ofFailedStep ? ' (no step passed: last step)' : ''}${c.notOk ? ' (run not ok: see notes)' : ''} | ${c.unit ? `${int(c.unit.deliveries)} (${int(c.unit.deliveriesPerSec)})` : dash} | ${num(k?.['redis-server'])} | ${num(k?.gateway)} | ${num(k?.['room-worker'])} | ${num(c.unit?.cpuSecPerMillion ?? c.cpuSecPerMillion)} | ${num(c.unit?.redisCommandsPerDelivery, 3)} | ${num(c.unit?.redisInBytesPerDelivery, 0)} | ${num(c.unit?.redisOutBytesPerDelivery, 0)} | ${c.unit?.redisCommandsPerCpuSecond === undefined ? dash : int(c.unit.redisCommandsPerCpuSecond)} |`,
+        `| ${c.server} | ${c.item}${c.unit?.ofFailedStep ? ' (no step passed: last step)' : ''}${c.notOk ? ' (run not ok: see notes)' : ''} | ${c.unit ? `${int(c.unit.deliveries)} (${ranged(c.unit.deliveriesPerSec, c.unit.spread?.deliveriesPerSec, int)})` : dash} | ${num(k?.['redis-server'])} | ${num(k?.gateway)} | ${num(k?.['room-worker'])} | ${ranged(c.unit?.cpuSecPerMillion ?? c.cpuSecPerMillion, c.unit ? c.unit.spread?.cpuSecPerMillion : c.spread?.cpuSecPerMillion, (n) => num(n), dash)} | ${num(c.unit?.redisCommandsPerDelivery, 3)} | ${num(c.unit?.redisInBytesPerDelivery, 0)} | ${num(c.unit?.redisOutBytesPerDelivery, 0)} | ${c.unit?.redisCommandsPerCpuSecond === undefined ? dash : int(c.unit.redisCommandsPerCpuSecond)} |`,
       );
     }
     out.push('', 'Top Redis commands by calls (calls per delivery × µs per call; `INFO commandstats` usec is wall time inside the command, so it grows when the CPU is shared, and a command run by a Lua script counts both on its own and inside EVALSHA):', '', '| layout | scenario | commands |', '|---|---|---|');
@@ -418,7 +632,7 @@ export function unitCostTables(cells: readonly Cell[], items: readonly PlanItem[
     );
     for (const c of idle) {
       const k = c.memPerClientByKindKiB;
-      out.push(`| ${c.server} | ${c.item} | ${c.clients === undefined ? dash : int(c.clients)} | ${num(k?.['redis-server'], 2)} | ${num(k?.gateway, 2)} | ${num(k?.['room-worker'], 2)} | ${num(c.memPerClientKiB)} | ${c.redisUsedMemoryPerClientBytes === undefined ? dash : int(c.redisUsedMemoryPerClientBytes)} |`);
+      out.push(`| ${c.server} | ${c.item} | ${c.clients === undefined ? dash : int(c.clients)} | ${num(k?.['redis-server'], 2)} | ${num(k?.gateway, 2)} | ${num(k?.['room-worker'], 2)} | ${ranged(c.memPerClientKiB, c.spread?.memPerClientKiB, (n) => num(n), dash)} | ${c.redisUsedMemoryPerClientBytes === undefined ? dash : int(c.redisUsedMemoryPerClientBytes)} |`);
     }
     out.push('');
   }
