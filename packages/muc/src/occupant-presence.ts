@@ -79,25 +79,15 @@ export function reflectable(presence: Element): Element {
 }
 
 /**
- * Stored presences (serialised) already parsed and made reflectable, so that a join, which
- * shows the joiner every occupant's presence, copies element trees instead of parsing
- * XML once per occupant. A pure memo (the same text always gives the same element; callers
- * get copies), bounded by dropping it all when full.
+ * The stored presence of the occupant's primary session, reflectable: a new tree, parsed
+ * from the stored text at each call (about 2 µs for a join presence). Not memoised (issue
+ * #15: a memo of parsed presences held about 1 KB per occupant); a join shows the joiner
+ * each occupant's presence from {@link viewPresence}'s memo, which parses once per view.
  */
-const parsedPresences = new Map<string, Element>();
-const PARSED_PRESENCES_MAX = 10_000;
-
-/** The stored presence of the occupant's primary session, reflectable. */
 export function storedPresence(occupant: Occupant): Element {
   const primary = occupant.sessions[0];
   if (primary === undefined) return new Element('presence', { xmlns: NS.CLIENT });
-  let parsed = parsedPresences.get(primary.presence);
-  if (parsed === undefined) {
-    parsed = reflectable(parseOwnElement(primary.presence, NS.CLIENT));
-    if (parsedPresences.size >= PARSED_PRESENCES_MAX) parsedPresences.clear();
-    parsedPresences.set(primary.presence, parsed);
-  }
-  return copyElement(parsed);
+  return reflectable(parseOwnElement(primary.presence, NS.CLIENT));
 }
 
 /** The presence of `occupant` (from room/nick) for one recipient. */
@@ -159,9 +149,22 @@ export function occupantPresence(
  * the real JID when shown), so a change to any of them makes a new entry. Least recently
  * used entries are dropped beyond {@link VIEW_PRESENCES_MAX}. (The XEP-0421 occupant id is
  * part of the key: a nick may be held by another user later; so are the XEP-0317 hats.)
+ * The stored presence is not copied into the key (it is most of the stanza's text): the
+ * entry keeps a reference to it and is used only while it is equal (issue #15, memory).
  */
-const viewPresences = new Map<string, Broadcast>();
+const viewPresences = new Map<string, { presence: string; view: Broadcast }>();
 const VIEW_PRESENCES_MAX = 16_384;
+
+/**
+ * `el` with every children array copied to its exact length, in place (children built by
+ * `push` keep a backing store of 17 slots, about 150 bytes, however few they hold): for
+ * trees kept in a memo. Returns `el`.
+ */
+function compactTree(el: Element): Element {
+  el.children = el.children.slice();
+  for (const child of el.children) if (typeof child !== 'string') compactTree(child);
+  return el;
+}
 
 /**
  * The presence of `occupant` for any other occupant, without `to` (XEP-0045 §7.2.3,
@@ -172,17 +175,18 @@ export function viewPresence(roomJid: string, occupant: Occupant, affiliation: A
   const primary = occupant.sessions[0];
   const jid = seesJids ? (primary?.fullJid ?? '') : '';
   const hatsKey = hats.length === 0 ? '' : JSON.stringify(hats);
-  const key = `${roomJid}\0${occupant.nick}\0${affiliation}\0${occupant.role}\0${jid}\0${occupant.occupantId ?? ''}\0${hatsKey}\0${primary?.presence ?? ''}`;
-  let view = viewPresences.get(key);
-  if (view !== undefined) {
-    viewPresences.delete(key);
-    viewPresences.set(key, view);
-    return view;
+  const key = `${roomJid}\0${occupant.nick}\0${affiliation}\0${occupant.role}\0${jid}\0${occupant.occupantId ?? ''}\0${hatsKey}`;
+  const presence = primary?.presence ?? '';
+  const memo = viewPresences.get(key);
+  if (memo !== undefined) viewPresences.delete(key);
+  if (memo !== undefined && memo.presence === presence) {
+    viewPresences.set(key, memo);
+    return memo.view;
   }
   const stanza = occupantPresence(roomJid, occupant, { affiliation, hats }, { to: '', self: false, seesJids });
   delete stanza.attrs.to;
-  view = { stanza };
+  const view: Broadcast = { stanza: compactTree(stanza) };
   if (viewPresences.size >= VIEW_PRESENCES_MAX) viewPresences.delete(viewPresences.keys().next().value!);
-  viewPresences.set(key, view);
+  viewPresences.set(key, { presence, view });
   return view;
 }

@@ -97,6 +97,22 @@ describe('join (XEP-0045 §7.2)', () => {
     assert.equal(to(out, ROMEO)[0]?.getChildText('show'), 'away');
   });
 
+  it('shows each joiner the occupant presence as it is now, after it changed and changed back (§7.2.3)', () => {
+    const sim = new Sim();
+    sim.create(ROMEO, 'Romeo');
+    const romeoAsShown = (out: ReturnType<Sim['join']>, joiner: string) => to(out, joiner).find((s) => s.attrs.from === `${ROOM}/Romeo`);
+    assert.equal(romeoAsShown(sim.join(JULIET, 'Juliet'), JULIET)?.getChildText('show'), null);
+    sim.send(ROMEO, `<presence to='${ROOM}/Romeo'><show>dnd</show><status>busy</status></presence>`);
+    const second = romeoAsShown(sim.join(ROSALINE, 'Rosaline'), ROSALINE);
+    assert.equal(second?.getChildText('show'), 'dnd');
+    assert.equal(second?.getChildText('status'), 'busy');
+    sim.send(ROMEO, `<presence to='${ROOM}/Romeo'/>`);
+    sim.send(ROSALINE, `<presence type='unavailable' to='${ROOM}/Rosaline'/>`);
+    const third = romeoAsShown(sim.join(ROSALINE, 'Rosaline'), ROSALINE);
+    assert.equal(third?.getChildText('show'), null);
+    assert.equal(xShape(third), 'item(affiliation=owner,role=moderator)');
+  });
+
   it('resends the join sequence to a joined session that sends an x-tagged join again (§7.2.1)', () => {
     const sim = new Sim();
     sim.create(ROMEO, 'Romeo');

@@ -103,12 +103,15 @@ function enter(t: Turn, req: StanzaRequest, nick: Nick): void {
   // `inPlaceIf`), so nothing above may change it (a new room's owner, set above, only
   // happens on a fresh room of this turn's own).
   const existing = attempt.existing;
-  const occupant: Occupant = existing ?? { nick: nick.nick, bareJid: req.fromBare, role, sessions: [session] };
   // XEP-0421 §5: the same id on every join of this bare JID (features/occupant-id.ts).
-  if (existing === undefined) {
-    const occupantId = occupantIdOf(t.room, req.fromBare);
-    if (occupantId !== undefined) occupant.occupantId = occupantId;
-  }
+  // Made with the occupant (not added later): its properties then all fit in the object
+  // (issue #15, 40 bytes per occupant).
+  const occupantId = existing === undefined ? occupantIdOf(t.room, req.fromBare) : undefined;
+  const occupant: Occupant =
+    existing ??
+    (occupantId === undefined
+      ? { nick: nick.nick, bareJid: req.fromBare, role, sessions: [session] }
+      : { nick: nick.nick, bareJid: req.fromBare, role, sessions: [session], occupantId });
   sendRoomState(t, req, occupant, session);
   // §7.2.2: the new occupant's presence to everyone else (a further session of an
   // existing nick changes nothing the others see).
