@@ -29,6 +29,7 @@ import { WatchedSet, type SmStore, type StoredItem } from '../sm/sm-store.js';
 import type { Claimed, SmOrphans } from '../sm/sm-orphans.js';
 import { deliveryInProgress } from '../routing/delivery-consumer.js';
 import { failedLoginFields } from './login-log.js';
+import { SessionLog } from './session-log.js';
 
 /** XEP-0203 delayed delivery. */
 const DELAY_NS = 'urn:xmpp:delay';
@@ -140,7 +141,8 @@ export class ClientSession implements LocalSession {
   private jid: Jid | undefined;
   private record: SessionRecord | undefined;
   private queue: Promise<void> = Promise.resolve();
-  private log: Logger;
+  /** The session's logger (its pino child is made at its first line written, issue #15). */
+  private log: SessionLog;
   /** Ends a stream not bound in time; dropped once cleared, so that a bound session does not keep it (issue #15). */
   private authTimer: NodeJS.Timeout | undefined;
   /** Rate limits and the queue bound on what the client sends (issue #10). */
@@ -211,11 +213,9 @@ export class ClientSession implements LocalSession {
     this.log.debug('connected');
   }
 
-  /** The session's logger: every line carries the session id, transport, address and JID. */
-  private childLog(jid?: string): Logger {
-    const bindings: Record<string, string> = { sessionId: this.sessionId, transport: this.transport.kind, remote: this.transport.remote };
-    if (jid !== undefined) bindings.jid = jid;
-    return this.d.log.child(bindings);
+  /** The session's logger: every line carries the session id, transport, address and JID (as of now). */
+  private childLog(jid?: string): SessionLog {
+    return new SessionLog(this.d.log, this.sessionId, this.transport.kind, this.transport.remote, jid);
   }
 
   /** How the client is connected. */
