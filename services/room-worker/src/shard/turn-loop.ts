@@ -140,11 +140,10 @@ export class TurnLoop {
         const readAhead = this.d.config.roomWorker.readAhead;
         const readable = active.filter((h) => h.actor!.pending.length < readAhead);
         const waiting = active.some((h) => h.actor!.pending.length > 0);
-        const streams = readable.map((h) => this.d.keys.shardStream(h.shard));
+        const streams = readable.map((h) => this.streamKey(h.shard));
         const cursors = readable.map((h) => h.actor!.readCursor);
-        const read = ['COUNT', readAhead, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors] as const;
-        // With entries pending, the read must not wait: XREAD without BLOCK.
-        const poll = ['COUNT', readAhead, 'STREAMS', ...streams, ...cursors] as const;
+        // With entries pending, the read must not wait: XREAD without BLOCK. (Only the argument
+        // list used is built: 131 entries with 64 shards, at every read.)
         let reply: Array<[string, StreamEntry[]]> | null;
         /** The next turn, prepared while the previous one's pipeline was in flight. */
         let prepared: AppliedShard[] | undefined;
@@ -160,8 +159,8 @@ export class TurnLoop {
         } else if (deferred.length) {
           const pipeline = this.d.reader.pipeline() as ScriptedPipeline;
           const sent = this.queueTurn(deferred, pipeline);
-          if (waiting) pipeline.xread(...poll);
-          else pipeline.xread(...read);
+          if (waiting) pipeline.xread('COUNT', readAhead, 'STREAMS', ...streams, ...cursors);
+          else pipeline.xread('COUNT', readAhead, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors);
           const turn = deferred;
           deferred = [];
           const inflight = this.execTurn(turn, pipeline);
@@ -183,7 +182,8 @@ export class TurnLoop {
           if (err) throw err;
           reply = r as typeof reply;
         } else {
-          reply = (await (waiting ? this.d.reader.xread(...poll) : this.d.reader.xread(...read))) as typeof reply;
+          const r = this.d.reader;
+          reply = (await (waiting ? r.xread('COUNT', readAhead, 'STREAMS', ...streams, ...cursors) : r.xread('COUNT', readAhead, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors))) as typeof reply;
         }
         for (const [stream, entries] of reply ?? []) {
           if (hopTracing.on) this.hop.read(entries);
@@ -226,6 +226,15 @@ export class TurnLoop {
   /** The shards among `active` with entries pending, for a turn. */
   private pendingBatch(active: readonly HeldShard[]): ShardEntries[] {
     return active.filter((h) => h.actor && !h.lost && h.actor.pending.length > 0).map((h) => ({ h }));
+  }
+
+  /** Shard stream keys by shard, made once: the loop names every held shard's stream at each read. */
+  private readonly streamKeys = new Map<number, string>();
+
+  private streamKey(shard: number): string {
+    let key = this.streamKeys.get(shard);
+    if (key === undefined) this.streamKeys.set(shard, (key = this.d.keys.shardStream(shard)));
+    return key;
   }
 
   /** The reader is an ioredis Cluster (`redis.cluster`): the turn loop reads with {@link clusterRead}. */
