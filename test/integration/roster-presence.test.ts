@@ -28,7 +28,7 @@ const env = {
   // its reap; resumable ones outlive it (stream-management-failover.test.ts).
   PARLEY_SM_RESUME_TIMEOUT_SEC: '0',
 };
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'lim'];
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'lim', 'gus'];
 
 let redis: RedisServer;
 let db: Redis;
@@ -155,6 +155,30 @@ test('a new session probes its contacts and gets their presence (RFC 6121 §4.2.
   await bob.waitForStanza(isPresence(alice3.jid));
   await alice3.stop();
   await bob.waitForStanza(isPresence(alice3.jid, 'unavailable'));
+});
+
+test("a resource that becomes available gets the presence of the account's other available resources, also when both do so at once on two gateways (RFC 6121 §4.2.2)", async () => {
+  // One after the other: the second gets the first's presence (an account is subscribed to
+  // itself), the first gets the second's broadcast.
+  const first = await login(gws[0]!, 'gus', 'first');
+  await available(first, [xml('status', {}, 'first')]);
+  const second = await login(gws[1]!, 'gus', 'second');
+  const firstGets = first.waitForStanza(isPresence(second.jid));
+  await second.send(xml('presence'));
+  assert.equal((await second.waitForStanza(isPresence(first.jid))).getChildText('status'), 'first');
+  await firstGets;
+  await Promise.all([first.stop(), second.stop()]);
+  // At once, on two gateways: whichever stores its session as available first, each still
+  // learns of the other (before, each could read the other as unavailable and neither
+  // presence reached the other resource).
+  for (let round = 0; round < 5; round++) {
+    const [one, two] = await Promise.all([login(gws[0]!, 'gus', `one${round}`), login(gws[1]!, 'gus', `two${round}`)]);
+    const oneGets = one.waitForStanza(isPresence(two.jid));
+    const twoGets = two.waitForStanza(isPresence(one.jid));
+    await Promise.all([one.send(xml('presence')), two.send(xml('presence'))]);
+    await Promise.all([oneGets, twoGets]);
+    await Promise.all([one.stop(), two.stop()]);
+  }
 });
 
 test('a request for an offline user is stored whole and delivered when it logs in on the other gateway (RFC 6121 §3.1.3)', async () => {

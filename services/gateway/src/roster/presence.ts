@@ -205,11 +205,12 @@ export class PresenceService {
 
   /**
    * Sends `to` the last available presence of each available resource of `owner` (from
-   * their full JIDs). With none and `unavailableIfNone`, a bare unavailable from `owner`.
+   * their full JIDs), but for the resource `except`. With none and `unavailableIfNone`, a
+   * bare unavailable from `owner`.
    * @returns how many presences were sent
    */
-  private async sendCurrentPresence(owner: string, to: string, unavailableIfNone: boolean): Promise<number> {
-    const sessions = (await this.d.registry.sessionsOf(owner)).filter((s) => s.record.available && s.record.presence);
+  private async sendCurrentPresence(owner: string, to: string, unavailableIfNone: boolean, except?: string): Promise<number> {
+    const sessions = (await this.d.registry.sessionsOf(owner)).filter((s) => s.record.available && s.record.presence && s.resource !== except);
     let sent = 0;
     for (const s of sessions) {
       let el: Element;
@@ -234,14 +235,21 @@ export class PresenceService {
   }
 
   /**
-   * RFC 6121 §4.2: initial presence of the local session `full`. Broadcast to every contact
-   * with `from`/`both` (§4.2.2), probes from the session's full JID to every contact with
+   * RFC 6121 §4.2: initial presence of the local session `full`. The presence of the
+   * account's other available resources to this one, a broadcast to every contact with
+   * `from`/`both` (§4.2.2), probes from the session's full JID to every contact with
    * `to`/`both` (§4.2.1; from the full JID like Prosody, so only this resource gets the
    * answers), then the unanswered subscription requests to this session (§3.1.3).
    * @param deliver - writes a stanza to the session itself
    */
   async initialPresence(full: Jid, presence: Element, deliver: (el: Element) => void): Promise<void> {
     const owner = full.bare().toString();
+    // An account is subscribed to itself (§4.2.2): the new resource gets the presence of the
+    // account's other available resources, as in Prosody. The caller stored this session as
+    // available and broadcast its presence to them first, so that of two resources becoming
+    // available at once (on two gateways) each learns of the other at least once: from the
+    // other's broadcast, or from here.
+    await this.sendCurrentPresence(owner, full.toString(), false, full.resource);
     const { items } = await this.d.roster.roster(owner);
     await this.broadcastTo(items.filter((i) => sendsPresenceTo(i.subscription)).map((i) => i.jid), full, presence);
     for (const item of items) {
