@@ -153,7 +153,9 @@ test('WAIT 1 costs one replication round trip', async () => {
     plain.push(Number(process.hrtime.bigint() - t0) / 1e6);
     t0 = process.hrtime.bigint();
     await db.set(`${keys.prefix}wait-probe`, String(i));
-    const acked = Number(await db.call('WAIT', '1', '1000'));
+    // A generous timeout: with the whole suite sharing 2 vCPUs the replica once took over 1 s
+    // to acknowledge (CI, 2026-12-07); the figure measured is the median, not this bound.
+    const acked = Number(await db.call('WAIT', '1', '5000'));
     waited.push(Number(process.hrtime.bigint() - t0) / 1e6);
     assert.equal(acked, 1, 'the replica acknowledged the write');
   }
