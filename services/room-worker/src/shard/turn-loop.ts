@@ -142,8 +142,9 @@ export class TurnLoop {
         const waiting = active.some((h) => h.actor!.pending.length > 0);
         const streams = readable.map((h) => this.streamKey(h.shard));
         const cursors = readable.map((h) => h.actor!.readCursor);
-        // With entries pending, the read must not wait: XREAD without BLOCK. (Only the argument
-        // list used is built: 131 entries with 64 shards, at every read.)
+        const read = ['COUNT', readAhead, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors] as const;
+        // With entries pending, the read must not wait: XREAD without BLOCK.
+        const poll = ['COUNT', readAhead, 'STREAMS', ...streams, ...cursors] as const;
         let reply: Array<[string, StreamEntry[]]> | null;
         /** The next turn, prepared while the previous one's pipeline was in flight. */
         let prepared: AppliedShard[] | undefined;
@@ -159,8 +160,8 @@ export class TurnLoop {
         } else if (deferred.length) {
           const pipeline = this.d.reader.pipeline() as ScriptedPipeline;
           const sent = this.queueTurn(deferred, pipeline);
-          if (waiting) pipeline.xread('COUNT', readAhead, 'STREAMS', ...streams, ...cursors);
-          else pipeline.xread('COUNT', readAhead, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors);
+          if (waiting) pipeline.xread(...poll);
+          else pipeline.xread(...read);
           const turn = deferred;
           deferred = [];
           const inflight = this.execTurn(turn, pipeline);
@@ -182,8 +183,7 @@ export class TurnLoop {
           if (err) throw err;
           reply = r as typeof reply;
         } else {
-          const r = this.d.reader;
-          reply = (await (waiting ? r.xread('COUNT', readAhead, 'STREAMS', ...streams, ...cursors) : r.xread('COUNT', readAhead, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors))) as typeof reply;
+          reply = (await (waiting ? this.d.reader.xread(...poll) : this.d.reader.xread(...read))) as typeof reply;
         }
         for (const [stream, entries] of reply ?? []) {
           if (hopTracing.on) this.hop.read(entries);
