@@ -35,7 +35,6 @@ const NOTE = arg('note', '');
 const MUC = 'conference.localhost';
 const ROOM = `hops@${MUC}`;
 
-/** A raw TCP client: waits for patterns during login, then stamps each groupchat body it reads. */
 /** A client of the benchmark (@parley/client): PLAIN login, then elements read one at a time or handed to {@link onBody}. */
 class Client {
   /** After setup: body text → when the element that carried it was read (µs). */
