@@ -18,6 +18,7 @@ import { Liveness } from './liveness/liveness.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { hopTracing } from '@parley/bus';
 import { configureHopTrace } from './metrics/hop-trace.js';
+import { batchWritesPerTurn } from './routing/batch-writes.js';
 import { DeliveryConsumer } from './routing/delivery-consumer.js';
 import { LocalSessions } from './routing/local-sessions.js';
 import { OfflineStore } from './routing/offline-store.js';
@@ -124,8 +125,9 @@ export class Gateway {
     hopTracing.on = config.debug.hopTrace;
     if (hopTracing.on) configureHopTrace(log, this.id);
     this.keys = keySpace(config.redis.keyPrefix);
-    // Auto-pipelining: commands issued in the same event-loop turn (e.g. the XADDs of many
-    // sessions' stanzas to room shards) go out in one write and come back in one read.
+    // Commands issued in the same event-loop turn (e.g. the XADDs of many sessions' stanzas
+    // to room shards) go out in one write and come back in one read: batchWritesPerTurn on one
+    // Redis (no ioredis Pipeline per turn, issue #15), ioredis's auto-pipelining on a Cluster.
     // Redis keeps a connection's commands in order, so each session's order is unchanged.
     // Nothing blocking runs on this connection (XREADGROUP BLOCK has its own).
     // maxRetriesPerRequest null: during a Redis outage commands wait for the reconnection
@@ -133,8 +135,10 @@ export class Gateway {
     // while Redis is unavailable (gateway.outageBufferStanzas, then `resource-constraint`).
     // Reconnection attempts every 50, 100, ... ms, at most every 500 ms: back within 0.5 s of Redis.
     const retryStrategy = (times: number) => Math.min(times * 50, 500);
-    this.redis = defineScripts(createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: null, enableAutoPipelining: true, retryStrategy }));
-    this.reader = createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
+    const autoPipelining = config.redis.cluster !== undefined;
+    this.redis = defineScripts(batchWritesPerTurn(createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: null, enableAutoPipelining: autoPipelining, retryStrategy })));
+    // The delivery consumer's: a batch's XTRIM goes out in the same write as the next XREADGROUP.
+    this.reader = batchWritesPerTurn(createRedis(config.redis, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy }));
     // Connection errors (Redis down) are retried by ioredis; log them at most every 5 s.
     let lastRedisError = 0;
     for (const conn of [this.redis, this.reader]) {

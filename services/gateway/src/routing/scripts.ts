@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** The gateway's atomic Redis operations (lua/<name>-<numberOfKeys>.lua). */
-const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'register-gateway-2', 'heartbeat-3', 'reap-claim-5', 'reap-set-aside-2', 'reap-resume-4', 'reap-lock-2', 'sm-append-2', 'sm-orphan-2', 'sm-claim-4', 'sm-end-4'] as const;
+const SCRIPTS = ['bind-session-1', 'unbind-session-1', 'update-session-1', 'reap-session-1', 'register-gateway-2', 'heartbeat-3', 'reap-claim-5', 'reap-set-aside-2', 'reap-resume-4', 'reap-lock-2', 'sm-append-2', 'sm-orphan-2', 'sm-claim-4', 'sm-end-4', 'shard-pressure-3'] as const;
 
 /** A Redis client with the gateway's Lua scripts defined as commands. */
 export interface ScriptedRedis extends Redis {
@@ -34,6 +34,12 @@ export interface ScriptedRedis extends Redis {
   smClaim(sessions: string, state: string, queue: string, rooms: string, resource: string, expected: string, next: string, holder: string, claimer: string): Promise<[string, string, string, string[], string[]] | null>;
   /** lua/sm-end-4.lua: [removed record or '', holder, session id, items, rooms] of an ended orphan, or null. */
   smEnd(sessions: string, state: string, queue: string, rooms: string, resource: string): Promise<[string, string, string, string[], string[]] | null>;
+  /**
+   * lua/shard-pressure-3.lua: [id of the shard stream's oldest entry or '', the worker's
+   * hot-room list flat (room, stream id, ...), the delivery-hot list flat (room, deadline ms, ...)];
+   * each list at most about `count` fields (HSCAN COUNT).
+   */
+  shardPressure(stream: string, hotRooms: string, deliveryHot: string, count: number): Promise<[string, string[], string[]]>;
 }
 
 const camel = (name: string) => name.replace(/-\d+$/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

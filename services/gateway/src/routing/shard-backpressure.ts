@@ -37,8 +37,9 @@ export const MAX_HOT_ROOMS = 64;
  * A room worker trims its shard stream up to what it has committed, so the oldest entry
  * left in a shard stream is the oldest stanza its room actors have not applied yet, and its
  * id (milliseconds of the Redis clock, XADD `*`) says since when it waits. Every `pollMs`
- * this gateway reads that id for the shards it wrote to since the last poll (one pipelined
- * `XRANGE … COUNT 1` each, plus one `TIME`). When a shard's lag exceeds `maxLagMs`,
+ * this gateway reads that id for the shards it wrote to since the last poll (one
+ * lua/shard-pressure-3.lua each, which also reads the two room lists below, plus one `TIME`,
+ * all in one write). When a shard's lag exceeds `maxLagMs`,
  * {@link admit} for that shard returns a promise that resolves once the lag is below half of
  * it again (or after `maxHoldMs`): the router awaits it before the XADD, the sender's session
  * handles its stanzas one at a time, its input queue fills, and its socket stops being read
@@ -68,6 +69,8 @@ export class ShardBackpressure {
   private readonly deliveryHeld = new Map<string, { since: number; waiters: Set<() => void> }>();
   /** Rooms released here since the last poll, to be removed from the published lists. */
   private readonly unpublish = new Map<string, number>();
+  /** Each polled shard's stream, hot-room and delivery-hot keys, made once (at most one entry per shard). */
+  private readonly shardKeyNames = new Map<number, readonly [string, string, string]>();
   /** Redis clock minus this process's clock, from the last poll (ms). */
   private clockOffsetMs = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -221,29 +224,27 @@ export class ShardBackpressure {
     const shards = [...new Set([...this.touched, ...this.held.keys(), ...this.heldRoomsByShard.keys(), ...this.remoteHot.keys()])];
     this.touched.clear();
     try {
-      const pipeline = this.redis.pipeline();
-      this.publishDeliveryHot(pipeline);
-      const first = pipeline.length;
-      pipeline.time();
-      for (const shard of shards) {
-        pipeline.xrange(this.keys.shardStream(shard), '-', '+', 'COUNT', 1);
-        pipeline.hscan(this.keys.shardHotRooms(shard), 0, 'COUNT', MAX_HOT_ROOMS + 1);
-        pipeline.hscan(this.keys.shardDeliveryHot(shard), 0, 'COUNT', MAX_HOT_ROOMS + 1);
-      }
-      const replies = ((await pipeline.exec()) ?? []).slice(first);
-      const time = replies[0]?.[1] as [string, string] | undefined;
-      if (!time) return;
+      // Single commands, not an ioredis Pipeline (a few KB each, issue #15): the connection
+      // sends what one turn issues in one write and in call order (routing/batch-writes.ts),
+      // so the delivery-hot writes still precede the reads. A shard whose read fails is left
+      // as it was; TIME failing (Redis unreachable) ends in the catch below.
+      this.publishDeliveryHot();
+      const [time, ...reads] = await Promise.all([
+        this.redis.time(),
+        ...shards.map((shard) => {
+          const [stream, hotRooms, deliveryHot] = this.shardKeys(shard);
+          return this.redis.shardPressure(stream, hotRooms, deliveryHot, MAX_HOT_ROOMS + 1).catch(() => undefined);
+        }),
+      ]);
       const nowMs = redisTimeMs(time);
       this.clockOffsetMs = nowMs - Date.now();
       shards.forEach((shard, i) => {
-        this.readDeliveryHot(shard, replies[3 * i + 3], nowMs);
+        const read = reads[i];
+        if (read === undefined) return;
+        const [oldest, hot, deliveryHot] = read;
+        this.readDeliveryHot(shard, deliveryHot, nowMs);
         if (!this.lagOn) return;
-        const [err, entries] = replies[3 * i + 1] ?? [];
-        if (err) return;
-        const oldest = (entries as Array<[string, string[]]> | undefined)?.[0]?.[0];
-        let lag = oldest === undefined ? 0 : nowMs - streamIdMs(oldest);
-        const [hotErr, scan] = replies[3 * i + 2] ?? [];
-        const hot = hotErr ? [] : ((scan as [string, string[]] | undefined)?.[1] ?? []);
+        let lag = oldest === '' ? 0 : nowMs - streamIdMs(oldest);
         if (hot.length) {
           // The worker lists the rooms that are behind: hold those; the whole shard only
           // when its read-ahead is full (`*`), judged by the age of the last entry it read.
@@ -280,12 +281,23 @@ export class ShardBackpressure {
     }
   }
 
+  /** The stream, hot-room and delivery-hot keys of `shard`. */
+  private shardKeys(shard: number): readonly [string, string, string] {
+    let names = this.shardKeyNames.get(shard);
+    if (names === undefined) {
+      names = [this.keys.shardStream(shard), this.keys.shardHotRooms(shard), this.keys.shardDeliveryHot(shard)];
+      this.shardKeyNames.set(shard, names);
+    }
+    return names;
+  }
+
   /**
-   * Queues the writes of this gateway's delivery-hot list: each local hot room with a deadline
+   * Sends the writes of this gateway's delivery-hot list: each local hot room with a deadline
    * {@link DELIVERY_HOT_TTL_MS} ahead (Redis clock, estimated from the last poll), released ones
-   * removed. The hash expires with its last refresh.
+   * removed. The hash expires with its last refresh. Their failures are ignored (the next poll
+   * writes again; the poll's reads report an unreachable Redis).
    */
-  private publishDeliveryHot(pipeline: ReturnType<ScriptedRedis['pipeline']>): void {
+  private publishDeliveryHot(): void {
     if (!this.opts.shardOf) return;
     const deadline = Date.now() + this.clockOffsetMs + DELIVERY_HOT_TTL_MS;
     const byShard = new Map<number, string[]>();
@@ -297,19 +309,18 @@ export class ShardBackpressure {
       byShard.set(shard, fields);
       this.touched.add(shard);
     }
+    const ignore = (): undefined => undefined;
     for (const [shard, fields] of byShard) {
-      pipeline.hset(this.keys.shardDeliveryHot(shard), ...fields);
-      pipeline.pexpire(this.keys.shardDeliveryHot(shard), 2 * DELIVERY_HOT_TTL_MS);
+      const key = this.shardKeys(shard)[2];
+      this.redis.hset(key, ...fields).catch(ignore);
+      this.redis.pexpire(key, 2 * DELIVERY_HOT_TTL_MS).catch(ignore);
     }
-    for (const [room, shard] of this.unpublish) pipeline.hdel(this.keys.shardDeliveryHot(shard), room);
+    for (const [room, shard] of this.unpublish) this.redis.hdel(this.shardKeys(shard)[2], room).catch(ignore);
     this.unpublish.clear();
   }
 
-  /** Takes one shard's published delivery-hot rooms (an HSCAN reply); expired fields are removed. */
-  private readDeliveryHot(shard: number, reply: [Error | null, unknown] | undefined, nowMs: number): void {
-    const [err, scan] = reply ?? [];
-    if (err) return;
-    const flat = (scan as [string, string[]] | undefined)?.[1] ?? [];
+  /** Takes one shard's published delivery-hot rooms (flat: room, deadline, ...); expired fields are removed. */
+  private readDeliveryHot(shard: number, flat: readonly string[], nowMs: number): void {
     const rooms = new Map<string, number>();
     const expired: string[] = [];
     for (let k = 0; k + 1 < flat.length && rooms.size < MAX_HOT_ROOMS; k += 2) {
@@ -319,6 +330,6 @@ export class ShardBackpressure {
     }
     if (rooms.size) this.remoteHot.set(shard, rooms);
     else this.remoteHot.delete(shard);
-    if (expired.length) void this.redis.hdel(this.keys.shardDeliveryHot(shard), ...expired).catch(() => undefined);
+    if (expired.length) void this.redis.hdel(this.shardKeys(shard)[2], ...expired).catch(() => undefined);
   }
 }
