@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander, Command, Redis } from 'ioredis';
 
 /**
  * The room worker's atomic Redis operations, `lua/<name>-<numberOfKeys>.lua`. The commit
@@ -25,6 +25,8 @@ export interface ScriptedPipeline extends ChainableCommander {
   acquireLease(lease: string, fence: string, workerId: string, ttlMs: number): ScriptedPipeline;
   renewLease(lease: string, value: string, ttlMs: number): ScriptedPipeline;
   commitShard(numKeys: number, ...keysAndArgs: (string | number)[]): ScriptedPipeline;
+  /** Queues a command made beforehand (ioredis `Pipeline.sendCommand`, e.g. shard/xread-command.ts). */
+  sendCommand(command: Command): ScriptedPipeline;
 }
 
 const camel = (name: string) => name.replace(/-(\d+|n)$/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -11,19 +11,27 @@ import type { Config } from '@parley/config';
 import type { ScriptedRedis } from '../redis-scripts.js';
 import type { ShardActor } from './shard-actor.js';
 
+type Pipeline = ReturnType<ScriptedRedis['pipeline']>;
+
 /** Most rooms per shard listed as behind or flooded for the gateways. */
 const MAX_HOT_ROOMS = 64;
 /** How long a shard's list of rooms that are behind lives unless rewritten, ms (a dead worker's list lapses). */
 const HOT_ROOMS_TTL_MS = 2000;
+/** The hot list of a shard at work with no room behind: `-` → `` ("none", see {@link OverloadSignals.publish}). */
+const NO_ROOMS_BEHIND: readonly string[] = ['-', ''];
+const NO_ROOMS_BEHIND_SIGNATURE = NO_ROOMS_BEHIND.join('\n');
 /** Pending entries that make a room count as flooded while the worker is saturated. */
 const MIN_CROWDED = 3;
 /** How long a flooded room stays listed without a refresh (ms). */
 const CROWDED_TTL_MS = 1000;
 
-/** A loaded shard as the signals need it. */
+/** A held shard as the signals need it (placement.ts `HeldShard`); only loaded ones that are not lost count. */
 export interface SignalledShard {
   shard: number;
-  actor: ShardActor;
+  /** Undefined while not loaded: left out. */
+  actor: ShardActor | undefined;
+  /** The lease is gone: left out. */
+  lost?: boolean;
   /** When a turn last took entries of this shard (ms, local clock); 0 or undefined: never. */
   takenAt?: number | undefined;
 }
@@ -56,47 +64,60 @@ export class OverloadSignals {
    * at most every `limits.shardLagPollMs`, and at least every quarter of its TTL
    * ({@link HOT_ROOMS_TTL_MS}); deleted once the shard is idle. So a missing list means no
    * worker is serving the shard. Best effort (not awaited).
+   * @param held - the worker's held shards (`ShardPlacement.held` values, read only when the
+   *   poll interval has passed: a turn calls this every time); those not loaded or lost are
+   *   left out
    */
-  publish(active: readonly SignalledShard[]): void {
+  publish(held: Iterable<SignalledShard>): void {
     const maxLag = this.config.limits.shardMaxLagMs;
     const now = Date.now();
     if (now - this.hotAt < this.config.limits.shardLagPollMs) return;
     this.hotAt = now;
-    const pipeline = this.redis.pipeline();
+    const active: Array<SignalledShard & { actor: ShardActor }> = [];
+    for (const h of held) if (h.actor && !h.lost) active.push(h as SignalledShard & { actor: ShardActor });
+    // Made on first use: an ioredis pipeline copies every command defined on its connection.
+    let made: Pipeline | undefined;
+    const pipeline = (): Pipeline => (made ??= this.redis.pipeline());
     let queued = this.publishCrowdedRooms(active, pipeline, now);
     for (const h of active) {
       if (maxLag <= 0) break;
       const actor = h.actor;
-      const rooms = actor.behind(now - maxLag / 2, MAX_HOT_ROOMS);
+      // Idle and not listed (the common case at a light load): nothing to write or to delete.
+      if (!actor.pending.length && now - (h.takenAt ?? 0) >= HOT_ROOMS_TTL_MS && !this.hotPublished.has(h.shard)) continue;
+      const rooms = actor.pending.length ? actor.behind(now - maxLag / 2, MAX_HOT_ROOMS) : undefined;
       const saturated = actor.pending.length >= this.config.roomWorker.readAhead;
       const busy = actor.pending.length > 0 || now - (h.takenAt ?? 0) < HOT_ROOMS_TTL_MS;
-      const key = this.keys.shardHotRooms(h.shard);
-      if (!rooms.size && !saturated && !busy) {
+      if (!rooms?.size && !saturated && !busy) {
         if (this.hotPublished.delete(h.shard)) {
-          pipeline.del(key);
+          pipeline().del(this.keys.shardHotRooms(h.shard));
           queued++;
         }
         continue;
       }
-      const fields: string[] = [];
-      for (const [room, id] of rooms) fields.push(room, id);
-      if (saturated) fields.push('*', actor.readCursor);
-      if (!fields.length) fields.push('-', '');
-      const signature = fields.join('\n');
+      // At work with no room behind (most shards, most of the time): the constant "none".
+      let fields = NO_ROOMS_BEHIND;
+      if (rooms?.size || saturated) {
+        const list: string[] = [];
+        for (const [room, id] of rooms ?? []) list.push(room, id);
+        if (saturated) list.push('*', actor.readCursor);
+        fields = list;
+      }
+      const signature = fields === NO_ROOMS_BEHIND ? NO_ROOMS_BEHIND_SIGNATURE : fields.join('\n');
       const last = this.hotPublished.get(h.shard);
       if (last && last.signature === signature && now - last.at < HOT_ROOMS_TTL_MS / 4) continue;
+      const key = this.keys.shardHotRooms(h.shard);
       // Never empty in between (a gateway reading it then would hold the whole shard): the new
       // fields first, then the stale ones removed.
       const names = new Set(fields.filter((_, i) => i % 2 === 0));
-      if (!last) pipeline.del(key);
-      pipeline.hset(key, ...fields);
+      if (!last) pipeline().del(key);
+      pipeline().hset(key, ...fields);
       const stale = last ? last.names.filter((n) => !names.has(n)) : [];
-      if (stale.length) pipeline.hdel(key, ...stale);
-      pipeline.pexpire(key, HOT_ROOMS_TTL_MS);
+      if (stale.length) pipeline().hdel(key, ...stale);
+      pipeline().pexpire(key, HOT_ROOMS_TTL_MS);
       this.hotPublished.set(h.shard, { signature, names: [...names], at: now });
       queued++;
     }
-    if (queued) pipeline.exec().catch((err: unknown) => this.log.warn({ err }, 'publishing the rooms that are behind failed'));
+    if (queued) made?.exec().catch((err: unknown) => this.log.warn({ err }, 'publishing the rooms that are behind failed'));
   }
 
   /**
@@ -106,26 +127,28 @@ export class OverloadSignals {
    * deadline {@link CROWDED_TTL_MS} ahead (this process's clock; the gateways compare it with
    * Redis's, so the machines' clocks must agree to well under that), where the gateways hold
    * their senders; removes them once it is not. Issue #10 item 6: the other rooms then find
-   * the worker with time to spare. Queues its writes on `pipeline`; returns how many.
+   * the worker with time to spare. Queues its writes on `pipeline()`; returns how many.
    */
-  private publishCrowdedRooms(active: readonly SignalledShard[], pipeline: ReturnType<ScriptedRedis['pipeline']>, now: number): number {
+  private publishCrowdedRooms(active: ReadonlyArray<SignalledShard & { actor: ShardActor }>, pipeline: () => Pipeline, now: number): number {
     const mark = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(mark, this.busyMark).utilization;
     this.busyMark = mark;
     const saturated = busy > this.config.limits.maxEventLoopBusy;
     let queued = 0;
     for (const h of active) {
+      // Nothing pending and nothing listed: nothing to write or to remove.
+      if (!h.actor.pending.length && !this.crowdedPublished.has(h.shard)) continue;
       const rooms = saturated ? h.actor.crowded(MIN_CROWDED, MAX_HOT_ROOMS) : [];
       const key = this.keys.shardDeliveryHot(h.shard);
       if (rooms.length) {
         const deadline = String(now + CROWDED_TTL_MS);
-        pipeline.hset(key, ...rooms.flatMap((room) => [room, deadline]));
-        pipeline.pexpire(key, 2 * CROWDED_TTL_MS);
+        pipeline().hset(key, ...rooms.flatMap((room) => [room, deadline]));
+        pipeline().pexpire(key, 2 * CROWDED_TTL_MS);
         queued++;
       }
       const stale = (this.crowdedPublished.get(h.shard) ?? []).filter((room) => !rooms.includes(room));
       if (stale.length) {
-        pipeline.hdel(key, ...stale);
+        pipeline().hdel(key, ...stale);
         queued++;
       }
       if (rooms.length) this.crowdedPublished.set(h.shard, rooms);

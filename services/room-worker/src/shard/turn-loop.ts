@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'ioredis';
 import type { Logger } from 'pino';
 import { isCluster } from '@parley/service-runtime';
 import { compareStreamIds, encodeEnvelope, encodeRoomInput, type KeySpace } from '@parley/bus';
@@ -26,6 +27,7 @@ import { answerArchiveQueries, resolveArchiveRetractions } from './archive-store
 import { commitArgs, loadShard } from './shard-store.js';
 import { hopTracing } from '@parley/bus';
 import { WorkerHopTrace } from './hop-trace.js';
+import { xreadCommand } from './xread-command.js';
 
 /** How long one XREAD waits for entries, ms (also bounds how long a stop or a handover waits). */
 const BLOCK_MS = 200;
@@ -126,25 +128,27 @@ export class TurnLoop {
           await this.sendTurn(deferred);
           deferred = [];
         }
-        await this.housekeeping();
-        const active = [...this.p.held.values()].filter((h) => h.actor && !h.lost);
+        if (this.needsHousekeeping()) await this.housekeeping();
+        // Read ahead of the turns (up to `readAhead` entries pending per shard), so that the
+        // fair schedule sees the quiet rooms' entries behind a flooded room's backlog; block
+        // only when nothing is pending. One pass over the held shards: the loaded ones, those
+        // with room to read ahead, and whether any has entries pending.
+        const readAhead = this.d.config.roomWorker.readAhead;
+        const active: HeldShard[] = [];
+        const readable: HeldShard[] = [];
+        let waiting = false;
+        for (const h of this.p.held.values()) {
+          if (!h.actor || h.lost) continue;
+          active.push(h);
+          if (h.actor.pending.length < readAhead) readable.push(h);
+          if (h.actor.pending.length > 0) waiting = true;
+        }
         if (!active.length) {
           if (deferred.length) await this.sendTurn(deferred);
           deferred = [];
           await sleep(BLOCK_MS / 4);
           continue;
         }
-        // Read ahead of the turns (up to `readAhead` entries pending per shard), so that the
-        // fair schedule sees the quiet rooms' entries behind a flooded room's backlog; block
-        // only when nothing is pending.
-        const readAhead = this.d.config.roomWorker.readAhead;
-        const readable = active.filter((h) => h.actor!.pending.length < readAhead);
-        const waiting = active.some((h) => h.actor!.pending.length > 0);
-        const streams = readable.map((h) => this.streamKey(h.shard));
-        const cursors = readable.map((h) => h.actor!.readCursor);
-        const read = ['COUNT', readAhead, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...cursors] as const;
-        // With entries pending, the read must not wait: XREAD without BLOCK.
-        const poll = ['COUNT', readAhead, 'STREAMS', ...streams, ...cursors] as const;
         let reply: Array<[string, StreamEntry[]]> | null;
         /** The next turn, prepared while the previous one's pipeline was in flight. */
         let prepared: AppliedShard[] | undefined;
@@ -156,12 +160,11 @@ export class TurnLoop {
           // Redis Cluster: the turn's commits and deliveries first, then one XREAD per shard.
           if (deferred.length) await this.sendTurn(deferred);
           deferred = [];
-          reply = await this.clusterRead(streams, cursors, readAhead, waiting);
+          reply = await this.clusterRead(readable, readAhead, waiting);
         } else if (deferred.length) {
           const pipeline = this.d.reader.pipeline() as ScriptedPipeline;
           const sent = this.queueTurn(deferred, pipeline);
-          if (waiting) pipeline.xread(...poll);
-          else pipeline.xread(...read);
+          pipeline.sendCommand(this.xread(readable, readAhead, waiting));
           const turn = deferred;
           deferred = [];
           const inflight = this.execTurn(turn, pipeline);
@@ -183,11 +186,12 @@ export class TurnLoop {
           if (err) throw err;
           reply = r as typeof reply;
         } else {
-          reply = (await (waiting ? this.d.reader.xread(...poll) : this.d.reader.xread(...read))) as typeof reply;
+          reply = (await this.d.reader.sendCommand(this.xread(readable, readAhead, waiting))) as typeof reply;
         }
         for (const [stream, entries] of reply ?? []) {
           if (hopTracing.on) this.hop.read(entries);
-          const h = readable[streams.indexOf(stream)];
+          const shard = this.shardOfStream.get(stream);
+          const h = readable.find((r) => r.shard === shard);
           if (h && h.actor && !h.lost && entries.length) h.actor.enqueue(entries);
         }
         let live: AppliedShard[];
@@ -225,15 +229,37 @@ export class TurnLoop {
 
   /** The shards among `active` with entries pending, for a turn. */
   private pendingBatch(active: readonly HeldShard[]): ShardEntries[] {
-    return active.filter((h) => h.actor && !h.lost && h.actor.pending.length > 0).map((h) => ({ h }));
+    const batch: ShardEntries[] = [];
+    for (const h of active) if (h.actor && !h.lost && h.actor.pending.length > 0) batch.push({ h });
+    return batch;
+  }
+
+  /**
+   * The loop's XREAD of `readable`'s shard streams, each from its actor's read cursor:
+   * `COUNT <readAhead> [BLOCK <BLOCK_MS>] STREAMS <key>… <cursor>…` (xread-command.ts). With
+   * entries pending (`poll`) the read must not wait: no BLOCK.
+   */
+  private xread(readable: readonly HeldShard[], readAhead: number, poll: boolean): Command {
+    const keys: string[] = [];
+    const cursors: string[] = [];
+    for (const h of readable) {
+      keys.push(this.streamKey(h.shard));
+      cursors.push(h.actor!.readCursor);
+    }
+    return xreadCommand(readAhead, poll ? undefined : BLOCK_MS, keys, cursors);
   }
 
   /** Shard stream keys by shard, made once: the loop names every held shard's stream at each read. */
   private readonly streamKeys = new Map<number, string>();
+  /** The reverse of {@link streamKeys}: shard by stream key, for the XREAD's replies. */
+  private readonly shardOfStream = new Map<string, number>();
 
   private streamKey(shard: number): string {
     let key = this.streamKeys.get(shard);
-    if (key === undefined) this.streamKeys.set(shard, (key = this.d.keys.shardStream(shard)));
+    if (key === undefined) {
+      this.streamKeys.set(shard, (key = this.d.keys.shardStream(shard)));
+      this.shardOfStream.set(key, shard);
+    }
     return key;
   }
 
@@ -256,9 +282,9 @@ export class TurnLoop {
    * {@link CLUSTER_DEEP_IDLE_POLL_MS} ms after a second without entries.
    * @throws the first XREAD error (the turn loop logs it and retries)
    */
-  private async clusterRead(streams: string[], cursors: string[], readAhead: number, waiting: boolean): Promise<Array<[string, StreamEntry[]]> | null> {
+  private async clusterRead(readable: readonly HeldShard[], readAhead: number, waiting: boolean): Promise<Array<[string, StreamEntry[]]> | null> {
     const pipeline = this.d.reader.pipeline();
-    streams.forEach((stream, i) => pipeline.xread('COUNT', readAhead, 'STREAMS', stream, cursors[i]!));
+    for (const h of readable) pipeline.xread('COUNT', readAhead, 'STREAMS', this.streamKey(h.shard), h.actor!.readCursor);
     const replies = (await pipeline.exec()) ?? [];
     const out: Array<[string, StreamEntry[]]> = [];
     for (const [err, r] of replies) {
@@ -284,6 +310,7 @@ export class TurnLoop {
 
   /** Releases handed-over shards and loads newly acquired (or failed) ones, between turns. */
   private async housekeeping(): Promise<void> {
+    // A copy: releasing deletes from `held`, and loading awaits.
     for (const h of [...this.p.held.values()]) {
       if (!this.d.running()) return;
       if (h.handover) await this.p.release(h);
@@ -362,7 +389,7 @@ export class TurnLoop {
   /** Steps (a) and the planning of (b): applies and plans every shard of the batch; the shards whose turn can go on. */
   private async prepareTurn(batch: readonly ShardEntries[], pick?: (pending: readonly PendingEntry[], index: number, h: HeldShard) => number[]): Promise<AppliedShard[]> {
     const applied: AppliedShard[] = [];
-    this.d.signals.publish([...this.p.held.values()].filter((h) => h.actor && !h.lost) as Array<HeldShard & { actor: ShardActor }>);
+    this.d.signals.publish(this.p.held.values());
     await this.p.confirmLeases(batch.map(({ h }) => h));
     let publicRooms: PublicRoom[] = [];
     // The turn's entries: at most batchSize in all, round robin over every lane of every
@@ -482,7 +509,8 @@ export class TurnLoop {
 
   /** Reads a turn's replies: delivery errors (logged), then each shard's commit. */
   private async finishTurn(live: readonly AppliedShard[], replies: Array<[Error | null, unknown]>, deliveries: number): Promise<void> {
-    const failedDelivery = replies.slice(0, deliveries).find(([err]) => err)?.[0];
+    let failedDelivery: Error | null = null;
+    for (let i = 0; i < deliveries && !failedDelivery; i++) failedDelivery = replies[i]?.[0] ?? null;
     if (failedDelivery) {
       // Not reachable short of a broken Redis (XADD with `*` to our own stream keys): the
       // commits ran all the same, so what failed is lost; say so loudly.
