@@ -53,7 +53,7 @@ export interface RedisClusterChild {
 
 /** `CLUSTER INFO` of the node on `port` as a field map, or undefined when it does not answer within a second. */
 async function clusterInfo(port: number, password: string): Promise<Map<string, string> | undefined> {
-  const c = new Redis({ host: '127.0.0.1', port, username: LAUNCHER_REDIS_USER, password, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 1000 });
+  const c = new Redis({ host: '127.0.0.1', port, username: LAUNCHER_REDIS_USER, password, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 1000 });
   c.on('error', () => undefined);
   try {
     await c.connect();

@@ -41,6 +41,9 @@ async function answersPing(port: number, user: string, password: string): Promis
       }
     });
     sock.once('error', () => resolve(false));
+    // A connection closed before an answer (a node still starting, or another process on the
+    // port) is a no; without this the promise never settled and the launcher hung.
+    sock.once('close', () => resolve(false));
     sock.once('timeout', () => {
       sock.destroy();
       resolve(false);
